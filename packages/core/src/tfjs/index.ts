@@ -1,0 +1,2 @@
+export type { Tensor, TfCore } from './tfjs-ops.js';
+export { assertTfjsGradients, createTfjsOps, createTfjsParams } from './tfjs-ops.js';

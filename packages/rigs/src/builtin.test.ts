@@ -1,0 +1,138 @@
+import { defineRig, isRig, type Rig } from '@lfm/rig';
+import { describe, expect, it } from 'vitest';
+import {
+  aflwFace,
+  builtinRigs,
+  cocoWholebody133,
+  datasetRigs,
+  h36m17,
+  h36mBody,
+  h36mCams,
+  hand21,
+  ibugFace68,
+  realworldHand,
+  standardRigs,
+} from './index.js';
+
+const boneSet = (rig: Rig) => new Set(rig.boneIndices.map(([i, j]) => (i < j ? `${i},${j}` : `${j},${i}`)));
+
+/** 'L' / 'R' when a joint name says which side it is on, in any of the conventions our rigs use. */
+function sideOf(name: string): 'L' | 'R' | undefined {
+  if (
+    /left/i.test(name) ||
+    /_L$/.test(name) ||
+    /^l_/.test(name) ||
+    /^l(hip|knee|ankle|shoulder|elbow|wrist)$/.test(name)
+  ) {
+    return 'L';
+  }
+  if (
+    /right/i.test(name) ||
+    /_R$/.test(name) ||
+    /^r_/.test(name) ||
+    /^r(hip|knee|ankle|shoulder|elbow|wrist)$/.test(name)
+  ) {
+    return 'R';
+  }
+  return undefined;
+}
+
+/** The same name on the other side, by the first naming rule that changes it. */
+function otherSide(name: string): string[] {
+  const swap = (s: string, a: string, b: string) =>
+    s.replace(new RegExp(`${a}|${b}`, 'g'), (m) => (m === a ? b : a));
+  return [
+    swap(name, 'left', 'right'),
+    swap(name, 'Left', 'Right'),
+    name.replace(/_([LR])$/, (_, s) => (s === 'L' ? '_R' : '_L')),
+    name.replace(/^([lr])(?=_|hip|knee|ankle|shoulder|elbow|wrist)/, (s) => (s === 'l' ? 'r' : 'l')),
+  ].filter((n) => n !== name);
+}
+
+describe('built-in rigs', () => {
+  it('are 7 standard rigs and the dataset rigs, with unique ids', () => {
+    expect(standardRigs.map((r) => r.id)).toEqual([
+      'coco-17',
+      'coco-wholebody-133',
+      'h36m-17',
+      'hand-21',
+      'ibug-face-68',
+      'mediapipe-pose-33',
+      'openpose-body-25',
+    ]);
+    expect(builtinRigs).toHaveLength(standardRigs.length + datasetRigs.length);
+    expect(new Set(builtinRigs.map((r) => r.id)).size).toBe(builtinRigs.length);
+    expect(Object.isFrozen(builtinRigs)).toBe(true);
+  });
+
+  it('have the joint counts their ids promise', () => {
+    for (const rig of standardRigs) expect(rig.numJoints).toBe(Number(rig.id.split('-').at(-1)));
+  });
+
+  describe.each(builtinRigs.map((rig) => [rig.id, rig] as const))('%s', (_id, rig) => {
+    it('is a valid rig whose spec re-validates to the same rig', () => {
+      expect(isRig(rig)).toBe(true);
+      expect(rig.spec.specVersion).toBe(1);
+      expect(rig.citation.length).toBeGreaterThan(10);
+      expect(rig.description?.length ?? 0).toBeGreaterThan(10);
+      const again = defineRig(JSON.parse(JSON.stringify(rig.spec)));
+      expect(again.spec).toEqual(rig.spec);
+      expect(again.boneIndices).toEqual(rig.boneIndices);
+    });
+
+    it('has symmetric mirror pairs: an involution pairing left with right', () => {
+      expect(rig.mirrorIndex.map((m) => rig.mirrorIndex[m])).toEqual(rig.joints.map((_, j) => j));
+      for (const [a, b] of rig.mirror) {
+        const [sa, sb] = [sideOf(a), sideOf(b)];
+        if (sa || sb) expect(new Set([sa, sb]), `${a} ↔ ${b}`).toEqual(new Set(['L', 'R']));
+      }
+      // every joint whose other-side twin (by name) exists is paired with it; iBUG brows and eyes pair by
+      // reversed index instead (right_eye_0 ↔ left_eye_3), which the rule below must not check.
+      rig.joints.forEach((name, j) => {
+        if (/_(brow|eye)_\d+$/.test(name)) return;
+        const twin = otherSide(name).find((n) => rig.jointIndex.has(n));
+        if (twin) expect(rig.joints[rig.mirrorIndex[j]!], name).toBe(twin);
+      });
+    });
+
+    it('has a bone set that mirroring maps onto itself', () => {
+      const bones = boneSet(rig);
+      for (const [i, j] of rig.boneIndices) {
+        const [a, b] = [rig.mirrorIndex[i]!, rig.mirrorIndex[j]!];
+        expect(bones.has(a < b ? `${a},${b}` : `${b},${a}`), `${rig.joints[i]}-${rig.joints[j]}`).toBe(true);
+      }
+    });
+  });
+});
+
+describe('dataset rigs that share a standard layout', () => {
+  it('h36m-body and h36m-cams are h36m-17 joint for joint', () => {
+    for (const rig of [h36mBody, h36mCams]) {
+      expect(rig.numJoints).toBe(17);
+      expect(boneSet(rig)).toEqual(boneSet(h36m17));
+      expect(rig.mirrorIndex).toEqual(h36m17.mirrorIndex);
+      expect(rig.description).toMatch(/Same layout as h36m-17/);
+    }
+  });
+
+  it('aflw-face is ibug-face-68, and coco-wholebody-133 embeds it at joints 23-90', () => {
+    expect(aflwFace.boneIndices).toEqual(ibugFace68.boneIndices);
+    expect(aflwFace.mirrorIndex).toEqual(ibugFace68.mirrorIndex);
+    expect(aflwFace.description).toMatch(/Same layout as ibug-face-68/);
+    const wbFace = cocoWholebody133.boneIndices
+      .filter(([i, j]) => i >= 23 && i < 91 && j >= 23 && j < 91)
+      .map(([i, j]) => [i - 23, j - 23]);
+    expect(wbFace).toEqual(ibugFace68.boneIndices);
+    expect(cocoWholebody133.mirrorIndex.slice(23, 91).map((m) => m - 23)).toEqual(ibugFace68.mirrorIndex);
+  });
+
+  it('realworld-hand has the hand-21 joint order; its bones are hand-21 bones without the palm links', () => {
+    expect(realworldHand.numJoints).toBe(hand21.numJoints);
+    expect(realworldHand.description).toMatch(/Same joint order as hand-21/);
+    const hand = boneSet(hand21);
+    const rw = boneSet(realworldHand);
+    const wristToBase = ['0,9', '0,13'];
+    expect([...rw].filter((b) => !hand.has(b))).toEqual(wristToBase);
+    expect([...hand].filter((b) => !rw.has(b)).sort()).toEqual(['13,17', '5,9', '9,13']);
+  });
+});

@@ -1,0 +1,58 @@
+import { defineRig } from '@lfm/rig';
+
+/** Rig of the `h36m-body` dataset (17 joints; from its meta.json). */
+export const h36mBody = defineRig({
+  specVersion: 1,
+  id: 'h36m-body',
+  category: 'human-body',
+  joints: [
+    'hip',
+    'rhip',
+    'rknee',
+    'rankle',
+    'lhip',
+    'lknee',
+    'lankle',
+    'spine',
+    'thorax',
+    'neck_nose',
+    'head',
+    'lshoulder',
+    'lelbow',
+    'lwrist',
+    'rshoulder',
+    'relbow',
+    'rwrist',
+  ],
+  bones: [
+    ['hip', 'rhip'],
+    ['rhip', 'rknee'],
+    ['rknee', 'rankle'],
+    ['hip', 'lhip'],
+    ['lhip', 'lknee'],
+    ['lknee', 'lankle'],
+    ['hip', 'spine'],
+    ['spine', 'thorax'],
+    ['thorax', 'neck_nose'],
+    ['neck_nose', 'head'],
+    ['thorax', 'lshoulder'],
+    ['lshoulder', 'lelbow'],
+    ['lelbow', 'lwrist'],
+    ['thorax', 'rshoulder'],
+    ['rshoulder', 'relbow'],
+    ['relbow', 'rwrist'],
+  ],
+  mirror: [
+    ['rhip', 'lhip'],
+    ['rknee', 'lknee'],
+    ['rankle', 'lankle'],
+    ['lshoulder', 'rshoulder'],
+    ['lelbow', 'relbow'],
+    ['lwrist', 'rwrist'],
+  ],
+  citation:
+    'Ionescu, Papava, Olaru, Sminchisescu. Human3.6M: Large Scale Datasets and Predictive Methods for 3D Human Sensing in Natural Environments. IEEE TPAMI 36(7), 2014; and Ionescu, Li, Sminchisescu. Latent Structured Models for Human Pose Estimation. ICCV 2011. Exp-map release: Fragkiadaki et al., Recurrent Network Models for Human Dynamics, ICCV 2015; Martinez, Black, Romero, On Human Motion Prediction Using Recurrent Neural Networks, CVPR 2017; redistributed with Li et al., Dynamic Multiscale Graph Neural Networks for 3D Skeleton-Based Human Motion Prediction (DMGNN), CVPR 2020.',
+  description:
+    'Human3.6M (motion-prediction exp-map release: 7 subjects x 15 actions x 2 trials) converted by exp-map forward kinematics to 3D joints, reduced to the standard 17-joint H36M skeleton. Same layout as h36m-17 (joint i is h36m-17 joint i; identical bones and mirror pairs); joint names as in the dataset.',
+  units: 'mm',
+});

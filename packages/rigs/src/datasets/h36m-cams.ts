@@ -1,0 +1,58 @@
+import { defineRig } from '@lfm/rig';
+
+/** Rig of the `h36m-cams` dataset (17 joints; from its meta.json). */
+export const h36mCams = defineRig({
+  specVersion: 1,
+  id: 'h36m-cams',
+  category: 'human-body',
+  joints: [
+    'hip',
+    'rhip',
+    'rknee',
+    'rankle',
+    'lhip',
+    'lknee',
+    'lankle',
+    'spine',
+    'thorax',
+    'neck_nose',
+    'head',
+    'lshoulder',
+    'lelbow',
+    'lwrist',
+    'rshoulder',
+    'relbow',
+    'rwrist',
+  ],
+  bones: [
+    ['rshoulder', 'relbow'],
+    ['relbow', 'rwrist'],
+    ['lwrist', 'lelbow'],
+    ['lelbow', 'lshoulder'],
+    ['neck_nose', 'thorax'],
+    ['thorax', 'spine'],
+    ['lhip', 'lknee'],
+    ['lknee', 'lankle'],
+    ['rankle', 'rknee'],
+    ['rknee', 'rhip'],
+    ['spine', 'hip'],
+    ['hip', 'lhip'],
+    ['hip', 'rhip'],
+    ['thorax', 'lshoulder'],
+    ['thorax', 'rshoulder'],
+    ['neck_nose', 'head'],
+  ],
+  mirror: [
+    ['rhip', 'lhip'],
+    ['rknee', 'lknee'],
+    ['rankle', 'lankle'],
+    ['lshoulder', 'rshoulder'],
+    ['lelbow', 'relbow'],
+    ['lwrist', 'rwrist'],
+  ],
+  citation:
+    'Dabhi, Wang, Saluja, Jeni, Fasel, Lucey. High Fidelity 3D Reconstructions with Limited Physical Views (MV-NRSfM). 3DV 2021. Ionescu, Papava, Olaru, Sminchisescu. Human3.6M: Large Scale Datasets and Predictive Methods for 3D Human Sensing in Natural Environments. IEEE TPAMI 36(7), 2014; and Ionescu, Li, Sminchisescu. Latent Structured Models for Human Pose Estimation. ICCV 2011.',
+  description:
+    "Human3.6M subject S1, 'Directions' sequence (1383 frames, 17 joints) with real 2D ground truth from the 4 calibrated Human3.6M cameras (MV-NRSfM packaging). Same layout as h36m-17 and h36m-body (joint i is h36m-17 joint i; the same bones, listed in another order and direction, and the same mirror pairs); joint names as in the dataset.",
+  units: 'm (Human3.6M world frame)',
+});

@@ -1,0 +1,58 @@
+import { defineRig } from '@lfm/rig';
+
+/** Human3.6M 17-joint skeleton (the common 3D lifting benchmark layout, VideoPose3D order). */
+export const h36m17 = defineRig({
+  specVersion: 1,
+  id: 'h36m-17',
+  category: 'human-body',
+  joints: [
+    'pelvis',
+    'right_hip',
+    'right_knee',
+    'right_ankle',
+    'left_hip',
+    'left_knee',
+    'left_ankle',
+    'spine',
+    'thorax',
+    'neck_nose',
+    'head',
+    'left_shoulder',
+    'left_elbow',
+    'left_wrist',
+    'right_shoulder',
+    'right_elbow',
+    'right_wrist',
+  ],
+  bones: [
+    ['pelvis', 'right_hip'],
+    ['right_hip', 'right_knee'],
+    ['right_knee', 'right_ankle'],
+    ['pelvis', 'left_hip'],
+    ['left_hip', 'left_knee'],
+    ['left_knee', 'left_ankle'],
+    ['pelvis', 'spine'],
+    ['spine', 'thorax'],
+    ['thorax', 'neck_nose'],
+    ['neck_nose', 'head'],
+    ['thorax', 'left_shoulder'],
+    ['left_shoulder', 'left_elbow'],
+    ['left_elbow', 'left_wrist'],
+    ['thorax', 'right_shoulder'],
+    ['right_shoulder', 'right_elbow'],
+    ['right_elbow', 'right_wrist'],
+  ],
+  mirror: [
+    ['left_hip', 'right_hip'],
+    ['left_knee', 'right_knee'],
+    ['left_ankle', 'right_ankle'],
+    ['left_shoulder', 'right_shoulder'],
+    ['left_elbow', 'right_elbow'],
+    ['left_wrist', 'right_wrist'],
+  ],
+  citation:
+    'Ionescu, Papava, Olaru, Sminchisescu. Human3.6M: Large Scale Datasets and Predictive Methods for 3D Human Sensing in Natural Environments. IEEE TPAMI 36(7), 2014',
+  description:
+    'The 17 joints of Human3.6M used by 3D human pose lifting (pelvis root; 32-joint skeleton indices 0,1,2,3,6,7,8,12,13,14,15,17,18,19,25,26,27). neck_nose is the H36M "Head" joint (around the nose), head is the head top. Left/right are the subject\'s.',
+  units: 'mm',
+});

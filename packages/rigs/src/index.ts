@@ -1,0 +1,120 @@
+import { type Rig, registerRig } from '@lfm/rig';
+import { coco17 } from './coco-17.js';
+import { cocoWholebody133 } from './coco-wholebody-133.js';
+import { aflwFace } from './datasets/aflw-face.js';
+import { akhterDance } from './datasets/akhter-dance.js';
+import {
+  akhterMarkers,
+  akhterMarkersDrink,
+  akhterMarkersPickup,
+  akhterMarkersSequenceRigs,
+  akhterMarkersStretch,
+} from './datasets/akhter-markers.js';
+import { bandaiBody } from './datasets/bandai-body.js';
+import { cmuBody } from './datasets/cmu-body.js';
+import { dogBody } from './datasets/dog-body.js';
+import { frgcFace } from './datasets/frgc-face.js';
+import { h36mBody } from './datasets/h36m-body.js';
+import { h36mCams } from './datasets/h36m-cams.js';
+import { pascal3dAeroplane } from './datasets/pascal3d-aeroplane.js';
+import { pascal3dBicycle } from './datasets/pascal3d-bicycle.js';
+import { pascal3dBoat } from './datasets/pascal3d-boat.js';
+import { pascal3dBottle } from './datasets/pascal3d-bottle.js';
+import { pascal3dBus } from './datasets/pascal3d-bus.js';
+import { pascal3dChair } from './datasets/pascal3d-chair.js';
+import { pascal3dSofa } from './datasets/pascal3d-sofa.js';
+import { realworldHand } from './datasets/realworld-hand.js';
+import { torresaniFace } from './datasets/torresani-face.js';
+import { torresaniShark } from './datasets/torresani-shark.js';
+import { torresaniWalking } from './datasets/torresani-walking.js';
+import { h36m17 } from './h36m-17.js';
+import { hand21 } from './hand-21.js';
+import { ibugFace68 } from './ibug-face-68.js';
+import { mediapipePose33 } from './mediapipe-pose-33.js';
+import { openposeBody25 } from './openpose-body-25.js';
+
+export {
+  aflwFace,
+  akhterDance,
+  akhterMarkers,
+  akhterMarkersDrink,
+  akhterMarkersPickup,
+  akhterMarkersSequenceRigs,
+  akhterMarkersStretch,
+  bandaiBody,
+  cmuBody,
+  coco17,
+  cocoWholebody133,
+  dogBody,
+  frgcFace,
+  h36m17,
+  h36mBody,
+  h36mCams,
+  hand21,
+  ibugFace68,
+  mediapipePose33,
+  openposeBody25,
+  pascal3dAeroplane,
+  pascal3dBicycle,
+  pascal3dBoat,
+  pascal3dBottle,
+  pascal3dBus,
+  pascal3dChair,
+  pascal3dSofa,
+  realworldHand,
+  torresaniFace,
+  torresaniShark,
+  torresaniWalking,
+};
+
+/** Standard keypoint layouts of detectors and benchmarks. */
+export const standardRigs: readonly Rig[] = Object.freeze([
+  coco17,
+  cocoWholebody133,
+  h36m17,
+  hand21,
+  ibugFace68,
+  mediapipePose33,
+  openposeBody25,
+]);
+
+/**
+ * The rig of every dataset in the LFM corpus (`shared/data`), id = dataset name, plus the per-sequence
+ * marker orders of akhter-markers (see `akhterMarkersSequenceRigs`).
+ */
+export const datasetRigs: readonly Rig[] = Object.freeze([
+  aflwFace,
+  akhterDance,
+  akhterMarkers,
+  akhterMarkersDrink,
+  akhterMarkersPickup,
+  akhterMarkersStretch,
+  bandaiBody,
+  cmuBody,
+  dogBody,
+  frgcFace,
+  h36mBody,
+  h36mCams,
+  pascal3dAeroplane,
+  pascal3dBicycle,
+  pascal3dBoat,
+  pascal3dBottle,
+  pascal3dBus,
+  pascal3dChair,
+  pascal3dSofa,
+  realworldHand,
+  torresaniFace,
+  torresaniShark,
+  torresaniWalking,
+]);
+
+/** Every built-in rig: `standardRigs` then `datasetRigs`. */
+export const builtinRigs: readonly Rig[] = Object.freeze([...standardRigs, ...datasetRigs]);
+
+/**
+ * Register every built-in rig in the shared @lfm/rig registry and return them. Safe to call any number
+ * of times (re-registering an equal rig is a no-op). Importing `@lfm/rigs/register` does the same.
+ */
+export function registerBuiltinRigs(): Rig[] {
+  return builtinRigs.map((rig) => registerRig(rig));
+}
