@@ -1,0 +1,58 @@
+export {
+  type Bvh,
+  type BvhChannel,
+  type BvhFkOptions,
+  type BvhNode,
+  type BvhPositions,
+  bvhForwardKinematics,
+  parseBvh,
+  readBvh,
+} from './bvh.js';
+export {
+  type Dataset,
+  type DatasetInput,
+  type DatasetSequence,
+  type DatasetViews,
+  type Edge,
+  frameEdges,
+  type LoadDatasetOptions,
+  listDatasets,
+  loadDataset,
+  SPLITS,
+  type Split,
+  sequenceEdges,
+  sequenceIndexOfFrame,
+  splitFrames,
+  writeDataset,
+} from './dataset.js';
+export {
+  detectKeypointFormat,
+  type KeypointFormat,
+  type KeypointItem,
+  type KeypointParseOptions,
+  type Keypoints2D,
+  parseKeypointJson,
+  parseKeypoints,
+  readKeypoints,
+} from './keypoints.js';
+export {
+  getMatVariable,
+  type MatArray,
+  type MatClass,
+  type MatFile,
+  matToRowMajor,
+  matToString,
+  type ParseMatOptions,
+  parseMat,
+  readMat,
+} from './mat.js';
+export {
+  type EncodeNpyOptions,
+  encodeNpy,
+  type NpyArray,
+  type NpyData,
+  type NpyDtype,
+  parseNpy,
+  readNpy,
+  writeNpy,
+} from './npy.js';
