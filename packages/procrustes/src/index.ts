@@ -1,1 +1,26 @@
-export {};
+export {
+  type AlignOptions,
+  alignOrthogonal,
+  alignSimilarity,
+  applySimilarity,
+  type OrthogonalOptions,
+  type RigidAlignment,
+  type SimilarityAlignment,
+  type SimilarityLike,
+} from './align.js';
+export {
+  type OnPOptions,
+  type OrthographicCamera,
+  type OrthographicLike,
+  projectOrthographic,
+  solveOnP,
+} from './onp.js';
+export {
+  type PinholeIntrinsics,
+  type PinholePose,
+  type PnPOptions,
+  type PoseLike,
+  projectPinhole,
+  solvePnP,
+} from './pnp.js';
+export type { Points, Weights } from './validate.js';

@@ -1,0 +1,775 @@
+/**
+ * Small dense linear algebra in Float64 for 3×3 (and the 4×4 of Horn's quaternion method).
+ *
+ * Matrices are row-major runs of 9 numbers, `m[o + 3 * row + col]`, so a batch [B,3,3] is one
+ * Float64Array and sample b starts at offset 9b. Every function reads its inputs into locals before
+ * writing, so `out` may alias an input. Nothing here allocates per call: the solvers use module-level
+ * scratch (JS is single-threaded and none of these functions re-enter).
+ */
+
+import type { NumArray } from './ndarray.js';
+
+/** Read-only numeric input: any typed array or number[]. */
+export type Numbers = ArrayLike<number>;
+
+/** det(m) of the 3×3 at offset `o`. */
+export function det3(m: Numbers, o = 0): number {
+  const a = m[o]!;
+  const b = m[o + 1]!;
+  const c = m[o + 2]!;
+  const d = m[o + 3]!;
+  const e = m[o + 4]!;
+  const f = m[o + 5]!;
+  const g = m[o + 6]!;
+  const h = m[o + 7]!;
+  const i = m[o + 8]!;
+  return a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
+}
+
+/** out = aᵀ. */
+export function transpose3(out: Float64Array, a: Numbers, oo = 0, ao = 0): Float64Array {
+  const a1 = a[ao + 1]!;
+  const a2 = a[ao + 2]!;
+  const a5 = a[ao + 5]!;
+  out[oo] = a[ao]!;
+  out[oo + 4] = a[ao + 4]!;
+  out[oo + 8] = a[ao + 8]!;
+  out[oo + 1] = a[ao + 3]!;
+  out[oo + 3] = a1;
+  out[oo + 2] = a[ao + 6]!;
+  out[oo + 6] = a2;
+  out[oo + 5] = a[ao + 7]!;
+  out[oo + 7] = a5;
+  return out;
+}
+
+/** out = op(a)·op(b) with op = identity or transpose; the three public products below share it. */
+function product3(
+  out: Float64Array,
+  a: Numbers,
+  b: Numbers,
+  oo: number,
+  ao: number,
+  bo: number,
+  ta: boolean,
+  tb: boolean,
+): Float64Array {
+  // Element (r, c) of op(a) is a[3r + c] or a[3c + r].
+  const a00 = a[ao]!;
+  const a11 = a[ao + 4]!;
+  const a22 = a[ao + 8]!;
+  const a01 = ta ? a[ao + 3]! : a[ao + 1]!;
+  const a02 = ta ? a[ao + 6]! : a[ao + 2]!;
+  const a10 = ta ? a[ao + 1]! : a[ao + 3]!;
+  const a12 = ta ? a[ao + 7]! : a[ao + 5]!;
+  const a20 = ta ? a[ao + 2]! : a[ao + 6]!;
+  const a21 = ta ? a[ao + 5]! : a[ao + 7]!;
+  const b00 = b[bo]!;
+  const b11 = b[bo + 4]!;
+  const b22 = b[bo + 8]!;
+  const b01 = tb ? b[bo + 3]! : b[bo + 1]!;
+  const b02 = tb ? b[bo + 6]! : b[bo + 2]!;
+  const b10 = tb ? b[bo + 1]! : b[bo + 3]!;
+  const b12 = tb ? b[bo + 7]! : b[bo + 5]!;
+  const b20 = tb ? b[bo + 2]! : b[bo + 6]!;
+  const b21 = tb ? b[bo + 5]! : b[bo + 7]!;
+  out[oo] = a00 * b00 + a01 * b10 + a02 * b20;
+  out[oo + 1] = a00 * b01 + a01 * b11 + a02 * b21;
+  out[oo + 2] = a00 * b02 + a01 * b12 + a02 * b22;
+  out[oo + 3] = a10 * b00 + a11 * b10 + a12 * b20;
+  out[oo + 4] = a10 * b01 + a11 * b11 + a12 * b21;
+  out[oo + 5] = a10 * b02 + a11 * b12 + a12 * b22;
+  out[oo + 6] = a20 * b00 + a21 * b10 + a22 * b20;
+  out[oo + 7] = a20 * b01 + a21 * b11 + a22 * b21;
+  out[oo + 8] = a20 * b02 + a21 * b12 + a22 * b22;
+  return out;
+}
+
+/** out = a·b (3×3). */
+export function mul3(out: Float64Array, a: Numbers, b: Numbers, oo = 0, ao = 0, bo = 0): Float64Array {
+  return product3(out, a, b, oo, ao, bo, false, false);
+}
+
+/** out = aᵀ·b (3×3). */
+export function mul3AtB(out: Float64Array, a: Numbers, b: Numbers, oo = 0, ao = 0, bo = 0): Float64Array {
+  return product3(out, a, b, oo, ao, bo, true, false);
+}
+
+/** out = a·bᵀ (3×3). */
+export function mul3ABt(out: Float64Array, a: Numbers, b: Numbers, oo = 0, ao = 0, bo = 0): Float64Array {
+  return product3(out, a, b, oo, ao, bo, false, true);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Symmetric eigen-decomposition and SVD (Jacobi: slow-ish but accurate and unconditionally robust)
+// ---------------------------------------------------------------------------------------------
+
+const jacA = new Float64Array(9);
+const jacV = new Float64Array(9);
+
+/**
+ * Eigen-decomposition of a symmetric 3×3 `a` (its symmetric part is used): a = V diag(values) Vᵀ.
+ * values: [3], descending. vectors: [3,3] row-major with the eigenvectors as COLUMNS
+ * (`vectors[3i + k]` = component i of eigenvector k), orthonormal with det +1.
+ */
+export function eigSym3(
+  a: Numbers,
+  values: Float64Array,
+  vectors: Float64Array,
+  ao = 0,
+  vo = 0,
+  eo = 0,
+): void {
+  const A = jacA;
+  const V = jacV;
+  for (let i = 0; i < 3; i++) {
+    for (let j = 0; j < 3; j++) A[3 * i + j] = 0.5 * (a[ao + 3 * i + j]! + a[ao + 3 * j + i]!);
+  }
+  V.fill(0);
+  V[0] = V[4] = V[8] = 1;
+  for (let sweep = 0; sweep < 50; sweep++) {
+    const off = Math.abs(A[1]!) + Math.abs(A[2]!) + Math.abs(A[5]!);
+    const diag = Math.abs(A[0]!) + Math.abs(A[4]!) + Math.abs(A[8]!);
+    if (off <= 1e-300 || off <= 1e-17 * diag) break;
+    for (let p = 0; p < 2; p++) {
+      for (let q = p + 1; q < 3; q++) {
+        const apq = A[3 * p + q]!;
+        if (apq === 0) continue;
+        const app = A[4 * p]!;
+        const aqq = A[4 * q]!;
+        const theta = (aqq - app) / (2 * apq);
+        const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        // A ← Jᵀ A J, V ← V J with J the Givens rotation in the (p, q) plane.
+        for (let k = 0; k < 3; k++) {
+          const akp = A[3 * k + p]!;
+          const akq = A[3 * k + q]!;
+          A[3 * k + p] = c * akp - s * akq;
+          A[3 * k + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < 3; k++) {
+          const apk = A[3 * p + k]!;
+          const aqk = A[3 * q + k]!;
+          A[3 * p + k] = c * apk - s * aqk;
+          A[3 * q + k] = s * apk + c * aqk;
+        }
+        A[3 * p + q] = A[3 * q + p] = 0;
+        for (let k = 0; k < 3; k++) {
+          const vkp = V[3 * k + p]!;
+          const vkq = V[3 * k + q]!;
+          V[3 * k + p] = c * vkp - s * vkq;
+          V[3 * k + q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  sortColumns3(A[0]!, A[4]!, A[8]!, V, values, vectors, eo, vo);
+}
+
+/** Writes (d, V) sorted by d descending into values/vectors, making det(vectors) = +1. */
+function sortColumns3(
+  d0: number,
+  d1: number,
+  d2: number,
+  V: Float64Array,
+  values: Float64Array,
+  vectors: Float64Array,
+  eo: number,
+  vo: number,
+): void {
+  // Sorting network on (value, column) pairs; no allocation.
+  let i0 = 0;
+  let i1 = 1;
+  let i2 = 2;
+  let v0 = d0;
+  let v1 = d1;
+  let v2 = d2;
+  let tv = 0;
+  let ti = 0;
+  if (v1 > v0) {
+    tv = v0;
+    v0 = v1;
+    v1 = tv;
+    ti = i0;
+    i0 = i1;
+    i1 = ti;
+  }
+  if (v2 > v1) {
+    tv = v1;
+    v1 = v2;
+    v2 = tv;
+    ti = i1;
+    i1 = i2;
+    i2 = ti;
+  }
+  if (v1 > v0) {
+    tv = v0;
+    v0 = v1;
+    v1 = tv;
+    ti = i0;
+    i0 = i1;
+    i1 = ti;
+  }
+  values[eo] = v0;
+  values[eo + 1] = v1;
+  values[eo + 2] = v2;
+  for (let r = 0; r < 3; r++) {
+    vectors[vo + 3 * r] = V[3 * r + i0]!;
+    vectors[vo + 3 * r + 1] = V[3 * r + i1]!;
+    vectors[vo + 3 * r + 2] = V[3 * r + i2]!;
+  }
+  if (det3(vectors, vo) < 0) {
+    for (let r = 0; r < 3; r++) vectors[vo + 3 * r + 2] = -vectors[vo + 3 * r + 2]!;
+  }
+}
+
+const svdA = new Float64Array(9);
+const svdV = new Float64Array(9);
+const svdS = new Float64Array(3);
+const svdVs = new Float64Array(9);
+
+/**
+ * Signed SVD of a 3×3: m = U diag(S) Vᵀ with U and V proper rotations (det +1),
+ * S[0] ≥ S[1] ≥ |S[2]| ≥ 0 except that S[2] carries the sign of det(m).
+ * So U·Vᵀ is the rotation nearest to m, and U·diag(1, 1, sign S[2])·Vᵀ the nearest orthogonal matrix.
+ * One-sided (Hestenes) Jacobi on m's columns: relative accuracy of small singular values, no
+ * squaring of the condition number. Rank-deficient m gets U completed by cross products.
+ * U, V: [3,3] row-major (singular vectors are COLUMNS); S: [3].
+ */
+export function svd3(
+  m: Numbers,
+  U: Float64Array,
+  S: Float64Array,
+  V: Float64Array,
+  mo = 0,
+  uo = 0,
+  so = 0,
+  vo = 0,
+): void {
+  const A = svdA;
+  const W = svdV;
+  for (let i = 0; i < 9; i++) A[i] = m[mo + i]!;
+  W.fill(0);
+  W[0] = W[4] = W[8] = 1;
+  let fro2 = 0;
+  for (let i = 0; i < 9; i++) fro2 += A[i]! * A[i]!;
+  // A column of norm ≤ 1e-14‖m‖ is rounding noise (rank deficiency): rotating it only reshuffles noise.
+  const negligible = 1e-28 * fro2;
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let rotated = false;
+    for (let p = 0; p < 2; p++) {
+      for (let q = p + 1; q < 3; q++) {
+        let alpha = 0;
+        let beta = 0;
+        let gamma = 0;
+        for (let k = 0; k < 3; k++) {
+          const ap = A[3 * k + p]!;
+          const aq = A[3 * k + q]!;
+          alpha += ap * ap;
+          beta += aq * aq;
+          gamma += ap * aq;
+        }
+        // Columns orthogonal to rounding level (a few ulps): further rotations only shuffle noise.
+        if (gamma === 0 || Math.abs(gamma) <= 1e-15 * Math.sqrt(alpha * beta)) continue;
+        if (alpha <= negligible || beta <= negligible) continue;
+        rotated = true;
+        const zeta = (beta - alpha) / (2 * gamma);
+        const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
+        const c = 1 / Math.sqrt(1 + t * t);
+        const s = c * t;
+        for (let k = 0; k < 3; k++) {
+          const ap = A[3 * k + p]!;
+          const aq = A[3 * k + q]!;
+          A[3 * k + p] = c * ap - s * aq;
+          A[3 * k + q] = s * ap + c * aq;
+          const vp = W[3 * k + p]!;
+          const vq = W[3 * k + q]!;
+          W[3 * k + p] = c * vp - s * vq;
+          W[3 * k + q] = s * vp + c * vq;
+        }
+      }
+    }
+    if (!rotated) break;
+  }
+  // Column norms are the singular values; sort descending (columns of A move with those of W).
+  const n0 = hypot(A[0]!, A[3]!, A[6]!);
+  const n1 = hypot(A[1]!, A[4]!, A[7]!);
+  const n2 = hypot(A[2]!, A[5]!, A[8]!);
+  sortColumns3(n0, n1, n2, W, svdS, svdVs, 0, 0);
+  // svdVs = sorted V with det +1. Recompute A columns as m·v (exact w.r.t. the final V).
+  const Vs = svdVs;
+  for (let k = 0; k < 3; k++) {
+    const v0 = Vs[k]!;
+    const v1 = Vs[3 + k]!;
+    const v2 = Vs[6 + k]!;
+    for (let r = 0; r < 3; r++) {
+      A[3 * r + k] = m[mo + 3 * r]! * v0 + m[mo + 3 * r + 1]! * v1 + m[mo + 3 * r + 2]! * v2;
+    }
+  }
+  const s0 = svdS[0]!;
+  const s1 = svdS[1]!;
+  // u0 = a0 / |a0|, or e0 for the zero matrix.
+  let u00 = 1;
+  let u10 = 0;
+  let u20 = 0;
+  const a0n = hypot(A[0]!, A[3]!, A[6]!);
+  if (a0n > 0) {
+    u00 = A[0]! / a0n;
+    u10 = A[3]! / a0n;
+    u20 = A[6]! / a0n;
+  }
+  // u1 = a1 orthogonalised against u0; if a1 is (numerically) zero, any unit vector ⟂ u0.
+  let u01 = A[1]!;
+  let u11 = A[4]!;
+  let u21 = A[7]!;
+  let dot = u01 * u00 + u11 * u10 + u21 * u20;
+  u01 -= dot * u00;
+  u11 -= dot * u10;
+  u21 -= dot * u20;
+  let n = hypot(u01, u11, u21);
+  if (!(n > 1e-14 * s0) || s1 === 0) {
+    // Pick the axis least aligned with u0 and orthogonalise it.
+    const ax = Math.abs(u00);
+    const ay = Math.abs(u10);
+    const az = Math.abs(u20);
+    u01 = 0;
+    u11 = 0;
+    u21 = 0;
+    if (ax <= ay && ax <= az) u01 = 1;
+    else if (ay <= az) u11 = 1;
+    else u21 = 1;
+    dot = u01 * u00 + u11 * u10 + u21 * u20;
+    u01 -= dot * u00;
+    u11 -= dot * u10;
+    u21 -= dot * u20;
+    n = hypot(u01, u11, u21);
+  }
+  u01 /= n;
+  u11 /= n;
+  u21 /= n;
+  // u2 = u0 × u1, so det U = +1; the third singular value is signed: σ2 = u2 · (m v2).
+  const u02 = u10 * u21 - u20 * u11;
+  const u12 = u20 * u01 - u00 * u21;
+  const u22 = u00 * u11 - u10 * u01;
+  const s2 = u02 * A[2]! + u12 * A[5]! + u22 * A[8]!;
+  U[uo] = u00;
+  U[uo + 1] = u01;
+  U[uo + 2] = u02;
+  U[uo + 3] = u10;
+  U[uo + 4] = u11;
+  U[uo + 5] = u12;
+  U[uo + 6] = u20;
+  U[uo + 7] = u21;
+  U[uo + 8] = u22;
+  S[so] = s0;
+  S[so + 1] = s1;
+  S[so + 2] = s2;
+  for (let i = 0; i < 9; i++) V[vo + i] = Vs[i]!;
+}
+
+const polU = new Float64Array(9);
+const polS = new Float64Array(3);
+const polV = new Float64Array(9);
+
+/**
+ * Polar decomposition m = R·P: R the orthogonal factor, P = Rᵀm symmetric.
+ * By default R is the nearest ROTATION (det +1; P is then indefinite when det m < 0);
+ * with `allowReflection`, R is the nearest orthogonal matrix (det = sign det m) and P is PSD.
+ * R, P: [3,3]; pass `P = undefined` to skip it.
+ */
+export function polar3(
+  m: Numbers,
+  R: Float64Array,
+  P?: Float64Array,
+  allowReflection = false,
+  mo = 0,
+  ro = 0,
+  po = 0,
+): void {
+  svd3(m, polU, polS, polV, mo);
+  const flip = allowReflection && polS[2]! < 0 ? -1 : 1;
+  const U = polU;
+  const V = polV;
+  for (let r = 0; r < 3; r++) {
+    for (let c = 0; c < 3; c++) {
+      R[ro + 3 * r + c] =
+        U[3 * r]! * V[3 * c]! + U[3 * r + 1]! * V[3 * c + 1]! + flip * U[3 * r + 2]! * V[3 * c + 2]!;
+    }
+  }
+  if (P) {
+    const s0 = polS[0]!;
+    const s1 = polS[1]!;
+    const s2 = flip * polS[2]!;
+    for (let r = 0; r < 3; r++) {
+      for (let c = 0; c < 3; c++) {
+        P[po + 3 * r + c] =
+          s0 * V[3 * r]! * V[3 * c]! +
+          s1 * V[3 * r + 1]! * V[3 * c + 1]! +
+          s2 * V[3 * r + 2]! * V[3 * c + 2]!;
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Procrustes kernel: weighted moments of one sample, then the optimal rotation (QCP)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Layout of the record `weightedMoments` writes (offsets into `out`):
+ * total weight, visible count, x̄ [3], ȳ [3], M = Σ wᵢ (xᵢ−x̄)(yᵢ−ȳ)ᵀ [3,3] row-major,
+ * gx = Σ wᵢ‖xᵢ−x̄‖², gy = Σ wᵢ‖yᵢ−ȳ‖².
+ */
+export const MOMENTS = {
+  weight: 0,
+  count: 1,
+  meanX: 2,
+  meanY: 5,
+  cov: 8,
+  gx: 17,
+  gy: 18,
+  size: 19,
+} as const;
+
+/**
+ * Weighted centred moments of one sample of paired 3D points (stride 3): x at `x[xo + 3i]`, y at
+ * `y[yo + 3i]`, weight `w[wo + i]` (all 1 when `w` is undefined), i < n. A point whose weight is not
+ * > 0 is skipped entirely — its coordinates are never read, so NaN there is harmless. Two passes
+ * (means, then centred sums): no cancellation for far-from-origin points.
+ * Returns the number of points with weight > 0 (the record is all zeros when it is 0). Non-finite
+ * visible values make the sums non-finite: check `Number.isFinite(out[MOMENTS.gx] + out[MOMENTS.gy])`.
+ */
+export function weightedMoments(
+  x: Numbers,
+  xo: number,
+  y: Numbers,
+  yo: number,
+  w: NumArray | undefined,
+  wo: number,
+  n: number,
+  out: Float64Array,
+  oo = 0,
+): number {
+  let W = 0;
+  let count = 0;
+  let sx0 = 0;
+  let sx1 = 0;
+  let sx2 = 0;
+  let sy0 = 0;
+  let sy1 = 0;
+  let sy2 = 0;
+  for (let i = 0; i < n; i++) {
+    const wi = w === undefined ? 1 : w[wo + i]!;
+    if (!(wi > 0)) continue;
+    const xi = xo + 3 * i;
+    const yi = yo + 3 * i;
+    W += wi;
+    count++;
+    sx0 += wi * x[xi]!;
+    sx1 += wi * x[xi + 1]!;
+    sx2 += wi * x[xi + 2]!;
+    sy0 += wi * y[yi]!;
+    sy1 += wi * y[yi + 1]!;
+    sy2 += wi * y[yi + 2]!;
+  }
+  if (count === 0) {
+    out.fill(0, oo, oo + MOMENTS.size);
+    return 0;
+  }
+  const mx0 = sx0 / W;
+  const mx1 = sx1 / W;
+  const mx2 = sx2 / W;
+  const my0 = sy0 / W;
+  const my1 = sy1 / W;
+  const my2 = sy2 / W;
+  let m00 = 0;
+  let m01 = 0;
+  let m02 = 0;
+  let m10 = 0;
+  let m11 = 0;
+  let m12 = 0;
+  let m20 = 0;
+  let m21 = 0;
+  let m22 = 0;
+  let gx = 0;
+  let gy = 0;
+  for (let i = 0; i < n; i++) {
+    const wi = w === undefined ? 1 : w[wo + i]!;
+    if (!(wi > 0)) continue;
+    const xi = xo + 3 * i;
+    const yi = yo + 3 * i;
+    const a0 = x[xi]! - mx0;
+    const a1 = x[xi + 1]! - mx1;
+    const a2 = x[xi + 2]! - mx2;
+    const b0 = y[yi]! - my0;
+    const b1 = y[yi + 1]! - my1;
+    const b2 = y[yi + 2]! - my2;
+    const wa0 = wi * a0;
+    const wa1 = wi * a1;
+    const wa2 = wi * a2;
+    m00 += wa0 * b0;
+    m01 += wa0 * b1;
+    m02 += wa0 * b2;
+    m10 += wa1 * b0;
+    m11 += wa1 * b1;
+    m12 += wa1 * b2;
+    m20 += wa2 * b0;
+    m21 += wa2 * b1;
+    m22 += wa2 * b2;
+    gx += wa0 * a0 + wa1 * a1 + wa2 * a2;
+    gy += wi * (b0 * b0 + b1 * b1 + b2 * b2);
+  }
+  out[oo] = W;
+  out[oo + 1] = count;
+  out[oo + 2] = mx0;
+  out[oo + 3] = mx1;
+  out[oo + 4] = mx2;
+  out[oo + 5] = my0;
+  out[oo + 6] = my1;
+  out[oo + 7] = my2;
+  out[oo + 8] = m00;
+  out[oo + 9] = m01;
+  out[oo + 10] = m02;
+  out[oo + 11] = m10;
+  out[oo + 12] = m11;
+  out[oo + 13] = m12;
+  out[oo + 14] = m20;
+  out[oo + 15] = m21;
+  out[oo + 16] = m22;
+  out[oo + 17] = gx;
+  out[oo + 18] = gy;
+  return count;
+}
+
+/**
+ * σ₂/σ₁-like rank measure of a 3×3: ‖cof(m)‖_F / ‖m‖_F² (0 for the zero matrix). For singular values
+ * σ₁ ≥ σ₂ ≥ σ₃ it lies in [σ₂/(3σ₁), √3·σ₂/σ₁], so it is ~0 exactly when rank(m) < 2 — when the
+ * cross-covariance comes from collinear or coincident points and a rotation is not determined.
+ */
+export function rank2Measure3(m: Numbers, mo = 0): number {
+  const a = m[mo]!;
+  const b = m[mo + 1]!;
+  const c = m[mo + 2]!;
+  const d = m[mo + 3]!;
+  const e = m[mo + 4]!;
+  const f = m[mo + 5]!;
+  const g = m[mo + 6]!;
+  const h = m[mo + 7]!;
+  const i = m[mo + 8]!;
+  const fro2 = a * a + b * b + c * c + d * d + e * e + f * f + g * g + h * h + i * i;
+  if (!(fro2 > 0)) return 0;
+  const c0 = e * i - f * h;
+  const c1 = d * i - f * g;
+  const c2 = d * h - e * g;
+  const c3 = b * i - c * h;
+  const c4 = a * i - c * g;
+  const c5 = a * h - b * g;
+  const c6 = b * f - c * e;
+  const c7 = a * f - c * d;
+  const c8 = a * e - b * d;
+  const cof2 = c0 * c0 + c1 * c1 + c2 * c2 + c3 * c3 + c4 * c4 + c5 * c5 + c6 * c6 + c7 * c7 + c8 * c8;
+  return Math.sqrt(cof2) / fro2;
+}
+
+const qcpA = new Float64Array(16);
+const qcpPerm = new Int32Array(4);
+const qcpV = new Float64Array(4);
+
+/**
+ * THE Procrustes kernel. Given the centred, weighted cross-covariance M = Σ wᵢ xᵢ yᵢᵀ (3×3 at `m[mo]`,
+ * row-major) and gx = Σ wᵢ‖xᵢ‖², gy = Σ wᵢ‖yᵢ‖², writes to `r[ro]` the rotation
+ *   R = argmax over SO(3) of tr(R·M) = argmin Σ wᵢ ‖s·R xᵢ − yᵢ‖² (for any fixed s > 0),
+ * or over O(3) when `allowReflection` (then det R = −1 exactly when det M < 0), and returns λ = tr(R·M).
+ * Then: rotation-only SSE = gx + gy − 2λ; similarity scale s = λ / gx, SSE = gy − λ²/gx.
+ *
+ * QCP (Theobald 2005; Liu et al. 2010): λ is the largest eigenvalue of Horn's symmetric traceless
+ * 4×4 quaternion matrix N(M), found by Newton on its characteristic quartic from the upper bound 1
+ * (after scaling M by 1/√(gx·gy), Cauchy–Schwarz bounds λ by 1; Newton from the right of the largest
+ * root of a real-rooted polynomial is monotone). The quaternion spans the null space of λI − N,
+ * found by Gaussian elimination with diagonal pivoting (λI − N is PSD, so this is rank-revealing):
+ * exact fits, double eigenvalues (reflections of planar sets) and M = 0 all give a valid rotation.
+ * gx·gy = 0 gives R = I and λ = 0. Rank(M) < 2 (collinear data) leaves R non-unique: one optimum is
+ * returned; callers that must refuse it check `rank2Measure3(M)`.
+ */
+export function rotationFromCrossCovariance(
+  m: Numbers,
+  mo: number,
+  gx: number,
+  gy: number,
+  allowReflection: boolean,
+  r: Float64Array,
+  ro = 0,
+): number {
+  const norm = Math.sqrt(gx * gy);
+  if (!(norm > 0) || !Number.isFinite(norm)) {
+    r[ro] = 1;
+    r[ro + 1] = 0;
+    r[ro + 2] = 0;
+    r[ro + 3] = 0;
+    r[ro + 4] = 1;
+    r[ro + 5] = 0;
+    r[ro + 6] = 0;
+    r[ro + 7] = 0;
+    r[ro + 8] = 1;
+    return 0;
+  }
+  let k = 1 / norm;
+  let sxx = m[mo]! * k;
+  let sxy = m[mo + 1]! * k;
+  let sxz = m[mo + 2]! * k;
+  let syx = m[mo + 3]! * k;
+  let syy = m[mo + 4]! * k;
+  let syz = m[mo + 5]! * k;
+  let szx = m[mo + 6]! * k;
+  let szy = m[mo + 7]! * k;
+  let szz = m[mo + 8]! * k;
+  let detM = sxx * (syy * szz - syz * szy) - sxy * (syx * szz - syz * szx) + sxz * (syx * szy - syy * szx);
+  // Best improper Q for M is −(best rotation for −M): tr(Q M) = tr(R' (−M)).
+  const sign = allowReflection && detM < 0 ? -1 : 1;
+  if (sign < 0) {
+    sxx = -sxx;
+    sxy = -sxy;
+    sxz = -sxz;
+    syx = -syx;
+    syy = -syy;
+    syz = -syz;
+    szx = -szx;
+    szy = -szy;
+    szz = -szz;
+    detM = -detM;
+  }
+  // Horn's matrix N (quaternion q = (w, x, y, z) maximising qᵀNq rotates x onto y).
+  const n00 = sxx + syy + szz;
+  const n01 = syz - szy;
+  const n02 = szx - sxz;
+  const n03 = sxy - syx;
+  const n11 = sxx - syy - szz;
+  const n12 = sxy + syx;
+  const n13 = szx + sxz;
+  const n22 = -sxx + syy - szz;
+  const n23 = syz + szy;
+  const n33 = -sxx - syy + szz;
+  // Characteristic polynomial λ⁴ + c2 λ² + c1 λ + c0 (N is traceless).
+  const c2 =
+    -2 *
+    (sxx * sxx +
+      sxy * sxy +
+      sxz * sxz +
+      syx * syx +
+      syy * syy +
+      syz * syz +
+      szx * szx +
+      szy * szy +
+      szz * szz);
+  const c1 = -8 * detM;
+  // det N by Laplace expansion along rows (0, 1) × (2, 3).
+  const s01 = n00 * n11 - n01 * n01;
+  const s02 = n00 * n12 - n02 * n01;
+  const s03 = n00 * n13 - n03 * n01;
+  const s12 = n01 * n12 - n02 * n11;
+  const s13 = n01 * n13 - n03 * n11;
+  const s23 = n02 * n13 - n03 * n12;
+  const u01 = n02 * n13 - n12 * n03;
+  const u02 = n02 * n23 - n22 * n03;
+  const u03 = n02 * n33 - n23 * n03;
+  const u12 = n12 * n23 - n22 * n13;
+  const u13 = n12 * n33 - n23 * n13;
+  const u23 = n22 * n33 - n23 * n23;
+  const c0 = s01 * u23 - s02 * u13 + s03 * u12 + s12 * u03 - s13 * u02 + s23 * u01;
+  let lambda = 1;
+  for (let it = 0; it < 100; it++) {
+    const l2 = lambda * lambda;
+    const p = (l2 + c2) * l2 + c1 * lambda + c0;
+    const dp = (4 * l2 + 2 * c2) * lambda + c1;
+    if (!(dp > 0) || p <= 0) break;
+    const step = p / dp;
+    lambda -= step;
+    if (step <= 1e-15 * lambda + 1e-300) break;
+  }
+  // A = λI − N (PSD); eliminate with diagonal pivoting, stop at a negligible pivot.
+  const A = qcpA;
+  A[0] = lambda - n00;
+  A[1] = A[4] = -n01;
+  A[2] = A[8] = -n02;
+  A[3] = A[12] = -n03;
+  A[5] = lambda - n11;
+  A[6] = A[9] = -n12;
+  A[7] = A[13] = -n13;
+  A[10] = lambda - n22;
+  A[11] = A[14] = -n23;
+  A[15] = lambda - n33;
+  const p = qcpPerm;
+  p[0] = 0;
+  p[1] = 1;
+  p[2] = 2;
+  p[3] = 3;
+  const tol = 1e-13 * (Math.abs(lambda) + 1e-300);
+  let rank = 0;
+  for (; rank < 3; rank++) {
+    let best = rank;
+    let bestVal = A[5 * p[rank]!]!;
+    for (let j = rank + 1; j < 4; j++) {
+      const v = A[5 * p[j]!]!;
+      if (v > bestVal) {
+        bestVal = v;
+        best = j;
+      }
+    }
+    if (!(bestVal > tol)) break;
+    const pk = p[best]!;
+    p[best] = p[rank]!;
+    p[rank] = pk;
+    const inv = 1 / bestVal;
+    for (let i = rank + 1; i < 4; i++) {
+      const pi = p[i]!;
+      const f = A[4 * pi + pk]! * inv;
+      if (f === 0) continue;
+      for (let j = rank + 1; j < 4; j++) {
+        const pj = p[j]!;
+        A[4 * pi + pj] = A[4 * pi + pj]! - f * A[4 * pk + pj]!;
+      }
+    }
+  }
+  // Null vector: free coordinate p[rank] = 1, later ones 0, back-substitute the pivot rows.
+  const v = qcpV;
+  v[0] = v[1] = v[2] = v[3] = 0;
+  v[p[rank]!] = 1;
+  for (let i = rank - 1; i >= 0; i--) {
+    const pi = p[i]!;
+    let acc = 0;
+    for (let j = i + 1; j <= rank; j++) {
+      const pj = p[j]!;
+      acc += A[4 * pi + pj]! * v[pj]!;
+    }
+    v[pi] = -acc / A[5 * pi]!;
+  }
+  const q0 = v[0]!;
+  const q1 = v[1]!;
+  const q2 = v[2]!;
+  const q3 = v[3]!;
+  const qq = q0 * q0 + q1 * q1 + q2 * q2 + q3 * q3;
+  k = (2 * sign) / qq;
+  const s = sign / qq;
+  // R = sign · rotation(q / |q|).
+  r[ro] = s * (q0 * q0 + q1 * q1 - q2 * q2 - q3 * q3);
+  r[ro + 1] = k * (q1 * q2 - q0 * q3);
+  r[ro + 2] = k * (q1 * q3 + q0 * q2);
+  r[ro + 3] = k * (q1 * q2 + q0 * q3);
+  r[ro + 4] = s * (q0 * q0 - q1 * q1 + q2 * q2 - q3 * q3);
+  r[ro + 5] = k * (q2 * q3 - q0 * q1);
+  r[ro + 6] = k * (q1 * q3 - q0 * q2);
+  r[ro + 7] = k * (q2 * q3 + q0 * q1);
+  r[ro + 8] = s * (q0 * q0 - q1 * q1 - q2 * q2 + q3 * q3);
+  // λ = tr(R·M) for the returned R (exactly consistent with it, whatever the Newton residual).
+  let tr = 0;
+  for (let a = 0; a < 3; a++) {
+    for (let b = 0; b < 3; b++) tr += r[ro + 3 * a + b]! * m[mo + 3 * b + a]!;
+  }
+  return tr;
+}
+
+/** √(Σ vᵢ²) for 2 or 3 values. Unlike Math.hypot (a varargs builtin), this inlines and never allocates. */
+function hypot(a: number, b: number, c = 0): number {
+  return Math.sqrt(a * a + b * b + c * c);
+}

@@ -1,0 +1,234 @@
+/**
+ * Pose metrics over masked joints: MPJPE, PA-MPJPE and nPA-MPJPE (PA-MPJPE / ground-truth RMS radius).
+ *
+ * Inputs: pred, gt: [B, N, 3] (Float32 or Float64), B ≥ 1; mask: [B, N] optional, a joint is visible
+ * when its mask value is > 0. Masked joints are never read: NaN/garbage there changes nothing, including the
+ * Procrustes alignment. Values are in the units of the inputs (nPA-MPJPE is unit-free).
+ */
+
+import { DegenerateError, InputError } from './errors.js';
+import { MOMENTS, type Numbers, rotationFromCrossCovariance, weightedMoments } from './linalg3.js';
+import type { FloatArray, NdArray, NumArray } from './ndarray.js';
+import { checkShapes } from './shape.js';
+
+/** One metric over a batch. */
+export interface PoseError {
+  /** [B]: mean joint error of each sample over its visible joints. */
+  readonly perSample: Float64Array;
+  /** Mean of `perSample` (every sample weighs the same, whatever its number of visible joints). */
+  readonly mean: number;
+}
+
+/** All three metrics of one batch, from one alignment per sample. */
+export interface PoseErrors {
+  readonly mpjpe: PoseError;
+  readonly paMpjpe: PoseError;
+  readonly nPaMpjpe: PoseError;
+}
+
+/**
+ * Mean per-joint position error: mean over visible joints of ‖predᵢ − gtᵢ‖ (no alignment).
+ * pred, gt: [B, N, 3]; mask: [B, N]. Throws DegenerateError for a sample with no visible joint,
+ * InputError for a non-finite visible coordinate, ShapeError for mismatched shapes.
+ */
+export function mpjpe(
+  pred: NdArray<FloatArray>,
+  gt: NdArray<FloatArray>,
+  mask?: NdArray<NumArray>,
+): PoseError {
+  const { B, N } = checkMetricShapes(pred, gt, mask);
+  const per = new Float64Array(B);
+  const p = pred.data;
+  const g = gt.data;
+  const m = mask?.data;
+  for (let b = 0; b < B; b++) {
+    let sum = 0;
+    let count = 0;
+    for (let j = 0; j < N; j++) {
+      if (m !== undefined && !(m[b * N + j]! > 0)) continue;
+      const o = 3 * (b * N + j);
+      sum += hypot(p[o]! - g[o]!, p[o + 1]! - g[o + 1]!, p[o + 2]! - g[o + 2]!);
+      count++;
+    }
+    if (count === 0) throw allMasked(b);
+    if (!Number.isFinite(sum)) throw nonFinite(b, N, p, g, m);
+    per[b] = sum / count;
+  }
+  return result(per);
+}
+
+/**
+ * PA-MPJPE: MPJPE after the similarity Procrustes alignment of pred onto gt over the visible joints,
+ *   min over R ∈ SO(3) (det +1), s, t of Σ_visible ‖s R predᵢ + t − gtᵢ‖²,
+ * then the mean of the NON-squared distances ‖s R predᵢ + t − gtᵢ‖. Needs ≥ 3 visible joints per sample
+ * (InputError otherwise). A degenerate prediction (all joints at one point) scores as if collapsed onto
+ * the gt centroid (s = 0); a collinear one gets one of its equally optimal rotations (deterministic).
+ */
+export function paMpjpe(
+  pred: NdArray<FloatArray>,
+  gt: NdArray<FloatArray>,
+  mask?: NdArray<NumArray>,
+): PoseError {
+  const { B, N } = checkMetricShapes(pred, gt, mask);
+  const per = new Float64Array(B);
+  for (let b = 0; b < B; b++) per[b] = alignedError(pred.data, gt.data, mask?.data, b, N, false);
+  return result(per);
+}
+
+/**
+ * nPA-MPJPE: PA-MPJPE of each sample divided by the RMS radius of its visible ground-truth joints about
+ * their centroid, √(Σ‖gtᵢ − ḡt‖² / n) — unit-free, comparable across categories. DegenerateError when
+ * a sample's visible ground truth is a single point (radius 0). Otherwise as `paMpjpe`.
+ */
+export function nPaMpjpe(
+  pred: NdArray<FloatArray>,
+  gt: NdArray<FloatArray>,
+  mask?: NdArray<NumArray>,
+): PoseError {
+  const { B, N } = checkMetricShapes(pred, gt, mask);
+  const per = new Float64Array(B);
+  for (let b = 0; b < B; b++) per[b] = alignedError(pred.data, gt.data, mask?.data, b, N, true);
+  return result(per);
+}
+
+/** MPJPE, PA-MPJPE and nPA-MPJPE of one batch (one alignment per sample). Shapes and errors as above. */
+export function poseErrors(
+  pred: NdArray<FloatArray>,
+  gt: NdArray<FloatArray>,
+  mask?: NdArray<NumArray>,
+): PoseErrors {
+  const { B, N } = checkMetricShapes(pred, gt, mask);
+  const pa = new Float64Array(B);
+  const npa = new Float64Array(B);
+  for (let b = 0; b < B; b++) {
+    pa[b] = alignedError(pred.data, gt.data, mask?.data, b, N, false);
+    npa[b] = pa[b]! / gtRadius(b);
+  }
+  return { mpjpe: mpjpe(pred, gt, mask), paMpjpe: result(pa), nPaMpjpe: result(npa) };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const moments = new Float64Array(MOMENTS.size);
+const rot = new Float64Array(9);
+
+/** gt RMS radius of the sample last passed to alignedError (read from the shared moments record). */
+function gtRadius(b: number): number {
+  const r = Math.sqrt(moments[MOMENTS.gy]! / moments[MOMENTS.count]!);
+  if (!(r > 0)) {
+    throw new DegenerateError(
+      `sample ${b}: the visible ground-truth joints all coincide (RMS radius 0), so nPA-MPJPE is undefined; ` +
+        'drop the sample or fix its ground truth',
+    );
+  }
+  return r;
+}
+
+function alignedError(
+  p: FloatArray,
+  g: FloatArray,
+  m: NumArray | undefined,
+  b: number,
+  N: number,
+  normalise: boolean,
+): number {
+  const base = 3 * b * N;
+  const count = weightedMoments(p, base, g, base, m, b * N, N, moments);
+  if (count === 0) throw allMasked(b);
+  const gx = moments[MOMENTS.gx]!;
+  const gy = moments[MOMENTS.gy]!;
+  if (!Number.isFinite(gx + gy + moments[MOMENTS.meanX]! + moments[MOMENTS.meanY]!)) {
+    throw nonFinite(b, N, p, g, m);
+  }
+  if (count < 3) {
+    throw new InputError(
+      `sample ${b}: only ${count} visible joint(s); PA-MPJPE needs at least 3 to fit a similarity ` +
+        'transform — unmask more joints or use MPJPE',
+    );
+  }
+  const lambda = rotationFromCrossCovariance(moments, MOMENTS.cov, gx, gy, false, rot);
+  // gx = 0: the prediction is one point; the best similarity maps it to the gt centroid (s = 0).
+  const s = gx > 0 ? lambda / gx : 0;
+  const mx0 = moments[MOMENTS.meanX]!;
+  const mx1 = moments[MOMENTS.meanX + 1]!;
+  const mx2 = moments[MOMENTS.meanX + 2]!;
+  const my0 = moments[MOMENTS.meanY]!;
+  const my1 = moments[MOMENTS.meanY + 1]!;
+  const my2 = moments[MOMENTS.meanY + 2]!;
+  const r0 = s * rot[0]!;
+  const r1 = s * rot[1]!;
+  const r2 = s * rot[2]!;
+  const r3 = s * rot[3]!;
+  const r4 = s * rot[4]!;
+  const r5 = s * rot[5]!;
+  const r6 = s * rot[6]!;
+  const r7 = s * rot[7]!;
+  const r8 = s * rot[8]!;
+  let sum = 0;
+  for (let j = 0; j < N; j++) {
+    if (m !== undefined && !(m[b * N + j]! > 0)) continue;
+    const o = base + 3 * j;
+    const a0 = p[o]! - mx0;
+    const a1 = p[o + 1]! - mx1;
+    const a2 = p[o + 2]! - mx2;
+    const e0 = r0 * a0 + r1 * a1 + r2 * a2 - (g[o]! - my0);
+    const e1 = r3 * a0 + r4 * a1 + r5 * a2 - (g[o + 1]! - my1);
+    const e2 = r6 * a0 + r7 * a1 + r8 * a2 - (g[o + 2]! - my2);
+    sum += Math.sqrt(e0 * e0 + e1 * e1 + e2 * e2);
+  }
+  const pa = sum / count;
+  return normalise ? pa / gtRadius(b) : pa;
+}
+
+function checkMetricShapes(
+  pred: NdArray<FloatArray>,
+  gt: NdArray<FloatArray>,
+  mask: NdArray<NumArray> | undefined,
+): { B: number; N: number } {
+  const dims = checkShapes({
+    pred: [pred.shape, ['B', 'N', 3]],
+    gt: [gt.shape, ['B', 'N', 3]],
+    mask: mask && [mask.shape, ['B', 'N']],
+  });
+  if (dims.B === 0) throw new InputError('empty batch (B = 0): there is no sample to average');
+  return { B: dims.B!, N: dims.N! };
+}
+
+function result(perSample: Float64Array): PoseError {
+  let sum = 0;
+  for (let b = 0; b < perSample.length; b++) sum += perSample[b]!;
+  return { perSample, mean: sum / perSample.length };
+}
+
+function allMasked(b: number): DegenerateError {
+  return new DegenerateError(
+    `sample ${b}: every joint is masked, so there is nothing to measure; drop the sample (or unmask its joints)`,
+  );
+}
+
+/** The error for the first visible non-finite coordinate of sample b (called only after sums went non-finite). */
+function nonFinite(b: number, N: number, p: Numbers, g: Numbers, m: NumArray | undefined): InputError {
+  for (let j = 0; j < N; j++) {
+    if (m !== undefined && !(m[b * N + j]! > 0)) continue;
+    for (const [name, arr] of [
+      ['pred', p],
+      ['gt', g],
+    ] as const) {
+      const o = 3 * (b * N + j);
+      if (!Number.isFinite(arr[o]!) || !Number.isFinite(arr[o + 1]!) || !Number.isFinite(arr[o + 2]!)) {
+        return new InputError(
+          `sample ${b}, joint ${j}: ${name} has a non-finite coordinate (${arr[o]}, ${arr[o + 1]}, ${arr[o + 2]}) ` +
+            'on a visible joint; mask the joint (mask 0) or fix the input',
+        );
+      }
+    }
+  }
+  return new InputError(
+    `sample ${b}: coordinates are too large (the sums overflow Float64); rescale the input`,
+  );
+}
+
+/** √(Σ vᵢ²) for 2 or 3 values. Unlike Math.hypot (a varargs builtin), this inlines and never allocates. */
+function hypot(a: number, b: number, c = 0): number {
+  return Math.sqrt(a * a + b * b + c * c);
+}

@@ -1,0 +1,535 @@
+import { checkShapes, DegenerateError, eigSym3, type NdArray, nd, rank2Measure3, svd3 } from '@lfm/core';
+import { rotateLeft, solveDamped } from './dense.js';
+import {
+  allMaskedError,
+  checkBatch,
+  collinearError,
+  nonFiniteError,
+  type Points,
+  rankTolerance,
+  tooFewError,
+  type Weights,
+} from './validate.js';
+
+export interface OnPOptions {
+  /** [B, N] weights ≥ 0; weight 0 ignores a point entirely (NaN there is harmless). Default: all 1. */
+  weights?: Weights;
+}
+
+/** A batch of orthographic (scaled) cameras: y2d ≈ s·(R x)₀:₂ + t. */
+export interface OrthographicCamera {
+  /** [B, 3, 3] camFromObject rotation, det +1; its third row is the viewing direction. */
+  readonly R: NdArray<Float64Array>;
+  /** [B] scale > 0 (image units per object unit). */
+  readonly s: NdArray<Float64Array>;
+  /** [B, 2] image translation. */
+  readonly t: NdArray<Float64Array>;
+  /** [B] weighted RMS reprojection error √(Σ wᵢ‖s(R xᵢ)₀:₂ + t − yᵢ‖² / Σ wᵢ), in image units. */
+  readonly rmse: NdArray<Float64Array>;
+}
+
+/**
+ * Orthographic N-point (OnP): the scaled-orthographic camera that best maps 3D points to 2D,
+ *   min over R ∈ SO(3), s > 0, t ∈ ℝ² of Σᵢ wᵢ ‖s·P R xᵢ + t − yᵢ‖²,   P = [I₂ 0] (first two rows).
+ * x3d: [B, N, 3]; y2d: [B, N, 2]; weights: [B, N]. Returns R [B,3,3], s [B], t [B,2], rmse [B].
+ *
+ * Only the first two rows of R enter the objective, so this is Procrustes over the Stiefel manifold of
+ * 2×3 matrices with orthonormal rows, which has no closed form unless the points are isotropic. We
+ * eliminate t by weighted centring, start from (a) the unconstrained affine fit projected onto
+ * s·(orthonormal rows) when the points span 3D, and (b) the two exact solutions of the fit restricted
+ * to the points' principal plane — the two members of the orthographic depth-reversal ("Necker")
+ * pair, which for planar objects are both global minima — then run Levenberg–Marquardt on
+ * (rotation increment ω ∈ so(3), s) from each start and keep the lowest cost. The third row of R is
+ * r₁ × r₂. A planar object has an exact twin solution; the one returned is then either.
+ * Errors: ShapeError, InputError (< 3 visible points, NaN/Infinity, bad weights), DegenerateError
+ * (all masked, collinear 3D points, all 2D points coincident), each naming the sample.
+ */
+export function solveOnP(x3d: Points, y2d: Points, options: OnPOptions = {}): OrthographicCamera {
+  const fn = 'solveOnP';
+  const { weights } = options;
+  const { B, N } = checkBatch(fn, ['x3d', 'y2d'], x3d, 3, y2d, 2, weights);
+  const R = new Float64Array(9 * B);
+  const S = new Float64Array(B);
+  const T = new Float64Array(2 * B);
+  const rmse = new Float64Array(B);
+  const xs = new Float64Array(3 * N);
+  const ys = new Float64Array(2 * N);
+  const ws = new Float64Array(N);
+  const tol = rankTolerance(x3d.data);
+  for (let b = 0; b < B; b++) {
+    const n = gatherVisible(fn, b, N, x3d.data, y2d.data, weights?.data, xs, ys, ws);
+    if (n < 3) throw tooFewError(fn, b, n, 3, 'a scaled orthographic camera has 6 degrees of freedom');
+    const status = onpSample(xs, ys, ws, n, tol, onpOut);
+    if (status === ONP_COLLINEAR) throw collinearError(fn, b, 'the visible 3D points');
+    if (status === ONP_NO_IMAGE) {
+      throw new DegenerateError(
+        `${fn}: sample ${b}: the visible 2D points all coincide, so no rotation or scale is determined; ` +
+          'check the 2D input',
+      );
+    }
+    for (let k = 0; k < 9; k++) R[9 * b + k] = onpOut[k]!;
+    S[b] = onpOut[9]!;
+    T[2 * b] = onpOut[10]!;
+    T[2 * b + 1] = onpOut[11]!;
+    rmse[b] = Math.sqrt(onpOut[12]! / onpOut[13]!);
+  }
+  return { R: nd(R, [B, 3, 3]), s: nd(S, [B]), t: nd(T, [B, 2]), rmse: nd(rmse, [B]) };
+}
+
+/** Anything `projectOrthographic` can use: R [B,3,3], s [B], t [B,2]. */
+export interface OrthographicLike {
+  readonly R: NdArray<Float64Array>;
+  readonly s: NdArray<Float64Array>;
+  readonly t: NdArray<Float64Array>;
+}
+
+/** y2d = s·(R x)₀:₂ + t: camera R [B,3,3], s [B], t [B,2]; x3d [B,N,3]. Returns [B, N, 2] Float64. */
+export function projectOrthographic(camera: OrthographicLike, x3d: Points): NdArray<Float64Array> {
+  const dims = checkShapes({
+    R: [camera.R.shape, ['B', 3, 3]],
+    s: [camera.s.shape, ['B']],
+    t: [camera.t.shape, ['B', 2]],
+    x3d: [x3d.shape, ['B', 'N', 3]],
+  });
+  const B = dims.B!;
+  const N = dims.N!;
+  const out = new Float64Array(B * N * 2);
+  const R = camera.R.data;
+  const x = x3d.data;
+  for (let b = 0; b < B; b++) {
+    const s = camera.s.data[b]!;
+    const t0 = camera.t.data[2 * b]!;
+    const t1 = camera.t.data[2 * b + 1]!;
+    const o = 9 * b;
+    for (let i = 0; i < N; i++) {
+      const p = 3 * (b * N + i);
+      const q = 2 * (b * N + i);
+      out[q] = s * (R[o]! * x[p]! + R[o + 1]! * x[p + 1]! + R[o + 2]! * x[p + 2]!) + t0;
+      out[q + 1] = s * (R[o + 3]! * x[p]! + R[o + 4]! * x[p + 1]! + R[o + 5]! * x[p + 2]!) + t1;
+    }
+  }
+  return nd(out, [B, N, 2]);
+}
+
+/**
+ * Copies the visible points of sample b (weight > 0) into compact xs [n,3], ys [n,2], ws [n] and
+ * returns n; throws the sample's all-masked or non-finite error.
+ */
+export function gatherVisible(
+  fn: string,
+  b: number,
+  N: number,
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  w: ArrayLike<number> | undefined,
+  xs: Float64Array,
+  ys: Float64Array,
+  ws: Float64Array,
+): number {
+  let n = 0;
+  let finite = true;
+  for (let i = 0; i < N; i++) {
+    const wi = w === undefined ? 1 : w[b * N + i]!;
+    if (!(wi > 0)) continue;
+    const p = 3 * (b * N + i);
+    const q = 2 * (b * N + i);
+    const a0 = x[p]!;
+    const a1 = x[p + 1]!;
+    const a2 = x[p + 2]!;
+    const c0 = y[q]!;
+    const c1 = y[q + 1]!;
+    finite = finite && Number.isFinite(a0 + a1 + a2 + c0 + c1);
+    xs[3 * n] = a0;
+    xs[3 * n + 1] = a1;
+    xs[3 * n + 2] = a2;
+    ys[2 * n] = c0;
+    ys[2 * n + 1] = c1;
+    ws[n] = wi;
+    n++;
+  }
+  if (n === 0) throw allMaskedError(fn, b);
+  if (!finite) {
+    throw nonFiniteError(fn, b, N, w, [
+      ['x3d', x, 3],
+      ['y2d', y, 2],
+    ]);
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One sample (compact arrays). Module-level scratch, grown on demand; no allocation per sample.
+// ---------------------------------------------------------------------------------------------
+
+export const ONP_OK = 0;
+export const ONP_COLLINEAR = 1;
+export const ONP_NO_IMAGE = 2;
+
+/** [R (9), s, t0, t1, cost = Σ w‖e‖², W = Σ w] written by onpSample. */
+export const onpOut = new Float64Array(14);
+
+let cx = new Float64Array(0);
+let cy = new Float64Array(0);
+const scat = new Float64Array(9);
+const eigVal = new Float64Array(3);
+const eigVec = new Float64Array(9);
+const aff = new Float64Array(9);
+const svdU = new Float64Array(9);
+const svdS = new Float64Array(3);
+const svdV = new Float64Array(9);
+const starts = new Float64Array(9 * 3);
+const startS = new Float64Array(3);
+const trial = new Float64Array(9);
+const H = new Float64Array(16);
+const g = new Float64Array(4);
+const L = new Float64Array(16);
+const delta = new Float64Array(4);
+
+/**
+ * Solves OnP for n compact points (xs [n,3], ys [n,2], ws [n]); writes `onpOut`. `tol` is the rank
+ * tolerance on the 3D spread (σ₂/σ₁). Returns ONP_OK, ONP_COLLINEAR or ONP_NO_IMAGE.
+ */
+export function onpSample(
+  xs: Float64Array,
+  ys: Float64Array,
+  ws: Float64Array,
+  n: number,
+  tol: number,
+  out: Float64Array,
+): number {
+  if (cx.length < 3 * n) {
+    cx = new Float64Array(3 * n);
+    cy = new Float64Array(2 * n);
+  }
+  let W = 0;
+  let mx0 = 0;
+  let mx1 = 0;
+  let mx2 = 0;
+  let my0 = 0;
+  let my1 = 0;
+  for (let i = 0; i < n; i++) {
+    const w = ws[i]!;
+    W += w;
+    mx0 += w * xs[3 * i]!;
+    mx1 += w * xs[3 * i + 1]!;
+    mx2 += w * xs[3 * i + 2]!;
+    my0 += w * ys[2 * i]!;
+    my1 += w * ys[2 * i + 1]!;
+  }
+  mx0 /= W;
+  mx1 /= W;
+  mx2 /= W;
+  my0 /= W;
+  my1 /= W;
+  // Centred copies, scatter S = Σ w X Xᵀ, cross term C = Σ w X Yᵀ (3×2), gy = Σ w‖Y‖².
+  scat.fill(0);
+  let c00 = 0;
+  let c01 = 0;
+  let c10 = 0;
+  let c11 = 0;
+  let c20 = 0;
+  let c21 = 0;
+  let gy = 0;
+  for (let i = 0; i < n; i++) {
+    const w = ws[i]!;
+    const a0 = xs[3 * i]! - mx0;
+    const a1 = xs[3 * i + 1]! - mx1;
+    const a2 = xs[3 * i + 2]! - mx2;
+    const b0 = ys[2 * i]! - my0;
+    const b1 = ys[2 * i + 1]! - my1;
+    cx[3 * i] = a0;
+    cx[3 * i + 1] = a1;
+    cx[3 * i + 2] = a2;
+    cy[2 * i] = b0;
+    cy[2 * i + 1] = b1;
+    scat[0] = scat[0]! + w * a0 * a0;
+    scat[1] = scat[1]! + w * a0 * a1;
+    scat[2] = scat[2]! + w * a0 * a2;
+    scat[4] = scat[4]! + w * a1 * a1;
+    scat[5] = scat[5]! + w * a1 * a2;
+    scat[8] = scat[8]! + w * a2 * a2;
+    c00 += w * a0 * b0;
+    c01 += w * a0 * b1;
+    c10 += w * a1 * b0;
+    c11 += w * a1 * b1;
+    c20 += w * a2 * b0;
+    c21 += w * a2 * b1;
+    gy += w * (b0 * b0 + b1 * b1);
+  }
+  scat[3] = scat[1]!;
+  scat[6] = scat[2]!;
+  scat[7] = scat[5]!;
+  // The scatter is quadratic in the spread: compare with tol², floored by its rounding level.
+  if (rank2Measure3(scat) < Math.max(tol * tol, 1e-13)) return ONP_COLLINEAR;
+  if (!(gy > 0)) return ONP_NO_IMAGE;
+  eigSym3(scat, eigVal, eigVec);
+  const l0 = eigVal[0]!;
+  const l1 = eigVal[1]!;
+  const l2 = eigVal[2]!;
+  let nStarts = 0;
+
+  // (a) 3D affine fit y ≈ A x, A = Cᵀ S⁻¹ (2×3), projected onto s·(orthonormal rows) via the SVD.
+  if (l2 > 1e-10 * l0) {
+    // S⁻¹ = E diag(1/λ) Eᵀ; aff rows 0..1 = A, row 2 = 0.
+    for (let c = 0; c < 2; c++) {
+      const k0 = c === 0 ? c00 : c01;
+      const k1 = c === 0 ? c10 : c11;
+      const k2 = c === 0 ? c20 : c21;
+      for (let a = 0; a < 3; a++) {
+        let acc = 0;
+        for (let e = 0; e < 3; e++) {
+          const ev0 = eigVec[e]!;
+          const ev1 = eigVec[3 + e]!;
+          const ev2 = eigVec[6 + e]!;
+          acc += ((k0 * ev0 + k1 * ev1 + k2 * ev2) * eigVec[3 * a + e]!) / eigVal[e]!;
+        }
+        aff[3 * c + a] = acc;
+      }
+    }
+    aff[6] = aff[7] = aff[8] = 0;
+    svd3(aff, svdU, svdS, svdV);
+    const o = 9 * nStarts;
+    for (let r = 0; r < 3; r++) {
+      for (let c = 0; c < 3; c++) {
+        starts[o + 3 * r + c] =
+          svdU[3 * r]! * svdV[3 * c]! +
+          svdU[3 * r + 1]! * svdV[3 * c + 1]! +
+          svdU[3 * r + 2]! * svdV[3 * c + 2]!;
+      }
+    }
+    startS[nStarts] = 0.5 * (svdS[0]! + svdS[1]!);
+    nStarts++;
+  }
+
+  // (b) Principal-plane fit: u = Eᵀx (first two axes), y ≈ B u with B = (EᵀC)ᵀ diag(1/λ₀, 1/λ₁).
+  // B = s·K with K the top 2×2 of a rotation in the (e₀, e₁, e₂) frame: K = U diag(1, c) Vᵀ, s = σ₁.
+  // Rows of P R are K Eᵀ + a e₂ᵀ with a a = I − K Kᵀ = (1 − c²) u₂u₂ᵀ: two solutions ±a.
+  if (l1 > 0) {
+    const e00 = eigVec[0]!;
+    const e10 = eigVec[3]!;
+    const e20 = eigVec[6]!;
+    const e01 = eigVec[1]!;
+    const e11 = eigVec[4]!;
+    const e21 = eigVec[7]!;
+    const n0 = eigVec[2]!;
+    const n1 = eigVec[5]!;
+    const n2 = eigVec[8]!;
+    const b00 = (c00 * e00 + c10 * e10 + c20 * e20) / l0;
+    const b01 = (c00 * e01 + c10 * e11 + c20 * e21) / l1;
+    const b10 = (c01 * e00 + c11 * e10 + c21 * e20) / l0;
+    const b11 = (c01 * e01 + c11 * e11 + c21 * e21) / l1;
+    // B Bᵀ = [[p, r], [r, q]]: eigenvalues σ₁² ≥ σ₂², u₂ its eigenvector for σ₂².
+    const p = b00 * b00 + b01 * b01;
+    const q = b10 * b10 + b11 * b11;
+    const r = b00 * b10 + b01 * b11;
+    const mid = 0.5 * (p + q);
+    const rad = hypot(0.5 * (p - q), r);
+    const sig1 = Math.sqrt(mid + rad);
+    const sig2 = Math.sqrt(Math.max(0, mid - rad));
+    if (sig1 > 0) {
+      const lam2 = mid - rad;
+      // (r, λ₂ − p) and (λ₂ − q, r) both solve the eigen-equation; take the longer (one may be 0).
+      let u0 = r;
+      let u1 = lam2 - p;
+      const v0 = lam2 - q;
+      const v1 = r;
+      if (u0 * u0 + u1 * u1 < v0 * v0 + v1 * v1) {
+        u0 = v0;
+        u1 = v1;
+      }
+      const un = hypot(u0, u1);
+      if (un > 0) {
+        u0 /= un;
+        u1 /= un;
+      } else {
+        u0 = 0;
+        u1 = 1;
+      }
+      const c = Math.min(1, sig2 / sig1);
+      const amp = Math.sqrt(Math.max(0, 1 - c * c));
+      for (let sign = 1; sign >= -1; sign -= 2) {
+        const o = 9 * nStarts;
+        const a0 = sign * amp * u0;
+        const a1 = sign * amp * u1;
+        const k00 = b00 / sig1;
+        const k01 = b01 / sig1;
+        const k10 = b10 / sig1;
+        const k11 = b11 / sig1;
+        starts[o] = k00 * e00 + k01 * e01 + a0 * n0;
+        starts[o + 1] = k00 * e10 + k01 * e11 + a0 * n1;
+        starts[o + 2] = k00 * e20 + k01 * e21 + a0 * n2;
+        starts[o + 3] = k10 * e00 + k11 * e01 + a1 * n0;
+        starts[o + 4] = k10 * e10 + k11 * e11 + a1 * n1;
+        starts[o + 5] = k10 * e20 + k11 * e21 + a1 * n2;
+        crossThirdRow(starts, o);
+        startS[nStarts] = sig1;
+        nStarts++;
+      }
+    }
+  }
+  if (nStarts === 0) {
+    // Unreachable for non-collinear points with gy > 0; keep a valid start anyway.
+    starts.fill(0, 0, 9);
+    starts[0] = starts[4] = starts[8] = 1;
+    startS[0] = Math.sqrt(gy / Math.max(scat[0]! + scat[4]! + scat[8]!, 1e-300));
+    nStarts = 1;
+  }
+
+  let bestCost = Number.POSITIVE_INFINITY;
+  let bestS = 0;
+  for (let k = 0; k < nStarts; k++) {
+    for (let i = 0; i < 9; i++) trial[i] = starts[9 * k + i]!;
+    const s = refineOrthographic(cx, cy, ws, n, trial, startS[k]!);
+    if (lmCost < bestCost) {
+      bestCost = lmCost;
+      bestS = s;
+      for (let i = 0; i < 9; i++) out[i] = trial[i]!;
+    }
+  }
+  // s < 0 with R equals s > 0 with Rz(π)·R (P·Rz(π) = −P).
+  if (bestS < 0) {
+    bestS = -bestS;
+    for (let i = 0; i < 6; i++) out[i] = -out[i]!;
+  }
+  out[9] = bestS;
+  out[10] = my0 - bestS * (out[0]! * mx0 + out[1]! * mx1 + out[2]! * mx2);
+  out[11] = my1 - bestS * (out[3]! * mx0 + out[4]! * mx1 + out[5]! * mx2);
+  out[12] = bestCost;
+  out[13] = W;
+  return ONP_OK;
+}
+
+function crossThirdRow(r: Float64Array, o: number): void {
+  r[o + 6] = r[o + 1]! * r[o + 5]! - r[o + 2]! * r[o + 4]!;
+  r[o + 7] = r[o + 2]! * r[o + 3]! - r[o]! * r[o + 5]!;
+  r[o + 8] = r[o]! * r[o + 4]! - r[o + 1]! * r[o + 3]!;
+}
+
+let lmCost = 0;
+const candR = new Float64Array(9);
+
+function orthoCost(
+  X: Float64Array,
+  Y: Float64Array,
+  w: Float64Array,
+  n: number,
+  R: Float64Array,
+  s: number,
+): number {
+  const r0 = s * R[0]!;
+  const r1 = s * R[1]!;
+  const r2 = s * R[2]!;
+  const r3 = s * R[3]!;
+  const r4 = s * R[4]!;
+  const r5 = s * R[5]!;
+  let cost = 0;
+  for (let i = 0; i < n; i++) {
+    const a0 = X[3 * i]!;
+    const a1 = X[3 * i + 1]!;
+    const a2 = X[3 * i + 2]!;
+    const e0 = r0 * a0 + r1 * a1 + r2 * a2 - Y[2 * i]!;
+    const e1 = r3 * a0 + r4 * a1 + r5 * a2 - Y[2 * i + 1]!;
+    cost += w[i]! * (e0 * e0 + e1 * e1);
+  }
+  return cost;
+}
+
+/**
+ * Levenberg–Marquardt on (ω, s) for Σ w‖s P R X − Y‖² with centred X, Y, updating R ← Exp(ω) R.
+ * R (in/out) at `R[0..9]`; returns s and leaves the cost in `lmCost`.
+ */
+function refineOrthographic(
+  X: Float64Array,
+  Y: Float64Array,
+  w: Float64Array,
+  n: number,
+  R: Float64Array,
+  s: number,
+): number {
+  let cost = orthoCost(X, Y, w, n, R, s);
+  let mu = 1e-4;
+  for (let iter = 0; iter < 100; iter++) {
+    H.fill(0);
+    g.fill(0);
+    for (let i = 0; i < n; i++) {
+      const a0 = X[3 * i]!;
+      const a1 = X[3 * i + 1]!;
+      const a2 = X[3 * i + 2]!;
+      const z0 = R[0]! * a0 + R[1]! * a1 + R[2]! * a2;
+      const z1 = R[3]! * a0 + R[4]! * a1 + R[5]! * a2;
+      const z2 = R[6]! * a0 + R[7]! * a1 + R[8]! * a2;
+      const wi = w[i]!;
+      const e0 = s * z0 - Y[2 * i]!;
+      const e1 = s * z1 - Y[2 * i + 1]!;
+      // d(e)/d(ω, s) for R ← Exp(ω)R: δz = ω × z.
+      const j01 = s * z2;
+      const j02 = -s * z1;
+      const j03 = z0;
+      const j10 = -s * z2;
+      const j12 = s * z0;
+      const j13 = z1;
+      H[0] = H[0]! + wi * j10 * j10;
+      H[2] = H[2]! + wi * j10 * j12;
+      H[3] = H[3]! + wi * j10 * j13;
+      H[5] = H[5]! + wi * j01 * j01;
+      H[6] = H[6]! + wi * j01 * j02;
+      H[7] = H[7]! + wi * j01 * j03;
+      H[10] = H[10]! + wi * (j02 * j02 + j12 * j12);
+      H[11] = H[11]! + wi * (j02 * j03 + j12 * j13);
+      H[15] = H[15]! + wi * (j03 * j03 + j13 * j13);
+      g[0] = g[0]! - wi * j10 * e1;
+      g[1] = g[1]! - wi * j01 * e0;
+      g[2] = g[2]! - wi * (j02 * e0 + j12 * e1);
+      g[3] = g[3]! - wi * (j03 * e0 + j13 * e1);
+    }
+    H[4] = H[1]!;
+    H[8] = H[2]!;
+    H[9] = H[6]!;
+    H[12] = H[3]!;
+    H[13] = H[7]!;
+    H[14] = H[11]!;
+    if (cost === 0) break;
+    let accepted = false;
+    let stepNorm = 0;
+    let newCost = cost;
+    let converged = false;
+    for (let inner = 0; inner < 8; inner++) {
+      if (!solveDamped(4, H, g, mu, L, delta)) {
+        mu *= 10;
+        continue;
+      }
+      // Predicted decrease of the Gauss–Newton model is ≥ δ·g: nothing left to gain at rounding level.
+      if (delta[0]! * g[0]! + delta[1]! * g[1]! + delta[2]! * g[2]! + delta[3]! * g[3]! <= 1e-15 * cost) {
+        converged = true;
+        break;
+      }
+      for (let i = 0; i < 9; i++) candR[i] = R[i]!;
+      rotateLeft(candR, 0, delta[0]!, delta[1]!, delta[2]!);
+      const sNew = s + delta[3]!;
+      newCost = orthoCost(X, Y, w, n, candR, sNew);
+      stepNorm = hypot(delta[0]!, delta[1]!, delta[2]!) + Math.abs(delta[3]!) / (Math.abs(s) + 1e-300);
+      if (newCost < cost) {
+        for (let i = 0; i < 9; i++) R[i] = candR[i]!;
+        s = sNew;
+        accepted = true;
+        mu = Math.max(mu / 5, 1e-12);
+        break;
+      }
+      mu *= 10;
+      if (stepNorm < 1e-15) break;
+    }
+    if (converged || !accepted) break;
+    const gain = cost - newCost;
+    cost = newCost;
+    // Quadratic convergence: once a step gains < 1e-12 of the cost, the parameters are settled far
+    // below the noise-induced uncertainty (and exact fits keep gaining until cost ≈ 0).
+    if (stepNorm < 1e-13 || gain <= 1e-12 * cost) break;
+  }
+  lmCost = cost;
+  return s;
+}
+
+/** √(Σ vᵢ²) for 2 or 3 values. Unlike Math.hypot (a varargs builtin), this inlines and never allocates. */
+function hypot(a: number, b: number, c = 0): number {
+  return Math.sqrt(a * a + b * b + c * c);
+}

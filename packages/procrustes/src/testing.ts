@@ -1,0 +1,227 @@
+/**
+ * Seeded random cases for tests and benchmarks (`@lfm/procrustes/testing`): apply a known random
+ * transform to random points, so a solver can be asked to recover it.
+ */
+
+import { type NdArray, nd, type Rng } from '@lfm/core';
+import type { PinholeIntrinsics } from './pnp.js';
+
+/**
+ * A rotation uniform on SO(3): the unit quaternion of 4 standard normals (isotropic on S³). Writes
+ * the row-major 3×3 at `out[o]`.
+ */
+export function randomRotation(rng: Rng, out: Float64Array = new Float64Array(9), o = 0): Float64Array {
+  let w = 0;
+  let x = 0;
+  let y = 0;
+  let z = 0;
+  let n = 0;
+  while (!(n > 1e-12)) {
+    w = rng.normal();
+    x = rng.normal();
+    y = rng.normal();
+    z = rng.normal();
+    n = w * w + x * x + y * y + z * z;
+  }
+  const s = 2 / n;
+  out[o] = 1 - s * (y * y + z * z);
+  out[o + 1] = s * (x * y - w * z);
+  out[o + 2] = s * (x * z + w * y);
+  out[o + 3] = s * (x * y + w * z);
+  out[o + 4] = 1 - s * (x * x + z * z);
+  out[o + 5] = s * (y * z - w * x);
+  out[o + 6] = s * (x * z - w * y);
+  out[o + 7] = s * (y * z + w * x);
+  out[o + 8] = 1 - s * (x * x + y * y);
+  return out;
+}
+
+/**
+ * Geodesic angle (radians) between rotations a and b, from the chordal distance
+ * ‖a − b‖_F = 2√2·sin(θ/2): accurate for tiny angles, where arccos((tr(aᵀb) − 1)/2) resolves only ~1e-8.
+ */
+export function rotationAngle(a: ArrayLike<number>, b: ArrayLike<number>, ao = 0, bo = 0): number {
+  let d2 = 0;
+  for (let i = 0; i < 9; i++) d2 += (a[ao + i]! - b[bo + i]!) ** 2;
+  return 2 * Math.asin(Math.min(1, Math.sqrt(d2 / 8)));
+}
+
+/** n random points, N(0, 1)³ (z squashed by `flatness`, 0 = exactly planar), written at out[o]. */
+export function randomPoints(
+  rng: Rng,
+  n: number,
+  flatness = 1,
+  out = new Float64Array(3 * n),
+  o = 0,
+): Float64Array {
+  for (let i = 0; i < n; i++) {
+    out[o + 3 * i] = rng.normal();
+    out[o + 3 * i + 1] = rng.normal();
+    out[o + 3 * i + 2] = flatness * rng.normal();
+  }
+  return out;
+}
+
+export interface SimilarityCaseOptions {
+  B: number;
+  N: number;
+  /** Gaussian noise σ added to y (default 0). */
+  noise?: number;
+  /** Mirror x before transforming, so y is a reflection of x (default false). */
+  reflect?: boolean;
+  /** Squash x along z: 0 = planar (default 1). */
+  flatness?: number;
+  /** Scale s drawn from [lo, hi] (default [0.5, 2]); use [1, 1] for rigid cases. */
+  scale?: readonly [number, number];
+}
+
+/** x [B,N,3] random; y = s R x + t (+ noise); the true R [B,3,3], s [B], t [B,3]. */
+export interface SimilarityCase {
+  x: NdArray<Float64Array>;
+  y: NdArray<Float64Array>;
+  R: Float64Array;
+  s: Float64Array;
+  t: Float64Array;
+}
+
+export function makeSimilarityCase(rng: Rng, options: SimilarityCaseOptions): SimilarityCase {
+  const { B, N, noise = 0, reflect = false, flatness = 1 } = options;
+  const [lo, hi] = options.scale ?? [0.5, 2];
+  const x = new Float64Array(B * N * 3);
+  const y = new Float64Array(B * N * 3);
+  const R = new Float64Array(9 * B);
+  const s = new Float64Array(B);
+  const t = new Float64Array(3 * B);
+  for (let b = 0; b < B; b++) {
+    randomPoints(rng, N, flatness, x, 3 * b * N);
+    randomRotation(rng, R, 9 * b);
+    s[b] = rng.range(lo, hi);
+    for (let k = 0; k < 3; k++) t[3 * b + k] = 5 * rng.normal();
+    const m = reflect ? -1 : 1;
+    for (let i = 0; i < N; i++) {
+      const p = 3 * (b * N + i);
+      const a0 = x[p]!;
+      const a1 = x[p + 1]!;
+      const a2 = m * x[p + 2]!;
+      for (let r = 0; r < 3; r++) {
+        const o = 9 * b + 3 * r;
+        y[p + r] =
+          s[b]! * (R[o]! * a0 + R[o + 1]! * a1 + R[o + 2]! * a2) + t[3 * b + r]! + noise * rng.normal();
+      }
+    }
+  }
+  return { x: nd(x, [B, N, 3]), y: nd(y, [B, N, 3]), R, s, t };
+}
+
+export interface OnPCaseOptions {
+  B: number;
+  N: number;
+  /** Gaussian noise σ on the 2D points (default 0). */
+  noise?: number;
+  /** Squash the 3D points along z: 0 = planar (default 1). */
+  flatness?: number;
+}
+
+/** x3d [B,N,3]; y2d = s (R x)₀:₂ + t (+ noise) [B,N,2]; the true R, s, t. */
+export interface OnPCase {
+  x3d: NdArray<Float64Array>;
+  y2d: NdArray<Float64Array>;
+  R: Float64Array;
+  s: Float64Array;
+  t: Float64Array;
+}
+
+export function makeOnPCase(rng: Rng, options: OnPCaseOptions): OnPCase {
+  const { B, N, noise = 0, flatness = 1 } = options;
+  const x = new Float64Array(B * N * 3);
+  const y = new Float64Array(B * N * 2);
+  const R = new Float64Array(9 * B);
+  const s = new Float64Array(B);
+  const t = new Float64Array(2 * B);
+  for (let b = 0; b < B; b++) {
+    randomPoints(rng, N, flatness, x, 3 * b * N);
+    randomRotation(rng, R, 9 * b);
+    s[b] = rng.range(50, 200);
+    t[2 * b] = rng.range(200, 800);
+    t[2 * b + 1] = rng.range(200, 800);
+    for (let i = 0; i < N; i++) {
+      const p = 3 * (b * N + i);
+      for (let r = 0; r < 2; r++) {
+        const o = 9 * b + 3 * r;
+        y[2 * (b * N + i) + r] =
+          s[b]! * (R[o]! * x[p]! + R[o + 1]! * x[p + 1]! + R[o + 2]! * x[p + 2]!) +
+          t[2 * b + r]! +
+          noise * rng.normal();
+      }
+    }
+  }
+  return { x3d: nd(x, [B, N, 3]), y2d: nd(y, [B, N, 2]), R, s, t };
+}
+
+export interface PnPCaseOptions {
+  B: number;
+  N: number;
+  /** Camera distance in units of the object's RMS radius (default 6, the evaluation protocol's). */
+  distance?: number;
+  /** Focal length in pixels (default 1000); principal point (640, 480). */
+  focal?: number;
+  /** Gaussian pixel noise σ (default 0). */
+  noisePx?: number;
+  /** Squash the object along z: 0 = planar (default 1). */
+  flatness?: number;
+}
+
+/** x3d [B,N,3]; y2d [B,N,2] pixels = π(R x + t) (+ noise); the true R [B,3,3], t [B,3]; intrinsics. */
+export interface PnPCase {
+  x3d: NdArray<Float64Array>;
+  y2d: NdArray<Float64Array>;
+  R: Float64Array;
+  t: Float64Array;
+  intrinsics: PinholeIntrinsics;
+}
+
+export function makePnPCase(rng: Rng, options: PnPCaseOptions): PnPCase {
+  const { B, N, distance = 6, focal = 1000, noisePx = 0, flatness = 1 } = options;
+  const intrinsics = { fx: focal, fy: focal, cx: 640, cy: 480 };
+  const x = new Float64Array(B * N * 3);
+  const y = new Float64Array(B * N * 2);
+  const R = new Float64Array(9 * B);
+  const t = new Float64Array(3 * B);
+  for (let b = 0; b < B; b++) {
+    randomPoints(rng, N, flatness, x, 3 * b * N);
+    // Centre the object and measure its RMS radius.
+    let m0 = 0;
+    let m1 = 0;
+    let m2 = 0;
+    for (let i = 0; i < N; i++) {
+      m0 += x[3 * (b * N + i)]! / N;
+      m1 += x[3 * (b * N + i) + 1]! / N;
+      m2 += x[3 * (b * N + i) + 2]! / N;
+    }
+    let r2 = 0;
+    for (let i = 0; i < N; i++) {
+      const p = 3 * (b * N + i);
+      x[p] = x[p]! - m0;
+      x[p + 1] = x[p + 1]! - m1;
+      x[p + 2] = x[p + 2]! - m2;
+      r2 += (x[p]! ** 2 + x[p + 1]! ** 2 + x[p + 2]! ** 2) / N;
+    }
+    const radius = Math.sqrt(r2);
+    randomRotation(rng, R, 9 * b);
+    const depth = distance * radius;
+    // Object centre somewhere in the middle of the view.
+    t[3 * b] = rng.range(-0.2, 0.2) * depth;
+    t[3 * b + 1] = rng.range(-0.2, 0.2) * depth;
+    t[3 * b + 2] = depth;
+    for (let i = 0; i < N; i++) {
+      const p = 3 * (b * N + i);
+      const o = 9 * b;
+      const X = R[o]! * x[p]! + R[o + 1]! * x[p + 1]! + R[o + 2]! * x[p + 2]! + t[3 * b]!;
+      const Y = R[o + 3]! * x[p]! + R[o + 4]! * x[p + 1]! + R[o + 5]! * x[p + 2]! + t[3 * b + 1]!;
+      const Z = R[o + 6]! * x[p]! + R[o + 7]! * x[p + 1]! + R[o + 8]! * x[p + 2]! + t[3 * b + 2]!;
+      y[2 * (b * N + i)] = (focal * X) / Z + intrinsics.cx + noisePx * rng.normal();
+      y[2 * (b * N + i) + 1] = (focal * Y) / Z + intrinsics.cy + noisePx * rng.normal();
+    }
+  }
+  return { x3d: nd(x, [B, N, 3]), y2d: nd(y, [B, N, 2]), R, t, intrinsics };
+}

@@ -1,0 +1,98 @@
+import {
+  checkShapes,
+  DegenerateError,
+  type FloatArray,
+  InputError,
+  type NdArray,
+  type NumArray,
+} from '@lfm/core';
+
+/** Batched points: [B, N, 3] (or [B, N, 2] for image points), Float32 or Float64. */
+export type Points = NdArray<FloatArray>;
+/** Per-point weights [B, N], ≥ 0; 0 = ignored entirely (a 0/1 mask works). Any numeric typed array. */
+export type Weights = NdArray<NumArray>;
+
+/**
+ * Checks the shapes of a (source, target, weights) triple, binding B and N across them, and that the
+ * weights are finite and ≥ 0. Returns { B, N }.
+ */
+export function checkBatch(
+  fn: string,
+  names: readonly [string, string],
+  x: Points,
+  xDim: number,
+  y: Points,
+  yDim: number,
+  weights: Weights | undefined,
+): { B: number; N: number } {
+  const dims = checkShapes({
+    [names[0]]: [x.shape, ['B', 'N', xDim]],
+    [names[1]]: [y.shape, ['B', 'N', yDim]],
+    weights: weights && [weights.shape, ['B', 'N']],
+  });
+  const B = dims.B!;
+  const N = dims.N!;
+  if (weights) {
+    const w = weights.data;
+    for (let i = 0; i < w.length; i++) {
+      const v = w[i]!;
+      if (!(v >= 0) || !Number.isFinite(v)) {
+        throw new InputError(
+          `${fn}: weights[${Math.floor(i / N)}, ${i % N}] = ${v}; weights must be finite and ≥ 0 (0 ignores the point)`,
+        );
+      }
+    }
+  }
+  return { B, N };
+}
+
+/** Rank tolerance on σ₂/σ₁-like measures: what counts as collinear depends on the input's precision. */
+export function rankTolerance(...arrays: FloatArray[]): number {
+  return arrays.some((a) => a instanceof Float32Array) ? 1e-6 : 1e-9;
+}
+
+export function allMaskedError(fn: string, b: number): DegenerateError {
+  return new DegenerateError(
+    `${fn}: sample ${b} has every point masked (weight 0), so it has no solution; ` +
+      'drop the sample or give it at least 3 visible points',
+  );
+}
+
+export function tooFewError(fn: string, b: number, count: number, need: number, why: string): InputError {
+  return new InputError(
+    `${fn}: sample ${b} has only ${count} visible point(s) but needs at least ${need} (${why}); ` +
+      'unmask more points or drop the sample',
+  );
+}
+
+export function collinearError(fn: string, b: number, what: string): DegenerateError {
+  return new DegenerateError(
+    `${fn}: sample ${b}: ${what} are collinear or coincident, so the rotation about their line is ` +
+      'undetermined; give at least 3 visible points that are not on one line',
+  );
+}
+
+/** Finds the first visible point of sample b with a non-finite coordinate among the named arrays. */
+export function nonFiniteError(
+  fn: string,
+  b: number,
+  N: number,
+  w: ArrayLike<number> | undefined,
+  arrays: readonly (readonly [string, ArrayLike<number>, number])[],
+): InputError {
+  for (let i = 0; i < N; i++) {
+    if (w !== undefined && !(w[b * N + i]! > 0)) continue;
+    for (const [name, data, dim] of arrays) {
+      const o = (b * N + i) * dim;
+      for (let d = 0; d < dim; d++) {
+        if (!Number.isFinite(data[o + d]!)) {
+          return new InputError(
+            `${fn}: sample ${b}, point ${i}: ${name} has a non-finite coordinate (${data[o + d]}) on a visible ` +
+              'point; mask it (weight 0) or fix the input',
+          );
+        }
+      }
+    }
+  }
+  return new InputError(`${fn}: sample ${b}: coordinates overflow Float64 arithmetic; rescale the input`);
+}
