@@ -25,7 +25,13 @@ export function workspacePackages(): WorkspacePackage[] {
       const file = join(base, entry, 'package.json');
       if (!existsSync(file)) continue;
       const json = JSON.parse(readFileSync(file, 'utf8'));
-      out.push({ dir: join(base, entry), name: json.name, version: json.version, private: !!json.private, json });
+      out.push({
+        dir: join(base, entry),
+        name: json.name,
+        version: json.version,
+        private: !!json.private,
+        json,
+      });
     }
   }
   return out.filter((p) => !p.private);

@@ -25,7 +25,11 @@ beforeAll(() => {
   mkdirSync(app);
   writeFileSync(
     join(app, 'package.json'),
-    JSON.stringify({ name: 'scratch', private: true, type: 'module', dependencies: deps, overrides: deps }, null, 2),
+    JSON.stringify(
+      { name: 'scratch', private: true, type: 'module', dependencies: deps, overrides: deps },
+      null,
+      2,
+    ),
   );
   writeFileSync(join(app, '.npmrc'), 'onnxruntime-node-install=skip\n');
   run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], app);
@@ -85,10 +89,14 @@ describe('release dry run (changesets, offline)', () => {
         cpSync(join(p.dir, 'dist'), join(dir, rel, 'dist'), { recursive: true });
       }
       const top = pkgs.find((p) => p.name === '@lfm/procrustes')!;
-      writeFileSync(join(dir, '.changeset', 'dry-run.md'), '---\n"@lfm/procrustes": minor\n---\n\nA dry run.\n');
+      writeFileSync(
+        join(dir, '.changeset', 'dry-run.md'),
+        '---\n"@lfm/procrustes": minor\n---\n\nA dry run.\n',
+      );
       run(join(repoRoot, 'node_modules', '.bin', 'changeset'), ['version'], dir);
       const versionOf = (p: { dir: string }) =>
-        JSON.parse(readFileSync(join(dir, relative(repoRoot, p.dir), 'package.json'), 'utf8')).version as string;
+        JSON.parse(readFileSync(join(dir, relative(repoRoot, p.dir), 'package.json'), 'utf8'))
+          .version as string;
       for (const p of pkgs) {
         if (p === top) expect(versionOf(p), p.name).not.toBe(p.version);
         else expect(versionOf(p), p.name).toBe(p.version);
@@ -103,7 +111,13 @@ describe('release dry run (changesets, offline)', () => {
         .split('\n')
         .map((l) => l.trim())
         .find((l) => l.endsWith('.tgz'))!;
-      const manifest = JSON.parse(run('tar', ['-xzOf', tgz.startsWith('/') ? tgz : join(dir, basename(tgz)), 'package/package.json'], dir));
+      const manifest = JSON.parse(
+        run(
+          'tar',
+          ['-xzOf', tgz.startsWith('/') ? tgz : join(dir, basename(tgz)), 'package/package.json'],
+          dir,
+        ),
+      );
       expect(manifest.version).toBe(`${maj}.${(min ?? 0) + 1}.0`);
       const core = pkgs.find((p) => p.name === '@lfm/core')!;
       expect(manifest.dependencies['@lfm/core']).toBe(`^${core.version}`);

@@ -21,7 +21,8 @@ export function nd<T extends NumArray>(data: T, shape: readonly number[]): NdArr
 export function shapeSize(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`invalid dimension ${d} in shape [${shape.join(', ')}]`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new ShapeError(`invalid dimension ${d} in shape [${shape.join(', ')}]`);
     n *= d;
   }
   return n;

@@ -36,12 +36,16 @@ export function checkShapes(
       const got = shape[i]!;
       if (typeof w === 'number') {
         if (got !== w) {
-          throw new ShapeError(`${name} axis ${i} must be ${w} in [${want.join(', ')}], got shape [${shape.join(', ')}]`);
+          throw new ShapeError(
+            `${name} axis ${i} must be ${w} in [${want.join(', ')}], got shape [${shape.join(', ')}]`,
+          );
         }
       } else if (w in dims) {
         if (dims[w] !== got) {
           const from = origin[w] ? ` (bound to ${dims[w]} by ${origin[w]})` : ` (expected ${dims[w]})`;
-          throw new ShapeError(`${name} axis ${i} is ${w}=${got} but ${w} is ${dims[w]}${from}; shape [${shape.join(', ')}]`);
+          throw new ShapeError(
+            `${name} axis ${i} is ${w}=${got} but ${w} is ${dims[w]}${from}; shape [${shape.join(', ')}]`,
+          );
         }
       } else {
         dims[w] = got;
