@@ -1,0 +1,149 @@
+import { LfmError, type Ops, type Params, scopeParams } from '@lfm/core';
+import { layerNormSpecs, linearSpecs, type ParameterSpec, prefixSpecs } from '@lfm/encoding';
+import {
+  attentionParameterSpecs,
+  graphAttentionBias,
+  keyPaddingBias,
+  multiHeadAttention,
+} from './attention.js';
+
+/** Which attention branches a layer runs: both in parallel (the paper), or one alone (ablations). */
+export type AttentionKind = 'hybrid' | 'global' | 'local';
+/**
+ * `'paper'`: X' = LN(U) + U, X'' = LN(MLP(X')) + X' with U = Proj(concat(L(X), G(X))) (3D-LFM Eqs. 5–7
+ * as written: the layer input reaches X' only through U). `'pre'`: the pre-norm residual variant
+ * X' = X + Proj(concat(L(LN X), G(LN X))), X'' = X' + MLP(LN X').
+ */
+export type NormStyle = 'paper' | 'pre';
+
+export interface GraphLayerConfig {
+  /** Token width D. */
+  readonly dModel: number;
+  /** Heads of each attention branch; must divide D. */
+  readonly heads: number;
+  /** MLP hidden width = mlpRatio · D (an integer). */
+  readonly mlpRatio: number;
+  readonly attention: AttentionKind;
+  readonly norm: NormStyle;
+}
+
+/** The additive attention biases of one forward pass, computed once and shared by every layer. */
+export interface AttentionBiases<T> {
+  /** [B, 1, N] key-padding bias (global branch). */
+  readonly global?: T;
+  /** [B, N, N] graph bias (local branch). */
+  readonly local?: T;
+}
+
+/** Whether `kind` runs the local graph branch (and so needs an adjacency). */
+export function usesAdjacency(kind: AttentionKind): boolean {
+  return kind !== 'global';
+}
+
+/**
+ * The biases the branches of `kind` need, from mask [B, N] and adj [B, N, N] (required unless
+ * `kind` is `'global'`).
+ */
+export function attentionBiases<T>(ops: Ops<T>, kind: AttentionKind, mask: T, adj?: T): AttentionBiases<T> {
+  if (usesAdjacency(kind) && adj === undefined) {
+    throw new LfmError('E_INPUT', `attention '${kind}' needs an adjacency adj [B, N, N]`);
+  }
+  return {
+    ...(kind !== 'local' && { global: keyPaddingBias(ops, mask) }),
+    ...(adj !== undefined && kind !== 'global' && { local: graphAttentionBias(ops, adj, mask) }),
+  };
+}
+
+/** GELU MLP `fc1` [dIn, hidden] (He), `fc2` [hidden, dOut] (Xavier). */
+export function feedForwardParameterSpecs(dIn: number, hidden: number, dOut: number): ParameterSpec[] {
+  return [...linearSpecs('fc1', dIn, hidden, 'heNormal'), ...linearSpecs('fc2', hidden, dOut)];
+}
+
+/** Linear(dIn → hidden) → GELU → Linear(hidden → dOut), per token: x [..., dIn] → [..., dOut]. */
+export function feedForward<T>(
+  ops: Ops<T>,
+  params: Params<T>,
+  x: T,
+  dIn: number,
+  hidden: number,
+  dOut: number,
+): T {
+  const h = ops.gelu(ops.linear(x, params.get('fc1.w', [dIn, hidden]), params.get('fc1.b', [hidden])));
+  return ops.linear(h, params.get('fc2.w', [hidden, dOut]), params.get('fc2.b', [dOut]));
+}
+
+/** Throws LfmError E_CONFIG naming the first invalid field. */
+export function checkGraphLayerConfig(c: GraphLayerConfig): void {
+  const fail = (m: string) => {
+    throw new LfmError('E_CONFIG', m);
+  };
+  if (!Number.isInteger(c.dModel) || c.dModel < 1) fail(`dModel must be an integer ≥ 1, got ${c.dModel}`);
+  if (!Number.isInteger(c.heads) || c.heads < 1) fail(`heads must be an integer ≥ 1, got ${c.heads}`);
+  if (c.dModel % c.heads !== 0) fail(`dModel ${c.dModel} is not divisible by heads ${c.heads}`);
+  const hidden = c.mlpRatio * c.dModel;
+  if (!(c.mlpRatio > 0) || !Number.isInteger(hidden)) {
+    fail(`mlpRatio · dModel must be a positive integer, got ${c.mlpRatio} · ${c.dModel}`);
+  }
+  if (!['hybrid', 'global', 'local'].includes(c.attention)) {
+    fail(`attention must be 'hybrid', 'global' or 'local', got '${c.attention}'`);
+  }
+  if (!['paper', 'pre'].includes(c.norm)) fail(`norm must be 'paper' or 'pre', got '${c.norm}'`);
+}
+
+/**
+ * The parameters of one layer, unprefixed: `local.*` and/or `global.*` (wq, bq, wk, wv, bv), `proj`
+ * [2D or D, D], `norm1`, `mlp.fc1` [D, r·D], `mlp.fc2` [r·D, D], `norm2`.
+ */
+export function graphLayerParameterSpecs(config: GraphLayerConfig): ParameterSpec[] {
+  checkGraphLayerConfig(config);
+  const d = config.dModel;
+  const branches = config.attention === 'hybrid' ? 2 : 1;
+  return [
+    ...(config.attention !== 'global' ? prefixSpecs('local', attentionParameterSpecs(d)) : []),
+    ...(config.attention !== 'local' ? prefixSpecs('global', attentionParameterSpecs(d)) : []),
+    ...linearSpecs('proj', branches * d, d),
+    ...layerNormSpecs('norm1', d),
+    ...prefixSpecs('mlp', feedForwardParameterSpecs(d, config.mlpRatio * d, d)),
+    ...layerNormSpecs('norm2', d),
+  ];
+}
+
+/**
+ * One graph-transformer layer (3D-LFM §III.2): local graph attention and global self-attention in
+ * parallel on the same input, concatenated [B, N, 2D] and projected back to D, then the norm/MLP of
+ * `config.norm`. x [B, N, D] → [B, N, D]. Padded tokens get finite values that no present token sees.
+ */
+export function graphTransformerLayer<T>(
+  ops: Ops<T>,
+  params: Params<T>,
+  x: T,
+  biases: AttentionBiases<T>,
+  config: GraphLayerConfig,
+): T {
+  const d = config.dModel;
+  const hidden = config.mlpRatio * d;
+  const norm = (name: string, t: T) =>
+    ops.layerNorm(t, params.get(`${name}.gamma`, [d]), params.get(`${name}.beta`, [d]));
+  const mix = (t: T) => {
+    const outs: T[] = [];
+    if (config.attention !== 'global') {
+      if (biases.local === undefined) throw new LfmError('E_INPUT', 'the local branch needs a graph bias');
+      outs.push(multiHeadAttention(ops, scopeParams(params, 'local'), t, biases.local, config.heads));
+    }
+    if (config.attention !== 'local') {
+      if (biases.global === undefined)
+        throw new LfmError('E_INPUT', 'the global branch needs a padding bias');
+      outs.push(multiHeadAttention(ops, scopeParams(params, 'global'), t, biases.global, config.heads));
+    }
+    const u = outs.length === 1 ? outs[0]! : ops.concat(outs, -1);
+    return ops.linear(u, params.get('proj.w', [outs.length * d, d]), params.get('proj.b', [d]));
+  };
+  const mlp = (t: T) => feedForward(ops, scopeParams(params, 'mlp'), t, d, hidden, d);
+  if (config.norm === 'paper') {
+    const u = mix(x);
+    const x1 = ops.add(norm('norm1', u), u);
+    return ops.add(norm('norm2', mlp(x1)), x1);
+  }
+  const x1 = ops.add(x, mix(norm('norm1', x)));
+  return ops.add(x1, mlp(norm('norm2', x1)));
+}

@@ -1,0 +1,135 @@
+import type { AttentionKind, NormStyle } from '@lfm/attention';
+import type { EncodingKind } from '@lfm/encoding';
+import { ConfigError } from './errors.js';
+
+/** The architecture and initialisation of a lifter. Everything but `seed`, `tpeSigma` and `maxPoints` shapes the forward pass. */
+export interface LifterConfig {
+  /** Token width D (even for TPE; divisible by `heads`). */
+  readonly dModel: number;
+  /** Graph-transformer layers L. */
+  readonly layers: number;
+  /** Heads of each attention branch. */
+  readonly heads: number;
+  /** MLP hidden width = mlpRatio · D (must be an integer). */
+  readonly mlpRatio: number;
+  /** `'tpe'`: fixed random Fourier features (the paper); `'mlp'`: learnable ablation. */
+  readonly encoding: EncodingKind;
+  /** TPE frequency scale σ: ω ~ N(0, σ²) on coordinates normalised to [−1, 1]. Init only (ω is stored). */
+  readonly tpeSigma: number;
+  /** `'hybrid'`: local graph + global attention in parallel (the paper); `'global'` / `'local'`: ablations. */
+  readonly attention: AttentionKind;
+  /** `'paper'`: X' = LN(U) + U, X'' = LN(MLP(X')) + X'; `'pre'`: pre-norm residuals plus a final LayerNorm. */
+  readonly norm: NormStyle;
+  /** Seed of `initParameters` (the TPE frequencies and the initial weights). */
+  readonly seed: number;
+  /** The most points N the model accepts (a contract for runtimes; the network itself has no limit). */
+  readonly maxPoints?: number;
+}
+
+/**
+ * Defaults: 4 layers as in the paper; D = 128 with 4 heads (the paper's 256/4 and 512/8 rows are for
+ * larger corpora; 128 trains at a useful speed on CPU); MLP ratio 4 (the paper gives none); σ = 1
+ * (not given by the paper — a hyper-parameter to sweep).
+ */
+export const DEFAULT_LIFTER_CONFIG: Readonly<LifterConfig> = Object.freeze({
+  dModel: 128,
+  layers: 4,
+  heads: 4,
+  mlpRatio: 4,
+  encoding: 'tpe',
+  tpeSigma: 1,
+  attention: 'hybrid',
+  norm: 'paper',
+  seed: 0,
+});
+
+const KEYS: readonly (keyof LifterConfig)[] = [
+  'dModel',
+  'layers',
+  'heads',
+  'mlpRatio',
+  'encoding',
+  'tpeSigma',
+  'attention',
+  'norm',
+  'seed',
+  'maxPoints',
+];
+
+/** The fields that change the forward pass (two configs agreeing on these run the same network). */
+export const ARCHITECTURE_KEYS: readonly (keyof LifterConfig)[] = [
+  'dModel',
+  'layers',
+  'heads',
+  'mlpRatio',
+  'encoding',
+  'attention',
+  'norm',
+];
+
+/**
+ * A complete, validated config from a partial one (or parsed JSON): defaults fill missing fields.
+ * Throws ConfigError for an unknown key (a typo), a wrong type or an invalid value, naming the field.
+ */
+export function resolveLifterConfig(input: unknown = {}): LifterConfig {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ConfigError(`a lifter config must be an object, got ${input === null ? 'null' : typeof input}`);
+  }
+  const record = input as Record<string, unknown>;
+  for (const k of Object.keys(record)) {
+    if (!(KEYS as readonly string[]).includes(k)) {
+      throw new ConfigError(`unknown lifter config key '${k}' (known: ${KEYS.join(', ')})`);
+    }
+  }
+  const merged: Record<string, unknown> = { ...DEFAULT_LIFTER_CONFIG };
+  for (const [k, v] of Object.entries(record)) if (v !== undefined) merged[k] = v;
+  validateLifterConfig(merged as unknown as LifterConfig);
+  return Object.freeze({ ...(merged as unknown as LifterConfig) });
+}
+
+/** Throws ConfigError naming the first invalid field of a complete config. */
+export function validateLifterConfig(config: LifterConfig): void {
+  const c = config as unknown as Record<string, unknown>;
+  const int = (k: keyof LifterConfig, min: number) => {
+    const v = c[k];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+      throw new ConfigError(`${k} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    }
+  };
+  const oneOf = (k: keyof LifterConfig, values: readonly string[]) => {
+    if (typeof c[k] !== 'string' || !values.includes(c[k] as string)) {
+      throw new ConfigError(
+        `${k} must be ${values.map((v) => `'${v}'`).join(' or ')}, got ${JSON.stringify(c[k])}`,
+      );
+    }
+  };
+  const positive = (k: keyof LifterConfig) => {
+    const v = c[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+      throw new ConfigError(`${k} must be a finite number > 0, got ${JSON.stringify(v)}`);
+    }
+  };
+  int('dModel', 1);
+  int('layers', 1);
+  int('heads', 1);
+  positive('mlpRatio');
+  oneOf('encoding', ['tpe', 'mlp']);
+  positive('tpeSigma');
+  oneOf('attention', ['hybrid', 'global', 'local']);
+  oneOf('norm', ['paper', 'pre']);
+  int('seed', 0);
+  if (c.maxPoints !== undefined) int('maxPoints', 1);
+  if (config.dModel % config.heads !== 0) {
+    throw new ConfigError(`dModel ${config.dModel} must be divisible by heads ${config.heads}`);
+  }
+  if (config.encoding === 'tpe' && config.dModel % 2 !== 0) {
+    throw new ConfigError(
+      `dModel must be even for the TPE encoding (sin and cos halves), got ${config.dModel}`,
+    );
+  }
+  if (!Number.isInteger(config.mlpRatio * config.dModel)) {
+    throw new ConfigError(
+      `mlpRatio · dModel (the MLP width) must be an integer, got ${config.mlpRatio} · ${config.dModel}`,
+    );
+  }
+}

@@ -1,0 +1,21 @@
+export type { ParameterInit, ParameterSpec } from '@lfm/encoding';
+export {
+  type AdamState,
+  CHECKPOINT_MAGIC,
+  CHECKPOINT_VERSION,
+  type Checkpoint,
+  checkParameterRecord,
+  type DecodeCheckpointOptions,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  type JsonValue,
+} from './checkpoint.js';
+export {
+  ARCHITECTURE_KEYS,
+  DEFAULT_LIFTER_CONFIG,
+  type LifterConfig,
+  resolveLifterConfig,
+  validateLifterConfig,
+} from './config.js';
+export { CheckpointMismatchError, ConfigError } from './errors.js';
+export { forwardLifter, initParameters, type LifterInputs, parameterShapes } from './lifter.js';

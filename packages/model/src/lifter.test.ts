@@ -1,0 +1,376 @@
+import { LfmError, type Ops, Rng, ShapeError } from '@lfm/core';
+import { createReferenceParams, type RefTensor, refTensor } from '@lfm/core/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { LifterConfig } from './config.js';
+import { forwardLifter, initParameters, parameterShapes } from './lifter.js';
+import {
+  forwardRef,
+  forwardTfjs,
+  maxDiff,
+  padBatch,
+  permuteBatch,
+  randomBatch,
+  randomParams,
+  refLoss,
+  refOps,
+  tfjsLossAndGrads,
+  tinyConfig,
+  useCpuBackend,
+} from './test-support/harness.js';
+
+beforeAll(useCpuBackend);
+
+const VARIANTS: [string, Partial<LifterConfig>][] = [
+  ['tpe / hybrid / paper (the paper)', {}],
+  ['tpe / hybrid / pre', { norm: 'pre' }],
+  ['mlp / hybrid / paper', { encoding: 'mlp' }],
+  ['tpe / local / paper', { attention: 'local' }],
+  ['tpe / global / pre', { attention: 'global', norm: 'pre' }],
+];
+
+describe('parameters', () => {
+  it('parameterShapes: the naming scheme, in order, with trainability', () => {
+    const c = tinyConfig({ dModel: 8, heads: 2, layers: 1 });
+    const got = parameterShapes(c).map(
+      (s) => `${s.name}[${s.shape.join(',')}]${s.trainable ? '' : ' fixed'}`,
+    );
+    expect(got).toEqual([
+      'encoder.omega[2,4] fixed',
+      'encoder.phase[4] fixed',
+      'layers.0.local.wq[8,8]',
+      'layers.0.local.bq[8]',
+      'layers.0.local.wk[8,8]',
+      'layers.0.local.wv[8,8]',
+      'layers.0.local.bv[8]',
+      'layers.0.global.wq[8,8]',
+      'layers.0.global.bq[8]',
+      'layers.0.global.wk[8,8]',
+      'layers.0.global.wv[8,8]',
+      'layers.0.global.bv[8]',
+      'layers.0.proj.w[16,8]',
+      'layers.0.proj.b[8]',
+      'layers.0.norm1.gamma[8]',
+      'layers.0.norm1.beta[8]',
+      'layers.0.mlp.fc1.w[8,16]',
+      'layers.0.mlp.fc1.b[16]',
+      'layers.0.mlp.fc2.w[16,8]',
+      'layers.0.mlp.fc2.b[8]',
+      'layers.0.norm2.gamma[8]',
+      'layers.0.norm2.beta[8]',
+      'decoder.fc1.w[8,8]',
+      'decoder.fc1.b[8]',
+      'decoder.fc2.w[8,3]',
+      'decoder.fc2.b[3]',
+    ]);
+    const pre = parameterShapes({ ...c, norm: 'pre', encoding: 'mlp', layers: 2 }).map((s) => s.name);
+    expect(pre.filter((n) => n.startsWith('final_norm.'))).toEqual(['final_norm.gamma', 'final_norm.beta']);
+    expect(pre.slice(0, 4)).toEqual(['encoder.fc1.w', 'encoder.fc1.b', 'encoder.fc2.w', 'encoder.fc2.b']);
+    expect(pre.filter((n) => n.startsWith('layers.1.'))).toHaveLength(20);
+    expect(parameterShapes({ ...c, encoding: 'mlp' }).every((s) => s.trainable)).toBe(true);
+    const g = parameterShapes({ ...c, attention: 'global' });
+    expect(g.some((s) => s.name.includes('.local.'))).toBe(false);
+    expect(g.find((s) => s.name === 'layers.0.proj.w')!.shape).toEqual([8, 8]);
+  });
+
+  it('initParameters: seeded and deterministic; LayerNorm γ = 1, β = 0; biases 0; sizes match; ω ~ N(0, σ²)', () => {
+    const c = tinyConfig({ dModel: 128, heads: 4, layers: 1, tpeSigma: 3 });
+    const a = initParameters(c);
+    const same = (x: Float32Array, y: Float32Array) => x.length === y.length && x.every((v, i) => v === y[i]);
+    const again = initParameters(c);
+    expect(Object.entries(a).every(([k, v]) => same(v, again[k]!))).toBe(true);
+    expect(same(initParameters({ ...c, seed: 8 })['layers.0.global.wq']!, a['layers.0.global.wq']!)).toBe(
+      false,
+    );
+    for (const s of parameterShapes(c)) {
+      const v = a[s.name]!;
+      expect(v.length, s.name).toBe(s.shape.reduce((n, d) => n * d, 1));
+      if (s.name.endsWith('.gamma')) expect(v.every((x) => x === 1)).toBe(true);
+      if (s.name.endsWith('.beta') || s.name.endsWith('.b') || /\.b[qv]$/.test(s.name)) {
+        expect(
+          v.every((x) => x === 0),
+          s.name,
+        ).toBe(true);
+      }
+      if (s.name.endsWith('.w') || /\.w[qkv]$/.test(s.name))
+        expect(
+          v.some((x) => x !== 0),
+          s.name,
+        ).toBe(true);
+    }
+    expect(Object.keys(a)).toEqual(parameterShapes(c).map((s) => s.name));
+    const om = a['encoder.omega']!;
+    expect(Math.sqrt(om.reduce((s, x) => s + x * x, 0) / om.length)).toBeCloseTo(3, 0);
+    // Xavier for the attention projections: |w| ≤ √(6 / (D + D)).
+    expect(Math.max(...a['layers.0.local.wq']!.map(Math.abs))).toBeLessThanOrEqual(Math.sqrt(6 / 256));
+  });
+
+  it('the forward pass reads exactly the parameters of parameterShapes, each once per use, with those shapes', () => {
+    for (const [name, o] of VARIANTS) {
+      const c = tinyConfig(o);
+      const specs = parameterShapes(c);
+      const values = initParameters(c);
+      const inner = createReferenceParams(
+        Object.fromEntries(specs.map((s) => [s.name, refTensor(values[s.name]!, s.shape)])) as Record<
+          string,
+          RefTensor
+        >,
+      );
+      const read = new Set<string>();
+      const batch = randomBatch(1, 1, 4);
+      forwardLifter(
+        refOps,
+        {
+          get: (n, s) => {
+            read.add(n);
+            return inner.get(n, s);
+          },
+        },
+        {
+          points: refTensor(batch.points, [1, 4, 2]),
+          mask: refTensor(batch.mask, [1, 4]),
+          adj: refTensor(batch.adj, [1, 4, 4]),
+        },
+        c,
+      );
+      expect([...read].sort(), name).toEqual(specs.map((s) => s.name).sort());
+    }
+  });
+});
+
+describe.each(VARIANTS)('lifter %s', (_name, overrides) => {
+  const config = tinyConfig(overrides);
+  const params = randomParams(config, 3);
+  const B = 3;
+  const N = 7;
+  const batch = randomBatch(11, B, N, [5, N + 2, 2 * N]); // a masked point in every sample
+  const present = (p: number) => batch.mask[p] === 1;
+
+  it('tfjs (float32) and the Float64 reference engine agree; masked points output exactly 0', () => {
+    const want = forwardRef(config, params, batch);
+    const got = forwardTfjs(config, params, batch);
+    expect(got.length).toBe(B * N * 3);
+    const scale = Math.max(...want.map(Math.abs));
+    expect(scale).toBeGreaterThan(0.05);
+    expect(maxDiff(got, want)).toBeLessThan(1e-4 * (1 + scale));
+    for (let p = 0; p < B * N; p++) {
+      if (present(p)) continue;
+      for (let c = 0; c < 3; c++) {
+        expect(got[3 * p + c] === 0 && want[3 * p + c] === 0).toBe(true);
+      }
+    }
+  });
+
+  it('is permutation-equivariant: permuting the points permutes the output (1e-5)', () => {
+    const perm = new Rng(4).permutation(N);
+    const y = forwardTfjs(config, params, batch);
+    const py = forwardTfjs(config, params, permuteBatch(batch, perm));
+    const back = new Float32Array(y.length);
+    for (let b = 0; b < B; b++)
+      for (let i = 0; i < N; i++)
+        back.set(py.subarray(3 * (b * N + i), 3 * (b * N + i) + 3), 3 * (b * N + perm[i]!));
+    expect(maxDiff(back, y)).toBeLessThan(1e-5);
+    const y64 = forwardRef(config, params, batch);
+    const py64 = forwardRef(config, params, permuteBatch(batch, perm));
+    for (let b = 0; b < B; b++)
+      for (let i = 0; i < N; i++)
+        for (let c = 0; c < 3; c++)
+          expect(py64[3 * (b * N + i) + c]).toBeCloseTo(y64[3 * (b * N + perm[i]!) + c]!, 12);
+  });
+
+  it('is padding-invariant: masked points with garbage (NaN, 1e4) coordinates and edges change nothing (1e-5)', () => {
+    const padded = padBatch(batch, 4, 9);
+    const y = forwardTfjs(config, params, batch);
+    const yp = forwardTfjs(config, params, padded);
+    const M = N + 4;
+    const real = new Float32Array(y.length);
+    for (let b = 0; b < B; b++)
+      for (let i = 0; i < N; i++)
+        real.set(yp.subarray(3 * (b * M + i), 3 * (b * M + i) + 3), 3 * (b * N + i));
+    expect(maxDiff(real, y)).toBeLessThan(1e-5);
+    for (let b = 0; b < B; b++)
+      for (let i = N; i < M; i++)
+        expect(yp.subarray(3 * (b * M + i), 3 * (b * M + i) + 3).every((v) => v === 0)).toBe(true);
+    // Garbage at the points already masked inside the batch changes nothing either.
+    const moved = { ...batch, points: batch.points.slice() };
+    moved.points[2 * 5] = -7e3;
+    moved.points[2 * 5 + 1] = Number.NaN;
+    expect(maxDiff(forwardTfjs(config, params, moved), y)).toBe(0);
+  });
+
+  it('a sample with no present point gives finite zeros', () => {
+    const empty = { ...batch, mask: batch.mask.map((v, k) => (k < N ? 0 : v)) };
+    const y = forwardTfjs(config, params, empty);
+    expect(y.every(Number.isFinite)).toBe(true);
+    expect(Array.from(y.subarray(0, 3 * N)).every((v) => v === 0)).toBe(true);
+  });
+
+  it('tfjs autodiff gradients of every trainable parameter match Float64 central differences', () => {
+    const small = randomBatch(21, 2, 5, [3]);
+    const rng = new Rng(6);
+    const weights = Float32Array.from({ length: 2 * 5 * 3 }, () => rng.normal());
+    const { loss, grads } = tfjsLossAndGrads(config, params, small, weights);
+    const p64: Record<string, Float64Array> = Object.fromEntries(
+      Object.entries(params).map(([k, v]) => [k, Float64Array.from(v)]),
+    );
+    const f0 = refLoss(config, p64, small, weights);
+    expect(Math.abs(loss - f0)).toBeLessThan(1e-4 * (1 + Math.abs(f0)));
+    const eps = 1e-5;
+    const directional = (name: string, dir: Float64Array) => {
+      const x = p64[name]!;
+      const x0 = x.slice();
+      for (let i = 0; i < x.length; i++) x[i] = x0[i]! + eps * dir[i]!;
+      const up = refLoss(config, p64, small, weights);
+      for (let i = 0; i < x.length; i++) x[i] = x0[i]! - eps * dir[i]!;
+      const down = refLoss(config, p64, small, weights);
+      x.set(x0);
+      return (up - down) / (2 * eps);
+    };
+    let worst = 0;
+    for (const s of parameterShapes(config)) {
+      if (!s.trainable) continue;
+      const g = grads[s.name]!;
+      const norm = Math.hypot(...g);
+      // Every trainable parameter influences the output.
+      expect(norm, s.name).toBeGreaterThan(1e-5);
+      // Along the gradient itself the derivative is ‖g‖; along a random unit direction it is g·d.
+      const unitG = Float64Array.from(g, (v) => v / norm);
+      const r = Float64Array.from(g, () => rng.normal());
+      const rn = Math.hypot(...r);
+      r.forEach((v, i) => {
+        r[i] = v / rn;
+      });
+      const errG = Math.abs(directional(s.name, unitG) - norm) / norm;
+      const errR = Math.abs(directional(s.name, r) - g.reduce((acc, v, i) => acc + v * r[i]!, 0)) / norm;
+      worst = Math.max(worst, errG, errR);
+      // float32 autodiff vs Float64 differences: observed ≤ 2e-6 relative to ‖g‖.
+      expect(errG, `${s.name} along its gradient`).toBeLessThan(3e-5);
+      expect(errR, `${s.name} along a random direction`).toBeLessThan(3e-5);
+    }
+    expect(worst).toBeGreaterThan(0); // (the check ran)
+  });
+});
+
+describe('lifter: locality, inputs and errors', () => {
+  it('local-only, 1 layer: a point sees its graph neighbours and nothing else', () => {
+    const config = tinyConfig({ attention: 'local', layers: 1 });
+    const params = randomParams(config, 5);
+    const N = 8;
+    const batch = randomBatch(3, 1, N);
+    batch.adj.fill(0);
+    const edge = (i: number, j: number) => {
+      batch.adj[i * N + j] = 1;
+      batch.adj[j * N + i] = 1;
+    };
+    for (let i = 0; i < N; i++) edge(i, i);
+    edge(0, 1);
+    edge(1, 2);
+    edge(2, 6);
+    const y = forwardTfjs(config, params, batch);
+    const moveCoords = (k: number) => {
+      const b = { ...batch, points: batch.points.slice() };
+      b.points[2 * k]! += 0.7;
+      b.points[2 * k + 1]! -= 0.4;
+      return forwardTfjs(config, params, b);
+    };
+    const at = (arr: Float32Array, i: number) => Array.from(arr.subarray(3 * i, 3 * i + 3));
+    for (const far of [0, 3, 4, 5, 7])
+      expect(at(moveCoords(far), 2), `point ${far} is no neighbour of 2`).toEqual(at(y, 2));
+    for (const near of [1, 6, 2])
+      expect(maxDiff(at(moveCoords(near), 2), at(y, 2)), `neighbour ${near}`).toBeGreaterThan(1e-4);
+    // Whereas the global model mixes everything.
+    const g = tinyConfig({ attention: 'global', layers: 1 });
+    const gp = randomParams(g, 5);
+    const gy = forwardTfjs(g, gp, batch);
+    const gb = { ...batch, points: batch.points.slice() };
+    gb.points[2 * 5]! += 0.7;
+    expect(maxDiff(at(forwardTfjs(g, gp, gb), 2), at(gy, 2))).toBeGreaterThan(1e-5);
+  });
+
+  it('global attention needs no adjacency; local and hybrid do', () => {
+    const batch = randomBatch(2, 2, 5);
+    const g = tinyConfig({ attention: 'global' });
+    const gp = initParameters(g);
+    expect(forwardTfjs(g, gp, batch, false)).toEqual(forwardTfjs(g, gp, batch, true));
+    const h = tinyConfig();
+    expect(() => forwardTfjs(h, initParameters(h), batch, false)).toThrow(/adj/);
+  });
+
+  it('shape errors name the input; N > maxPoints is refused; an invalid config is refused', () => {
+    const c = tinyConfig({ maxPoints: 6 });
+    const p = createReferenceParams(
+      Object.fromEntries(
+        parameterShapes(c).map((s) => [s.name, refTensor(initParameters(c)[s.name]!, s.shape)]),
+      ) as Record<string, RefTensor>,
+    );
+    const t = (shape: number[]) =>
+      refTensor(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(1), shape);
+    expect(() =>
+      forwardLifter(refOps, p, { points: t([2, 5, 3]), mask: t([2, 5]), adj: t([2, 5, 5]) }, c),
+    ).toThrow(/points axis 2 must be 2/);
+    expect(() =>
+      forwardLifter(refOps, p, { points: t([2, 5, 2]), mask: t([2, 4]), adj: t([2, 5, 5]) }, c),
+    ).toThrow(ShapeError);
+    expect(() =>
+      forwardLifter(refOps, p, { points: t([2, 5, 2]), mask: t([2, 5]), adj: t([2, 5, 4]) }, c),
+    ).toThrow(/adj/);
+    expect(() =>
+      forwardLifter(refOps, p, { points: t([1, 7, 2]), mask: t([1, 7]), adj: t([1, 7, 7]) }, c),
+    ).toThrow(/7 points exceed the model's maximum of 6/);
+    expect(
+      forwardLifter(refOps, p, { points: t([1, 6, 2]), mask: t([1, 6]), adj: t([1, 6, 6]) }, c).shape,
+    ).toEqual([1, 6, 3]);
+    expect(() =>
+      forwardLifter(
+        refOps,
+        p,
+        { points: t([1, 6, 2]), mask: t([1, 6]), adj: t([1, 6, 6]) },
+        { ...c, heads: 5 },
+      ),
+    ).toThrow(LfmError);
+  });
+
+  it('bakes neither B nor N into an op argument (the ONNX recorder keeps them symbolic)', () => {
+    const c = tinyConfig();
+    const specs = parameterShapes(c);
+    const values = initParameters(c);
+    const [B, N] = [5, 11]; // distinct from every model size: D = 16, D/2 = 8, heads 4, head width 4, MLP 32, 3, 2
+    const forbidden = new Set([B, N, B * N, N * N]);
+    let reshapes = 0;
+    const spy: Ops<RefTensor> = {
+      ...refOps,
+      reshape: (x, dims) => {
+        reshapes++;
+        if (dims.some((d) => forbidden.has(d))) throw new Error(`reshape bakes B or N: [${dims.join(', ')}]`);
+        return refOps.reshape(x, dims);
+      },
+      constant: (d, s) => {
+        if (s.some((v) => forbidden.has(v))) throw new Error(`constant bakes B or N: [${s.join(', ')}]`);
+        return refOps.constant(d, s);
+      },
+      slice: () => {
+        throw new Error('slice is not expected');
+      },
+      gather: () => {
+        throw new Error('gather is not expected');
+      },
+    };
+    const batch = randomBatch(5, B, N, [3, 17]);
+    const y = forwardLifter(
+      spy,
+      createReferenceParams(
+        Object.fromEntries(specs.map((s) => [s.name, refTensor(values[s.name]!, s.shape)])) as Record<
+          string,
+          RefTensor
+        >,
+      ),
+      {
+        points: refTensor(batch.points, [B, N, 2]),
+        mask: refTensor(batch.mask, [B, N]),
+        adj: refTensor(batch.adj, [B, N, N]),
+      },
+      c,
+    );
+    expect(y.shape).toEqual([B, N, 3]);
+    expect(reshapes).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { DataFormatError } from '@lfm/core';
+import {
+  type Checkpoint,
+  type DecodeCheckpointOptions,
+  decodeCheckpoint,
+  encodeCheckpoint,
+} from './checkpoint.js';
+
+/**
+ * Checkpoint files in Node (`@lfm/model/node`); the main entry stays free of `node:` imports so it
+ * bundles for browsers.
+ */
+
+/**
+ * Writes `ckpt` to `path` atomically: to a temporary sibling, flushed to disk, then renamed over
+ * `path` (atomic on POSIX within one file system) — a crash never leaves a half-written checkpoint.
+ * Creates missing parent folders.
+ */
+export async function saveCheckpoint(path: string, ckpt: Checkpoint): Promise<void> {
+  const bytes = encodeCheckpoint(ckpt);
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    const file = await open(tmp, 'w');
+    try {
+      await file.writeFile(bytes);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Reads a checkpoint file. DataFormatError (naming the file) when it is missing, corrupt or
+ * truncated; CheckpointMismatchError when it does not fit `options.expect`.
+ */
+export async function loadCheckpoint(
+  path: string,
+  options: DecodeCheckpointOptions = {},
+): Promise<Checkpoint> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DataFormatError('file not found', path);
+    throw err;
+  }
+  return decodeCheckpoint(bytes, { ...options, source: options.source ?? path });
+}

@@ -1,0 +1,258 @@
+/**
+ * Test harness: one lifter, two engines — tfjs (cpu backend, float32, autodiff) and the Float64
+ * reference engine of `@lfm/core/testing`.
+ */
+import { Rng } from '@lfm/core';
+import { createReferenceOps, createReferenceParams, type RefTensor, refTensor } from '@lfm/core/testing';
+import { createTfjsOps, createTfjsParams } from '@lfm/core/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+// @tensorflow/tfjs-core registers no gradients by itself.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-backend-cpu';
+import { type LifterConfig, resolveLifterConfig } from '../config.js';
+import { forwardLifter, initParameters, parameterShapes } from '../lifter.js';
+
+export { tf };
+export const tfOps = createTfjsOps(tf);
+export const refOps = createReferenceOps();
+
+export async function useCpuBackend(): Promise<void> {
+  if (!(await tf.setBackend('cpu'))) throw new Error('tfjs cpu backend unavailable');
+}
+
+/** A tiny model: D = 16, L = 2, 4 heads, MLP ratio 2. */
+export function tinyConfig(overrides: Partial<LifterConfig> = {}): LifterConfig {
+  return resolveLifterConfig({
+    dModel: 16,
+    layers: 2,
+    heads: 4,
+    mlpRatio: 2,
+    tpeSigma: 2,
+    seed: 7,
+    ...overrides,
+  });
+}
+
+export interface Batch {
+  B: number;
+  N: number;
+  /** [B, N, 2] */
+  points: Float32Array;
+  /** [B, N] */
+  mask: Float32Array;
+  /** [B, N, N], symmetric, self loops */
+  adj: Float32Array;
+}
+
+/**
+ * Random points in [−1, 1]; `absent` flat point indices masked (their coordinates set to garbage);
+ * a chain graph with self loops plus one random extra edge per sample.
+ */
+export function randomBatch(seed: number, B: number, N: number, absent: readonly number[] = []): Batch {
+  const rng = new Rng(seed);
+  const points = Float32Array.from({ length: B * N * 2 }, () => rng.range(-1, 1));
+  const mask = new Float32Array(B * N).fill(1);
+  for (const k of absent) {
+    mask[k] = 0;
+    points[2 * k] = 1e3 * rng.normal();
+    points[2 * k + 1] = Number.NaN;
+  }
+  const adj = new Float32Array(B * N * N);
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < N; i++)
+      for (let j = 0; j < N; j++) if (Math.abs(i - j) <= 1) adj[(b * N + i) * N + j] = 1;
+    const i = rng.int(N);
+    const j = rng.int(N);
+    adj[(b * N + i) * N + j] = 1;
+    adj[(b * N + j) * N + i] = 1;
+  }
+  return { B, N, points, mask, adj };
+}
+
+/** The batch with points reordered: new point i is old point perm[i] (adjacency permuted both ways). */
+export function permuteBatch(batch: Batch, perm: ArrayLike<number>): Batch {
+  const { B, N } = batch;
+  const out: Batch = {
+    B,
+    N,
+    points: new Float32Array(batch.points.length),
+    mask: new Float32Array(batch.mask.length),
+    adj: new Float32Array(batch.adj.length),
+  };
+  for (let b = 0; b < B; b++)
+    for (let i = 0; i < N; i++) {
+      const src = perm[i]!;
+      out.mask[b * N + i] = batch.mask[b * N + src]!;
+      out.points[2 * (b * N + i)] = batch.points[2 * (b * N + src)]!;
+      out.points[2 * (b * N + i) + 1] = batch.points[2 * (b * N + src) + 1]!;
+      for (let j = 0; j < N; j++) out.adj[(b * N + i) * N + j] = batch.adj[(b * N + src) * N + perm[j]!]!;
+    }
+  return out;
+}
+
+/** The batch with `extra` padded points appended to every sample: garbage coordinates, random adjacency. */
+export function padBatch(batch: Batch, extra: number, seed: number): Batch {
+  const { B, N } = batch;
+  const M = N + extra;
+  const rng = new Rng(seed);
+  const out: Batch = {
+    B,
+    N: M,
+    points: new Float32Array(B * M * 2),
+    mask: new Float32Array(B * M),
+    adj: new Float32Array(B * M * M),
+  };
+  for (let b = 0; b < B; b++)
+    for (let i = 0; i < M; i++) {
+      if (i < N) {
+        out.mask[b * M + i] = batch.mask[b * N + i]!;
+        out.points.set(batch.points.subarray(2 * (b * N + i), 2 * (b * N + i) + 2), 2 * (b * M + i));
+      } else {
+        out.points[2 * (b * M + i)] = rng.uniform() < 0.5 ? Number.NaN : 1e4 * rng.normal();
+        out.points[2 * (b * M + i) + 1] = 1e4 * rng.normal();
+      }
+      for (let j = 0; j < M; j++) {
+        out.adj[(b * M + i) * M + j] =
+          i < N && j < N ? batch.adj[(b * N + i) * N + j]! : rng.uniform() < 0.5 ? 1 : 0;
+      }
+    }
+  return out;
+}
+
+/** Initial parameters with biases and LayerNorm parameters perturbed, so every term carries signal. */
+export function randomParams(config: LifterConfig, seed = 1): Record<string, Float32Array> {
+  const values = initParameters(config);
+  const rng = new Rng(seed);
+  for (const s of parameterShapes(config)) {
+    if (!s.trainable) continue;
+    if (s.init.kind === 'zeros')
+      values[s.name] = Float32Array.from(values[s.name]!, () => 0.2 * rng.normal());
+    if (s.init.kind === 'ones')
+      values[s.name] = Float32Array.from(values[s.name]!, () => 1 + 0.2 * rng.normal());
+  }
+  return values;
+}
+
+/** Forward on the Float64 reference engine → [B, N, 3] as Float64Array. */
+export function forwardRef(
+  config: LifterConfig,
+  params: Readonly<Record<string, Float32Array | Float64Array>>,
+  batch: Batch,
+): Float64Array {
+  const record: Record<string, RefTensor> = {};
+  for (const s of parameterShapes(config)) {
+    const v = params[s.name];
+    if (v) record[s.name] = { data: Float64Array.from(v), shape: [...s.shape] };
+  }
+  const { B, N } = batch;
+  const y = forwardLifter(
+    refOps,
+    createReferenceParams(record),
+    {
+      points: refTensor(batch.points, [B, N, 2]),
+      mask: refTensor(batch.mask, [B, N]),
+      adj: refTensor(batch.adj, [B, N, N]),
+    },
+    config,
+  );
+  return y.data;
+}
+
+/** Forward on tfjs (float32) → [B, N, 3]. */
+export function forwardTfjs(
+  config: LifterConfig,
+  params: Readonly<Record<string, Float32Array>>,
+  batch: Batch,
+  withAdj = true,
+): Float32Array {
+  return tf.tidy(() => {
+    const p = createTfjsParams(
+      Object.fromEntries(
+        parameterShapes(config).map((s) => [s.name, tf.tensor(params[s.name]!, [...s.shape])]),
+      ),
+    );
+    const { B, N } = batch;
+    const y = forwardLifter(
+      tfOps,
+      p,
+      {
+        points: tf.tensor(batch.points, [B, N, 2]),
+        mask: tf.tensor(batch.mask, [B, N]),
+        ...(withAdj && { adj: tf.tensor(batch.adj, [B, N, N]) }),
+      },
+      config,
+    );
+    return y.dataSync() as Float32Array;
+  });
+}
+
+let varTag = 0;
+/** Loss Σ W ⊙ Y and its tfjs autodiff gradient for every trainable parameter. */
+export function tfjsLossAndGrads(
+  config: LifterConfig,
+  params: Readonly<Record<string, Float32Array>>,
+  batch: Batch,
+  weights: Float32Array,
+): { loss: number; grads: Record<string, Float32Array> } {
+  const tag = `grad${varTag++}`;
+  const specs = parameterShapes(config);
+  const tensors: Record<string, tf.Tensor> = {};
+  const vars: tf.Variable[] = [];
+  for (const s of specs) {
+    const t = tf.tensor(params[s.name]!, [...s.shape]);
+    if (s.trainable) {
+      const v = tf.variable(t, true, `${tag}.${s.name}`);
+      t.dispose();
+      vars.push(v);
+      tensors[s.name] = v;
+    } else {
+      tensors[s.name] = t;
+    }
+  }
+  const { B, N } = batch;
+  const out = tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => {
+      const y = forwardLifter(
+        tfOps,
+        createTfjsParams(tensors),
+        {
+          points: tf.tensor(batch.points, [B, N, 2]),
+          mask: tf.tensor(batch.mask, [B, N]),
+          adj: tf.tensor(batch.adj, [B, N, N]),
+        },
+        config,
+      );
+      return tf.sum(tf.mul(y, tf.tensor(weights, [B, N, 3]))) as tf.Scalar;
+    }, vars);
+    const g: Record<string, Float32Array> = {};
+    for (const s of specs) if (s.trainable) g[s.name] = grads[`${tag}.${s.name}`]!.dataSync() as Float32Array;
+    return { loss: value.dataSync()[0]!, grads: g };
+  });
+  tf.dispose(Object.values(tensors));
+  return out;
+}
+
+/** Σ W ⊙ Y on the Float64 reference engine. */
+export function refLoss(
+  config: LifterConfig,
+  params: Readonly<Record<string, Float32Array | Float64Array>>,
+  batch: Batch,
+  weights: Float32Array,
+): number {
+  return forwardRef(config, params, batch).reduce((s, v, i) => s + v * weights[i]!, 0);
+}
+
+/** max |a − b| over the entries where `keep` (per point, 3 values each) is true. */
+export function maxDiff(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  keep?: (point: number) => boolean,
+): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (keep && !keep(Math.floor(i / 3))) continue;
+    const d = Math.abs(a[i]! - b[i]!);
+    if (!(d <= worst)) worst = d;
+  }
+  return worst;
+}
