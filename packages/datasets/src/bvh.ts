@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { DataFormatError, eulerToMatrix, InputError } from '@lfm/core';
-import type { Edge } from './dataset.js';
+import type { Edge } from './preprocess/graph.js';
 
 /** A BVH channel name (as written in the file, case normalised). */
 export type BvhChannel = 'Xposition' | 'Yposition' | 'Zposition' | 'Xrotation' | 'Yrotation' | 'Zrotation';

@@ -4,13 +4,11 @@ import { join } from 'node:path';
 import { DataFormatError, ShapeError } from '@lfm/core';
 import { formatCount, readTyped, toLittleEndianBytes } from './bytes.js';
 import { writeFileAtomic } from './fs-atomic.js';
+import type { Edge } from './preprocess/graph.js';
 
 /** A dataset split. Every sequence belongs to exactly one. */
 export type Split = 'train' | 'val' | 'test';
 export const SPLITS: readonly Split[] = ['train', 'val', 'test'];
-
-/** A 0-based joint index pair: a bone, or a left/right mirror pair. */
-export type Edge = readonly [number, number];
 
 /** A run of consecutive frames `[start, start + count)` recorded together (one take, one instance). */
 export interface DatasetSequence {

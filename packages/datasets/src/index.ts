@@ -1,4 +1,19 @@
 export {
+  type AugmentOptions,
+  DEFAULT_AUGMENT,
+  MAX_OCCLUSION_FRACTION,
+  type NoiseUnits,
+} from './augment.js';
+export {
+  type Batch,
+  type Batcher,
+  type BatcherOptions,
+  type BatchInfo,
+  type BatchSource,
+  createBatcher,
+  type DatasetLike,
+} from './batcher.js';
+export {
   type Bvh,
   type BvhChannel,
   type BvhFkOptions,
@@ -13,7 +28,6 @@ export {
   type DatasetInput,
   type DatasetSequence,
   type DatasetViews,
-  type Edge,
   frameEdges,
   type LoadDatasetOptions,
   listDatasets,
@@ -26,15 +40,20 @@ export {
   writeDataset,
 } from './dataset.js';
 export {
-  detectKeypointFormat,
-  type KeypointFormat,
-  type KeypointItem,
-  type KeypointParseOptions,
-  type Keypoints2D,
-  parseKeypointJson,
-  parseKeypoints,
-  readKeypoints,
-} from './keypoints.js';
+  createRealEvalSet,
+  createSyntheticEvalSet,
+  type EvalDataset,
+  type EvalSetOptions,
+  evalDatasetKey,
+  evalSampleIndices,
+  type RealEvalSet,
+  SYNTHETIC_EVAL,
+  type SyntheticEvalOptions,
+  type SyntheticEvalSample,
+  type SyntheticEvalSet,
+  syntheticEvalSample,
+} from './evaluation.js';
+export { readKeypoints } from './keypoints.js';
 export {
   getMatVariable,
   type MatArray,
@@ -56,3 +75,41 @@ export {
   readNpy,
   writeNpy,
 } from './npy.js';
+// The browser-safe preprocessing, also at '@lfm/datasets/preprocess'.
+export {
+  adjacencyFromBones,
+  type BoneAdjacencyOptions,
+  CAMERA_MODELS,
+  type Camera,
+  type CameraModel,
+  cameraModelCode,
+  DEFAULT_KNN_K,
+  detectKeypointFormat,
+  type Edge,
+  type Intrinsics,
+  type KeypointFormat,
+  type KeypointItem,
+  type KeypointParseOptions,
+  type Keypoints2D,
+  type KnnAdjacencyOptions,
+  knnAdjacency,
+  orbitCamera,
+  type PaddedKeypoints,
+  type PadOptions,
+  type PreprocessedKeypoints,
+  type PreprocessOptions,
+  type Projection,
+  padKeypoints,
+  parseKeypointJson,
+  parseKeypoints,
+  preprocessKeypoints,
+  projectPoints,
+  type RigidTransform,
+  transformPoints,
+} from './preprocess/index.js';
+export {
+  type BalancedSampler,
+  type BalancedSamplerOptions,
+  createBalancedSampler,
+  type SamplerGroup,
+} from './sampler.js';

@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataFormatError } from '@lfm/core';
 import { describe, expect, it } from 'vitest';
-import { detectKeypointFormat, parseKeypointJson, parseKeypoints, readKeypoints } from './keypoints.js';
+import { readKeypoints } from './keypoints.js';
+import { detectKeypointFormat, parseKeypointJson, parseKeypoints } from './preprocess/keypoints.js';
 import { useTmpDir } from './test-support/tmp.js';
 
 const tmp = useTmpDir('keypoints');

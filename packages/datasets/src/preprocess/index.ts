@@ -1,0 +1,42 @@
+/**
+ * `@lfm/datasets/preprocess`: the browser-safe preprocessing shared by training and inference (no
+ * `node:*` imports, directly or through anything it imports): projection, padding + masks, the
+ * local-attention graph (bones or kNN), and the 2D keypoint JSON parsers.
+ */
+export {
+  CAMERA_MODELS,
+  type Camera,
+  type CameraModel,
+  cameraModelCode,
+  type Intrinsics,
+  orbitCamera,
+  type Projection,
+  projectPoints,
+  type RigidTransform,
+  transformPoints,
+} from './camera.js';
+export {
+  adjacencyFromBones,
+  type BoneAdjacencyOptions,
+  DEFAULT_KNN_K,
+  type Edge,
+  type KnnAdjacencyOptions,
+  knnAdjacency,
+} from './graph.js';
+export {
+  detectKeypointFormat,
+  type KeypointFormat,
+  type KeypointItem,
+  type KeypointParseOptions,
+  type Keypoints2D,
+  parseKeypointJson,
+  parseKeypoints,
+} from './keypoints.js';
+export {
+  type PaddedKeypoints,
+  type PadOptions,
+  type PreprocessedKeypoints,
+  type PreprocessOptions,
+  padKeypoints,
+  preprocessKeypoints,
+} from './pad.js';
