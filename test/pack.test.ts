@@ -86,7 +86,13 @@ describe('release dry run (changesets, offline)', () => {
   it('bumps only the packages a changeset names (plus dependents whose range breaks) and packs them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lfm-release-'));
     try {
-      for (const f of ['package.json', 'pnpm-workspace.yaml', 'pnpm-lock.yaml', '.npmrc', '.changeset/config.json']) {
+      for (const f of [
+        'package.json',
+        'pnpm-workspace.yaml',
+        'pnpm-lock.yaml',
+        '.npmrc',
+        '.changeset/config.json',
+      ]) {
         cpSync(join(repoRoot, f), join(dir, f), { recursive: true });
       }
       for (const p of pkgs) {
