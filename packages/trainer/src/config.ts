@@ -1,0 +1,203 @@
+import type { AugmentOptions, BalancedSamplerOptions } from '@lfm/datasets';
+import { ConfigError } from '@lfm/model';
+import { LOSS_KINDS, type LossKind } from './loss.js';
+import { type ModelConfig, resolveModelConfig } from './models.js';
+import { LR_SCHEDULES, type LrScheduleKind } from './optim.js';
+
+/** Engines the trainer runs on. This package implements 'tfjs'. */
+export type TrainEngine = 'tfjs';
+
+/** tfjs backends `loadTfjsBackend` knows. */
+export type TfjsBackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+/** Progress display: 'auto' = a bar on a TTY, plain lines otherwise. */
+export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
+
+/**
+ * A training run, as JSON (`lfm train --config FILE`) or flags. Every field but `data` has a default
+ * (`DEFAULT_TRAINING_CONFIG`); unknown keys are errors (a typo must not be silently ignored).
+ */
+export interface TrainingConfig {
+  /** 'tfjs' (the only engine of this package; the graph engine lives elsewhere). */
+  readonly engine: TrainEngine;
+  /** Preferred tfjs backend for `runTraining` (default: tensorflow if installed, else wasm). */
+  readonly backend: TfjsBackendName | undefined;
+  /** Dataset folders (meta.json + points.f32), or folders of such folders. `runTraining` only. */
+  readonly data: readonly string[];
+  /** Output folder: checkpoints (last.ckpt, best.ckpt), metrics.jsonl, config.json. None = nothing written. */
+  readonly outDir: string | undefined;
+  /** The model: `{ kind: 'lifter', …LifterConfig }` (default) or `{ kind: 'mlp', numJoints, hidden, blocks }`. */
+  readonly model: ModelConfig;
+  /** Total optimizer updates (the schedule's length). */
+  readonly steps: number;
+  /** B. */
+  readonly batchSize: number;
+  /** N: padded points per sample. Default: the model's maxPoints, else the largest J of the datasets. */
+  readonly maxPoints: number | undefined;
+  /** Peak learning rate. */
+  readonly lr: number;
+  /** Final learning rate = lr · minLrRatio. */
+  readonly minLrRatio: number;
+  readonly warmupSteps: number;
+  readonly schedule: LrScheduleKind;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  /** Global-norm gradient clipping threshold (0 = off). */
+  readonly clipNorm: number;
+  readonly loss: LossKind;
+  /** Seed of the batch stream (batch k depends on (seed, k) only, which makes resume exact). */
+  readonly seed: number;
+  readonly augment: AugmentOptions | undefined;
+  readonly sampling: BalancedSamplerOptions | undefined;
+  /** k of the kNN graph for rigs without bones. */
+  readonly knn: number | undefined;
+  /** Validate every this many steps on each dataset's val split (0 = never; also at the end when > 0). */
+  readonly valInterval: number;
+  /** Validation samples per dataset (evenly spaced over its val split). */
+  readonly valSamples: number;
+  /** Seed of the synthetic protocol used for validation. */
+  readonly valSeed: number;
+  /** Write last.ckpt every this many steps (0 = only at the end). */
+  readonly checkpointInterval: number;
+  /** A metrics.jsonl line (and a plain progress line) every this many steps. */
+  readonly logInterval: number;
+  /** Stop (with a checkpoint) after this many minutes of this run (0 = no limit). */
+  readonly maxMinutes: number;
+  /** Resume from this checkpoint; `true` = outDir/last.ckpt when it exists. */
+  readonly resume: string | boolean;
+  readonly progress: ProgressMode;
+}
+
+export const DEFAULT_TRAINING_CONFIG: Readonly<Omit<TrainingConfig, 'model' | 'data'>> = Object.freeze({
+  engine: 'tfjs',
+  backend: undefined,
+  outDir: undefined,
+  steps: 10_000,
+  batchSize: 64,
+  maxPoints: undefined,
+  lr: 1e-3,
+  minLrRatio: 0.01,
+  warmupSteps: 200,
+  schedule: 'cosine',
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+  clipNorm: 1,
+  loss: 'procrustes',
+  seed: 0,
+  augment: undefined,
+  sampling: undefined,
+  knn: undefined,
+  valInterval: 500,
+  valSamples: 256,
+  valSeed: 0,
+  checkpointInterval: 1000,
+  logInterval: 10,
+  maxMinutes: 0,
+  resume: false,
+  progress: 'auto',
+});
+
+const KEYS = [...Object.keys(DEFAULT_TRAINING_CONFIG), 'model', 'data'];
+
+/** What the data says, for fields a config may leave out. */
+export interface TrainingContext {
+  /** J of the single dataset an MLP baseline is trained on (its `numJoints` default). */
+  readonly numJoints?: number;
+  /** Its name (the MLP's `rig` default). */
+  readonly rig?: string;
+}
+
+/**
+ * A complete, validated training config from a partial one (or parsed JSON). ConfigError names the
+ * first bad field. `data` may be empty here (trainTfjs takes loaded datasets); `runTraining` needs it.
+ */
+export function resolveTrainingConfig(input: unknown = {}, context: TrainingContext = {}): TrainingConfig {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ConfigError(
+      `a training config must be an object, got ${input === null ? 'null' : typeof input}`,
+    );
+  }
+  const raw = input as Record<string, unknown>;
+  for (const k of Object.keys(raw)) {
+    if (!KEYS.includes(k))
+      throw new ConfigError(`unknown training config key '${k}' (known: ${KEYS.join(', ')})`);
+  }
+  const c: Record<string, unknown> = { ...DEFAULT_TRAINING_CONFIG };
+  for (const [k, v] of Object.entries(raw)) if (v !== undefined) c[k] = v;
+  const fail = (msg: string): never => {
+    throw new ConfigError(msg);
+  };
+  const int = (k: string, min: number) => {
+    const v = c[k];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
+      fail(`${k} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  };
+  const num = (k: string, lo: number, hi: number, loOpen = false) => {
+    const v = c[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || (loOpen && v === lo) || v > hi) {
+      fail(`${k} must be a number in ${loOpen ? '(' : '['}${lo}, ${hi}], got ${JSON.stringify(v)}`);
+    }
+  };
+  const oneOf = (k: string, values: readonly unknown[]) => {
+    if (!values.includes(c[k]))
+      fail(
+        `${k} must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(c[k])}`,
+      );
+  };
+  oneOf('engine', ['tfjs']);
+  if (c.backend !== undefined) oneOf('backend', ['tensorflow', 'wasm', 'cpu']);
+  const data = c.data ?? [];
+  const dataList = typeof data === 'string' ? [data] : data;
+  if (!Array.isArray(dataList) || !dataList.every((d) => typeof d === 'string' && d.length > 0)) {
+    fail(`data must be a list of dataset folders, got ${JSON.stringify(c.data)}`);
+  }
+  if (c.outDir !== undefined && (typeof c.outDir !== 'string' || c.outDir.length === 0)) {
+    fail(`outDir must be a folder path, got ${JSON.stringify(c.outDir)}`);
+  }
+  int('steps', 1);
+  int('batchSize', 1);
+  if (c.maxPoints !== undefined) int('maxPoints', 3);
+  num('lr', 0, 10, true);
+  num('minLrRatio', 0, 1);
+  int('warmupSteps', 0);
+  oneOf('schedule', LR_SCHEDULES);
+  num('beta1', 0, 1);
+  num('beta2', 0, 1);
+  num('epsilon', 0, 1, true);
+  num('clipNorm', 0, Number.MAX_VALUE);
+  oneOf('loss', LOSS_KINDS);
+  int('seed', 0);
+  if (c.knn !== undefined) int('knn', 1);
+  for (const k of ['augment', 'sampling']) {
+    if (c[k] !== undefined && (typeof c[k] !== 'object' || c[k] === null || Array.isArray(c[k]))) {
+      fail(`${k} must be an object, got ${JSON.stringify(c[k])}`);
+    }
+  }
+  int('valInterval', 0);
+  int('valSamples', 1);
+  int('valSeed', 0);
+  int('checkpointInterval', 0);
+  int('logInterval', 1);
+  num('maxMinutes', 0, Number.MAX_VALUE);
+  if (typeof c.resume !== 'boolean' && (typeof c.resume !== 'string' || c.resume.length === 0)) {
+    fail(`resume must be true, false or a checkpoint path, got ${JSON.stringify(c.resume)}`);
+  }
+  oneOf('progress', ['auto', 'bar', 'lines', 'none']);
+  const modelInput = (c.model ?? {}) as Record<string, unknown>;
+  const model = resolveModelConfig(
+    modelInput.kind === 'mlp'
+      ? { numJoints: context.numJoints, rig: context.rig, ...stripUndefined(modelInput) }
+      : modelInput,
+  );
+  return Object.freeze({
+    ...(c as unknown as TrainingConfig),
+    data: Object.freeze([...(dataList as string[])]),
+    model,
+  });
+}
+
+function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}

@@ -1,0 +1,317 @@
+import { InputError, LfmError, nd, poseErrors } from '@lfm/core';
+import {
+  createRealEvalSet,
+  createSyntheticEvalSet,
+  type Dataset,
+  DEFAULT_KNN_K,
+  type Edge,
+  type EvalDataset,
+  frameEdges,
+  preprocessKeypoints,
+  type Split,
+} from '@lfm/datasets';
+import { type PinholeIntrinsics, solvePnP } from '@lfm/procrustes';
+
+/**
+ * The evaluation of DESIGN.md ("Evaluation protocol"), engine-agnostic: samples from `@lfm/datasets`'
+ * protocol generators, the model behind a batch `PredictFn`, the metrics from `@lfm/core` and the
+ * camera recovery from `@lfm/procrustes`.
+ */
+
+export type EvalProtocol = 'synthetic' | 'real';
+export const EVAL_PROTOCOLS: readonly EvalProtocol[] = ['synthetic', 'real'];
+
+/** One batch for a `PredictFn`: B samples of one dataset, N = its J joints in dataset order. */
+export interface PredictBatch {
+  /** B. */
+  readonly batchSize: number;
+  /** N (= J of the dataset: evaluation keeps the dataset's joint order, no padding). */
+  readonly numPoints: number;
+  /** [B, N, 2] normalised with core `normalizeKeypoints` (the model's input), 0 where masked. */
+  readonly points2d: Float32Array;
+  /** [B, N] 1 = visible. */
+  readonly mask: Float32Array;
+  /** [B, N, N] the local-attention graph: the dataset's bones, or kNN when it has none. */
+  readonly adj: Float32Array;
+  /** The dataset, for predictors that route by rig (per-rig baselines). */
+  readonly dataset: { readonly name: string; readonly category: string; readonly numJoints: number };
+  /** [B] the dataset frame of each sample. */
+  readonly frame: Int32Array;
+}
+
+/** A model as evaluation sees it: a batch → [B, N, 3] canonical 3D (any scale, rotation, translation). */
+export type PredictFn = (batch: PredictBatch) => Float32Array | Promise<Float32Array>;
+
+/** What evaluation reads of a dataset: a loaded `Dataset` qualifies (`edges` gives the rig graph). */
+export type EvaluationDataset = EvalDataset & Partial<Pick<Dataset, 'edges' | 'perSequenceEdges'>>;
+
+export interface EvaluateOptions {
+  readonly predict: PredictFn;
+  readonly datasets: readonly EvaluationDataset[];
+  /** Default 'synthetic'. */
+  readonly protocol?: EvalProtocol;
+  /** Seed of the synthetic protocol (default 0). */
+  readonly seed?: number;
+  /** At most this many samples per dataset, evenly spaced (`evalSampleIndices`). Default: all. */
+  readonly limit?: number;
+  /** Default 'test'. */
+  readonly split?: Split | readonly Split[];
+  /** The `model` field of the report (a checkpoint path, a baseline name, …). Default 'model'. */
+  readonly model?: string;
+  /** Samples per `predict` call (default 64). */
+  readonly batchSize?: number;
+  /** k of the kNN graph for datasets without bones (default DEFAULT_KNN_K). */
+  readonly knn?: number;
+}
+
+/** One dataset's row of the report. Metrics are means over its samples; null when not measurable. */
+export interface EvalRow {
+  readonly name: string;
+  readonly category: string;
+  /** Samples evaluated (those with ≥ MIN_EVAL_JOINTS visible joints). */
+  readonly samples: number;
+  /** Camera-frame error after PnP, centring and least-squares scale (dataset units); null for 'real'. */
+  readonly mpjpe: number | null;
+  /** Error after similarity Procrustes (dataset units). */
+  readonly paMpjpe: number | null;
+  /** paMpjpe / ground-truth RMS radius (unit-free). */
+  readonly nPaMpjpe: number | null;
+}
+
+/** The `lfm eval --json` object of DESIGN.md. */
+export interface EvalReport {
+  readonly model: string;
+  readonly protocol: EvalProtocol;
+  readonly seed: number;
+  readonly datasets: EvalRow[];
+  /**
+   * Unweighted means over the datasets that have the metric (each dataset counts once, whatever its
+   * size); `paMpjpe`/`mpjpe` mix units when the datasets' units differ — compare `nPaMpjpe` across categories.
+   */
+  readonly mean: {
+    readonly samples: number;
+    mpjpe: number | null;
+    paMpjpe: number | null;
+    nPaMpjpe: number | null;
+  };
+}
+
+/** A sample needs this many visible joints to be scored (PnP needs 4; PA-MPJPE needs 3). */
+export const MIN_EVAL_JOINTS = 4;
+
+/**
+ * Evaluates `predict` on every dataset under `protocol` (DESIGN.md):
+ * - `synthetic`: the generator of `@lfm/datasets` (seeded by (seed, dataset, sample), uniform SO(3)
+ *   view, pinhole at 6 RMS radii, f = 1000 px);
+ * - `real`: each real camera's 2D (views.f32); mpjpe is null (the sources give no camera).
+ * Per sample over visible joints: `paMpjpe` = mean error after similarity Procrustes (det +1, scale,
+ * translation); `nPaMpjpe` = paMpjpe / ground truth RMS radius; `mpjpe` = the prediction brought into
+ * the camera frame by PnP (the protocol's intrinsics, on the pixels the model saw), then compared with
+ * the camera-frame ground truth after centring both and a least-squares scale only — no rotation is
+ * fitted to the ground truth. A prediction PnP cannot place (degenerate) is compared unposed (R = I),
+ * never skipped. Samples with fewer than MIN_EVAL_JOINTS visible joints are not scored.
+ */
+export async function evaluate(options: EvaluateOptions): Promise<EvalReport> {
+  const protocol = options.protocol ?? 'synthetic';
+  if (!EVAL_PROTOCOLS.includes(protocol)) {
+    throw new InputError(`protocol must be 'synthetic' or 'real', got ${JSON.stringify(protocol)}`);
+  }
+  const seed = options.seed ?? 0;
+  const batchSize = options.batchSize ?? 64;
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new InputError(`batchSize must be an integer ≥ 1, got ${batchSize}`);
+  const rows: EvalRow[] = [];
+  for (const ds of options.datasets) rows.push(await evaluateDataset(ds, protocol, seed, batchSize, options));
+  return { model: options.model ?? 'model', protocol, seed, datasets: rows, mean: meanRow(rows) };
+}
+
+async function evaluateDataset(
+  ds: EvaluationDataset,
+  protocol: EvalProtocol,
+  seed: number,
+  batchSize: number,
+  options: EvaluateOptions,
+): Promise<EvalRow> {
+  const setOptions = {
+    split: options.split ?? 'test',
+    ...(options.limit !== undefined && { limit: options.limit }),
+  };
+  const J = ds.numJoints;
+  let S: number;
+  let points2d: Float64Array;
+  let mask: Uint8Array;
+  let gt: Float64Array;
+  let frames: Int32Array;
+  let intrinsics: PinholeIntrinsics | null = null;
+  if (protocol === 'synthetic') {
+    const set = createSyntheticEvalSet(ds, { ...setOptions, seed });
+    ({ count: S, points2d, mask, pointsCam: gt, frame: frames } = set);
+    intrinsics = set.intrinsics;
+  } else {
+    const set = createRealEvalSet(ds, setOptions);
+    ({ count: S, points2d, mask, points3d: gt, frame: frames } = set);
+  }
+  const keep: number[] = [];
+  for (let s = 0; s < S; s++) {
+    let n = 0;
+    for (let j = 0; j < J; j++) n += mask[s * J + j]!;
+    if (n >= MIN_EVAL_JOINTS) keep.push(s);
+  }
+  const row = { name: ds.name, category: ds.category, samples: keep.length };
+  if (keep.length === 0) return { ...row, mpjpe: null, paMpjpe: null, nPaMpjpe: null };
+
+  const info = { name: ds.name, category: ds.category, numJoints: J };
+  let sumPa = 0;
+  let sumNpa = 0;
+  let sumMpjpe = 0;
+  for (let k0 = 0; k0 < keep.length; k0 += batchSize) {
+    const idx = keep.slice(k0, k0 + batchSize);
+    const B = idx.length;
+    const p2 = new Float64Array(B * J * 2);
+    const m = new Float32Array(B * J);
+    const g = new Float64Array(B * J * 3);
+    const f = new Int32Array(B);
+    idx.forEach((s, b) => {
+      p2.set(points2d.subarray(s * J * 2, (s + 1) * J * 2), b * J * 2);
+      for (let j = 0; j < J; j++) m[b * J + j] = mask[s * J + j]!;
+      g.set(gt.subarray(s * J * 3, (s + 1) * J * 3), b * J * 3);
+      f[b] = frames[s]!;
+    });
+    const bones = (b: number): readonly Edge[] => bonesOf(ds, f[b]!);
+    const pre = preprocessKeypoints(nd(p2, [B, J, 2]), {
+      mask: nd(m, [B, J]),
+      bones,
+      k: options.knn ?? DEFAULT_KNN_K,
+    });
+    const pred = await options.predict({
+      batchSize: B,
+      numPoints: J,
+      points2d: pre.points.data,
+      mask: pre.mask.data,
+      adj: pre.adj.data,
+      dataset: info,
+      frame: f,
+    });
+    if (!(pred instanceof Float32Array) || pred.length !== B * J * 3) {
+      throw new LfmError(
+        'E_PREDICT',
+        `${ds.name}: predict must return a Float32Array of B·N·3 = ${B * J * 3} values, got ${pred instanceof Float32Array ? pred.length : typeof pred}`,
+      );
+    }
+    for (let i = 0; i < pred.length; i++) {
+      if (m[Math.floor(i / 3)] === 1 && !Number.isFinite(pred[i]!)) {
+        throw new LfmError(
+          'E_PREDICT',
+          `${ds.name}: the prediction has a non-finite value at a visible joint`,
+        );
+      }
+    }
+    const errors = poseErrors(nd(pred, [B, J, 3]), nd(g, [B, J, 3]), nd(m, [B, J]));
+    for (let b = 0; b < B; b++) {
+      sumPa += errors.paMpjpe.perSample[b]!;
+      sumNpa += errors.nPaMpjpe.perSample[b]!;
+    }
+    if (intrinsics) sumMpjpe += cameraFrameErrors(pred, p2, g, m, B, J, intrinsics);
+  }
+  const n = keep.length;
+  return { ...row, mpjpe: intrinsics ? sumMpjpe / n : null, paMpjpe: sumPa / n, nPaMpjpe: sumNpa / n };
+}
+
+function bonesOf(ds: EvaluationDataset, frame: number): readonly Edge[] {
+  if (ds.edges === undefined) return [];
+  return frameEdges(ds as Pick<Dataset, 'edges' | 'sequences' | 'frames'>, frame);
+}
+
+/**
+ * Σ over the batch of the camera-frame MPJPE of each sample: PnP of the prediction onto its pixels,
+ * then centring and the least-squares scale s = Σ pᵢ·gᵢ / Σ pᵢ·pᵢ (both centred on the visible mean).
+ */
+function cameraFrameErrors(
+  pred: Float32Array,
+  pixels: Float64Array,
+  gt: Float64Array,
+  mask: Float32Array,
+  B: number,
+  J: number,
+  intrinsics: PinholeIntrinsics,
+): number {
+  let total = 0;
+  const cam = new Float64Array(J * 3);
+  for (let b = 0; b < B; b++) {
+    const p = pred.subarray(b * J * 3, (b + 1) * J * 3);
+    const w = mask.subarray(b * J, (b + 1) * J);
+    let R: ArrayLike<number> = IDENTITY;
+    let t: ArrayLike<number> = ZERO3;
+    try {
+      const pose = solvePnP(
+        nd(p, [1, J, 3]),
+        nd(pixels.subarray(b * J * 2, (b + 1) * J * 2), [1, J, 2]),
+        intrinsics,
+        {
+          weights: nd(w, [1, J]),
+        },
+      );
+      R = pose.R.data;
+      t = pose.t.data;
+    } catch {
+      // A degenerate prediction: scored unposed (R = I), never dropped.
+    }
+    let n = 0;
+    const pm = [0, 0, 0];
+    const gm = [0, 0, 0];
+    for (let j = 0; j < J; j++) {
+      if (w[j] !== 1) continue;
+      for (let c = 0; c < 3; c++) {
+        const v =
+          R[3 * c]! * p[3 * j]! + R[3 * c + 1]! * p[3 * j + 1]! + R[3 * c + 2]! * p[3 * j + 2]! + t[c]!;
+        cam[3 * j + c] = v;
+        pm[c]! += v;
+        gm[c]! += gt[(b * J + j) * 3 + c]!;
+      }
+      n++;
+    }
+    for (let c = 0; c < 3; c++) {
+      pm[c]! /= n;
+      gm[c]! /= n;
+    }
+    let pg = 0;
+    let pp = 0;
+    for (let j = 0; j < J; j++) {
+      if (w[j] !== 1) continue;
+      for (let c = 0; c < 3; c++) {
+        const a = cam[3 * j + c]! - pm[c]!;
+        pg += a * (gt[(b * J + j) * 3 + c]! - gm[c]!);
+        pp += a * a;
+      }
+    }
+    const s = pp > 0 ? pg / pp : 0;
+    let sum = 0;
+    for (let j = 0; j < J; j++) {
+      if (w[j] !== 1) continue;
+      let d2 = 0;
+      for (let c = 0; c < 3; c++) {
+        const e = s * (cam[3 * j + c]! - pm[c]!) - (gt[(b * J + j) * 3 + c]! - gm[c]!);
+        d2 += e * e;
+      }
+      sum += Math.sqrt(d2);
+    }
+    total += sum / n;
+  }
+  return total;
+}
+
+const IDENTITY = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+const ZERO3 = [0, 0, 0];
+
+function meanRow(rows: readonly EvalRow[]): EvalReport['mean'] {
+  const mean = (k: 'mpjpe' | 'paMpjpe' | 'nPaMpjpe') => {
+    const v = rows.map((r) => r[k]).filter((x): x is number => x !== null);
+    return v.length === 0 ? null : v.reduce((a, b) => a + b, 0) / v.length;
+  };
+  return {
+    samples: rows.reduce((n, r) => n + r.samples, 0),
+    mpjpe: mean('mpjpe'),
+    paMpjpe: mean('paMpjpe'),
+    nPaMpjpe: mean('nPaMpjpe'),
+  };
+}

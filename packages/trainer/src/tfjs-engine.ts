@@ -1,0 +1,165 @@
+import { LfmError, type Params } from '@lfm/core';
+import { createTfjsOps, createTfjsParams, type Tensor, type TfCore } from '@lfm/core/tfjs';
+import type * as tfc from '@tensorflow/tfjs-core';
+import type { PredictFn } from './evaluate.js';
+import { alignedMaskedMse, type LossKind, maskedMse, solveProcrustesAlignment } from './loss.js';
+import type { TrainableModel } from './models.js';
+
+/**
+ * The tfjs engine: a model's parameters as tf.Variables (trainable) and tensors (fixed buffers), its
+ * loss and gradients by tfjs autodiff, and its predictions. The Float32Array record stays the source
+ * of truth (the optimizer updates it in JS); `upload` copies it into the variables.
+ */
+export interface TfjsModelState {
+  readonly model: TrainableModel;
+  /** The parameters, row-major float32 (the optimizer updates these in place). */
+  readonly params: Record<string, Float32Array>;
+  /** `Params` over the tensors, for the model's forward pass. */
+  readonly view: Params<Tensor>;
+  /** Copies `params` into the variables (after an optimizer update). */
+  upload(): void;
+  /** Frees every tensor. */
+  dispose(): void;
+  /** Trainable variables in spec order, with their parameter names. */
+  readonly variables: readonly { readonly name: string; readonly variable: tfc.Variable }[];
+}
+
+/** Creates the tensors of `params` (which must hold every spec of `model`) on the current backend. */
+export function createTfjsModelState(
+  tf: TfCore,
+  model: TrainableModel,
+  params: Record<string, Float32Array>,
+): TfjsModelState {
+  const tensors: Record<string, Tensor> = {};
+  const variables: { name: string; variable: tfc.Variable }[] = [];
+  for (const spec of model.specs) {
+    const data = params[spec.name];
+    if (data === undefined) throw new LfmError('E_PARAM', `parameter '${spec.name}' is missing`);
+    const shape = [...spec.shape];
+    if (spec.trainable) {
+      const initial = tf.tensor(data, shape, 'float32');
+      const variable = tf.variable(initial, true);
+      initial.dispose(); // the variable holds its own reference to the data
+      variables.push({ name: spec.name, variable });
+      tensors[spec.name] = variable;
+    } else {
+      tensors[spec.name] = tf.tensor(data, shape, 'float32');
+    }
+  }
+  return {
+    model,
+    params,
+    view: createTfjsParams(tensors),
+    variables,
+    upload() {
+      for (const { name, variable } of variables) {
+        const t = tf.tensor(params[name]!, variable.shape, 'float32');
+        variable.assign(t);
+        t.dispose();
+      }
+    },
+    dispose() {
+      for (const t of Object.values(tensors)) t.dispose();
+    },
+  };
+}
+
+/** A training batch in the model's input layout. */
+export interface StepBatch {
+  readonly B: number;
+  readonly N: number;
+  /** [B, N, 2] */
+  readonly points2d: Float32Array;
+  /** [B, N] */
+  readonly mask: Float32Array;
+  /** [B, N, N], or undefined for a model that reads no graph. */
+  readonly adj: Float32Array | undefined;
+  /** [B, N, 3] */
+  readonly target3d: Float32Array;
+}
+
+export interface LossAndGradients {
+  readonly loss: number;
+  /** Per trainable parameter, same sizes as the parameters. */
+  readonly grads: Record<string, Float32Array>;
+  /** Samples whose Procrustes alignment fell back to R = I, s = 1 (degenerate predictions). */
+  readonly fallback: number;
+}
+
+/**
+ * Loss and gradients of one batch by tfjs autodiff. For the Procrustes loss the prediction is read
+ * back once (dataSync), R and s are solved in Float64 on the JS side and enter as constants (exact by
+ * the envelope theorem, see loss.ts). Every intermediate tensor is freed.
+ */
+export function tfjsLossAndGradients(
+  tf: TfCore,
+  state: TfjsModelState,
+  batch: StepBatch,
+  loss: LossKind,
+): LossAndGradients {
+  const ops = createTfjsOps(tf);
+  const { B, N } = batch;
+  let fallback = 0;
+  const result = tf.variableGrads(
+    () => {
+      const mask = tf.tensor(batch.mask, [B, N], 'float32');
+      const target = tf.tensor(batch.target3d, [B, N, 3], 'float32');
+      const pred = state.model.forward(ops, state.view, {
+        points: tf.tensor(batch.points2d, [B, N, 2], 'float32'),
+        mask,
+        ...(batch.adj && { adj: tf.tensor(batch.adj, [B, N, N], 'float32') }),
+      });
+      if (loss === 'mse') return maskedMse(ops, pred, target, mask) as tfc.Scalar;
+      const a = solveProcrustesAlignment(pred.dataSync() as Float32Array, batch.target3d, batch.mask, B, N);
+      fallback = a.fallback;
+      const R = tf.tensor(a.R, [B, 3, 3], 'float32');
+      const s = tf.tensor(a.s, [B], 'float32');
+      return alignedMaskedMse(ops, pred, target, mask, R, s) as tfc.Scalar;
+    },
+    state.variables.map((v) => v.variable),
+  );
+  try {
+    const grads: Record<string, Float32Array> = {};
+    for (const { name, variable } of state.variables) {
+      const g = result.grads[variable.name];
+      if (g === undefined) throw new LfmError('E_TRAIN', `tfjs returned no gradient for '${name}'`);
+      grads[name] = (g.dataSync() as Float32Array).slice();
+    }
+    return { loss: result.value.dataSync()[0]!, grads, fallback };
+  } finally {
+    result.value.dispose();
+    for (const g of Object.values(result.grads)) g.dispose();
+  }
+}
+
+/**
+ * An evaluation `PredictFn` over a model on tfjs: from a state (shares its tensors; see the current
+ * parameters) or from a parameter record (creates tensors; call `dispose` on the result when done).
+ */
+export function createTfjsPredictor(
+  tf: TfCore,
+  model: TrainableModel,
+  params: Record<string, Float32Array> | TfjsModelState,
+): PredictFn & { dispose(): void } {
+  const owned = !('view' in params);
+  const state = owned
+    ? createTfjsModelState(tf, model, params as Record<string, Float32Array>)
+    : (params as TfjsModelState);
+  const ops = createTfjsOps(tf);
+  const predict = (batch: Parameters<PredictFn>[0]): Float32Array => {
+    const { batchSize: B, numPoints: N } = batch;
+    const pred = tf.tidy(() =>
+      model.forward(ops, state.view, {
+        points: tf.tensor(batch.points2d, [B, N, 2], 'float32'),
+        mask: tf.tensor(batch.mask, [B, N], 'float32'),
+        ...(model.needsAdjacency && { adj: tf.tensor(batch.adj, [B, N, N], 'float32') }),
+      }),
+    );
+    try {
+      return (pred.dataSync() as Float32Array).slice();
+    } finally {
+      pred.dispose();
+    }
+  };
+  return Object.assign(predict, { dispose: () => (owned ? state.dispose() : undefined) });
+}

@@ -1,0 +1,216 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TfCore } from '@lfm/core/tfjs';
+import { loadCheckpoint } from '@lfm/model/node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routeByDataset, trainMlpBaselines } from './baselines.js';
+import { loadModelCheckpoint } from './checkpoint.js';
+import { evaluate } from './evaluate.js';
+import { captureStream, cpuTf, toyDataset } from './test-support/fixtures.js';
+import { createTfjsPredictor } from './tfjs-engine.js';
+import { type MetricsEntry, OUTPUT_FILES, trainTfjs } from './train.js';
+
+let tf: TfCore;
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'lfm-trainer-'));
+  dirs.push(d);
+  return d;
+};
+beforeAll(async () => {
+  tf = await cpuTf();
+});
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const tinyLifter = { kind: 'lifter', dModel: 16, layers: 1, heads: 2, mlpRatio: 2, tpeSigma: 1, seed: 3 };
+/** A finite training set: no random view, fixed camera distance, no noise/occlusion/permutation. */
+const fixedAugment = {
+  rotation: 'none',
+  distance: [6, 6],
+  noise: { std: 0 },
+  occlusion: { probability: 0, maxFraction: 0 },
+  permute: false,
+} as const;
+
+describe('trainTfjs', () => {
+  it('overfits a few samples to near-zero loss (tiny lifter)', async () => {
+    const ds = toyDataset({ J: 8, train: 4, val: 0, test: 0, jitter: 0.6, seed: 21 });
+    const losses: number[] = [];
+    const result = await trainTfjs({
+      tf,
+      datasets: [ds],
+      config: {
+        model: tinyLifter,
+        steps: 200,
+        batchSize: 8,
+        lr: 1e-2,
+        warmupSteps: 10,
+        minLrRatio: 0.05,
+        augment: fixedAugment,
+        valInterval: 0,
+        logInterval: 10,
+        progress: 'none',
+      },
+      onLog: (e) => losses.push(e.loss),
+    });
+    expect(result.step).toBe(200);
+    expect(result.stoppedBy).toBe('steps');
+    expect(losses[0]!).toBeGreaterThan(0.05);
+    expect(result.loss).toBeLessThan(losses[0]! / 100);
+    expect(result.loss).toBeLessThan(5e-3);
+  });
+
+  const base = (outDir: string, extra: Record<string, unknown> = {}) => ({
+    model: tinyLifter,
+    steps: 6,
+    batchSize: 4,
+    lr: 3e-3,
+    warmupSteps: 2,
+    outDir,
+    valInterval: 3,
+    valSamples: 3,
+    logInterval: 1,
+    checkpointInterval: 2,
+    progress: 'none',
+    ...extra,
+  });
+
+  it('resumes from a checkpoint exactly where an uninterrupted run would be', async () => {
+    const ds = toyDataset({ J: 7, seed: 22, missing: 0.2 });
+    const full = await trainTfjs({ tf, datasets: [ds], config: base(tmp()) });
+    const out = tmp();
+    const abort = new AbortController();
+    const first = await trainTfjs({
+      tf,
+      datasets: [ds],
+      config: base(out),
+      signal: abort.signal,
+      onLog: (e) => {
+        if (e.step === 3) abort.abort();
+      },
+    });
+    expect(first.stoppedBy).toBe('signal');
+    expect(first.step).toBe(3);
+    const resumed = await trainTfjs({ tf, datasets: [ds], config: base(out, { resume: true }) });
+    expect(resumed.step).toBe(6);
+    expect(resumed.samples).toBe(24);
+    expect(resumed.optimizer.step).toBe(6);
+    let maxDiff = 0;
+    for (const [name, p] of Object.entries(full.params)) {
+      const q = resumed.params[name]!;
+      for (let i = 0; i < p.length; i++) maxDiff = Math.max(maxDiff, Math.abs(p[i]! - q[i]!));
+    }
+    expect(maxDiff).toBeLessThan(1e-6);
+    expect(resumed.loss).toBeCloseTo(full.loss, 5);
+    // metrics.jsonl: one JSON object per line across both runs, steps 1…6, validation at 3 and 6.
+    const lines = readFileSync(join(out, OUTPUT_FILES.metrics), 'utf8').trim().split('\n');
+    const entries = lines.map((l) => JSON.parse(l) as MetricsEntry);
+    expect(entries.map((e) => e.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    for (const e of entries) {
+      expect(e).toMatchObject({
+        loss: expect.any(Number),
+        lr: expect.any(Number),
+        samplesPerSec: expect.any(Number),
+      });
+    }
+    expect(entries.filter((e) => e.val).map((e) => e.step)).toEqual([3, 6]);
+    expect(entries[5]!.val!.datasets[0]).toMatchObject({ name: ds.name, samples: 3 });
+  });
+
+  it('writes a checkpoint whose model gives the trained outputs, readable by @lfm/model', async () => {
+    const ds = toyDataset({ J: 7, seed: 23 });
+    const out = tmp();
+    const result = await trainTfjs({
+      tf,
+      datasets: [ds],
+      config: base(out, { valInterval: 0, checkpointInterval: 0 }),
+    });
+    expect(result.checkpoint).toBe(join(out, OUTPUT_FILES.last));
+    const ckpt = await loadModelCheckpoint(result.checkpoint!);
+    expect(ckpt.metadata).toMatchObject({ step: 6, samples: 24 });
+    expect(ckpt.optimizer!.step).toBe(6);
+    const direct = createTfjsPredictor(tf, result.model, result.params);
+    const loaded = createTfjsPredictor(tf, ckpt.model, ckpt.params as Record<string, Float32Array>);
+    const a = await evaluate({ predict: direct, datasets: [ds] });
+    const b = await evaluate({ predict: loaded, datasets: [ds] });
+    expect(b).toEqual(a);
+    direct.dispose();
+    loaded.dispose();
+    const viaModel = await loadCheckpoint(result.checkpoint!);
+    expect(viaModel.config.dModel).toBe(16);
+  });
+
+  it('trains the per-rig MLP baseline with the same loop, and round-trips its checkpoint', async () => {
+    const ds = toyDataset({ J: 6, seed: 24, missing: 0.2 });
+    const out = tmp();
+    const result = await trainTfjs({
+      tf,
+      datasets: [ds],
+      config: base(out, { model: { kind: 'mlp', hidden: 16, blocks: 1 }, valInterval: 0 }),
+    });
+    expect(result.model.config).toMatchObject({ kind: 'mlp', numJoints: 6, rig: ds.name });
+    const ckpt = await loadModelCheckpoint(result.checkpoint!);
+    expect(ckpt.config.kind).toBe('mlp');
+    const a = await evaluate({
+      predict: createTfjsPredictor(tf, result.model, result.params),
+      datasets: [ds],
+    });
+    const b = await evaluate({
+      predict: createTfjsPredictor(tf, ckpt.model, { ...ckpt.params }),
+      datasets: [ds],
+    });
+    expect(b).toEqual(a);
+    await expect(loadCheckpoint(result.checkpoint!)).rejects.toThrow(/unknown lifter config key 'kind'/);
+    // One baseline per rig, routed by dataset name.
+    const other = toyDataset({ name: 'toy-b', J: 5, seed: 26 });
+    const all = await trainMlpBaselines({
+      tf,
+      datasets: [ds, other],
+      config: base(tmp(), { model: { kind: 'mlp', hidden: 8, blocks: 1 }, steps: 2, valInterval: 0 }),
+    });
+    expect([...all.keys()]).toEqual([ds.name, 'toy-b']);
+    expect(all.get('toy-b')!.model.config).toMatchObject({ numJoints: 5, hidden: 8, rig: 'toy-b' });
+    const routed = routeByDataset(
+      new Map([...all].map(([name, r]) => [name, createTfjsPredictor(tf, r.model, r.params)])),
+    );
+    const report = await evaluate({ predict: routed, datasets: [ds, other] });
+    expect(report.datasets.map((r) => r.samples)).toEqual([6, 6]);
+    await expect(
+      trainTfjs({
+        tf,
+        datasets: [ds, toyDataset({ J: 5 })],
+        config: base(tmp(), { model: { kind: 'mlp', numJoints: 6 } }),
+      }),
+    ).rejects.toThrow(/one baseline per rig/);
+  });
+
+  it('stops on the time budget with a checkpoint; prints plain lines off a TTY and a bar on one; leaks no tensors', async () => {
+    const ds = toyDataset({ J: 7, seed: 25 });
+    const before = tf.memory().numTensors;
+    const out = tmp();
+    const plain = captureStream(false);
+    const timed = await trainTfjs({
+      tf,
+      datasets: [ds],
+      output: plain,
+      config: base(out, { steps: 1_000_000, maxMinutes: 0.5 / 60, valInterval: 0, progress: 'auto' }),
+    });
+    expect(timed.stoppedBy).toBe('time');
+    expect(timed.step).toBeGreaterThan(0);
+    expect(timed.checkpoint).toBeDefined();
+    expect(plain.text()).toMatch(/^step 1\/1000000 loss \S+ lr \S+ \S+ samples\/s ETA \S+$/m);
+    expect(plain.text()).not.toContain('\r');
+    expect(tf.memory().numTensors).toBe(before);
+    const tty = captureStream(true);
+    await trainTfjs({
+      tf,
+      datasets: [ds],
+      output: tty,
+      config: base(tmp(), { progress: 'auto', valInterval: 0 }),
+    });
+    expect(tty.text()).toMatch(/\r\[#+-*\] \d+\/6 loss \S+ lr \S+ \S+ samples\/s ETA \S+/);
+  });
+});

@@ -1,0 +1,418 @@
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InputError, LfmError } from '@lfm/core';
+import { assertTfjsGradients, type TfCore } from '@lfm/core/tfjs';
+import { type Batch, createBatcher, type DatasetLike, splitFrames } from '@lfm/datasets';
+import { type AdamState, CheckpointMismatchError, ConfigError, type JsonValue } from '@lfm/model';
+import { loadModelCheckpoint, type ModelCheckpoint, saveModelCheckpoint } from './checkpoint.js';
+import { resolveTrainingConfig, type TrainingConfig } from './config.js';
+import { type EvalReport, type EvaluationDataset, evaluate } from './evaluate.js';
+import { createModel, type TrainableModel } from './models.js';
+import { Adam, clipScale, globalNorm, type LrSchedule, learningRateAt } from './optim.js';
+import { ProgressReporter, type ProgressStream } from './progress.js';
+import {
+  createTfjsModelState,
+  createTfjsPredictor,
+  type StepBatch,
+  tfjsLossAndGradients,
+} from './tfjs-engine.js';
+
+/** A dataset the trainer can sample (train split) and validate on (val split): a loaded `Dataset` qualifies. */
+export type TrainingDataset = DatasetLike & EvaluationDataset;
+
+/** One line of metrics.jsonl. */
+export interface MetricsEntry {
+  readonly step: number;
+  /** Mean training loss over the steps since the previous line. */
+  readonly loss: number;
+  /** Learning rate of the last step. */
+  readonly lr: number;
+  /** Global gradient norm of the last step (before clipping). */
+  readonly gradNorm: number;
+  /** Training throughput since the previous line (validation time excluded). */
+  readonly samplesPerSec: number;
+  /** Samples seen since the start of training (all runs). */
+  readonly samples: number;
+  /** Wall time of this run, seconds. */
+  readonly elapsedSec: number;
+  /** Samples whose Procrustes alignment fell back to R = I since the previous line. */
+  readonly alignFallbacks: number;
+  /** Validation at this step (val split, synthetic protocol), when it ran. */
+  readonly val?: EvalReport;
+}
+
+export interface TrainTfjsOptions {
+  /** A tfjs module with gradients registered and a backend active (see `@lfm/trainer/tfjs-backend`). */
+  readonly tf: TfCore;
+  /** A training config (resolved, or partial/JSON; see `resolveTrainingConfig`). `data` is not read here. */
+  readonly config: TrainingConfig | Record<string, unknown>;
+  /** Loaded datasets: batches from their train splits, validation on their val splits. */
+  readonly datasets: readonly TrainingDataset[];
+  /** Resume from this checkpoint (overrides `config.resume`). */
+  readonly resume?: ModelCheckpoint;
+  /** Progress output (default process.stdout). */
+  readonly output?: ProgressStream;
+  /** Stops after the current step (with a checkpoint) when aborted. */
+  readonly signal?: AbortSignal;
+  /** Called with every metrics.jsonl entry. */
+  readonly onLog?: (entry: MetricsEntry) => void;
+}
+
+export interface TrainResult {
+  readonly model: TrainableModel;
+  readonly params: Record<string, Float32Array>;
+  readonly optimizer: AdamState;
+  /** Completed updates (all runs). */
+  readonly step: number;
+  readonly samples: number;
+  readonly stoppedBy: 'steps' | 'time' | 'signal';
+  /** Training loss of the last step. */
+  readonly loss: number;
+  /** Mean throughput of this run (validation excluded). */
+  readonly samplesPerSec: number;
+  /** The last validation. */
+  readonly val: EvalReport | undefined;
+  /** Path of the last checkpoint written (outDir/last.ckpt), if any. */
+  readonly checkpoint: string | undefined;
+}
+
+/** File names inside `outDir`. */
+export const OUTPUT_FILES = Object.freeze({
+  last: 'last.ckpt',
+  best: 'best.ckpt',
+  metrics: 'metrics.jsonl',
+  config: 'config.json',
+});
+
+/**
+ * Trains a model (the lifter, or the MLP baseline) on the tfjs engine:
+ * category-balanced batches (`createBatcher`; batch k depends on (seed, k) only) → forward →
+ * Procrustes-aligned masked MSE (or plain masked MSE) → tfjs autodiff → global-norm clipping → Adam
+ * (state in `AdamState`) with warm-up + cosine/linear decay. Every `valInterval` steps it evaluates
+ * each dataset's val split (synthetic protocol, `valSamples` samples); every `checkpointInterval`
+ * steps and at the end it writes outDir/last.ckpt atomically (best.ckpt on a better validation
+ * nPA-MPJPE). Stops at `steps`, at `maxMinutes`, or on `signal`. A resumed run continues exactly where
+ * the checkpoint left off (same batches, schedule and optimizer state), so it matches an uninterrupted
+ * run to float noise.
+ */
+export async function trainTfjs(options: TrainTfjsOptions): Promise<TrainResult> {
+  const { tf, datasets } = options;
+  if (datasets.length === 0) throw new InputError('trainTfjs: no datasets to train on');
+  const context = datasets.length === 1 ? { numJoints: datasets[0]!.numJoints, rig: datasets[0]!.name } : {};
+  const config = resolveTrainingConfig(options.config, context);
+  assertTfjsGradients(tf);
+  const model = createModel(config.model);
+  if (model.numJoints !== undefined) {
+    const other = datasets.find((d) => d.numJoints !== model.numJoints);
+    if (other) {
+      throw new InputError(
+        `the ${model.kind} model takes J = ${model.numJoints} joints in rig order, but dataset ${other.name} has ${other.numJoints}; ` +
+          'train one baseline per rig',
+      );
+    }
+  }
+  const progress = new ProgressReporter(options.output ?? process.stdout, config.progress);
+  const outDir = config.outDir;
+
+  // --- resume ---
+  const resume = options.resume ?? (await findResume(config));
+  let params: Record<string, Float32Array>;
+  let adam: Adam;
+  let samples = 0;
+  let best = Infinity;
+  const hyper = { beta1: config.beta1, beta2: config.beta2, epsilon: config.epsilon };
+  if (resume) {
+    checkSameModel(
+      resume.config as unknown as Record<string, unknown>,
+      config.model as unknown as Record<string, unknown>,
+    );
+    if (!resume.optimizer) {
+      throw new CheckpointMismatchError(
+        'the checkpoint has no optimizer state, so training cannot resume from it',
+      );
+    }
+    params = Object.fromEntries(Object.entries(resume.params).map(([k, v]) => [k, v.slice()]));
+    adam = new Adam(model.specs, hyper, resume.optimizer);
+    samples = numberOr(resume.metadata?.samples, adam.step * config.batchSize);
+    best = numberOr(resume.metadata?.bestScore, Infinity);
+    progress.message(`resuming at step ${adam.step}`);
+  } else {
+    params = model.init();
+    adam = new Adam(model.specs, hyper);
+  }
+
+  const N =
+    config.maxPoints ??
+    model.numJoints ??
+    maxPointsOf(model) ??
+    Math.max(...datasets.map((d) => d.numJoints));
+  const modelMaxPoints = maxPointsOf(model);
+  if (modelMaxPoints !== undefined && N > modelMaxPoints) {
+    throw new ConfigError(`maxPoints ${N} exceeds the model's maxPoints ${modelMaxPoints}`);
+  }
+  const batcher = createBatcher({
+    sources: datasets.map((dataset) => ({ dataset, split: 'train' as const })),
+    batchSize: config.batchSize,
+    maxPoints: N,
+    seed: config.seed,
+    ...(config.augment && { augment: config.augment }),
+    ...(config.sampling && { sampling: config.sampling }),
+    ...(config.knn !== undefined && { knn: config.knn }),
+  });
+  batcher.seek(adam.step);
+  // Validation: datasets with a val split whose J the model accepts.
+  const modelMax = modelMaxPoints ?? model.numJoints ?? Infinity;
+  const valSets = datasets.filter((d) => splitFrames(d, 'val').length > 0 && d.numJoints <= modelMax);
+  if (config.valInterval > 0 && valSets.length < datasets.length) {
+    const none = datasets.filter((d) => !valSets.includes(d)).map((d) => d.name);
+    progress.message(`not validated (no val split, or more joints than the model takes): ${none.join(', ')}`);
+  }
+
+  if (outDir) {
+    await mkdir(outDir, { recursive: true });
+    await writeFile(join(outDir, OUTPUT_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
+    if (!resume) {
+      // A fresh run owns the folder's log; an earlier run's checkpoints get overwritten.
+      if (existsSync(join(outDir, OUTPUT_FILES.last))) {
+        progress.message(`starting afresh in ${outDir} (resume: false): its checkpoints will be overwritten`);
+      }
+      await writeFile(join(outDir, OUTPUT_FILES.metrics), '');
+    }
+  }
+  const schedule: LrSchedule = {
+    lr: config.lr,
+    warmupSteps: config.warmupSteps,
+    schedule: config.schedule,
+    totalSteps: config.steps,
+    minLr: config.lr * config.minLrRatio,
+  };
+
+  const state = createTfjsModelState(tf, model, params);
+  const startMs = Date.now();
+  const deadlineMs = config.maxMinutes > 0 ? startMs + config.maxMinutes * 60_000 : Infinity;
+  let trainMs = 0;
+  let windowMs = 0;
+  let windowSteps = 0;
+  let windowLoss = 0;
+  let windowFallback = 0;
+  let runSteps = 0;
+  let lastLoss = Number.NaN;
+  let lastLr = 0;
+  let lastNorm = 0;
+  let lastVal: EvalReport | undefined;
+  let lastValStep = -1;
+  let lastCkptStep = -1;
+  let checkpoint: string | undefined;
+  let stoppedBy: TrainResult['stoppedBy'] = 'steps';
+
+  const metadata = (): Record<string, JsonValue> => ({
+    trainer: 'lfm-trainer',
+    engine: `tfjs-${tf.getBackend()}`,
+    step: adam.step,
+    samples,
+    loss: config.loss,
+    datasets: datasets.map((d) => d.name),
+    bestScore: Number.isFinite(best) ? best : null,
+    training: config as unknown as JsonValue,
+  });
+  const save = async (name: string) => {
+    if (!outDir) return undefined;
+    const path = join(outDir, name);
+    await saveModelCheckpoint(path, {
+      config: model.config,
+      params,
+      optimizer: adam.state(),
+      metadata: metadata(),
+    });
+    return path;
+  };
+  const validate = async (): Promise<EvalReport | undefined> => {
+    if (valSets.length === 0) return undefined;
+    const report = await evaluate({
+      predict: createTfjsPredictor(tf, model, state),
+      datasets: valSets,
+      protocol: 'synthetic',
+      seed: config.valSeed,
+      limit: config.valSamples,
+      split: 'val',
+      model: `step ${adam.step}`,
+      ...(config.knn !== undefined && { knn: config.knn }),
+    });
+    lastValStep = adam.step;
+    const score = report.mean.nPaMpjpe;
+    const rows = report.datasets.map((r) => `${r.name} ${fmt(r.nPaMpjpe)}`).join(', ');
+    progress.message(`val @${adam.step}: nPA-MPJPE mean ${fmt(score)} (${rows})`);
+    if (score !== null && score < best) {
+      best = score;
+      await save(OUTPUT_FILES.best);
+    }
+    return report;
+  };
+  const log = async (val?: EvalReport) => {
+    const entry: MetricsEntry = {
+      step: adam.step,
+      loss: windowSteps > 0 ? windowLoss / windowSteps : lastLoss,
+      lr: lastLr,
+      gradNorm: lastNorm,
+      samplesPerSec: windowMs > 0 ? (windowSteps * config.batchSize * 1000) / windowMs : 0,
+      samples,
+      elapsedSec: (Date.now() - startMs) / 1000,
+      alignFallbacks: windowFallback,
+      ...(val && { val }),
+    };
+    progress.log(progressState(entry));
+    if (outDir) await appendFile(join(outDir, OUTPUT_FILES.metrics), `${JSON.stringify(entry)}\n`);
+    options.onLog?.(entry);
+    windowMs = windowSteps = windowLoss = windowFallback = 0;
+  };
+  const progressState = (e: Pick<MetricsEntry, 'step' | 'loss' | 'lr' | 'samplesPerSec'>) => {
+    const stepsPerSec = runSteps > 0 && trainMs > 0 ? (runSteps * 1000) / trainMs : Number.NaN;
+    const bySteps = (config.steps - e.step) / stepsPerSec;
+    const byTime = (deadlineMs - Date.now()) / 1000;
+    return { ...e, totalSteps: config.steps, etaSec: Math.min(bySteps, byTime) };
+  };
+
+  try {
+    while (adam.step < config.steps) {
+      if (options.signal?.aborted) {
+        stoppedBy = 'signal';
+        break;
+      }
+      if (Date.now() >= deadlineMs) {
+        stoppedBy = 'time';
+        break;
+      }
+      const t0 = performance.now();
+      const batch = stepBatch(batcher.next(), model);
+      const { loss, grads, fallback } = tfjsLossAndGradients(tf, state, batch, config.loss);
+      if (!Number.isFinite(loss)) {
+        throw new LfmError(
+          'E_DIVERGED',
+          `the training loss is ${loss} at step ${adam.step}; lower lr (${config.lr}) or clipNorm (${config.clipNorm}), or resume from an earlier checkpoint`,
+        );
+      }
+      const norm = globalNorm(grads);
+      const lr = learningRateAt(adam.step, schedule);
+      adam.update(params, grads, lr, clipScale(norm, config.clipNorm));
+      state.upload();
+      const dt = performance.now() - t0;
+      samples += config.batchSize;
+      runSteps++;
+      trainMs += dt;
+      windowMs += dt;
+      windowSteps++;
+      windowLoss += loss;
+      windowFallback += fallback;
+      lastLoss = loss;
+      lastLr = lr;
+      lastNorm = norm;
+      const step = adam.step;
+      progress.tick(
+        progressState({
+          step,
+          loss,
+          lr,
+          samplesPerSec: trainMs > 0 ? (runSteps * config.batchSize * 1000) / trainMs : 0,
+        }),
+      );
+      const doVal = config.valInterval > 0 && step % config.valInterval === 0;
+      if (doVal) lastVal = await validate();
+      if (step % config.logInterval === 0 || (doVal && lastVal)) await log(doVal ? lastVal : undefined);
+      if (config.checkpointInterval > 0 && step % config.checkpointInterval === 0) {
+        checkpoint = await save(OUTPUT_FILES.last);
+        lastCkptStep = step;
+      }
+    }
+    if (config.valInterval > 0 && lastValStep !== adam.step && runSteps > 0) {
+      lastVal = await validate();
+      await log(lastVal);
+    } else if (windowSteps > 0) {
+      await log();
+    }
+    if (lastCkptStep !== adam.step || !checkpoint) checkpoint = await save(OUTPUT_FILES.last);
+    progress.done();
+    const why =
+      stoppedBy === 'steps'
+        ? 'done'
+        : stoppedBy === 'time'
+          ? `time budget (${config.maxMinutes} min)`
+          : 'stopped';
+    const sps = trainMs > 0 ? (runSteps * config.batchSize * 1000) / trainMs : 0;
+    progress.message(
+      `${why} at step ${adam.step}: last-step loss ${fmt(lastLoss)}, ${sps.toFixed(1)} samples/s${checkpoint ? `, checkpoint ${checkpoint}` : ''}`,
+    );
+    return {
+      model,
+      params,
+      optimizer: adam.state(),
+      step: adam.step,
+      samples,
+      stoppedBy,
+      loss: lastLoss,
+      samplesPerSec: sps,
+      val: lastVal,
+      checkpoint,
+    };
+  } finally {
+    progress.done();
+    state.dispose();
+  }
+}
+
+/** The batcher's batch in the model's layout: as is for the lifter; scattered into rig order for a fixed-J model. */
+export function stepBatch(batch: Batch, model: TrainableModel): StepBatch {
+  const B = batch.batchSize;
+  const N = batch.maxPoints;
+  const J = model.numJoints;
+  if (J === undefined) {
+    return { B, N, points2d: batch.points2d, mask: batch.mask, adj: batch.adj, target3d: batch.target3d };
+  }
+  const points2d = new Float32Array(B * J * 2);
+  const mask = new Float32Array(B * J);
+  const target3d = new Float32Array(B * J * 3);
+  const ji = batch.info.jointIndex;
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < N; i++) {
+      const j = ji[b * N + i]!;
+      if (j < 0 || batch.mask[b * N + i] !== 1) continue;
+      const k = b * J + j;
+      mask[k] = 1;
+      points2d[2 * k] = batch.points2d[2 * (b * N + i)]!;
+      points2d[2 * k + 1] = batch.points2d[2 * (b * N + i) + 1]!;
+      for (let c = 0; c < 3; c++) target3d[3 * k + c] = batch.target3d[3 * (b * N + i) + c]!;
+    }
+  }
+  return { B, N: J, points2d, mask, adj: undefined, target3d };
+}
+
+async function findResume(config: TrainingConfig): Promise<ModelCheckpoint | undefined> {
+  if (config.resume === false) return undefined;
+  if (typeof config.resume === 'string') return loadModelCheckpoint(config.resume);
+  if (!config.outDir) throw new InputError('resume: true needs outDir (it resumes from outDir/last.ckpt)');
+  const path = join(config.outDir, OUTPUT_FILES.last);
+  return existsSync(path) ? loadModelCheckpoint(path) : undefined;
+}
+
+/** CheckpointMismatchError unless the checkpoint's model config equals the training config's. */
+function checkSameModel(ckpt: Record<string, unknown>, want: Record<string, unknown>): void {
+  for (const k of new Set([...Object.keys(ckpt), ...Object.keys(want)])) {
+    if (JSON.stringify(ckpt[k]) !== JSON.stringify(want[k])) {
+      throw new CheckpointMismatchError(
+        `cannot resume: the checkpoint's model has ${k} = ${JSON.stringify(ckpt[k])}, the config has ${JSON.stringify(want[k])}`,
+      );
+    }
+  }
+}
+
+function maxPointsOf(model: TrainableModel): number | undefined {
+  return model.config.kind === 'lifter' ? model.config.maxPoints : undefined;
+}
+
+function numberOr(v: JsonValue | undefined, fallback: number): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
+}
+
+function fmt(x: number | null): string {
+  return x === null || !Number.isFinite(x) ? String(x) : x.toPrecision(4);
+}
