@@ -22,5 +22,6 @@ export {
   UnknownJointError,
   UnknownRigError,
 } from './errors.js';
+export { indexedJoints } from './joints.js';
 export { type LoadRigPluginOptions, loadRigPlugin, type RigPluginValue } from './plugin.js';
 export { getRig, hasRig, listRigs, registerRig } from './registry.js';
