@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, run, workspacePackages } from './helpers.js';
+import { repoRoot, run, type WorkspacePackage, workspacePackages } from './helpers.js';
 
 // "Users install single packages" made real: every publishable package is packed with pnpm (which
 // rewrites `workspace:` ranges), installed from its tarball by plain npm into a scratch project,
@@ -110,8 +110,14 @@ describe('release dry run (changesets, offline)', () => {
       const versionOf = (p: { dir: string }) =>
         JSON.parse(readFileSync(join(dir, relative(repoRoot, p.dir), 'package.json'), 'utf8'))
           .version as string;
+      // A minor bump of a 0.x package breaks `^0.x` ranges: its direct dependents get a patch bump
+      // (with the new range); every other package keeps its version.
+      const dependsOnTop = (p: WorkspacePackage) =>
+        Object.keys((p.json.dependencies as Record<string, string> | undefined) ?? {}).includes(top.name);
       for (const p of pkgs) {
-        if (p === top) expect(versionOf(p), p.name).not.toBe(p.version);
+        if (p === top) continue;
+        const [a, b, c] = p.version.split('.').map(Number);
+        if (dependsOnTop(p)) expect(versionOf(p), p.name).toBe(`${a}.${b}.${(c ?? 0) + 1}`);
         else expect(versionOf(p), p.name).toBe(p.version);
       }
       const [maj, min] = top.version.split('.').map(Number);

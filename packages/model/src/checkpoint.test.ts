@@ -2,14 +2,18 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataFormatError } from '@lfm/core';
+import type { ParameterSpec } from '@lfm/encoding';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AdamState,
   CHECKPOINT_MAGIC,
   type Checkpoint,
   checkParameterRecord,
+  decodeAnyCheckpoint,
   decodeCheckpoint,
+  encodeAnyCheckpoint,
   encodeCheckpoint,
+  type TaggedConfig,
 } from './checkpoint.js';
 import { crc32 } from './crc32.js';
 import { CheckpointMismatchError, ConfigError } from './errors.js';
@@ -279,3 +283,74 @@ function flip(bytes: Uint8Array, at: number): Uint8Array {
   out[at]! ^= 0x10;
   return out;
 }
+
+describe('checkpoints of any model kind (one format, one codec)', () => {
+  // A model this package does not know: its specs come from the caller.
+  interface ToyConfig extends TaggedConfig {
+    readonly kind: 'toy';
+    readonly width: number;
+  }
+  const specsOf = (c: TaggedConfig): ParameterSpec[] => {
+    const width = (c as ToyConfig).width;
+    if (!Number.isInteger(width) || width < 1) throw new ConfigError(`toy width must be ≥ 1, got ${width}`);
+    return [
+      { name: 'w', shape: [width, 2], trainable: true, init: { kind: 'zeros' } },
+      { name: 'table', shape: [3], trainable: false, init: { kind: 'zeros' } },
+    ];
+  };
+  const toy: ToyConfig = { kind: 'toy', width: 2 };
+  const toyParams = { w: Float32Array.of(1, 2, 3, 4), table: Float32Array.of(7, 8, 9) };
+  const toyOptimizer: AdamState = {
+    kind: 'adam',
+    step: 3,
+    m: { w: Float32Array.of(0.1, 0.2, 0.3, 0.4) },
+    v: { w: Float32Array.of(1, 2, 3, 4) },
+  };
+
+  it('round-trips another kind with its specs; the header keeps the kind and the config as given', () => {
+    const bytes = encodeAnyCheckpoint(
+      { config: toy, params: toyParams, optimizer: toyOptimizer, metadata: { step: 3 } },
+      { specsOf },
+    );
+    const back = decodeAnyCheckpoint(bytes, { specsOf });
+    expect(back.config).toEqual(toy);
+    expect(back.params).toEqual(toyParams);
+    expect(back.optimizer).toEqual(toyOptimizer);
+    expect(back.metadata).toEqual({ step: 3 });
+    // Without specs: the file's own tensor table.
+    expect(decodeAnyCheckpoint(bytes).params).toEqual(toyParams);
+    // The lifter reader refuses it, naming the kind.
+    expect(() => decodeCheckpoint(bytes, { source: 'toy.ckpt' })).toThrow(CheckpointMismatchError);
+    expect(() => decodeCheckpoint(bytes, { source: 'toy.ckpt' })).toThrow(
+      /^toy\.ckpt: the checkpoint holds a 'toy' model, not a lifter/,
+    );
+  });
+
+  it('checks another kind against its specs: encode needs them, decode reports a mismatch or a bad config', () => {
+    expect(() => encodeAnyCheckpoint({ config: toy, params: toyParams })).toThrow(
+      /needs its parameter specs/,
+    );
+    expect(() =>
+      encodeAnyCheckpoint({ config: toy, params: { ...toyParams, w: new Float32Array(3) } }, { specsOf }),
+    ).toThrow(CheckpointMismatchError);
+    const bytes = encodeAnyCheckpoint({ config: toy, params: toyParams }, { specsOf });
+    const wider = (c: TaggedConfig) => specsOf({ ...c, width: 3 } as ToyConfig);
+    expect(() => decodeAnyCheckpoint(bytes, { specsOf: wider })).toThrow(
+      "the checkpoint has parameter 'w' of shape [2, 2], but its own config needs [3, 2]",
+    );
+    const bad = encodeAnyCheckpoint({ config: toy, params: toyParams }, { specsOf });
+    const invalid = () =>
+      decodeAnyCheckpoint(bad, { specsOf: () => specsOf({ kind: 'toy', width: 0 } as ToyConfig) });
+    expect(invalid).toThrow(DataFormatError);
+    expect(invalid).toThrow(/its config is invalid: toy width must be ≥ 1/);
+  });
+
+  it('a lifter is a kind like any other: same bytes as encodeCheckpoint, stored without `kind`', () => {
+    const viaAny = encodeAnyCheckpoint({ config: { kind: 'lifter', ...config }, params });
+    expect(Buffer.compare(viaAny, encodeCheckpoint({ config, params }))).toBe(0);
+    const h = new DataView(viaAny.buffer).getUint32(8, true);
+    expect(JSON.parse(new TextDecoder().decode(viaAny.subarray(16, 16 + h))).config).toEqual(config);
+    expect(decodeAnyCheckpoint(viaAny).config).toEqual({ kind: 'lifter', ...config });
+    expect(() => encodeAnyCheckpoint({ config: { kind: '' }, params })).toThrow(ConfigError);
+  });
+});

@@ -19,8 +19,15 @@ import { parameterShapes } from './lifter.js';
  *
  * Header JSON: `{ format: "lfm-checkpoint", version: 1, dtype: "float32", config, tensors: [{ role,
  * name, shape, offset }], optimizer?: { kind: "adam", step, hyper? }, metadata?, dataBytes, dataCrc32 }`
- * with `role` one of `param`, `adam.m`, `adam.v`. Parameters are stored in `parameterShapes(config)`
- * order. The file must be exactly 16 + H + dataBytes long; both CRCs must match.
+ * with `role` one of `param`, `adam.m`, `adam.v`. The file must be exactly 16 + H + dataBytes long;
+ * both CRCs must match.
+ *
+ * `config` says which model the tensors belong to: a lifter config (no `kind` key, or `kind:
+ * "lifter"`; written without it, so every version-1 reader takes it), or any other model's config with
+ * its `kind` (the trainer's MLP baseline: `kind: "mlp"`). Parameters are stored in the model's spec
+ * order (`parameterShapes(config)` for a lifter). `encodeCheckpoint`/`decodeCheckpoint` are the
+ * lifter's API; `encodeAnyCheckpoint`/`decodeAnyCheckpoint` take any kind, the caller giving the specs
+ * of kinds this package does not know.
  */
 
 /** The format version this build writes and the newest it reads. */
@@ -52,6 +59,36 @@ export interface Checkpoint {
   readonly metadata?: Readonly<Record<string, JsonValue>>;
 }
 
+/** The model kind of a lifter config (the default when a stored config has no `kind`). */
+export const LIFTER_KIND = 'lifter';
+
+/** Any model's config, as a checkpoint stores it: a JSON object whose `kind` names the model. */
+export interface TaggedConfig {
+  readonly kind: string;
+}
+
+/** A checkpoint of any model kind (`Checkpoint` is the lifter's, whose config has no `kind`). */
+export interface AnyCheckpoint {
+  /** `{ kind: 'lifter', …LifterConfig }` for a lifter. */
+  readonly config: TaggedConfig;
+  /** Every parameter of the model's specs, row-major float32. */
+  readonly params: Readonly<Record<string, Float32Array>>;
+  readonly optimizer?: AdamState;
+  readonly metadata?: Readonly<Record<string, JsonValue>>;
+}
+
+export interface AnyCheckpointOptions {
+  /**
+   * The parameter specs (names, shapes, trainability, in storage order) of a config whose kind is not
+   * 'lifter'; throws ConfigError for an invalid config. Required to encode such a checkpoint. When
+   * decoding, its parameters and moments are checked against them; without, they are returned as the
+   * file lists them (structurally checked only).
+   */
+  readonly specsOf?: (config: TaggedConfig) => readonly ParameterSpec[];
+  /** Where the bytes came from, for messages (a file path). Decoding only. */
+  readonly source?: string;
+}
+
 export interface DecodeCheckpointOptions {
   /**
    * The model the caller wants: the checkpoint must have the same architecture and parameter
@@ -73,7 +110,7 @@ interface Header {
   format: 'lfm-checkpoint';
   version: number;
   dtype: 'float32';
-  config: LifterConfig;
+  config: Record<string, unknown>;
   tensors: TensorEntry[];
   optimizer?: { kind: 'adam'; step: number; hyper?: Record<string, number> };
   metadata?: Record<string, JsonValue>;
@@ -85,12 +122,21 @@ const PRELUDE = 16;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
- * Serialises a checkpoint. Throws CheckpointMismatchError when `params` (or the optimizer moments)
- * do not match `parameterShapes(config)`, ConfigError for an invalid config.
+ * Serialises a lifter checkpoint. Throws CheckpointMismatchError when `params` (or the optimizer
+ * moments) do not match `parameterShapes(config)`, ConfigError for an invalid config.
  */
 export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array {
-  const config = resolveLifterConfig(ckpt.config);
-  const specs = parameterShapes(config);
+  return encodeAnyCheckpoint({ ...ckpt, config: { ...ckpt.config, kind: LIFTER_KIND } });
+}
+
+/**
+ * Serialises a checkpoint of any model kind: a lifter (`config.kind` 'lifter'; validated and written
+ * as `encodeCheckpoint` does), or another kind whose specs `options.specsOf` gives. Throws
+ * CheckpointMismatchError when the parameters or moments do not match the specs, ConfigError for an
+ * invalid config (or an unknown kind without `specsOf`).
+ */
+export function encodeAnyCheckpoint(ckpt: AnyCheckpoint, options: AnyCheckpointOptions = {}): Uint8Array {
+  const { stored, specs } = resolveKind(ckpt.config, options.specsOf);
   checkParameters(specs, ckpt.params, 'checkpoint');
   const blocks: { entry: TensorEntry; data: Float32Array }[] = [];
   let offset = 0;
@@ -127,7 +173,7 @@ export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array {
     format: 'lfm-checkpoint',
     version: CHECKPOINT_VERSION,
     dtype: 'float32',
-    config,
+    config: stored,
     tensors: blocks.map((b) => b.entry),
     ...(optimizer && { optimizer }),
     ...(ckpt.metadata !== undefined && { metadata: ckpt.metadata as Record<string, JsonValue> }),
@@ -160,11 +206,78 @@ export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array {
 }
 
 /**
- * Parses a checkpoint. Throws DataFormatError for anything that is not an intact checkpoint of a
- * version this build reads (bad magic, truncated, trailing bytes, CRC mismatch, malformed header),
- * and CheckpointMismatchError when its parameters do not match its own config or `options.expect`.
+ * A config's kind, the form it is stored in, and its specs: a lifter config is resolved (defaults,
+ * validation) and stored without `kind`; another kind is stored as given, its specs from `specsOf`.
+ */
+function resolveKind(
+  config: unknown,
+  specsOf: AnyCheckpointOptions['specsOf'],
+): { kind: string; stored: Record<string, unknown>; config: TaggedConfig; specs: readonly ParameterSpec[] } {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new ConfigError(
+      `a model config must be an object, got ${config === null ? 'null' : typeof config}`,
+    );
+  }
+  const { kind = LIFTER_KIND, ...rest } = config as Record<string, unknown>;
+  if (typeof kind !== 'string' || kind.length === 0) {
+    throw new ConfigError(`a model config's kind must be a non-empty string, got ${JSON.stringify(kind)}`);
+  }
+  if (kind === LIFTER_KIND) {
+    const lifter = resolveLifterConfig(rest);
+    return {
+      kind,
+      stored: { ...lifter },
+      config: { kind, ...lifter },
+      specs: parameterShapes(lifter),
+    };
+  }
+  if (!specsOf) {
+    throw new ConfigError(
+      `a checkpoint of a '${kind}' model needs its parameter specs (specsOf); this package knows only '${LIFTER_KIND}'`,
+    );
+  }
+  const tagged = config as TaggedConfig;
+  return { kind, stored: { ...tagged }, config: tagged, specs: specsOf(tagged) };
+}
+
+/**
+ * Parses a lifter checkpoint. Throws DataFormatError for anything that is not an intact checkpoint of
+ * a version this build reads (bad magic, truncated, trailing bytes, CRC mismatch, malformed header),
+ * and CheckpointMismatchError when it holds another kind of model (an MLP baseline) or its
+ * parameters do not match its own config or `options.expect`.
  */
 export function decodeCheckpoint(bytes: Uint8Array, options: DecodeCheckpointOptions = {}): Checkpoint {
+  const ckpt = decodeTensors(
+    bytes,
+    { ...(options.source !== undefined && { source: options.source }) },
+    true,
+  );
+  const { kind: _kind, ...config } = ckpt.config;
+  const lifter = config as unknown as LifterConfig;
+  if (options.expect) checkExpected(lifter, ckpt.shapes, options.expect);
+  return {
+    config: lifter,
+    params: ckpt.params,
+    ...(ckpt.optimizer && { optimizer: ckpt.optimizer }),
+    ...(ckpt.metadata && { metadata: ckpt.metadata }),
+  };
+}
+
+/**
+ * Parses a checkpoint of any model kind (see `AnyCheckpointOptions.specsOf` for kinds other than
+ * 'lifter'); the returned config carries its `kind` ('lifter' for a file without one). Errors as
+ * `decodeCheckpoint`; an invalid config is a DataFormatError naming why.
+ */
+export function decodeAnyCheckpoint(bytes: Uint8Array, options: AnyCheckpointOptions = {}): AnyCheckpoint {
+  const { shapes: _shapes, ...ckpt } = decodeTensors(bytes, options, false);
+  return ckpt;
+}
+
+function decodeTensors(
+  bytes: Uint8Array,
+  options: AnyCheckpointOptions,
+  lifterOnly: boolean,
+): AnyCheckpoint & { shapes: Readonly<Record<string, readonly number[]>> } {
   function fail(message: string): never {
     throw new DataFormatError(`not a valid LFM checkpoint: ${message}`, options.source);
   }
@@ -212,9 +325,20 @@ export function decodeCheckpoint(bytes: Uint8Array, options: DecodeCheckpointOpt
   const data = bytes.subarray(start, start + header.dataBytes);
   if (crc32(data) !== header.dataCrc32) fail('the tensor data is corrupt (CRC-32 mismatch)');
 
-  let config: LifterConfig;
+  if (typeof header.config !== 'object' || header.config === null || Array.isArray(header.config)) {
+    fail('the header has no config object');
+  }
+  const kind = header.config.kind ?? LIFTER_KIND;
+  if (typeof kind !== 'string' || kind.length === 0)
+    fail(`the config's kind ${JSON.stringify(kind)} is not a name`);
+  if (lifterOnly && kind !== LIFTER_KIND) {
+    throw new CheckpointMismatchError(
+      `${options.source === undefined ? '' : `${options.source}: `}the checkpoint holds a '${kind}' model, not a lifter (read it with its kind's decoder, e.g. @lfm/trainer decodeModelCheckpoint)`,
+    );
+  }
+  let resolved: { config: TaggedConfig; specs: readonly ParameterSpec[] } | undefined;
   try {
-    config = resolveLifterConfig(header.config);
+    if (kind === LIFTER_KIND || options.specsOf) resolved = resolveKind(header.config, options.specsOf);
   } catch (e) {
     if (e instanceof ConfigError) return fail(`its config is invalid: ${e.message}`);
     throw e;
@@ -252,9 +376,18 @@ export function decodeCheckpoint(bytes: Uint8Array, options: DecodeCheckpointOpt
   const shapes = Object.fromEntries(shapeMap);
   const record = (role: Role) => Object.fromEntries(groups[role]) as Record<string, Float32Array>;
 
-  const specs = parameterShapes(config);
+  // Without the specs of its kind, the file's own tensor table (trainable = has moments).
+  const specs =
+    resolved?.specs ??
+    [...shapeMap].map(
+      ([name, shape]): ParameterSpec => ({
+        name,
+        shape,
+        trainable: groups['adam.m'].has(name),
+        init: { kind: 'zeros' },
+      }),
+    );
   checkStoredShapes(specs, shapes, 'the checkpoint', 'its own config');
-  if (options.expect) checkExpected(config, shapes, options.expect);
 
   let optimizer: AdamState | undefined;
   if (header.optimizer !== undefined) {
@@ -279,10 +412,11 @@ export function decodeCheckpoint(bytes: Uint8Array, options: DecodeCheckpointOpt
     fail('metadata must be a JSON object');
   }
   return {
-    config,
+    config: resolved?.config ?? (header.config as unknown as TaggedConfig),
     params: record('param'),
     ...(optimizer && { optimizer }),
     ...(header.metadata !== undefined && { metadata: header.metadata }),
+    shapes,
   };
 }
 

@@ -1,14 +1,20 @@
 export type { ParameterInit, ParameterSpec } from '@lfm/encoding';
 export {
   type AdamState,
+  type AnyCheckpoint,
+  type AnyCheckpointOptions,
   CHECKPOINT_MAGIC,
   CHECKPOINT_VERSION,
   type Checkpoint,
   checkParameterRecord,
   type DecodeCheckpointOptions,
+  decodeAnyCheckpoint,
   decodeCheckpoint,
+  encodeAnyCheckpoint,
   encodeCheckpoint,
   type JsonValue,
+  LIFTER_KIND,
+  type TaggedConfig,
 } from './checkpoint.js';
 export {
   ARCHITECTURE_KEYS,

@@ -1,14 +1,14 @@
-// A short real training run in plain Node (no vitest, no bundler): loads tfjs through
-// `@lfm/trainer/tfjs-backend` (verifying the backend really switched and gradients are registered),
-// loads datasets, trains for a few steps and prints the throughput. The lead's long runs use
-// `runTraining(config)` with the same entry.
+// A short real training run in plain Node (no vitest, no bundler) through `runTraining`, the entry
+// the long runs use: loads datasets, trains for a few steps on the chosen engine (the graph engine by
+// default; tfjs through `@lfm/trainer/tfjs-backend`, verifying the backend really switched) and
+// prints the throughput. The engines' benchmark proper is train-engines.bench.mjs.
 //
-//   pnpm --filter @lfm/trainer bench                # d=64 L=4 B=64 N=48 wasm, 6 steps, ../shared/data
-//   node packages/trainer/bench/train-short.mjs --steps 20 --dModel 128 --backend wasm --data DIR [--data DIR]
+//   node packages/trainer/bench/train-short.mjs --steps 20 --dModel 128 --engine tfjs --backend wasm --data DIR
 //
 // Flags: --data DIR (repeatable; a dataset folder or a folder of them; default <repo>/../shared/data),
-// --steps, --batch, --dModel, --layers, --heads, --maxPoints, --lr, --backend tensorflow|wasm|cpu,
-// --out DIR (default: a temporary folder), --val N (validation interval, 0 = off), --maxMinutes.
+// --steps, --batch, --dModel, --layers, --heads, --maxPoints, --lr, --engine graph|tfjs,
+// --threads (graph), --backend tensorflow|wasm|cpu (tfjs), --out DIR (default: a temporary folder),
+// --val N (validation interval, 0 = off), --maxMinutes.
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -34,16 +34,23 @@ if (!data.every((d) => existsSync(d))) {
   process.exit(2);
 }
 
-const t0 = performance.now();
-const { tf, backend } = await loadTfjsBackend(flags.backend ?? 'wasm');
-console.log(
-  `tfjs ${tf.version_core} on '${tf.getBackend()}' (requested ${flags.backend ?? 'wasm'}, got ${backend}) in ${(performance.now() - t0).toFixed(0)} ms`,
-);
+const engine = flags.engine ?? 'graph';
+let tf;
+if (engine === 'tfjs') {
+  const t0 = performance.now();
+  const loaded = await loadTfjsBackend(flags.backend ?? 'wasm');
+  tf = loaded.tf;
+  console.log(
+    `tfjs ${tf.version_core} on '${tf.getBackend()}' (requested ${flags.backend ?? 'wasm'}, got ${loaded.backend}) in ${(performance.now() - t0).toFixed(0)} ms`,
+  );
+}
 
 const steps = num('steps', 6);
 const out = flags.out ?? mkdtempSync(join(tmpdir(), 'lfm-train-short-'));
 const config = {
   data,
+  engine,
+  ...(flags.threads !== undefined && { threads: num('threads') }),
   outDir: out,
   steps,
   batchSize: num('batch', 64),
@@ -60,7 +67,7 @@ const config = {
 const perStep = [];
 let last = performance.now();
 const result = await runTraining(config, {
-  tf,
+  ...(tf && { tf }),
   onLog: (e) => {
     const now = performance.now();
     perStep.push(e.samplesPerSec);
@@ -72,7 +79,8 @@ const sorted = perStep.slice(1).sort((a, b) => a - b);
 const median = sorted.length > 0 ? sorted[Math.floor(sorted.length / 2)] : result.samplesPerSec;
 console.log(
   JSON.stringify({
-    backend,
+    engine: result.engine,
+    backend: result.backend,
     dModel: config.model.dModel,
     layers: config.model.layers,
     batch: config.batchSize,
@@ -82,6 +90,6 @@ console.log(
     samplesPerSecMean: Number(result.samplesPerSec.toFixed(1)),
     samplesPerSecMedianAfterFirst: Number(median.toFixed(1)),
     checkpoint: result.checkpoint,
-    numTensors: tf.memory().numTensors,
+    ...(tf && { numTensors: tf.memory().numTensors }),
   }),
 );

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { LfmError } from '@lfm/core';
 import type { PredictFn } from './evaluate.js';
-import { type TrainResult, type TrainTfjsOptions, trainTfjs } from './train.js';
+import { type TrainOptions, type TrainResult, train } from './train.js';
 
 /** One predictor per dataset (rig), chosen by `batch.dataset.name`: per-rig baselines behind one `PredictFn`. */
 export function routeByDataset(
@@ -20,13 +20,13 @@ export function routeByDataset(
   };
 }
 
-export interface TrainMlpBaselinesOptions extends Omit<TrainTfjsOptions, 'datasets' | 'resume'> {
-  readonly datasets: TrainTfjsOptions['datasets'];
+export interface TrainMlpBaselinesOptions extends Omit<TrainOptions, 'datasets' | 'resume'> {
+  readonly datasets: TrainOptions['datasets'];
 }
 
 /**
- * The per-rig MLP baseline of every dataset, each trained by `trainTfjs` with the same config (loss,
- * optimizer, schedule, steps, time budget per rig) but `model: { kind: 'mlp', … }` (its `hidden`,
+ * The per-rig MLP baseline of every dataset, each trained by `train` with the same config (engine,
+ * loss, optimizer, schedule, steps, time budget per rig) but `model: { kind: 'mlp', … }` (its `hidden`,
  * `blocks`, `seed` taken from `config.model` when that is an MLP config). With `config.outDir`, rig r
  * writes to outDir/mlp-<r>/. Datasets without a train split are skipped.
  */
@@ -44,7 +44,7 @@ export async function trainMlpBaselines(
       model: mlp,
       ...(typeof base.outDir === 'string' && { outDir: join(base.outDir, `mlp-${dataset.name}`) }),
     };
-    results.set(dataset.name, await trainTfjs({ ...options, config, datasets: [dataset] }));
+    results.set(dataset.name, await train({ ...options, config, datasets: [dataset] }));
   }
   return results;
 }

@@ -50,7 +50,7 @@ describe('model checkpoints', () => {
     const lifter = encodeModelCheckpoint(withState('lifter'));
     expect(decodeCheckpoint(lifter).config.dModel).toBe(8);
     const mlp = encodeModelCheckpoint(withState('mlp'));
-    expect(() => decodeCheckpoint(mlp)).toThrow(/unknown lifter config key 'kind'/);
+    expect(() => decodeCheckpoint(mlp)).toThrow(/holds a 'mlp' model, not a lifter/);
   });
 
   it('rejects corrupt, truncated and missing files with DataFormatError', async () => {

@@ -9,6 +9,9 @@ describe('resolveTrainingConfig', () => {
     expect(c).toMatchObject({ ...DEFAULT_TRAINING_CONFIG, data: ['a'], steps: 10 });
     expect(c.model).toMatchObject({ kind: 'lifter', dModel: 64, layers: 4, heads: 4 });
     expect(resolveTrainingConfig(c)).toEqual(c); // idempotent
+    expect(c.engine).toBe('graph'); // the default engine
+    expect(resolveTrainingConfig({ engine: 'tfjs', backend: 'wasm' })).toMatchObject({ engine: 'tfjs' });
+    expect(resolveTrainingConfig({ threads: 2 }).threads).toBe(2);
   });
 
   it('names the bad field: unknown keys, types, ranges', () => {
@@ -16,6 +19,8 @@ describe('resolveTrainingConfig', () => {
     expect(() => resolveTrainingConfig({ lr: -1 })).toThrow(/lr must be a number in \(0, 10\]/);
     expect(() => resolveTrainingConfig({ batchSize: 2.5 })).toThrow(/batchSize must be an integer/);
     expect(() => resolveTrainingConfig({ loss: 'l1' })).toThrow(/loss must be one of/);
+    expect(() => resolveTrainingConfig({ engine: 'torch' })).toThrow(/engine must be one of "graph", "tfjs"/);
+    expect(() => resolveTrainingConfig({ threads: 0 })).toThrow(/threads must be an integer ≥ 1/);
     expect(() => resolveTrainingConfig({ model: { kind: 'cnn' } })).toThrow(ConfigError);
     expect(() => resolveTrainingConfig({ model: { dModel: 30, heads: 4 } })).toThrow(/divisible/);
   });

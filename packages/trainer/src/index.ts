@@ -1,5 +1,15 @@
 export { routeByDataset, type TrainMlpBaselinesOptions, trainMlpBaselines } from './baselines.js';
 export {
+  BENCH_CONFIGS,
+  type BenchConfig,
+  type BenchTrainingOptions,
+  type BenchTrainingResult,
+  benchTraining,
+  formatBench,
+  measureMatMulPeak,
+  trainingMatMulFlops,
+} from './bench.js';
+export {
   decodeModelCheckpoint,
   encodeModelCheckpoint,
   loadModelCheckpoint,
@@ -11,10 +21,12 @@ export {
   type ProgressMode,
   resolveTrainingConfig,
   type TfjsBackendName,
+  TRAIN_ENGINES,
   type TrainEngine,
   type TrainingConfig,
   type TrainingContext,
 } from './config.js';
+export type { LossAndGradients, StepBatch, TrainingEngine } from './engine.js';
 export {
   EVAL_PROTOCOLS,
   type EvalProtocol,
@@ -28,12 +40,24 @@ export {
   type PredictFn,
 } from './evaluate.js';
 export {
+  buildForwardGraph,
+  buildModelGraphs,
+  createGraphEngine,
+  createGraphPredictor,
+  defaultGraphThreads,
+  type GraphEngineOptions,
+  type ModelGraphs,
+} from './graph-engine.js';
+export {
+  ALIGNMENT_SQUARINGS,
   alignedMaskedMse,
   LOSS_KINDS,
   type LossKind,
   maskedMse,
   type ProcrustesAlignment,
+  procrustesLossOps,
   solveProcrustesAlignment,
+  solveProcrustesAlignmentOps,
 } from './loss.js';
 export { fitMeanShape, type MeanShape, type MeanShapeOptions, meanShapePredictor } from './mean-shape.js';
 export {
@@ -61,11 +85,11 @@ export {
 } from './optim.js';
 export { formatDuration, ProgressReporter, type ProgressState, type ProgressStream } from './progress.js';
 export { loadDatasets, type RunTrainingOptions, runTraining } from './run.js';
+export { createSyntheticCorpus, createSyntheticDataset, type SyntheticDatasetOptions } from './synthetic.js';
 export {
+  createTfjsEngine,
   createTfjsModelState,
   createTfjsPredictor,
-  type LossAndGradients,
-  type StepBatch,
   type TfjsModelState,
   tfjsLossAndGradients,
 } from './tfjs-engine.js';
@@ -74,7 +98,10 @@ export {
   OUTPUT_FILES,
   stepBatch,
   type TrainingDataset,
+  type TrainOptions,
   type TrainResult,
   type TrainTfjsOptions,
+  train,
+  trainGraph,
   trainTfjs,
 } from './train.js';

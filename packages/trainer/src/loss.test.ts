@@ -1,8 +1,16 @@
 import { nd, Rng, randomRotation } from '@lfm/core';
+import { createReferenceOps, refTensor } from '@lfm/core/testing';
 import { createTfjsOps, type TfCore } from '@lfm/core/tfjs';
 import { alignSimilarity } from '@lfm/procrustes';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { alignedMaskedMse, type LossKind, maskedMse, solveProcrustesAlignment } from './loss.js';
+import {
+  alignedMaskedMse,
+  type LossKind,
+  maskedMse,
+  procrustesLossOps,
+  solveProcrustesAlignment,
+  solveProcrustesAlignmentOps,
+} from './loss.js';
 import { cpuTf } from './test-support/fixtures.js';
 
 let tf: TfCore;
@@ -141,5 +149,77 @@ describe('Procrustes-aligned masked MSE', () => {
     expect(a.fallback).toBe(B);
     expect(Array.from(a.R.subarray(0, 9))).toEqual([1, 0, 0, 0, 1, 0, 0, 0, 1]);
     expect(Number.isFinite(lossAndGrad('procrustes', pred, target, mask).loss)).toBe(true);
+  });
+});
+
+describe('the in-graph alignment (Horn quaternion by repeated squaring, written against Ops)', () => {
+  const ref = createReferenceOps();
+  /** Centred copies (visible mean removed, 0 at masked joints), as the loss hands them to the solver. */
+  const centred = (x: Float32Array, mask: Float32Array) => {
+    const out = new Float64Array(x.length);
+    for (let b = 0; b < B; b++) {
+      const m = [0, 0, 0];
+      let n = 0;
+      for (let i = 0; i < N; i++) {
+        if (mask[b * N + i] === 0) continue;
+        n++;
+        for (let c = 0; c < 3; c++) m[c]! += x[3 * (b * N + i) + c]!;
+      }
+      for (let i = 0; i < N; i++) {
+        if (mask[b * N + i] === 0) continue;
+        for (let c = 0; c < 3; c++) out[3 * (b * N + i) + c] = x[3 * (b * N + i) + c]! - m[c]! / n;
+      }
+    }
+    return out;
+  };
+
+  it('finds the JS solver’s R and s: random, mirrored and near-planar predictions', () => {
+    const { pred, target, mask } = problem(6);
+    for (let i = 0; i < N; i++) {
+      // sample 1: the target is the prediction mirrored (det −1 best fit: a proper rotation must be chosen)
+      const o = 3 * (N + i);
+      target.set([-pred[o]!, pred[o + 1]!, pred[o + 2]!], o);
+      // sample 2: a nearly planar prediction
+      pred[3 * (2 * N + i) + 2]! *= 1e-3;
+    }
+    const want = solveProcrustesAlignment(pred, target, mask, B, N);
+    const { R, s } = solveProcrustesAlignmentOps(
+      ref,
+      refTensor(centred(pred, mask), [B, N, 3]),
+      refTensor(centred(target, mask), [B, N, 3]),
+    );
+    for (let k = 0; k < 9 * B; k++) expect(R.data[k]).toBeCloseTo(want.R[k]!, 6);
+    for (let b = 0; b < B; b++) expect(s.data[b]).toBeCloseTo(want.s[b]!, 6);
+    // …so the in-graph loss is the JS-aligned one.
+    const m = refTensor(mask, [B, N]);
+    const tgt = refTensor(
+      Float64Array.from(target, (v, k) => (mask[Math.floor(k / 3)] ? v : 0)),
+      [B, N, 3],
+    );
+    const loss = procrustesLossOps(ref, refTensor(pred, [B, N, 3]), tgt, m).data[0]!;
+    expect(loss).toBeCloseTo(referenceLoss(pred, target, mask), 10);
+  });
+
+  it('stays finite without a fallback: a collinear prediction gets a rotation, a collapsed one R = I and s = 0', () => {
+    const { target, mask } = problem(7);
+    const pred = new Float32Array(B * N * 3);
+    for (let k = 0; k < N; k++) pred.set([k, 2 * k, 0.5 * k], 3 * k); // sample 0 collinear; 1, 2 all zero
+    const { R, s } = solveProcrustesAlignmentOps(
+      ref,
+      refTensor(centred(pred, mask), [B, N, 3]),
+      refTensor(centred(target, mask), [B, N, 3]),
+    );
+    expect(Array.from(R.data).every(Number.isFinite)).toBe(true);
+    // R is a rotation (any rotation about the line is optimal).
+    const R0 = Array.from(R.data.subarray(0, 9));
+    const RRt = [0, 1, 2].map((i) =>
+      [0, 1, 2].map(
+        (j) => R0[3 * i]! * R0[3 * j]! + R0[3 * i + 1]! * R0[3 * j + 1]! + R0[3 * i + 2]! * R0[3 * j + 2]!,
+      ),
+    );
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 3; j++) expect(RRt[i]![j]).toBeCloseTo(i === j ? 1 : 0, 9);
+    expect(Array.from(s.data.subarray(1))).toEqual([0, 0]);
+    expect(Array.from(R.data.subarray(9, 18))).toEqual([1, 0, 0, 0, 1, 0, 0, 0, 1]);
   });
 });

@@ -6,10 +6,10 @@ import { type Dataset, listDatasets, loadDataset } from '@lfm/datasets';
 import { resolveTrainingConfig } from './config.js';
 import type { ProgressStream } from './progress.js';
 import { loadTfjsBackend } from './tfjs-backend.js';
-import { type MetricsEntry, type TrainResult, trainTfjs } from './train.js';
+import { type MetricsEntry, type TrainResult, train } from './train.js';
 
 export interface RunTrainingOptions {
-  /** Use this tfjs (gradients registered, backend active) instead of `loadTfjsBackend(config.backend)`. */
+  /** The tfjs engine: use this tfjs (gradients registered, backend active) instead of `loadTfjsBackend(config.backend)`. */
   readonly tf?: TfCore;
   readonly output?: ProgressStream;
   readonly signal?: AbortSignal;
@@ -19,8 +19,9 @@ export interface RunTrainingOptions {
 /**
  * The config-driven entry point (`lfm train --config FILE | flags`): validates the config
  * (`resolveTrainingConfig`), loads every dataset of `data` (a dataset folder, or a folder of them),
- * loads tfjs with the preferred backend (`loadTfjsBackend`), and trains (`trainTfjs`).
- * Errors are LfmErrors with one-line messages (config, data, backend, checkpoint).
+ * and trains (`train`) on the config's engine: the graph engine (default; onnxruntime-node), or tfjs
+ * with the preferred backend (`loadTfjsBackend`). `backend` in the result is 'onnxruntime-node' or
+ * the tfjs backend. Errors are LfmErrors with one-line messages (config, data, backend, checkpoint).
  */
 export async function runTraining(
   configInput: unknown,
@@ -28,19 +29,16 @@ export async function runTraining(
 ): Promise<TrainResult & { backend: string }> {
   // Validate before loading data (an MLP's J comes from its dataset later: any J passes here).
   const config = resolveTrainingConfig(configInput, { numJoints: 3 });
-  if (config.engine !== 'tfjs')
-    throw new InputError(`engine '${config.engine}' is not provided by @lfm/trainer`);
   if (config.data.length === 0) throw new InputError('no training data: give data: [dataset folders]');
   const datasets = await loadDatasets(config.data);
   let tf = options.tf;
-  let backend = tf?.getBackend() ?? '';
-  if (!tf) {
-    const loaded = await loadTfjsBackend(config.backend ?? undefined);
-    tf = loaded.tf;
-    backend = loaded.backend;
+  let backend = 'onnxruntime-node';
+  if (config.engine === 'tfjs') {
+    if (!tf) tf = (await loadTfjsBackend(config.backend ?? undefined)).tf;
+    backend = tf.getBackend();
   }
-  const result = await trainTfjs({
-    tf,
+  const result = await train({
+    ...(tf && { tf }),
     config: configInput as Record<string, unknown>,
     datasets,
     ...(options.output && { output: options.output }),

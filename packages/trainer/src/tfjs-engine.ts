@@ -1,6 +1,7 @@
 import { LfmError, type Params } from '@lfm/core';
 import { createTfjsOps, createTfjsParams, type Tensor, type TfCore } from '@lfm/core/tfjs';
 import type * as tfc from '@tensorflow/tfjs-core';
+import type { LossAndGradients, StepBatch, TrainingEngine } from './engine.js';
 import type { PredictFn } from './evaluate.js';
 import { alignedMaskedMse, type LossKind, maskedMse, solveProcrustesAlignment } from './loss.js';
 import type { TrainableModel } from './models.js';
@@ -62,28 +63,6 @@ export function createTfjsModelState(
       for (const t of Object.values(tensors)) t.dispose();
     },
   };
-}
-
-/** A training batch in the model's input layout. */
-export interface StepBatch {
-  readonly B: number;
-  readonly N: number;
-  /** [B, N, 2] */
-  readonly points2d: Float32Array;
-  /** [B, N] */
-  readonly mask: Float32Array;
-  /** [B, N, N], or undefined for a model that reads no graph. */
-  readonly adj: Float32Array | undefined;
-  /** [B, N, 3] */
-  readonly target3d: Float32Array;
-}
-
-export interface LossAndGradients {
-  readonly loss: number;
-  /** Per trainable parameter, same sizes as the parameters. */
-  readonly grads: Record<string, Float32Array>;
-  /** Samples whose Procrustes alignment fell back to R = I, s = 1 (degenerate predictions). */
-  readonly fallback: number;
 }
 
 /**
@@ -162,4 +141,26 @@ export function createTfjsPredictor(
     }
   };
   return Object.assign(predict, { dispose: () => (owned ? state.dispose() : undefined) });
+}
+
+/**
+ * The tfjs engine over a shared parameter record (see `TrainingEngine`): tfjs autodiff on the active
+ * backend, the Procrustes alignment solved in JS (Float64) between the forward pass and the loss.
+ */
+export function createTfjsEngine(
+  tf: TfCore,
+  model: TrainableModel,
+  params: Record<string, Float32Array>,
+  loss: LossKind,
+): TrainingEngine {
+  const state = createTfjsModelState(tf, model, params);
+  const predict = createTfjsPredictor(tf, model, state);
+  return {
+    name: `tfjs-${tf.getBackend()}`,
+    model,
+    lossAndGradients: async (batch) => tfjsLossAndGradients(tf, state, batch, loss),
+    sync: () => state.upload(),
+    predict,
+    dispose: async () => state.dispose(),
+  };
 }

@@ -163,7 +163,7 @@ describe('trainTfjs', () => {
       datasets: [ds],
     });
     expect(b).toEqual(a);
-    await expect(loadCheckpoint(result.checkpoint!)).rejects.toThrow(/unknown lifter config key 'kind'/);
+    await expect(loadCheckpoint(result.checkpoint!)).rejects.toThrow(/holds a 'mlp' model, not a lifter/);
     // One baseline per rig, routed by dataset name.
     const other = toyDataset({ name: 'toy-b', J: 5, seed: 26 });
     const all = await trainMlpBaselines({

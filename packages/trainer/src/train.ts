@@ -6,17 +6,14 @@ import { assertTfjsGradients, type TfCore } from '@lfm/core/tfjs';
 import { type Batch, createBatcher, type DatasetLike, splitFrames } from '@lfm/datasets';
 import { type AdamState, CheckpointMismatchError, ConfigError, type JsonValue } from '@lfm/model';
 import { loadModelCheckpoint, type ModelCheckpoint, saveModelCheckpoint } from './checkpoint.js';
-import { resolveTrainingConfig, type TrainingConfig } from './config.js';
+import { resolveTrainingConfig, type TrainEngine, type TrainingConfig } from './config.js';
+import type { StepBatch, TrainingEngine } from './engine.js';
 import { type EvalReport, type EvaluationDataset, evaluate } from './evaluate.js';
+import { createGraphEngine, type GraphEngineOptions } from './graph-engine.js';
 import { createModel, type TrainableModel } from './models.js';
 import { Adam, clipScale, globalNorm, type LrSchedule, learningRateAt } from './optim.js';
 import { ProgressReporter, type ProgressStream } from './progress.js';
-import {
-  createTfjsModelState,
-  createTfjsPredictor,
-  type StepBatch,
-  tfjsLossAndGradients,
-} from './tfjs-engine.js';
+import { createTfjsEngine } from './tfjs-engine.js';
 
 /** A dataset the trainer can sample (train split) and validate on (val split): a loaded `Dataset` qualifies. */
 export type TrainingDataset = DatasetLike & EvaluationDataset;
@@ -42,13 +39,17 @@ export interface MetricsEntry {
   readonly val?: EvalReport;
 }
 
-export interface TrainTfjsOptions {
-  /** A tfjs module with gradients registered and a backend active (see `@lfm/trainer/tfjs-backend`). */
-  readonly tf: TfCore;
+export interface TrainOptions {
   /** A training config (resolved, or partial/JSON; see `resolveTrainingConfig`). `data` is not read here. */
   readonly config: TrainingConfig | Record<string, unknown>;
   /** Loaded datasets: batches from their train splits, validation on their val splits. */
   readonly datasets: readonly TrainingDataset[];
+  /** Overrides `config.engine`. */
+  readonly engine?: TrainEngine;
+  /** The tfjs engine's tfjs: gradients registered, a backend active (see `@lfm/trainer/tfjs-backend`). */
+  readonly tf?: TfCore;
+  /** More onnxruntime settings of the graph engine (its threads come from `config.threads`). */
+  readonly graph?: Omit<GraphEngineOptions, 'threads'>;
   /** Resume from this checkpoint (overrides `config.resume`). */
   readonly resume?: ModelCheckpoint;
   /** Progress output (default process.stdout). */
@@ -59,7 +60,14 @@ export interface TrainTfjsOptions {
   readonly onLog?: (entry: MetricsEntry) => void;
 }
 
+export interface TrainTfjsOptions extends Omit<TrainOptions, 'engine' | 'tf'> {
+  /** A tfjs module with gradients registered and a backend active (see `@lfm/trainer/tfjs-backend`). */
+  readonly tf: TfCore;
+}
+
 export interface TrainResult {
+  /** The engine that trained: 'graph-onnxruntime', 'tfjs-wasm', … */
+  readonly engine: string;
   readonly model: TrainableModel;
   readonly params: Record<string, Float32Array>;
   readonly optimizer: AdamState;
@@ -86,22 +94,30 @@ export const OUTPUT_FILES = Object.freeze({
 });
 
 /**
- * Trains a model (the lifter, or the MLP baseline) on the tfjs engine:
- * category-balanced batches (`createBatcher`; batch k depends on (seed, k) only) → forward →
- * Procrustes-aligned masked MSE (or plain masked MSE) → tfjs autodiff → global-norm clipping → Adam
- * (state in `AdamState`) with warm-up + cosine/linear decay. Every `valInterval` steps it evaluates
- * each dataset's val split (synthetic protocol, `valSamples` samples); every `checkpointInterval`
- * steps and at the end it writes outDir/last.ckpt atomically (best.ckpt on a better validation
- * nPA-MPJPE). Stops at `steps`, at `maxMinutes`, or on `signal`. A resumed run continues exactly where
- * the checkpoint left off (same batches, schedule and optimizer state), so it matches an uninterrupted
- * run to float noise.
+ * Trains a model (the lifter, or the MLP baseline) on the engine of `config.engine` (default the
+ * graph engine; `options.engine` overrides): category-balanced batches (`createBatcher`; batch k
+ * depends on (seed, k) only) → the engine's loss and gradients (Procrustes-aligned masked MSE, or
+ * plain masked MSE) → global-norm clipping → Adam (state in `AdamState`) with warm-up + cosine/linear
+ * decay, over one Float32Array parameter record whatever the engine. Every `valInterval` steps it
+ * evaluates each dataset's val split (synthetic protocol, `valSamples` samples); every
+ * `checkpointInterval` steps and at the end it writes outDir/last.ckpt atomically (best.ckpt on a
+ * better validation nPA-MPJPE). Stops at `steps`, at `maxMinutes`, or on `signal`. A resumed run
+ * continues exactly where the checkpoint left off (same batches, schedule and optimizer state), on
+ * either engine, so it matches an uninterrupted run to float noise.
  */
-export async function trainTfjs(options: TrainTfjsOptions): Promise<TrainResult> {
-  const { tf, datasets } = options;
-  if (datasets.length === 0) throw new InputError('trainTfjs: no datasets to train on');
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const { datasets } = options;
+  if (datasets.length === 0) throw new InputError('train: no datasets to train on');
   const context = datasets.length === 1 ? { numJoints: datasets[0]!.numJoints, rig: datasets[0]!.name } : {};
-  const config = resolveTrainingConfig(options.config, context);
-  assertTfjsGradients(tf);
+  const config = resolveTrainingConfig(
+    options.engine === undefined ? options.config : { ...options.config, engine: options.engine },
+    context,
+  );
+  const tf = options.tf;
+  if (config.engine === 'tfjs') {
+    if (!tf) throw new InputError("engine 'tfjs' needs a tfjs module (options.tf; see loadTfjsBackend)");
+    assertTfjsGradients(tf);
+  }
   const model = createModel(config.model);
   if (model.numJoints !== undefined) {
     const other = datasets.find((d) => d.numJoints !== model.numJoints);
@@ -188,7 +204,13 @@ export async function trainTfjs(options: TrainTfjsOptions): Promise<TrainResult>
     minLr: config.lr * config.minLrRatio,
   };
 
-  const state = createTfjsModelState(tf, model, params);
+  const engine: TrainingEngine =
+    config.engine === 'tfjs'
+      ? createTfjsEngine(tf!, model, params, config.loss)
+      : await createGraphEngine(model, params, config.loss, {
+          ...options.graph,
+          ...(config.threads !== undefined && { threads: config.threads }),
+        });
   const startMs = Date.now();
   const deadlineMs = config.maxMinutes > 0 ? startMs + config.maxMinutes * 60_000 : Infinity;
   let trainMs = 0;
@@ -208,7 +230,7 @@ export async function trainTfjs(options: TrainTfjsOptions): Promise<TrainResult>
 
   const metadata = (): Record<string, JsonValue> => ({
     trainer: 'lfm-trainer',
-    engine: `tfjs-${tf.getBackend()}`,
+    engine: engine.name,
     step: adam.step,
     samples,
     loss: config.loss,
@@ -230,7 +252,7 @@ export async function trainTfjs(options: TrainTfjsOptions): Promise<TrainResult>
   const validate = async (): Promise<EvalReport | undefined> => {
     if (valSets.length === 0) return undefined;
     const report = await evaluate({
-      predict: createTfjsPredictor(tf, model, state),
+      predict: engine.predict,
       datasets: valSets,
       protocol: 'synthetic',
       seed: config.valSeed,
@@ -285,7 +307,7 @@ export async function trainTfjs(options: TrainTfjsOptions): Promise<TrainResult>
       }
       const t0 = performance.now();
       const batch = stepBatch(batcher.next(), model);
-      const { loss, grads, fallback } = tfjsLossAndGradients(tf, state, batch, config.loss);
+      const { loss, grads, fallback } = await engine.lossAndGradients(batch);
       if (!Number.isFinite(loss)) {
         throw new LfmError(
           'E_DIVERGED',
@@ -295,7 +317,7 @@ export async function trainTfjs(options: TrainTfjsOptions): Promise<TrainResult>
       const norm = globalNorm(grads);
       const lr = learningRateAt(adam.step, schedule);
       adam.update(params, grads, lr, clipScale(norm, config.clipNorm));
-      state.upload();
+      engine.sync();
       const dt = performance.now() - t0;
       samples += config.batchSize;
       runSteps++;
@@ -343,6 +365,7 @@ export async function trainTfjs(options: TrainTfjsOptions): Promise<TrainResult>
       `${why} at step ${adam.step}: last-step loss ${fmt(lastLoss)}, ${sps.toFixed(1)} samples/s${checkpoint ? `, checkpoint ${checkpoint}` : ''}`,
     );
     return {
+      engine: engine.name,
       model,
       params,
       optimizer: adam.state(),
@@ -356,8 +379,18 @@ export async function trainTfjs(options: TrainTfjsOptions): Promise<TrainResult>
     };
   } finally {
     progress.done();
-    state.dispose();
+    await engine.dispose();
   }
+}
+
+/** `train` on the tfjs engine (autodiff on `options.tf`'s active backend), whatever `config.engine` says. */
+export function trainTfjs(options: TrainTfjsOptions): Promise<TrainResult> {
+  return train({ ...options, engine: 'tfjs' });
+}
+
+/** `train` on the graph engine (the ONNX training graph on onnxruntime-node), whatever `config.engine` says. */
+export function trainGraph(options: Omit<TrainOptions, 'engine' | 'tf'>): Promise<TrainResult> {
+  return train({ ...options, engine: 'graph' });
 }
 
 /** The batcher's batch in the model's layout: as is for the lifter; scattered into rig order for a fixed-J model. */

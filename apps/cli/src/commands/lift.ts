@@ -1,0 +1,215 @@
+import { readFile } from 'node:fs/promises';
+import type { Edge, KeypointFormat, Keypoints2D } from '@lfm/datasets/preprocess';
+import type { CameraRequest, LiftResult } from '@lfm/runtime';
+import { choiceFlag, type FlagSpecs, numberFlag, parseFlags, required } from '../args.js';
+import { CliError, UsageError } from '../errors.js';
+import { type CliIo, formatJson, note, resolvePath, writeFileAtomic } from '../io.js';
+import { openLifter, RUNTIMES, TFJS_BACKENDS } from '../model.js';
+import { loadRigs } from '../rigs.js';
+
+export const LIFT_FLAGS = {
+  input: { type: 'string', short: 'i' },
+  rig: { type: 'string' },
+  'rig-plugin': { type: 'string', multiple: true },
+  model: { type: 'string', short: 'm' },
+  camera: { type: 'string' },
+  focal: { type: 'string' },
+  cx: { type: 'string' },
+  cy: { type: 'string' },
+  out: { type: 'string', short: 'o' },
+  runtime: { type: 'string' },
+  backend: { type: 'string' },
+  'image-size': { type: 'string' },
+  'min-visibility': { type: 'string' },
+} as const satisfies FlagSpecs;
+
+export const LIFT_HELP = `Usage: lfm lift --input FILE [options]
+
+Lifts 2D keypoints to 3D and recovers the camera. FILE holds our JSON
+({"points": [[x, y] | null, ...], "rig"?: ID, "bones"?: [[i, j], ...]}, or a list of them),
+COCO keypoint results ([{"keypoints": [x, y, v, ...], ...}]) or MediaPipe landmarks.
+Prints, per input, {"points3d": [N][3] (null where masked), "camera": {R, t, s, ...}}:
+one object for one input, a list for a list.
+
+Options:
+  -i, --input FILE          2D keypoints (required)
+      --rig ID              rig of every input (bones for the local attention); default: the
+                            input's "rig", else COCO-17 / MediaPipe layouts by their point count,
+                            else the k-nearest-neighbour graph of the points
+      --rig-plugin PATH     load rigs from a plugin module (repeatable)
+  -m, --model PATH          .onnx model or .ckpt checkpoint (default: the shipped model)
+      --camera ortho|persp  return points3d in the camera frame: ortho (OnP; x, y in pixels)
+                            or persp (PnP; needs --focal, --cx, --cy; canonical units)
+      --focal F --cx X --cy Y  pinhole intrinsics in pixels (with --camera persp)
+  -o, --out FILE            write the JSON here (atomically) instead of stdout
+      --runtime onnx|tfjs   onnx (default; onnxruntime-node) or tfjs (a .ckpt on tfjs)
+      --backend NAME        tfjs backend with --runtime tfjs: tensorflow, wasm or cpu
+      --image-size WxH      pixels of the image, for MediaPipe's normalised [0, 1] landmarks
+      --min-visibility V    a COCO/MediaPipe point is visible when its visibility > V (default 0)
+`;
+
+/** The rig a detector's layout implies, by format and point count. */
+const FORMAT_RIGS: Partial<Record<KeypointFormat, Record<number, string>>> = {
+  coco: { 17: 'coco-17', 133: 'coco-wholebody-133' },
+  mediapipe: { 33: 'mediapipe-pose-33', 21: 'hand-21' },
+};
+
+export async function liftCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const { flags } = parseFlags('lift', argv, LIFT_FLAGS);
+  const input = required('lift', 'input', flags.input, 'FILE');
+  const runtime = choiceFlag('runtime', flags.runtime, RUNTIMES) ?? 'onnx';
+  const backend = choiceFlag('backend', flags.backend, TFJS_BACKENDS);
+  if (backend !== undefined && runtime !== 'tfjs')
+    throw new UsageError('--backend applies to --runtime tfjs');
+  const camera = cameraRequest(flags);
+  const imageSize = parseImageSize(flags['image-size']);
+  const minVisibility = numberFlag('min-visibility', flags['min-visibility']);
+
+  await loadRigs(io, flags['rig-plugin'] ?? []);
+  let rigFlag: string | undefined;
+  if (flags.rig !== undefined) {
+    const { resolveRig } = await import('@lfm/runtime');
+    rigFlag = resolveRig(flags.rig).id; // an unknown id fails here, before the model loads
+  }
+
+  const file = resolvePath(io, input);
+  const kp = await readInput(file, {
+    ...(imageSize && { imageSize }),
+    ...(minVisibility !== undefined && { minVisibility }),
+  });
+  if (kp.keypoints.normalized) {
+    note(io, 'MediaPipe landmarks are normalised to the image ([0, 1]); pass --image-size WxH for pixels');
+  }
+  const { samples, rigs, bones } = toSamples(kp.keypoints, rigFlag);
+
+  const lifter = await openLifter(io, { model: flags.model, runtime, backend });
+  let results: LiftResult[];
+  try {
+    results = await lifter.lift(samples, { rig: rigs, bones, ...(camera && { camera }) });
+  } catch (err) {
+    throw withFile(input, err, !kp.isList);
+  } finally {
+    await lifter.release();
+  }
+  const out = results.map((r, b) => {
+    const item = kp.keypoints.items[b]!;
+    return {
+      points3d: camera ? r.pointsCamera! : r.points3d,
+      camera: r.camera && cameraJson(r.camera),
+      ...(rigs[b] !== undefined && { rig: rigs[b] }),
+      ...(item.imageId !== undefined && { imageId: item.imageId }),
+      ...(item.score !== undefined && { score: item.score }),
+    };
+  });
+  const text = formatJson(kp.isList ? out : out[0]);
+  if (flags.out !== undefined) {
+    const path = resolvePath(io, flags.out);
+    await writeFileAtomic(path, text);
+    note(io, `wrote ${flags.out} (${out.length} result${out.length === 1 ? '' : 's'})`);
+  } else {
+    io.stdout.write(text);
+  }
+  return 0;
+}
+
+/**
+ * An input problem the runtime found, named with the input file; its "sample b" is the file's item b
+ * ("the input" for a file of one object).
+ */
+function withFile(input: string, err: unknown, single: boolean): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (!(err instanceof Error) || typeof code !== 'string' || !code.startsWith('E_')) return err;
+  const message = err.message.replace(/\bsample (\d+)\b/g, (_, b: string) =>
+    single ? 'the input' : `item ${b}`,
+  );
+  return new CliError(`${input}: ${message}`, code);
+}
+
+function cameraRequest(flags: {
+  camera?: string;
+  focal?: string;
+  cx?: string;
+  cy?: string;
+}): CameraRequest | undefined {
+  const kind = choiceFlag('camera', flags.camera, ['ortho', 'persp'] as const);
+  const intrinsics = (['focal', 'cx', 'cy'] as const).filter((k) => flags[k] !== undefined);
+  if (kind !== 'persp' && intrinsics.length > 0) {
+    throw new UsageError(`--${intrinsics[0]} needs --camera persp`);
+  }
+  if (kind === undefined) return undefined;
+  if (kind === 'ortho') return { kind: 'ortho' };
+  const missing = (['focal', 'cx', 'cy'] as const).filter((k) => flags[k] === undefined);
+  if (missing.length > 0) {
+    throw new UsageError(`--camera persp needs ${missing.map((k) => `--${k}`).join(', ')} (pixels)`);
+  }
+  return {
+    kind: 'persp',
+    focal: numberFlag('focal', flags.focal, { positive: true })!,
+    cx: numberFlag('cx', flags.cx)!,
+    cy: numberFlag('cy', flags.cy)!,
+  };
+}
+
+function parseImageSize(value: string | undefined): { width: number; height: number } | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)[xX×](\d+(?:\.\d+)?)$/.exec(value.trim());
+  const width = m ? Number(m[1]) : 0;
+  const height = m ? Number(m[2]) : 0;
+  if (!(width > 0 && height > 0)) throw new UsageError(`--image-size must be WxH in pixels, got '${value}'`);
+  return { width, height };
+}
+
+interface InputFile {
+  readonly keypoints: Keypoints2D;
+  /** The file holds a list (print a list back), not one object. */
+  readonly isList: boolean;
+}
+
+async function readInput(
+  file: string,
+  options: { imageSize?: { width: number; height: number }; minVisibility?: number },
+): Promise<InputFile> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CliError(`${file}: input file not found`, 'E_NOT_FOUND');
+    if (code === 'EISDIR')
+      throw new CliError(`${file}: is a directory, not a keypoint JSON file`, 'E_NOT_FOUND');
+    throw err;
+  }
+  const { parseKeypointJson } = await import('@lfm/datasets/preprocess');
+  const keypoints = parseKeypointJson(text, { ...options, file });
+  // parseKeypointJson parsed it already; this second parse of valid JSON only reads the top level.
+  const top = JSON.parse(text) as unknown;
+  const isList = keypoints.batch > 1 || (Array.isArray(top) && keypoints.format !== 'mediapipe');
+  return { keypoints, isList };
+}
+
+/** Per-item point lists `[N][2] | null` (each item its own N), rig ids and bones. */
+function toSamples(
+  kp: Keypoints2D,
+  rigFlag: string | undefined,
+): {
+  samples: ([number, number] | null)[][];
+  rigs: (string | undefined)[];
+  bones: (readonly Edge[] | undefined)[];
+} {
+  const N = kp.numPoints;
+  const samples = kp.items.map((item, b) =>
+    Array.from({ length: item.count }, (_, i): [number, number] | null =>
+      kp.mask[b * N + i] === 1 ? [kp.points[2 * (b * N + i)]!, kp.points[2 * (b * N + i) + 1]!] : null,
+    ),
+  );
+  const rigs = kp.items.map(
+    (item) => rigFlag ?? item.rig ?? (item.bones ? undefined : FORMAT_RIGS[kp.format]?.[item.count]),
+  );
+  return { samples, rigs, bones: kp.items.map((item) => item.bones) };
+}
+
+function cameraJson(c: NonNullable<LiftResult['camera']>): Record<string, unknown> {
+  if (c.kind === 'ortho') return { R: c.R, t: c.t, s: c.s, kind: c.kind, rmse: c.rmse };
+  // PnP: camera-frame points are R X + t in the model's units (scale 1).
+  return { R: c.R, t: c.t, s: 1, kind: c.kind, rmse: c.rmse, fx: c.fx, fy: c.fy, cx: c.cx, cy: c.cy };
+}

@@ -1,0 +1,154 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { TfCore } from '@lfm/core/tfjs';
+import type { Checkpoint } from '@lfm/model';
+import type { Lifter } from '@lfm/runtime';
+import { CliError, UsageError } from './errors.js';
+import { type CliIo, resolvePath } from './io.js';
+
+/**
+ * The pretrained model `lfm` uses when no `--model` is given, relative to the repository root and to
+ * the installed package's `dist/` (the one place this path is written).
+ */
+export const DEFAULT_MODEL_FILE = 'models/lfm.onnx';
+
+/** Where the default model is looked for: inside the package's dist/, then the repository root. */
+export function defaultModelCandidates(): string[] {
+  return [
+    fileURLToPath(new URL(`./${DEFAULT_MODEL_FILE}`, import.meta.url)),
+    fileURLToPath(new URL(`../../../${DEFAULT_MODEL_FILE}`, import.meta.url)),
+  ];
+}
+
+/** The message when no `--model` is given and no default model is shipped. */
+export const NO_DEFAULT_MODEL = 'no default model shipped yet; pass --model PATH';
+
+/** `--model PATH` resolved, or the shipped default; CliError when neither exists. */
+export function resolveModelPath(io: CliIo, flag: string | undefined): string {
+  if (flag !== undefined) return resolvePath(io, flag);
+  const found = defaultModelCandidates().find((p) => existsSync(p));
+  if (found === undefined) throw new CliError(NO_DEFAULT_MODEL, 'E_NO_MODEL');
+  return found;
+}
+
+/** Runtimes a lifter can run on. */
+export const RUNTIMES = ['onnx', 'tfjs'] as const;
+export type RuntimeName = (typeof RUNTIMES)[number];
+
+/** tfjs backends (`--backend`, with `--runtime tfjs` or for training). */
+export const TFJS_BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+export type TfjsBackendName = (typeof TFJS_BACKENDS)[number];
+
+/** A model file: an exported ONNX lifter, or an LFM checkpoint (sniffed by its magic bytes). */
+export interface ModelFile {
+  readonly path: string;
+  readonly kind: 'onnx' | 'ckpt';
+  readonly bytes: Uint8Array;
+}
+
+const CKPT_MAGIC = 'LFMCKPT1';
+
+export async function readModelFile(path: string): Promise<ModelFile> {
+  let bytes: Uint8Array;
+  try {
+    const buf = await readFile(path);
+    bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CliError(`${path}: model file not found`, 'E_NOT_FOUND');
+    if (code === 'EISDIR') {
+      throw new CliError(`${path}: is a directory; pass a model file (.onnx or .ckpt)`, 'E_NOT_FOUND');
+    }
+    throw err;
+  }
+  const magic = new TextDecoder().decode(bytes.subarray(0, CKPT_MAGIC.length));
+  return { path, kind: magic === CKPT_MAGIC ? 'ckpt' : 'onnx', bytes };
+}
+
+/** A model-format error (from bytes, so without a file name) named with the file. */
+function withPath(path: string, err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (!(err instanceof Error) || typeof code !== 'string' || err.message.includes(path)) return err;
+  return new CliError(`${path}: ${err.message}`, code);
+}
+
+/**
+ * A lifter checkpoint from a model file; CliError when it is an MLP-baseline checkpoint (fixed rig
+ * and joint count: `lfm eval` runs those, lift and export need the lifter).
+ */
+export async function decodeLifterCheckpoint(file: ModelFile): Promise<Checkpoint> {
+  const { decodeCheckpoint } = await import('@lfm/model');
+  try {
+    return decodeCheckpoint(file.bytes, { source: file.path });
+  } catch (err) {
+    // Not a lifter checkpoint: the trainer's reader tells whether it is an MLP baseline's.
+    const { decodeModelCheckpoint } = await import('@lfm/trainer');
+    let kind: string | undefined;
+    try {
+      kind = decodeModelCheckpoint(file.bytes, file.path).config.kind;
+    } catch {
+      kind = undefined;
+    }
+    if (kind === 'mlp') {
+      throw new CliError(
+        `${file.path}: an MLP-baseline checkpoint (one rig, fixed joints), not a lifter; ` +
+          '`lfm eval --model` runs it, lift and export need a lifter checkpoint',
+        'E_MODEL_KIND',
+      );
+    }
+    throw err;
+  }
+}
+
+export interface OpenLifterOptions {
+  /** `--model`, or undefined for the default model. */
+  readonly model: string | undefined;
+  readonly runtime: RuntimeName;
+  /** tfjs backend for `--runtime tfjs` (default: loadTfjsBackend's order: tensorflow, then wasm). */
+  readonly backend?: TfjsBackendName | undefined;
+}
+
+/**
+ * Loads a lifter to run: an `.onnx` model on onnxruntime-node; a `.ckpt` exported in memory and run
+ * on onnxruntime-node, or with `runtime: 'tfjs'` run by `forwardLifter` on tfjs (same preprocessing
+ * and camera recovery either way: both go through @lfm/runtime's Lifter).
+ */
+export async function openLifter(io: CliIo, options: OpenLifterOptions): Promise<Lifter> {
+  const file = await readModelFile(resolveModelPath(io, options.model));
+  if (options.runtime === 'tfjs' && file.kind !== 'ckpt') {
+    throw new UsageError(
+      `--runtime tfjs runs a checkpoint (.ckpt), but ${file.path} is an ONNX model; drop --runtime tfjs or pass a .ckpt`,
+    );
+  }
+  if (file.kind === 'onnx') {
+    const { loadLifter } = await import('@lfm/runtime/node');
+    return loadLifter(file.bytes).catch((err: unknown) => {
+      throw withPath(file.path, err);
+    });
+  }
+  const ckpt = await decodeLifterCheckpoint(file);
+  const { exportLifter } = await import('@lfm/onnx');
+  const bytes = exportLifter(ckpt);
+  if (options.runtime === 'onnx') {
+    const { loadLifter } = await import('@lfm/runtime/node');
+    return loadLifter(bytes);
+  }
+  const [tf, { createTfjsSessionFactory }, runtime] = await Promise.all([
+    loadTfjs(options.backend),
+    import('./tfjs-session.js'),
+    import('@lfm/runtime'),
+  ]);
+  return runtime.loadLifter(bytes, { runtime: await createTfjsSessionFactory(tf, ckpt) });
+}
+
+/**
+ * tfjs with gradients and the best backend (`loadTfjsBackend`), in production mode: no debug checks,
+ * and no "install tfjs-node" banner from the cpu backend on the user's terminal.
+ */
+export async function loadTfjs(backend: TfjsBackendName | undefined): Promise<TfCore> {
+  const { loadTfjsBackend } = await import('@lfm/trainer/tfjs-backend');
+  const { tf } = await loadTfjsBackend(backend);
+  tf.env().set('PROD', true);
+  return tf;
+}

@@ -1,0 +1,281 @@
+import { Rng } from '@lfm/core';
+import { createReferenceOps, createReferenceParams, refTensor } from '@lfm/core/testing';
+import { createTfjsOps, createTfjsParams } from '@lfm/core/tfjs';
+import { DEFAULT_KNN_K } from '@lfm/datasets/preprocess';
+import {
+  CheckpointMismatchError,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  forwardLifter,
+  initParameters,
+  type LifterConfig,
+  parameterShapes,
+  resolveLifterConfig,
+} from '@lfm/model';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as ort from 'onnxruntime-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  checkModel,
+  createOnnxRecorder,
+  decodeModel,
+  exportLifter,
+  LIFTER_FORMAT_VERSION,
+  LIFTER_METADATA_KEYS,
+  LifterFormatError,
+  ONNX_OPSET,
+  parseLifterMetadata,
+  readModelMetadata,
+} from './index.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const tiny = (o: Partial<LifterConfig> = {}) =>
+  resolveLifterConfig({ dModel: 16, layers: 2, heads: 4, mlpRatio: 2, tpeSigma: 2, seed: 3, ...o });
+
+/** Initial parameters with biases and LayerNorm terms perturbed, so every term carries signal. */
+function params(config: LifterConfig, seed = 1): Record<string, Float32Array> {
+  const values = initParameters(config);
+  const rng = new Rng(seed);
+  for (const s of parameterShapes(config)) {
+    if (s.init.kind === 'zeros') values[s.name] = values[s.name]!.map(() => 0.2 * rng.normal());
+    if (s.init.kind === 'ones') values[s.name] = values[s.name]!.map(() => 1 + 0.2 * rng.normal());
+  }
+  return values;
+}
+
+/** Random normalised points, a mask (≥ 1 present per sample) and a symmetric graph with self loops. */
+function batch(seed: number, B: number, N: number) {
+  const rng = new Rng(seed);
+  const points = Float32Array.from({ length: B * N * 2 }, () => rng.range(-1, 1));
+  const mask = Float32Array.from({ length: B * N }, (_, k) => (k % N === 0 || rng.uniform() < 0.8 ? 1 : 0));
+  const adj = new Float32Array(B * N * N);
+  for (let b = 0; b < B; b++)
+    for (let i = 0; i < N; i++) {
+      adj[(b * N + i) * N + i] = 1;
+      for (let j = i + 1; j < N; j++) {
+        if (mask[b * N + i] && mask[b * N + j] && rng.uniform() < 0.3) {
+          adj[(b * N + i) * N + j] = 1;
+          adj[(b * N + j) * N + i] = 1;
+        }
+      }
+    }
+  return { points, mask, adj };
+}
+
+function tfjsForward(
+  config: LifterConfig,
+  p: Record<string, Float32Array>,
+  x: ReturnType<typeof batch>,
+  B: number,
+  N: number,
+) {
+  return tf.tidy(() => {
+    const tp = createTfjsParams(
+      Object.fromEntries(parameterShapes(config).map((s) => [s.name, tf.tensor(p[s.name]!, [...s.shape])])),
+    );
+    const y = forwardLifter(
+      createTfjsOps(tf),
+      tp,
+      {
+        points: tf.tensor(x.points, [B, N, 2]),
+        mask: tf.tensor(x.mask, [B, N]),
+        ...(config.attention !== 'global' && { adj: tf.tensor(x.adj, [B, N, N]) }),
+      },
+      config,
+    );
+    return y.dataSync() as Float32Array;
+  });
+}
+
+function refForward(
+  config: LifterConfig,
+  p: Record<string, Float32Array>,
+  x: ReturnType<typeof batch>,
+  B: number,
+  N: number,
+) {
+  const record = Object.fromEntries(
+    parameterShapes(config).map((s) => [s.name, refTensor(p[s.name]!, s.shape)]),
+  );
+  return forwardLifter(
+    createReferenceOps(),
+    createReferenceParams(record),
+    {
+      points: refTensor(x.points, [B, N, 2]),
+      mask: refTensor(x.mask, [B, N]),
+      ...(config.attention !== 'global' && { adj: refTensor(x.adj, [B, N, N]) }),
+    },
+    config,
+  ).data;
+}
+
+const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    if (!(d <= m)) m = d;
+  }
+  return m;
+};
+
+describe('exportLifter', () => {
+  const config = tiny({ maxPoints: 64 });
+  const weights = params(config);
+  const bytes = exportLifter({ config, params: weights });
+
+  it('writes an opset-17 model that passes checkModel, with dynamic B and N and weights as initializers', () => {
+    const s = checkModel(bytes);
+    expect(s.opsets['']).toBe(ONNX_OPSET);
+    expect(ONNX_OPSET).toBe(17);
+    expect(s.inputs.map((v) => [v.name, v.dims])).toEqual([
+      ['points', ['B', 'N', 2]],
+      ['mask', ['B', 'N']],
+      ['adj', ['B', 'N', 'N']],
+    ]);
+    expect(s.outputs.map((v) => [v.name, v.dims])).toEqual([['points3d', ['B', 'N', 3]]]);
+    const model = decodeModel(bytes);
+    const init = new Set(model.graph!.initializer.map((t) => t.name));
+    // Every parameter, the fixed TPE frequencies and phases included, is stored in the file.
+    for (const spec of parameterShapes(config)) expect(init.has(spec.name), spec.name).toBe(true);
+    expect(init.has('encoder.omega') && init.has('encoder.phase')).toBe(true);
+    expect(s.producerName).toBe('@lfm/onnx');
+  });
+
+  it('stores the contract in metadata_props, and parseLifterMetadata reads it back', () => {
+    const meta = readModelMetadata(bytes);
+    const K = LIFTER_METADATA_KEYS;
+    expect(meta[K.format]).toBe(`lfm-lifter/${LIFTER_FORMAT_VERSION}`);
+    expect(JSON.parse(meta[K.config]!)).toEqual({ ...config });
+    expect(meta[K.maxPoints]).toBe('64');
+    expect(meta[K.producer]).toContain('exportLifter');
+    const pre = JSON.parse(meta[K.preprocess]!);
+    expect(pre.normalize).toMatchObject({
+      center: 'visible-mean',
+      scale: 'max-abs',
+      range: [-1, 1],
+      keepAspect: true,
+    });
+    expect(pre.adjacency).toMatchObject({ knnK: DEFAULT_KNN_K, selfLoops: 'all-slots', noBones: 'knn' });
+    expect(pre.padding.mask).toMatch(/1 = present/);
+    const info = parseLifterMetadata(meta);
+    expect(info.config).toEqual(config);
+    expect(info.maxPoints).toBe(64);
+    expect(info.usesAdjacency).toBe(true);
+    expect(info.knnK).toBe(DEFAULT_KNN_K);
+    expect(info.io.inputs.map((i) => i.name)).toEqual(['points', 'mask', 'adj']);
+  });
+
+  it('runs in onnxruntime-node equal to forwardLifter on tfjs (cpu) and the Float64 reference', async () => {
+    const session = await ort.InferenceSession.create(bytes);
+    for (const [B, N, seed] of [
+      [1, 3, 1],
+      [3, 7, 2],
+      [2, 33, 3],
+    ] as const) {
+      const x = batch(seed, B, N);
+      const out = await session.run({
+        points: new ort.Tensor('float32', x.points, [B, N, 2]),
+        mask: new ort.Tensor('float32', x.mask, [B, N]),
+        adj: new ort.Tensor('float32', x.adj, [B, N, N]),
+      });
+      const y = out.points3d!.data as Float32Array;
+      expect(out.points3d!.dims).toEqual([B, N, 3]);
+      expect(maxAbs(y, tfjsForward(config, weights, x, B, N))).toBeLessThan(1e-4);
+      expect(maxAbs(y, refForward(config, weights, x, B, N))).toBeLessThan(1e-4);
+    }
+    await session.release();
+  });
+
+  it.each([
+    ['mlp encoding, local attention, pre-norm', { encoding: 'mlp', attention: 'local', norm: 'pre' }],
+    ['global attention (no adj input)', { attention: 'global' }],
+  ] as const)('exports the %s variant', async (_, o) => {
+    const c = tiny(o as Partial<LifterConfig>);
+    const w = params(c, 5);
+    const model = exportLifter({ config: c, params: w }, { knnK: 6 });
+    const s = checkModel(model);
+    const global = c.attention === 'global';
+    expect(s.inputs.map((v) => v.name)).toEqual(global ? ['points', 'mask'] : ['points', 'mask', 'adj']);
+    const info = parseLifterMetadata(readModelMetadata(model));
+    expect(info.usesAdjacency).toBe(!global);
+    expect(info.knnK).toBe(global ? 0 : 6);
+    expect(info.preprocess.adjacency).toBe(global ? null : info.preprocess.adjacency);
+    expect(info.maxPoints).toBeUndefined();
+    const [B, N] = [2, 9];
+    const x = batch(11, B, N);
+    const session = await ort.InferenceSession.create(model);
+    const out = await session.run({
+      points: new ort.Tensor('float32', x.points, [B, N, 2]),
+      mask: new ort.Tensor('float32', x.mask, [B, N]),
+      ...(!global && { adj: new ort.Tensor('float32', x.adj, [B, N, N]) }),
+    });
+    expect(maxAbs(out.points3d!.data as Float32Array, tfjsForward(c, w, x, B, N))).toBeLessThan(1e-4);
+    await session.release();
+  });
+
+  it('exports a decoded checkpoint and keeps its training metadata', () => {
+    const ckpt = decodeCheckpoint(
+      encodeCheckpoint({ config, params: weights, metadata: { step: 1200, loss: 0.25 } }),
+    );
+    const model = exportLifter(ckpt, {
+      producer: { name: 'lfm-cli', version: '1.2.3' },
+      metadata: { note: 'x' },
+    });
+    const meta = readModelMetadata(model);
+    expect(JSON.parse(meta[LIFTER_METADATA_KEYS.training]!)).toEqual({ step: 1200, loss: 0.25 });
+    expect(meta.note).toBe('x');
+    expect(meta[LIFTER_METADATA_KEYS.producer]).toBe('lfm-cli@1.2.3 exportLifter');
+    expect(checkModel(model).producerVersion).toBe('1.2.3');
+    expect(parseLifterMetadata(meta).training).toEqual({ step: 1200, loss: 0.25 });
+  });
+
+  it('rejects parameters that do not fit the config, bad knnK, and reserved metadata keys', () => {
+    const { 'decoder.fc2.b': _, ...missing } = weights;
+    expect(() => exportLifter({ config, params: missing })).toThrow(CheckpointMismatchError);
+    expect(() => exportLifter({ config: tiny({ dModel: 32 }), params: weights })).toThrow(
+      CheckpointMismatchError,
+    );
+    expect(() => exportLifter({ config, params: weights }, { knnK: 0 })).toThrow(/knnK/);
+    expect(() => exportLifter({ config, params: weights }, { metadata: { 'lfm.config': '{}' } })).toThrow(
+      /reserved/,
+    );
+  });
+});
+
+describe('parseLifterMetadata', () => {
+  const meta = readModelMetadata(exportLifter({ config: tiny(), params: params(tiny()) }));
+  const K = LIFTER_METADATA_KEYS;
+  const bad = (patch: Record<string, string | undefined>) => {
+    const m: Record<string, string> = { ...meta };
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === undefined) delete m[k];
+      else m[k] = v;
+    }
+    return () => parseLifterMetadata(m, 'model.onnx');
+  };
+
+  it('names what is wrong, and the file', () => {
+    expect(bad({ [K.format]: undefined })).toThrow(LifterFormatError);
+    expect(bad({ [K.format]: undefined })).toThrow(/model\.onnx: not an LFM lifter: .*no 'lfm\.format'/);
+    expect(bad({ [K.format]: 'yolo/3' })).toThrow(/not an LFM lifter/);
+    expect(bad({ [K.format]: 'lfm-lifter/99' })).toThrow(/version 99, newer than this build reads/);
+    expect(bad({ [K.config]: '{' })).toThrow(/'lfm\.config' is not valid JSON/);
+    expect(bad({ [K.config]: '{"dModel": 15}' })).toThrow(/'lfm\.config' is invalid/);
+    expect(bad({ [K.io]: '{"inputs": [{"name": "x", "dims": []}], "outputs": []}' })).toThrow(
+      /inputs are \[x\], expected \[points, mask, adj\]/,
+    );
+    expect(bad({ [K.preprocess]: '{"normalize": {"center": "bbox"}}' })).toThrow(/normalisation/);
+    expect(bad({ [K.maxPoints]: '-3' })).toThrow(/positive integer/);
+    expect(bad({ [K.preprocess]: undefined })).toThrow(/lacks 'lfm\.preprocess'/);
+  });
+
+  it('rejects an ONNX model without the contract (a foreign model)', () => {
+    const r = createOnnxRecorder({ dims: { B: 2 } });
+    r.output('y', r.ops.mul(r.input('x', ['B', 3]), 2));
+    expect(() => parseLifterMetadata(readModelMetadata(r.toModel()))).toThrow(LifterFormatError);
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * `@lfm/runtime`: the runtime-agnostic core — preprocessing (the training code's), the model call
+ * through a registered session factory, camera recovery. Import `loadLifter` from `@lfm/runtime/node`
+ * or `@lfm/runtime/web` to run on onnxruntime-node or onnxruntime-web.
+ */
+
+export { DataFormatError, DegenerateError, InputError, LfmError, ShapeError } from '@lfm/core';
+export { LifterFormatError, type LifterModelInfo, OnnxFormatError } from '@lfm/onnx';
+export { UnknownRigError } from '@lfm/rig';
+export {
+  type CameraRequest,
+  type CameraResult,
+  type Matrix3,
+  type OrthoCamera,
+  type PerspCamera,
+  type RecoveredCameras,
+  recoverCameras,
+  resolveCamera,
+} from './camera.js';
+export {
+  type BatchInput,
+  type InputOptions,
+  type MaskInput,
+  type MaskValue,
+  type Point2D,
+  type RigInput,
+  resolveRig,
+  type SampleInput,
+} from './input.js';
+export {
+  type ForwardInputs,
+  Lifter,
+  type LiftOptions,
+  type LiftResult,
+  type LoadLifterOptions,
+  loadLifter,
+  MIN_VISIBLE_POINTS,
+  SMALL_BATCH_POINTS,
+  type Vec3,
+} from './lifter.js';
+export {
+  createOrtSessionFactory,
+  type FloatTensor,
+  getSessionFactory,
+  listSessionFactories,
+  type ModelSession,
+  type OrtFactoryOptions,
+  type OrtModule,
+  RuntimeUnavailableError,
+  registerSessionFactory,
+  type SessionFactory,
+  type SessionOptions,
+} from './session.js';

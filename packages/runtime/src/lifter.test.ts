@@ -1,0 +1,352 @@
+import { normalizeKeypoints, Rng } from '@lfm/core';
+import {
+  adjacencyFromBones,
+  DEFAULT_KNN_K,
+  type Edge,
+  knnAdjacency,
+  type PreprocessedKeypoints,
+} from '@lfm/datasets/preprocess';
+import { builtinRigs } from '@lfm/rigs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Lifter, LiftResult } from './index.js';
+import * as nodeRuntime from './node.js';
+import {
+  forwardReference,
+  forwardTfjs,
+  makeModel,
+  randomMask,
+  randomPixels,
+  type TestModel,
+  useTfjsCpu,
+} from './test-support/fixtures.js';
+import * as webRuntime from './web.js';
+
+beforeAll(useTfjsCpu);
+
+const ENGINES = [
+  ['onnxruntime-node', nodeRuntime.loadLifter],
+  ['onnxruntime-web (wasm EP in Node, 1 thread)', webRuntime.loadLifter],
+] as const;
+
+const rigById = (id: string) => builtinRigs.find((r) => r.id === id)!;
+
+/** One test sample: pixels, mask, and the rig/bones it is lifted with. */
+interface Sample {
+  points: ([number, number] | null)[];
+  mask: number[];
+  rig?: string;
+  bones?: Edge[];
+}
+
+/**
+ * The model input of ONE sample built independently of the runtime, from the training-side pieces:
+ * core normalizeKeypoints, then adjacencyFromBones (rig bones) or knnAdjacency (no bones). No padding.
+ */
+function trainingPreprocess(s: Sample, knnK = DEFAULT_KNN_K): PreprocessedKeypoints {
+  const N = s.points.length;
+  const pts = new Float64Array(2 * N);
+  s.points.forEach((p, i) => {
+    if (p && s.mask[i]) pts.set(p, 2 * i);
+  });
+  const mask = { data: Float32Array.from(s.mask), shape: [1, N] };
+  const norm = normalizeKeypoints({ data: pts, shape: [1, N, 2] }, mask);
+  const bones = s.bones ?? (s.rig ? rigById(s.rig).boneIndices : []);
+  const adj =
+    bones.length > 0 ? adjacencyFromBones(bones, mask) : knnAdjacency(norm.points, mask, { k: knnK });
+  return {
+    points: { data: Float32Array.from(norm.points.data), shape: [1, N, 2] },
+    mask,
+    adj,
+    center: norm.center,
+    scale: norm.scale,
+  };
+}
+
+/** A lift's points3d as a flat [N·3] array (0 where masked). */
+const flat3 = (r: LiftResult) => r.points3d.flatMap((p) => p ?? [0, 0, 0]);
+
+/** max |a − b| over the visible points of one lift result vs an oracle [1, N, 3]. */
+function maxErr(r: LiftResult, want: ArrayLike<number>): number {
+  let worst = 0;
+  r.points3d.forEach((p, i) => {
+    if (!p) return;
+    for (let c = 0; c < 3; c++) {
+      const d = Math.abs(p[c]! - want[3 * i + c]!);
+      if (!(d <= worst)) worst = d;
+    }
+  });
+  return worst;
+}
+
+/** Random samples: every built-in rig size class, rigs with and without bones, raw kNN, N = 3…133. */
+function parityCases(seed: number): Sample[] {
+  const rng = new Rng(seed);
+  const out: Sample[] = [];
+  const withRig = (id: string) => {
+    const n = rigById(id).numJoints;
+    const points: ([number, number] | null)[] = randomPixels(rng, n);
+    const mask = randomMask(rng, n);
+    mask.forEach((m, i) => {
+      if (!m && rng.uniform() < 0.5) points[i] = null;
+    });
+    out.push({ points, mask, rig: id });
+  };
+  // Rigs with bones, and built-in rigs without bones (their graph is kNN).
+  for (const id of [
+    'coco-17',
+    'h36m-17',
+    'hand-21',
+    'mediapipe-pose-33',
+    'ibug-face-68',
+    'coco-wholebody-133',
+  ])
+    withRig(id);
+  for (const id of ['pascal3d-boat', 'pascal3d-aeroplane', 'frgc-face', 'torresani-shark']) withRig(id);
+  // No rig at all: kNN, including N ≤ k + 1 (every visible pair linked) and the largest N.
+  for (const n of [3, 4, 5, 6, 11, 29, 64, 100, 133]) {
+    out.push({ points: randomPixels(rng, n), mask: randomMask(rng, n) });
+  }
+  // Explicit random bones (a tree) on a random N.
+  const n = 3 + rng.int(60);
+  const bones: Edge[] = Array.from({ length: n - 1 }, (_, i) => [i + 1, rng.int(i + 1)] as Edge);
+  out.push({ points: randomPixels(rng, n), mask: randomMask(rng, n), bones });
+  return out;
+}
+
+describe.each(ENGINES)('%s', (engine, loadLifter) => {
+  let tinyModel: TestModel;
+  let tiny: Lifter;
+  const worst = { tfjs: 0, reference: 0 };
+
+  beforeAll(async () => {
+    tinyModel = makeModel();
+    tiny = await loadLifter(tinyModel.bytes);
+  });
+  afterAll(async () => {
+    console.log(
+      `[parity] ${engine}, D=16 L=2: max |onnx − tfjs| = ${worst.tfjs.toExponential(2)}, ` +
+        `max |onnx − Float64 reference| = ${worst.reference.toExponential(2)} (normalised units)`,
+    );
+    await tiny.release();
+  });
+
+  it('reports its engine and the model contract', () => {
+    expect(tiny.runtime).toBe(engine.split(' ')[0]);
+    expect(tiny.info.config).toEqual(tinyModel.config);
+    expect(tiny.info.usesAdjacency).toBe(true);
+  });
+
+  it('lifts one sample at a time like tfjs and the Float64 reference run on the training preprocessing (N = 3…133)', async () => {
+    for (const s of parityCases(101)) {
+      const r = await tiny.lift(s.points, {
+        mask: s.mask,
+        ...(s.rig && { rig: s.rig }),
+        ...(s.bones && { bones: s.bones }),
+      });
+      const pre = trainingPreprocess(s);
+      const eTf = maxErr(r, forwardTfjs(tinyModel, pre));
+      const eRef = maxErr(r, forwardReference(tinyModel, pre));
+      worst.tfjs = Math.max(worst.tfjs, eTf);
+      worst.reference = Math.max(worst.reference, eRef);
+      const label = `N=${s.points.length} rig=${s.rig ?? (s.bones ? 'bones' : 'none')}`;
+      expect(eTf, label).toBeLessThan(1e-4);
+      expect(eRef, label).toBeLessThan(1e-4);
+      expect(r.mask).toEqual(s.mask.map((m) => m === 1));
+      r.points3d.forEach((p, i) => {
+        expect(p === null, `${label} point ${i}`).toBe(s.mask[i] === 0);
+      });
+    }
+  });
+
+  it('lifts a batch of mixed N and rigs (padded to the largest N) like tfjs does each sample alone', async () => {
+    const cases = parityCases(202);
+    const results = await tiny.lift(
+      cases.map((s) => s.points),
+      {
+        mask: cases.map((s) => s.mask),
+        rig: cases.map((s) => s.rig),
+        bones: cases.map((s) => s.bones),
+      },
+    );
+    expect(results).toHaveLength(cases.length);
+    cases.forEach((s, b) => {
+      const e = maxErr(results[b]!, forwardTfjs(tinyModel, trainingPreprocess(s)));
+      worst.tfjs = Math.max(worst.tfjs, e);
+      expect(e, `sample ${b}, N=${s.points.length}`).toBeLessThan(1e-4);
+      expect(results[b]!.points3d).toHaveLength(s.points.length);
+    });
+  });
+
+  it('accepts one sample or a batch as nested arrays, Float32Array and Float64Array, with boolean or typed masks', async () => {
+    const rng = new Rng(5);
+    const samples = [0, 1, 2].map(() => randomPixels(rng, 17));
+    const masks = samples.map(() => randomMask(rng, 17));
+    const nested = await tiny.lift(samples, { rig: 'coco-17', mask: masks });
+    const flat = Float32Array.from(samples.flat(2));
+    const flatBatch = await tiny.lift(flat, {
+      batch: 3,
+      rig: 'coco-17',
+      mask: Uint8Array.from(masks.flat()),
+    });
+    const single = await tiny.lift(Float64Array.from(samples[1]!.flat()), {
+      rig: rigById('coco-17'),
+      mask: masks[1]!.map((m) => m === 1),
+    });
+    expect(Array.isArray(single)).toBe(false);
+    for (let b = 0; b < 3; b++) {
+      expect(maxErr(flatBatch[b]!, flat3(nested[b]!))).toBeLessThan(1e-4);
+    }
+    expect(maxErr(single, flat3(nested[1]!))).toBeLessThan(1e-4);
+  });
+
+  it('ignores masked points entirely: their coordinates (even NaN) do not change the result', async () => {
+    const rng = new Rng(8);
+    const pts = randomPixels(rng, 21);
+    const mask = randomMask(rng, 21, 3, 0.6);
+    const a = await tiny.lift(pts, { mask, rig: 'hand-21' });
+    const garbage = pts.map((p, i) => (mask[i] ? p : ([Number.NaN, 1e9 * rng.normal()] as [number, number])));
+    const b = await tiny.lift(garbage, { mask, rig: 'hand-21' });
+    const nulls = await tiny.lift(
+      pts.map((p, i) => (mask[i] ? p : null)),
+      { rig: 'hand-21' },
+    );
+    expect(b.points3d).toEqual(a.points3d);
+    expect(nulls.points3d).toEqual(a.points3d);
+  });
+
+  it('is equivariant to permuting the points (kNN graph)', async () => {
+    const rng = new Rng(9);
+    const pts = randomPixels(rng, 30);
+    const perm = rng.permutation(30);
+    const a = await tiny.lift(pts);
+    const b = await tiny.lift(Array.from(perm, (j) => pts[j]!));
+    perm.forEach((j, i) => {
+      for (let c = 0; c < 3; c++) expect(b.points3d[i]![c]).toBeCloseTo(a.points3d[j]![c]!, 4);
+    });
+  });
+
+  it('recovers the orthographic camera by default: R, s, t map points3d onto the input pixels', async () => {
+    const rng = new Rng(10);
+    const pts = randomPixels(rng, 17);
+    const mask = randomMask(rng, 17);
+    const r = await tiny.lift(pts, { mask, rig: 'coco-17' });
+    expect(r.pointsCamera).toBeUndefined();
+    const cam = r.camera!;
+    if (cam.kind !== 'ortho') throw new Error('expected the orthographic camera');
+    expectRotation(cam.R);
+    expect(cam.s).toBeGreaterThan(0);
+    // rmse is the RMS distance between s·(R X)₀:₂ + t and the visible input points.
+    let sse = 0;
+    let n = 0;
+    r.points3d.forEach((X, i) => {
+      if (!X) return;
+      const u = cam.s * dot(cam.R[0], X) + cam.t[0];
+      const v = cam.s * dot(cam.R[1], X) + cam.t[1];
+      sse += (u - pts[i]![0]) ** 2 + (v - pts[i]![1]) ** 2;
+      n++;
+    });
+    expect(cam.rmse).toBeCloseTo(Math.sqrt(sse / n), 6);
+    // Asking for the camera frame gives s·R X + [t, 0]: x, y are the reprojected pixels.
+    const framed = await tiny.lift(pts, { mask, rig: 'coco-17', camera: { kind: 'ortho' } });
+    framed.pointsCamera!.forEach((P, i) => {
+      const X = framed.points3d[i];
+      if (!X) {
+        expect(P).toBeNull();
+        return;
+      }
+      expect(P![0]).toBeCloseTo(cam.s * dot(cam.R[0], X) + cam.t[0], 6);
+      expect(P![2]).toBeCloseTo(cam.s * dot(cam.R[2], X), 6);
+    });
+    expect((await tiny.lift(pts, { mask, rig: 'coco-17', camera: false })).camera).toBeNull();
+  });
+
+  it('recovers a perspective camera with intrinsics (PnP): points in front, reprojection = rmse', async () => {
+    const rng = new Rng(11);
+    const pts = randomPixels(rng, 33);
+    const K = { focal: 1000, cx: 960, cy: 540 };
+    const r = await tiny.lift(pts, { rig: 'mediapipe-pose-33', camera: { kind: 'persp', ...K } });
+    const cam = r.camera!;
+    if (cam.kind !== 'persp') throw new Error('expected the perspective camera');
+    expectRotation(cam.R);
+    expect([cam.fx, cam.fy, cam.cx, cam.cy]).toEqual([1000, 1000, 960, 540]);
+    let sse = 0;
+    r.pointsCamera!.forEach((P, i) => {
+      const X = r.points3d[i]!;
+      for (let c = 0; c < 3; c++) expect(P![c]).toBeCloseTo(dot(cam.R[c as 0 | 1 | 2], X) + cam.t[c]!, 6);
+      expect(P![2]).toBeGreaterThan(0);
+      const u = (cam.fx * P![0]) / P![2] + cam.cx;
+      const v = (cam.fy * P![1]) / P![2] + cam.cy;
+      sse += (u - pts[i]![0]) ** 2 + (v - pts[i]![1]) ** 2;
+    });
+    expect(cam.rmse).toBeCloseTo(Math.sqrt(sse / 33), 4);
+    const same = await tiny.lift(pts, {
+      rig: 'mediapipe-pose-33',
+      camera: { fx: 1000, fy: 1000, cx: 960, cy: 540 },
+    });
+    expect(same.camera).toEqual(cam);
+  });
+});
+
+describe.each(ENGINES)('%s, D=128 L=4 (the default size)', (engine, loadLifter) => {
+  it('matches tfjs and the Float64 reference to 1e-4 at N = 48', async () => {
+    const model = makeModel({ dModel: 128, layers: 4, heads: 4, mlpRatio: 4, tpeSigma: 1 }, 3);
+    const lifter = await loadLifter(model.bytes);
+    const rng = new Rng(48);
+    const bones: Edge[] = Array.from({ length: 47 }, (_, i) => [i + 1, rng.int(i + 1)] as Edge);
+    const cases: Sample[] = [
+      { points: randomPixels(rng, 48), mask: randomMask(rng, 48), bones },
+      { points: randomPixels(rng, 48), mask: randomMask(rng, 48) },
+    ];
+    const results = await lifter.lift(
+      cases.map((s) => s.points),
+      { mask: cases.map((s) => s.mask), bones: cases.map((s) => s.bones) },
+    );
+    let eTf = 0;
+    let eRef = 0;
+    cases.forEach((s, b) => {
+      const pre = trainingPreprocess(s);
+      eTf = Math.max(eTf, maxErr(results[b]!, forwardTfjs(model, pre)));
+      eRef = Math.max(eRef, maxErr(results[b]!, forwardReference(model, pre)));
+    });
+    console.log(
+      `[parity] ${engine}, D=128 L=4 N=48: max |onnx − tfjs| = ${eTf.toExponential(2)}, max |onnx − reference| = ${eRef.toExponential(2)}`,
+    );
+    expect(eTf).toBeLessThan(1e-4);
+    expect(eRef).toBeLessThan(1e-4);
+    await lifter.release();
+  });
+});
+
+describe('onnxruntime-node sessions', () => {
+  it("threads 'auto' runs small batches on 1 thread and large ones on more, with equal results", async () => {
+    const model = makeModel({ attention: 'global', norm: 'pre', encoding: 'mlp' }, 4);
+    const auto = await nodeRuntime.loadLifter(model.bytes);
+    const two = await nodeRuntime.loadLifter(model.bytes, { threads: 2 });
+    expect(auto.info.usesAdjacency).toBe(false);
+    const rng = new Rng(12);
+    const batch = Array.from({ length: 64 }, () => randomPixels(rng, 20));
+    const big = await auto.lift(batch);
+    const one = await auto.lift(batch[5]!);
+    const other = await two.lift(batch);
+    expect(maxErr(one, flat3(big[5]!))).toBeLessThan(1e-5);
+    expect(maxErr(other[7]!, flat3(big[7]!))).toBeLessThan(1e-5);
+    // A global-attention model ignores the graph: the same for any rig.
+    expect(maxErr(await auto.lift(batch[0]!, { bones: [[0, 1]] }), flat3(big[0]!))).toBeLessThan(1e-6);
+    await auto.release();
+    await two.release();
+  });
+});
+
+function dot(row: readonly number[], x: readonly number[]): number {
+  return row[0]! * x[0]! + row[1]! * x[1]! + row[2]! * x[2]!;
+}
+
+function expectRotation(R: readonly (readonly number[])[]): void {
+  for (let i = 0; i < 3; i++)
+    for (let j = 0; j < 3; j++) expect(dot(R[i]!, R[j]!)).toBeCloseTo(i === j ? 1 : 0, 9);
+  const det =
+    R[0]![0]! * (R[1]![1]! * R[2]![2]! - R[1]![2]! * R[2]![1]!) -
+    R[0]![1]! * (R[1]![0]! * R[2]![2]! - R[1]![2]! * R[2]![0]!) +
+    R[0]![2]! * (R[1]![0]! * R[2]![1]! - R[1]![1]! * R[2]![0]!);
+  expect(det).toBeCloseTo(1, 9);
+}

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { benchTraining, trainingMatMulFlops } from './bench.js';
+import { buildModelGraphs } from './graph-engine.js';
+import { createModel, type LifterModelConfig, resolveModelConfig } from './models.js';
+import { captureStream } from './test-support/fixtures.js';
+
+describe('trainingMatMulFlops', () => {
+  it('counts exactly the MatMul/Gemm FLOPs of the traced training graph', () => {
+    for (const overrides of [
+      {},
+      { encoding: 'mlp', attention: 'global', norm: 'pre' },
+      { attention: 'local', layers: 3, mlpRatio: 3 },
+    ]) {
+      const config = resolveModelConfig({ dModel: 16, layers: 2, heads: 2, mlpRatio: 2, ...overrides });
+      const model = createModel(config);
+      // The plain-MSE graph: no Procrustes solve, so every product is the model's. Traced at B = 2, N = 5.
+      const { graph } = buildModelGraphs(model, model.init(), 'mse');
+      let flops = 0;
+      for (const n of graph.nodes) {
+        const out = n.outputs[0]!.shape.reduce((a, b) => a * b, 1);
+        const [a] = n.inputs;
+        if (n.opType === 'MatMul') flops += 2 * out * a!.shape[a!.rank - 1]!;
+        if (n.opType === 'Gemm') {
+          const t = n.attributes.transA;
+          flops += 2 * out * a!.shape[t?.type === 'int' && t.value === 1 ? 0 : 1]!;
+        }
+      }
+      expect(trainingMatMulFlops(config as LifterModelConfig, 2, 5), JSON.stringify(overrides)).toBe(flops);
+    }
+  });
+
+  it('d128-l4 at B = 64, N = 48: three forward passes, less layer 0’s input gradients (by hand)', () => {
+    const config = resolveModelConfig({ dModel: 128, layers: 4, heads: 4 }) as LifterModelConfig;
+    const [D, N, T] = [128, 48, 64 * 48];
+    // Per token: 6 D×D projections, 2 branches × (QKᵀ + PV), the 2D→D projection, the 4× MLP.
+    const layer = 6 * 2 * D * D + 2 * 2 * 2 * N * D + 2 * 2 * D * D + 2 * 2 * D * 4 * D;
+    const forward = T * (2 * 2 * (D / 2) + 4 * layer + 2 * D * D + 2 * D * 3);
+    const tpeBackward = 2 * T * 2 * (D / 2); // none: fixed frequencies on the input
+    const layer0InputGrads = T * 6 * 2 * D * D; // none: the TPE output carries no gradient
+    expect(forward / 1e9).toBeCloseTo(7.15, 2);
+    expect(trainingMatMulFlops(config, 64, 48)).toBe(3 * forward - 2 * tpeBackward - layer0InputGrads);
+  });
+});
+
+describe('benchTraining', () => {
+  it('times real training steps and reports samples/s and the fraction of the MatMul peak (text and JSON)', async () => {
+    const config = { model: { dModel: 16, layers: 1, heads: 2, mlpRatio: 2 }, batchSize: 8, maxPoints: 8 };
+    const out = captureStream();
+    const r = await benchTraining({
+      config,
+      steps: 2,
+      warmup: 1,
+      threads: 1,
+      data: [],
+      json: true,
+      output: out,
+    });
+    expect(JSON.parse(out.text())).toEqual(JSON.parse(JSON.stringify(r)));
+    expect(r).toMatchObject({
+      engine: 'graph-onnxruntime',
+      config: 'custom',
+      batchSize: 8,
+      maxPoints: 8,
+      threads: 1,
+    });
+    expect(r.data).toBe('synthetic');
+    expect(r.samplesPerSec).toBeCloseTo((8 * 1000) / r.msPerStep.median, 6);
+    expect(r.peakFraction).toBeCloseTo(r.gflopsPerSec / r.matmulPeak.gflopsPerSec, 9);
+    expect(r.matmulPeak.gflopsPerSec).toBeGreaterThan(1);
+    const text = captureStream();
+    await benchTraining({ config, steps: 1, warmup: 0, threads: 1, data: [], output: text });
+    expect(text.text()).toMatch(/engine graph-onnxruntime \(1 thread\): [\d.]+ samples\/s/);
+    expect(text.text()).toMatch(/% of onnxruntime's MatMul peak/);
+    await expect(benchTraining({ config: 'd1024-l99', output: null })).rejects.toThrow(
+      /unknown bench config/,
+    );
+  });
+});

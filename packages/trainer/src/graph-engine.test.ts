@@ -1,0 +1,188 @@
+import { nd, Rng } from '@lfm/core';
+import { createReferenceOps, createReferenceParams, refTensor } from '@lfm/core/testing';
+import type { TfCore } from '@lfm/core/tfjs';
+import { createBatcher } from '@lfm/datasets';
+import { alignSimilarity } from '@lfm/procrustes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StepBatch } from './engine.js';
+import { createGraphEngine } from './graph-engine.js';
+import { createModel, resolveModelConfig, type TrainableModel } from './models.js';
+import { cpuTf, toyDataset } from './test-support/fixtures.js';
+import { createTfjsEngine } from './tfjs-engine.js';
+import { stepBatch } from './train.js';
+
+// Gradient parity of the FULL training loss (Procrustes-aligned masked MSE, alignment re-solved at
+// every point), three ways: the graph engine (ONNX training graph on onnxruntime, float32, alignment
+// solved in the graph) vs the tfjs engine (autodiff on cpu, float32, alignment solved in JS) vs central
+// finite differences of a Float64 reference (the model on core's reference engine, `alignSimilarity`).
+// Batches come from the real batcher: masks (missing joints, occlusion, padding), bone graphs and kNN
+// graphs (a rig without bones), subsets of a rig larger than N.
+
+let tf: TfCore;
+beforeAll(async () => {
+  tf = await cpuTf();
+});
+
+const TOL = 1e-4;
+const refOps = createReferenceOps();
+const measured: Record<string, number> = {};
+const note = (k: string, e: number) => {
+  measured[k] = Math.max(measured[k] ?? 0, e);
+};
+afterAll(() => {
+  for (const [k, e] of Object.entries(measured))
+    console.log(`${k}: max relative error ${e.toExponential(2)}`);
+});
+
+/** Random parameters (not the init's zeros and ones), so every term carries signal; TPE stays as initialised. */
+function randomParams(model: TrainableModel, seed: number): Record<string, Float32Array> {
+  const rng = new Rng(seed);
+  const params = model.init();
+  for (const s of model.specs) {
+    if (!s.trainable) continue;
+    const fanIn = s.shape.length === 2 ? s.shape[0]! : 4;
+    const base = s.name.endsWith('gamma') ? 1 : 0;
+    params[s.name] = params[s.name]!.map(() => base + rng.normal() / Math.sqrt(fanIn));
+  }
+  return params;
+}
+
+function batches(model: TrainableModel, count: number): StepBatch[] {
+  const sources = [
+    { dataset: toyDataset({ name: 'bones', J: 6, missing: 0.3, jitter: 0.3, seed: 1 }) },
+    { dataset: toyDataset({ name: 'knn', category: 'other', J: 9, edges: [], jitter: 0.3, seed: 2 }) },
+  ];
+  const J = model.numJoints;
+  const batcher = createBatcher({
+    sources: J === undefined ? sources : sources.slice(0, 1),
+    batchSize: 4,
+    maxPoints: J ?? 7, // 'knn' (J = 9) is subsampled, 'bones' (J = 6) padded
+    seed: 5,
+    augment: { occlusion: { probability: 0.5, maxFraction: 0.3 } },
+  });
+  return Array.from({ length: count }, () => {
+    const b = stepBatch(batcher.next(), model);
+    return {
+      ...b,
+      points2d: b.points2d.slice(),
+      mask: b.mask.slice(),
+      adj: b.adj?.slice(),
+      target3d: b.target3d.slice(),
+    };
+  });
+}
+
+/** The training loss in Float64: the model on the reference engine, then mean over samples of the aligned MSE. */
+function referenceLoss(
+  model: TrainableModel,
+  params: Record<string, Float64Array | Float32Array>,
+  b: StepBatch,
+) {
+  const p = createReferenceParams(
+    Object.fromEntries(model.specs.map((s) => [s.name, refTensor(params[s.name]!, s.shape)])),
+  );
+  const pred = model.forward(refOps, p, {
+    points: refTensor(b.points2d, [b.B, b.N, 2]),
+    mask: refTensor(b.mask, [b.B, b.N]),
+    ...(b.adj && { adj: refTensor(b.adj, [b.B, b.N, b.N]) }),
+  });
+  const a = alignSimilarity(nd(pred.data, [b.B, b.N, 3]), nd(b.target3d, [b.B, b.N, 3]), {
+    weights: nd(b.mask, [b.B, b.N]),
+  });
+  let sum = 0;
+  for (let k = 0; k < b.B; k++) sum += a.rmsd.data[k]! ** 2;
+  return sum / b.B;
+}
+
+const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+
+/**
+ * max |got − want| over a tensor relative to its largest entry, floored at 1e-3 of the model's largest
+ * gradient entry (a tensor a thousand times smaller than the rest is float32 cancellation noise at
+ * 1e-4 of itself; it is held to 1e-7 of the model's gradient scale instead).
+ */
+function relErr(got: ArrayLike<number>, want: ArrayLike<number>, floor: number): number {
+  let diff = 0;
+  for (let i = 0; i < want.length; i++) diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
+  return diff === 0 ? 0 : diff / Math.max(maxAbs(want), floor, 1e-12);
+}
+
+async function checkParity(label: string, modelConfig: Record<string, unknown>, fdPerTensor: number) {
+  const model = createModel(resolveModelConfig(modelConfig));
+  const params = randomParams(model, 7);
+  const graph = await createGraphEngine(model, params, 'procrustes', { threads: 1 });
+  const tfjs = createTfjsEngine(tf, model, params, 'procrustes');
+  try {
+    const [first, second] = batches(model, 2);
+    for (const [k, b] of [first!, second!].entries()) {
+      const g = await graph.lossAndGradients(b);
+      const t = await tfjs.lossAndGradients(b);
+      expect(t.fallback, `${label}: no degenerate alignment`).toBe(0);
+      const lossRef = referenceLoss(model, params, b);
+      expect(Math.abs(g.loss - lossRef) / lossRef, `${label}: loss vs Float64`).toBeLessThan(1e-5);
+      expect(Math.abs(t.loss - lossRef) / lossRef, `${label}: tfjs loss vs Float64`).toBeLessThan(1e-5);
+      const floor = 1e-3 * Math.max(...Object.values(t.grads).map(maxAbs));
+      const rng = new Rng(k + 1);
+      for (const spec of model.specs.filter((s) => s.trainable)) {
+        const name = spec.name;
+        const got = g.grads[name]!;
+        if (name === 'decoder.fc2.b') {
+          // The lifter's output bias translates every point alike, and the loss is centred: its gradient
+          // is exactly 0, both engines give float32 noise — held to 1e-6 of the model's gradient scale.
+          expect(maxAbs(got), `${label}: ${name} (zero in theory)`).toBeLessThan(1e-3 * floor);
+          expect(maxAbs(t.grads[name]!), `${label}: tfjs ${name}`).toBeLessThan(1e-3 * floor);
+          continue;
+        }
+        const eTf = relErr(got, t.grads[name]!, floor);
+        note(`${label}: graph vs tfjs`, eTf);
+        expect(eTf, `${label} batch ${k}: grad ${name} vs tfjs`).toBeLessThanOrEqual(TOL);
+        if (k > 0) continue; // finite differences on the first batch only (Float64 forward passes are slow)
+        const base = Float64Array.from(params[name]!);
+        const picks =
+          base.length <= fdPerTensor
+            ? Array.from(base, (_, i) => i)
+            : Array.from({ length: fdPerTensor }, () => rng.int(base.length));
+        const scale = Math.max(maxAbs(got), floor);
+        let worst = 0;
+        let worstTf = 0;
+        for (const i of picks) {
+          const h = 1e-5 * Math.max(1, Math.abs(base[i]!));
+          const f = (v: number) => {
+            const p = base.slice();
+            p[i] = v;
+            return referenceLoss(model, { ...params, [name]: p }, b);
+          };
+          const fd = (f(base[i]! + h) - f(base[i]! - h)) / (2 * h);
+          worst = Math.max(worst, Math.abs(got[i]! - fd) / scale);
+          worstTf = Math.max(worstTf, Math.abs(t.grads[name]![i]! - fd) / scale);
+        }
+        note(`${label}: graph vs Float64 FD`, worst);
+        note(`${label}: tfjs vs Float64 FD`, worstTf);
+        expect(worst, `${label}: grad ${name} vs finite differences`).toBeLessThanOrEqual(TOL);
+      }
+    }
+  } finally {
+    await graph.dispose();
+    await tfjs.dispose();
+  }
+}
+
+const tiny = { dModel: 8, layers: 1, heads: 2, mlpRatio: 2, tpeSigma: 1, seed: 3 };
+
+describe('gradient parity of the training loss: graph engine vs tfjs autodiff vs Float64 finite differences', () => {
+  it('lifter: TPE encoding, hybrid attention (bone and kNN graphs), paper norm', async () => {
+    await checkParity('tpe/hybrid/paper', { ...tiny }, 6);
+  });
+
+  it('lifter: MLP encoding, global attention, pre-norm', async () => {
+    await checkParity('mlp/global/pre', { ...tiny, encoding: 'mlp', attention: 'global', norm: 'pre' }, 6);
+  });
+
+  it('lifter: TPE encoding, local attention, pre-norm, two layers', async () => {
+    await checkParity('tpe/local/pre', { ...tiny, attention: 'local', norm: 'pre', layers: 2 }, 4);
+  });
+
+  it('the per-rig MLP baseline', async () => {
+    await checkParity('mlp baseline', { kind: 'mlp', numJoints: 6, hidden: 8, blocks: 1, seed: 2 }, 6);
+  });
+});
