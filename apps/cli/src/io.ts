@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 
 /** A writable text stream: `process.stdout` or a capture in tests. */
 export interface OutStream {
@@ -30,27 +28,7 @@ export function note(io: CliIo, message: string): void {
   io.stderr.write(`lfm: ${message}\n`);
 }
 
-/**
- * Writes `data` to `path` atomically: a temporary sibling, flushed, then renamed over `path` — a
- * reader never sees a half-written file, and a failed write leaves no partial file behind.
- */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    const file = await open(tmp, 'w');
-    try {
-      await file.writeFile(data);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
+export { writeFileAtomic } from '@lfm/core/node';
 
 /**
  * JSON for people and programs: indented, but an array of numbers/nulls (a point, a matrix row) stays

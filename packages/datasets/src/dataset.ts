@@ -2,8 +2,8 @@ import type { Dirent } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataFormatError, ShapeError } from '@lfm/core';
+import { writeFileAtomic } from '@lfm/core/node';
 import { formatCount, readTyped, toLittleEndianBytes } from './bytes.js';
-import { writeFileAtomic } from './fs-atomic.js';
 import type { Edge } from './preprocess/graph.js';
 
 /** A dataset split. Every sequence belongs to exactly one. */

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { DataFormatError, ShapeError } from '@lfm/core';
+import { writeFileAtomic } from '@lfm/core/node';
 import {
   formatCount,
   HOST_LITTLE_ENDIAN,
@@ -9,7 +10,6 @@ import {
   type TypedArray,
   type TypedArrayConstructor,
 } from './bytes.js';
-import { writeFileAtomic } from './fs-atomic.js';
 
 /** NumPy dtypes the reader understands: kind + item size (`f4` = float32, `b1` = bool, …). */
 export type NpyDtype = 'f2' | 'f4' | 'f8' | 'i1' | 'i2' | 'i4' | 'i8' | 'u1' | 'u2' | 'u4' | 'u8' | 'b1';

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { DataFormatError } from '@lfm/core';
+import { writeFileAtomic } from '@lfm/core/node';
 import {
   type Checkpoint,
   type DecodeCheckpointOptions,
@@ -21,21 +20,7 @@ import {
  */
 export async function saveCheckpoint(path: string, ckpt: Checkpoint): Promise<void> {
   const bytes = encodeCheckpoint(ckpt);
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    const file = await open(tmp, 'w');
-    try {
-      await file.writeFile(bytes);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeFileAtomic(path, bytes);
 }
 
 /**

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { DataFormatError } from '@lfm/core';
+import { writeFileAtomic } from '@lfm/core/node';
 import { type AdamState, decodeAnyCheckpoint, encodeAnyCheckpoint, type JsonValue } from '@lfm/model';
 import { createModel, type ModelConfig, resolveModelConfig, type TrainableModel } from './models.js';
 
@@ -40,21 +39,7 @@ export function decodeModelCheckpoint(bytes: Uint8Array, source?: string): Model
 /** Writes a checkpoint atomically (temporary sibling, fsync, rename); creates missing folders. */
 export async function saveModelCheckpoint(path: string, ckpt: ModelCheckpoint): Promise<void> {
   const bytes = encodeModelCheckpoint(ckpt);
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    const file = await open(tmp, 'w');
-    try {
-      await file.writeFile(bytes);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeFileAtomic(path, bytes);
 }
 
 /** Reads a checkpoint file of either kind; DataFormatError naming the file when missing or corrupt. */
