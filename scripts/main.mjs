@@ -23,7 +23,9 @@ lfm(['train', '--config', 'configs/tiny.json', '--out', 'runs/tiny', '--progress
 const shipped = join(root, 'models', 'lfm.onnx');
 const model = existsSync(shipped) ? shipped : join(root, 'runs', 'tiny', 'best.ckpt');
 console.log(`\nlifting the examples with ${model.slice(root.length + 1)}`);
-for (const f of readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.json')).sort()) {
+for (const f of readdirSync(join(root, 'examples'))
+  .filter((f) => f.endsWith('.json'))
+  .sort()) {
   lfm(['lift', '--model', model, '--input', join('examples', f), '--out', join('runs', 'lifted', f)]);
 }
 console.log('\n3D results: runs/lifted/*.json');
