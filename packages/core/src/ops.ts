@@ -286,3 +286,24 @@ export function resolveAxes(axes: number | readonly number[] | undefined, rank: 
   const list = typeof axes === 'number' ? [axes] : axes;
   return [...new Set(list.map((a) => normalizeAxis(a, rank)))].sort((x, y) => x - y);
 }
+
+/**
+ * The one shape rule of `Ops.linear`: x [..., K], w [K, M], b [M] → [..., M]. Returns { k, m };
+ * ShapeError naming all three shapes otherwise.
+ */
+export function linearShape(x: Shape, w: Shape, b?: Shape): { k: number; m: number } {
+  const k = x[x.length - 1];
+  const m = w[1];
+  if (
+    k === undefined ||
+    m === undefined ||
+    w.length !== 2 ||
+    w[0] !== k ||
+    (b !== undefined && (b.length !== 1 || b[0] !== m))
+  ) {
+    throw new ShapeError(
+      `linear: x [..., K], w [K, M], b [M]; got [${x.join(', ')}], [${w.join(', ')}]${b ? `, [${b.join(', ')}]` : ''}`,
+    );
+  }
+  return { k, m };
+}

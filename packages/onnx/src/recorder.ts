@@ -2,6 +2,7 @@ import {
   broadcastShapes,
   type Dim,
   LfmError,
+  linearShape,
   type MatMulOptions,
   matMulShape,
   normalizeAxis,
@@ -274,19 +275,7 @@ export function createOnnxRecorder(options: OnnxRecorderOptions = {}): OnnxRecor
       const v = sym(x, 'linear');
       const wv = sym(w, 'linear');
       const bv = b === undefined ? undefined : sym(b, 'linear');
-      const k = v.shape[v.rank - 1];
-      const m = wv.shape[1];
-      if (
-        k === undefined ||
-        m === undefined ||
-        wv.rank !== 2 ||
-        wv.shape[0] !== k ||
-        (bv && (bv.rank !== 1 || bv.shape[0] !== m))
-      ) {
-        throw new ShapeError(
-          `linear: x [..., K], w [K, M], b [M]; got [${v.shape.join(', ')}], [${wv.shape.join(', ')}]${bv ? `, [${bv.shape.join(', ')}]` : ''}`,
-        );
-      }
+      const { k, m } = linearShape(v.shape, wv.shape, bv?.shape);
       checked('linear', () => sameDim('linear inner dim', v.dims[v.rank - 1]!, wv.dims[0]!, k));
       const shape = [...v.shape.slice(0, -1), m];
       const dims = [...v.dims.slice(0, -1), wv.dims[1]!];

@@ -1,4 +1,5 @@
 import { defineRig } from '@lfm/rig';
+import { coco17 } from './coco-17.js';
 
 /** COCO-WholeBody 133 keypoints, the layout of H3WB (Human3.6M 3D WholeBody). */
 export const cocoWholebody133 = defineRig({
@@ -6,23 +7,8 @@ export const cocoWholebody133 = defineRig({
   id: 'coco-wholebody-133',
   category: 'human-wholebody',
   joints: [
-    'nose',
-    'left_eye',
-    'right_eye',
-    'left_ear',
-    'right_ear',
-    'left_shoulder',
-    'right_shoulder',
-    'left_elbow',
-    'right_elbow',
-    'left_wrist',
-    'right_wrist',
-    'left_hip',
-    'right_hip',
-    'left_knee',
-    'right_knee',
-    'left_ankle',
-    'right_ankle',
+    // the 17 COCO body joints come first, unchanged
+    ...coco17.spec.joints,
     'left_big_toe',
     'left_small_toe',
     'left_heel',
@@ -141,25 +127,8 @@ export const cocoWholebody133 = defineRig({
     'right_pinky_finger4',
   ],
   bones: [
-    ['left_ankle', 'left_knee'],
-    ['left_knee', 'left_hip'],
-    ['right_ankle', 'right_knee'],
-    ['right_knee', 'right_hip'],
-    ['left_hip', 'right_hip'],
-    ['left_shoulder', 'left_hip'],
-    ['right_shoulder', 'right_hip'],
-    ['left_shoulder', 'right_shoulder'],
-    ['left_shoulder', 'left_elbow'],
-    ['right_shoulder', 'right_elbow'],
-    ['left_elbow', 'left_wrist'],
-    ['right_elbow', 'right_wrist'],
-    ['left_eye', 'right_eye'],
-    ['nose', 'left_eye'],
-    ['nose', 'right_eye'],
-    ['left_eye', 'left_ear'],
-    ['right_eye', 'right_ear'],
-    ['left_ear', 'left_shoulder'],
-    ['right_ear', 'right_shoulder'],
+    // the 17 COCO body bones come first, unchanged
+    ...coco17.spec.bones,
     ['left_ankle', 'left_big_toe'],
     ['left_ankle', 'left_small_toe'],
     ['left_ankle', 'left_heel'],
@@ -273,14 +242,8 @@ export const cocoWholebody133 = defineRig({
     ['right_pinky_finger3', 'right_pinky_finger4'],
   ],
   mirror: [
-    ['left_eye', 'right_eye'],
-    ['left_ear', 'right_ear'],
-    ['left_shoulder', 'right_shoulder'],
-    ['left_elbow', 'right_elbow'],
-    ['left_wrist', 'right_wrist'],
-    ['left_hip', 'right_hip'],
-    ['left_knee', 'right_knee'],
-    ['left_ankle', 'right_ankle'],
+    // the 17 COCO body mirror come first, unchanged
+    ...coco17.spec.mirror,
     ['left_big_toe', 'right_big_toe'],
     ['left_small_toe', 'right_small_toe'],
     ['left_heel', 'right_heel'],

@@ -2,6 +2,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import { LfmError, ShapeError } from '../errors.js';
 import {
   broadcastShapes,
+  linearShape,
   type MatMulOptions,
   matMulShape,
   normalizeAxis,
@@ -181,19 +182,7 @@ export function createTfjsOps(tf: TfCore): Ops<Tensor> {
       return tf.matMul(broadcastBatch(tf, a, batch), broadcastBatch(tf, b, batch), ta, tb);
     },
     linear(x, w, b) {
-      const k = x.shape[x.rank - 1];
-      const m = w.shape[1];
-      if (
-        k === undefined ||
-        m === undefined ||
-        w.rank !== 2 ||
-        w.shape[0] !== k ||
-        (b && (b.rank !== 1 || b.shape[0] !== m))
-      ) {
-        throw new ShapeError(
-          `linear: x [..., K], w [K, M], b [M]; got [${x.shape.join(', ')}], [${w.shape.join(', ')}]${b ? `, [${b.shape.join(', ')}]` : ''}`,
-        );
-      }
+      const { k, m } = linearShape(x.shape, w.shape, b?.shape);
       const x2 = x.rank === 2 ? x : tf.reshape(x, [-1, k]);
       const y2 = b ? linearBias(x2, w, b) : linearNoBias(x2, w);
       return x.rank === 2 ? y2 : tf.reshape(y2, [...x.shape.slice(0, -1), m]);
