@@ -41,10 +41,16 @@ export async function createTfjsSessionFactory(
             f ? tf.tensor(f.data, [...f.dims], 'float32') : undefined;
           const y = tf.tidy(() => {
             const adj = t(feeds.adj);
+            const codes = t(feeds.codes);
             return forwardLifter(
               ops,
               view,
-              { points: t(feeds.points)!, mask: t(feeds.mask)!, ...(adj && { adj }) },
+              {
+                points: t(feeds.points)!,
+                mask: t(feeds.mask)!,
+                ...(adj && { adj }),
+                ...(codes && { codes }),
+              },
               config,
             );
           });

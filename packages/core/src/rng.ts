@@ -109,3 +109,10 @@ function mix32(x: number): number {
   x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
   return (x ^ (x >>> 16)) | 0;
 }
+
+/** 32-bit FNV-1a of a string's UTF-16 code units: the one string → seed hash (dataset keys, parameter and joint-code streams). */
+export function fnv1a32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}

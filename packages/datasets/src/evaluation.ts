@@ -1,4 +1,4 @@
-import { InputError, Rng, randomRotation } from '@lfm/core';
+import { fnv1a32, InputError, Rng, randomRotation } from '@lfm/core';
 import { type Dataset, type Split, splitFrames } from './dataset.js';
 import { type Intrinsics, PINHOLE, projectPoint } from './preprocess/camera.js';
 
@@ -121,9 +121,7 @@ export interface RealEvalSet {
 
 /** d of the synthetic protocol for a dataset name: FNV-1a 32-bit of its UTF-16 code units. */
 export function evalDatasetKey(name: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+  return fnv1a32(name);
 }
 
 /** The sample indices evaluated out of n with a limit: all, or ⌊k·n/limit⌋ for k < limit. */

@@ -87,6 +87,9 @@ export {
   detectKeypointFormat,
   type Edge,
   type Intrinsics,
+  JOINT_CODE_SCHEME,
+  jointCode,
+  jointCodeTable,
   type KeypointFormat,
   type KeypointItem,
   type KeypointParseOptions,
@@ -106,6 +109,7 @@ export {
   projectPoints,
   type RigidTransform,
   transformPoints,
+  writeJointCodes,
 } from './preprocess/index.js';
 export {
   type BalancedSampler,

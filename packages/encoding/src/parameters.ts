@@ -1,4 +1,4 @@
-import { LfmError, Rng, type Shape } from '@lfm/core';
+import { fnv1a32, LfmError, Rng, type Shape } from '@lfm/core';
 
 /**
  * The parameter-spec vocabulary shared by the model packages (encoding, attention, model): each
@@ -93,9 +93,7 @@ export function initParameterRecord(
 
 /** The generator of parameter `name` under `seed`: Rng([seed, FNV-1a(name)]). */
 export function parameterRng(seed: number, name: string): Rng {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-  return new Rng([seed, h >>> 0]);
+  return new Rng([seed, fnv1a32(name)]);
 }
 
 function fillNormal(out: Float32Array, rng: Rng, std: number): Float32Array {

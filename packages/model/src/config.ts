@@ -24,6 +24,14 @@ export interface LifterConfig {
   readonly seed: number;
   /** The most points N the model accepts (a contract for runtimes; the network itself has no limit). */
   readonly maxPoints?: number;
+  /**
+   * k of the joint-code input (`@lfm/datasets` `jointCode`: a fixed per-(rig, joint) identity vector
+   * added to the tokens through a learned [k, D] projection); 0 = no such input (the paper's
+   * object-agnostic model).
+   */
+  readonly jointCodes: number;
+  /** The rig ids whose joint codes the model was trained with; other rigs get zero codes (a contract for runtimes). */
+  readonly codedRigs?: readonly string[];
 }
 
 /**
@@ -41,6 +49,7 @@ export const DEFAULT_LIFTER_CONFIG: Readonly<LifterConfig> = Object.freeze({
   attention: 'hybrid',
   norm: 'paper',
   seed: 0,
+  jointCodes: 0,
 });
 
 const KEYS: readonly (keyof LifterConfig)[] = [
@@ -54,6 +63,8 @@ const KEYS: readonly (keyof LifterConfig)[] = [
   'norm',
   'seed',
   'maxPoints',
+  'jointCodes',
+  'codedRigs',
 ];
 
 /** The fields that change the forward pass (two configs agreeing on these run the same network). */
@@ -65,6 +76,7 @@ export const ARCHITECTURE_KEYS: readonly (keyof LifterConfig)[] = [
   'encoding',
   'attention',
   'norm',
+  'jointCodes',
 ];
 
 /**
@@ -84,6 +96,7 @@ export function resolveLifterConfig(input: unknown = {}): LifterConfig {
   const merged: Record<string, unknown> = { ...DEFAULT_LIFTER_CONFIG };
   for (const [k, v] of Object.entries(record)) if (v !== undefined) merged[k] = v;
   validateLifterConfig(merged as unknown as LifterConfig);
+  if (Array.isArray(merged.codedRigs)) merged.codedRigs = Object.freeze([...merged.codedRigs]);
   return Object.freeze({ ...(merged as unknown as LifterConfig) });
 }
 
@@ -119,6 +132,13 @@ export function validateLifterConfig(config: LifterConfig): void {
   oneOf('norm', ['paper', 'pre']);
   int('seed', 0);
   if (c.maxPoints !== undefined) int('maxPoints', 1);
+  int('jointCodes', 0);
+  if (
+    c.codedRigs !== undefined &&
+    !(Array.isArray(c.codedRigs) && c.codedRigs.every((r) => typeof r === 'string' && r.length > 0))
+  ) {
+    throw new ConfigError(`codedRigs must be a list of rig ids, got ${JSON.stringify(c.codedRigs)}`);
+  }
   if (config.dModel % config.heads !== 0) {
     throw new ConfigError(`dModel ${config.dModel} must be divisible by heads ${config.heads}`);
   }

@@ -16,6 +16,7 @@ import {
   tfjsLossAndGrads,
   tinyConfig,
   useCpuBackend,
+  withCodes,
 } from './test-support/harness.js';
 
 beforeAll(useCpuBackend);
@@ -26,6 +27,7 @@ const VARIANTS: [string, Partial<LifterConfig>][] = [
   ['mlp / hybrid / paper', { encoding: 'mlp' }],
   ['tpe / local / paper', { attention: 'local' }],
   ['tpe / global / pre', { attention: 'global', norm: 'pre' }],
+  ['tpe / hybrid / pre + joint codes', { norm: 'pre', jointCodes: 3 }],
 ];
 
 describe('parameters', () => {
@@ -116,7 +118,7 @@ describe('parameters', () => {
         >,
       );
       const read = new Set<string>();
-      const batch = randomBatch(1, 1, 4);
+      const batch = withCodes(randomBatch(1, 1, 4), c.jointCodes, 2);
       forwardLifter(
         refOps,
         {
@@ -129,6 +131,7 @@ describe('parameters', () => {
           points: refTensor(batch.points, [1, 4, 2]),
           mask: refTensor(batch.mask, [1, 4]),
           adj: refTensor(batch.adj, [1, 4, 4]),
+          ...(batch.codes && { codes: refTensor(batch.codes, [1, 4, c.jointCodes]) }),
         },
         c,
       );
@@ -142,7 +145,8 @@ describe.each(VARIANTS)('lifter %s', (_name, overrides) => {
   const params = randomParams(config, 3);
   const B = 3;
   const N = 7;
-  const batch = randomBatch(11, B, N, [5, N + 2, 2 * N]); // a masked point in every sample
+  // A masked point in every sample; random joint codes for the joint-code variant.
+  const batch = withCodes(randomBatch(11, B, N, [5, N + 2, 2 * N]), config.jointCodes, 13);
   const present = (p: number) => batch.mask[p] === 1;
 
   it('tfjs (float32) and the Float64 reference engine agree; masked points output exactly 0', () => {
@@ -205,7 +209,7 @@ describe.each(VARIANTS)('lifter %s', (_name, overrides) => {
   });
 
   it('tfjs autodiff gradients of every trainable parameter match Float64 central differences', () => {
-    const small = randomBatch(21, 2, 5, [3]);
+    const small = withCodes(randomBatch(21, 2, 5, [3]), config.jointCodes, 22);
     const rng = new Rng(6);
     const weights = Float32Array.from({ length: 2 * 5 * 3 }, () => rng.normal());
     const { loss, grads } = tfjsLossAndGrads(config, params, small, weights);
@@ -327,6 +331,45 @@ describe('lifter: locality, inputs and errors', () => {
         { ...c, heads: 5 },
       ),
     ).toThrow(LfmError);
+  });
+
+  it('joint codes: required when configured, shape-checked, and they carry identity', () => {
+    const c = tinyConfig({ jointCodes: 4, norm: 'pre' });
+    const params = randomParams(c, 9);
+    const base = randomBatch(31, 2, 6);
+    const coded = withCodes(base, 4, 32);
+    const p = createReferenceParams(
+      Object.fromEntries(
+        parameterShapes(c).map((s) => [s.name, refTensor(params[s.name]!, s.shape)]),
+      ) as Record<string, RefTensor>,
+    );
+    const inputs = {
+      points: refTensor(base.points, [2, 6, 2]),
+      mask: refTensor(base.mask, [2, 6]),
+      adj: refTensor(base.adj, [2, 6, 6]),
+    };
+    expect(() => forwardLifter(refOps, p, inputs, c)).toThrow(/reads joint codes: inputs.codes \[B, N, 4\]/);
+    expect(() =>
+      forwardLifter(
+        refOps,
+        p,
+        { ...inputs, codes: refTensor(coded.codes!.subarray(0, 2 * 6 * 3), [2, 6, 3]) },
+        c,
+      ),
+    ).toThrow(/codes axis 2 must be 4/);
+    // Swapping the codes of two points (their 2D kept) changes the answer: the network reads identity.
+    const swapped = { ...coded, codes: coded.codes!.slice() };
+    swapped.codes.set(coded.codes!.subarray(0, 4), 4);
+    swapped.codes.set(coded.codes!.subarray(4, 8), 0);
+    expect(maxDiff(forwardTfjs(c, params, swapped), forwardTfjs(c, params, coded))).toBeGreaterThan(1e-3);
+    // Zero codes (identity unknown) are a valid input, different from real codes.
+    const zeros = { ...coded, codes: new Float32Array(coded.codes!.length) };
+    expect(maxDiff(forwardTfjs(c, params, zeros), forwardTfjs(c, params, coded))).toBeGreaterThan(1e-3);
+    expect(maxDiff(forwardTfjs(c, params, zeros), forwardRef(c, params, zeros))).toBeLessThan(1e-4);
+    // A config without codes ignores a codes input.
+    const plain = tinyConfig({ norm: 'pre' });
+    const pp = randomParams(plain, 9);
+    expect(maxDiff(forwardTfjs(plain, pp, coded), forwardTfjs(plain, pp, base))).toBe(0);
   });
 
   it('bakes neither B nor N into an op argument (the ONNX recorder keeps them symbolic)', () => {

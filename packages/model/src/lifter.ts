@@ -12,6 +12,7 @@ import {
   encodingParameterSpecs,
   initParameterRecord,
   layerNormSpecs,
+  linearSpecs,
   type ParameterSpec,
   prefixSpecs,
 } from '@lfm/encoding';
@@ -36,6 +37,11 @@ export interface LifterInputs<T> {
    * `config.attention` is `'global'`. Built by the data/runtime preprocessing, not here.
    */
   readonly adj?: T;
+  /**
+   * [B, N, k] joint codes (k = `config.jointCodes`; zero rows = identity unknown). Required when
+   * `config.jointCodes` > 0, ignored otherwise.
+   */
+  readonly codes?: T;
 }
 
 /**
@@ -44,6 +50,7 @@ export interface LifterInputs<T> {
  *
  * - `encoder.omega` [2, D/2], `encoder.phase` [D/2] (TPE, not trainable), or `encoder.fc1.{w,b}`,
  *   `encoder.fc2.{w,b}` (MLP encoding);
+ * - `joint_code.{w,b}` [k, D] (only with `jointCodes` k > 0: tokens += codes · W + b);
  * - `layers.{l}.local.{wq,bq,wk,wv,bv}`, `layers.{l}.global.{…}` (per the attention kind),
  *   `layers.{l}.proj.{w,b}` [2D or D, D], `layers.{l}.norm1.{gamma,beta}`,
  *   `layers.{l}.mlp.fc1.{w,b}` [D, r·D], `layers.{l}.mlp.fc2.{w,b}` [r·D, D], `layers.{l}.norm2.{gamma,beta}`;
@@ -59,6 +66,7 @@ export function parameterShapes(config: LifterConfig): ParameterSpec[] {
     'encoder',
     encodingParameterSpecs({ kind: config.encoding, dModel: d, sigma: config.tpeSigma }),
   );
+  if (config.jointCodes > 0) specs.push(...linearSpecs('joint_code', config.jointCodes, d));
   for (let l = 0; l < config.layers; l++) {
     specs.push(...prefixSpecs(`layers.${l}`, graphLayerParameterSpecs(config)));
   }
@@ -88,6 +96,10 @@ export function forwardLifter<T>(
     points: [ops.shape(inputs.points), ['B', 'N', 2]],
     mask: [ops.shape(inputs.mask), ['B', 'N']],
     adj: inputs.adj === undefined ? undefined : [ops.shape(inputs.adj), ['B', 'N', 'N']],
+    codes:
+      config.jointCodes > 0 && inputs.codes !== undefined
+        ? [ops.shape(inputs.codes), ['B', 'N', config.jointCodes]]
+        : undefined,
   });
   if (config.maxPoints !== undefined && N! > config.maxPoints) {
     throw new LfmError('E_INPUT', `${N} points exceed the model's maximum of ${config.maxPoints}`);
@@ -106,6 +118,16 @@ export function forwardLifter<T>(
     dModel: d,
     sigma: config.tpeSigma,
   });
+  if (config.jointCodes > 0) {
+    if (inputs.codes === undefined) {
+      throw new ShapeError(
+        `this lifter reads joint codes: inputs.codes [B, N, ${config.jointCodes}] (zeros = identity unknown)`,
+      );
+    }
+    const k = config.jointCodes;
+    const codes = ops.where(present, inputs.codes, 0);
+    x = ops.add(x, ops.linear(codes, params.get('joint_code.w', [k, d]), params.get('joint_code.b', [d])));
+  }
   const biases = attentionBiases(ops, config.attention, inputs.mask, inputs.adj);
   for (let l = 0; l < config.layers; l++) {
     x = graphTransformerLayer(ops, scopeParams(params, `layers.${l}`), x, biases, config);

@@ -1,5 +1,6 @@
 import { usesAdjacency } from '@lfm/attention';
 import { DataFormatError } from '@lfm/core';
+import { JOINT_CODE_SCHEME } from '@lfm/datasets/preprocess';
 import { ConfigError, type LifterConfig, resolveLifterConfig } from '@lfm/model';
 
 /**
@@ -75,6 +76,18 @@ export interface LifterPreprocessContract {
     readonly implementation: string;
   } | null;
   /**
+   * `codes` [B, N, k] (absent — undefined/null — when the model has none): per point, the joint code
+   * of (rig id, joint name) by `scheme` (`@lfm/datasets/preprocess` `jointCode`) when the sample's
+   * rig is one of `rigs`, else zeros; zeros at masked and padding slots.
+   */
+  readonly jointCodes?: {
+    readonly scheme: string;
+    readonly k: number;
+    readonly rigs: readonly string[];
+    readonly unknown: 'zeros';
+    readonly implementation: string;
+  } | null;
+  /**
    * Padding: samples are padded to the batch's N; `mask` [B, N] is 1 for a present point, 0 for an
    * absent or padding slot; `points` holds 0 there; `points3d` comes out 0 there.
    */
@@ -96,6 +109,12 @@ export interface LifterModelInfo {
   readonly preprocess: LifterPreprocessContract;
   /** True when the model takes `adj` (local graph attention). */
   readonly usesAdjacency: boolean;
+  /** The joint-code input `codes` [B, N, k], or null when the model takes none. */
+  readonly jointCodes: {
+    readonly scheme: string;
+    readonly k: number;
+    readonly rigs: readonly string[];
+  } | null;
   /** k of the kNN graph for inputs without bones. */
   readonly knnK: number;
   readonly producer: string | undefined;
@@ -177,7 +196,7 @@ export function parseLifterMetadata(
   }
   const names = io.inputs.map((s) => s.name);
   const adjacency = usesAdjacency(config.attention);
-  const want = adjacency ? ['points', 'mask', 'adj'] : ['points', 'mask'];
+  const want = ['points', 'mask', ...(adjacency ? ['adj'] : []), ...(config.jointCodes > 0 ? ['codes'] : [])];
   if (names.join() !== want.join()) {
     fail(
       `the lifter's inputs are [${names.join(', ')}], expected [${want.join(', ')}] for attention '${config.attention}'`,
@@ -212,6 +231,21 @@ export function parseLifterMetadata(
     knnK = a!.knnK;
   }
 
+  let jointCodes: LifterModelInfo['jointCodes'] = null;
+  if (config.jointCodes > 0) {
+    const c = pre.jointCodes;
+    if (
+      c?.scheme !== JOINT_CODE_SCHEME ||
+      c.k !== config.jointCodes ||
+      c.unknown !== 'zeros' ||
+      !Array.isArray(c.rigs) ||
+      !c.rigs.every((r) => typeof r === 'string')
+    ) {
+      fail(`the model expects joint codes this build does not implement (${JSON.stringify(c)})`);
+    }
+    jointCodes = { scheme: c!.scheme, k: c!.k, rigs: Object.freeze([...c!.rigs]) };
+  }
+
   let maxPoints: number | undefined;
   const mp = get(K.maxPoints);
   if (mp !== undefined) {
@@ -231,6 +265,7 @@ export function parseLifterMetadata(
     io,
     preprocess: pre,
     usesAdjacency: adjacency,
+    jointCodes,
     knnK,
     producer: get(K.producer),
     training: trainingText === undefined ? undefined : json(K.training),

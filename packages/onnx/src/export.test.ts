@@ -63,7 +63,8 @@ function batch(seed: number, B: number, N: number) {
         }
       }
     }
-  return { points, mask, adj };
+  const codes = Float32Array.from({ length: B * N * 3 }, () => rng.normal());
+  return { points, mask, adj, codes };
 }
 
 function tfjsForward(
@@ -84,6 +85,7 @@ function tfjsForward(
         points: tf.tensor(x.points, [B, N, 2]),
         mask: tf.tensor(x.mask, [B, N]),
         ...(config.attention !== 'global' && { adj: tf.tensor(x.adj, [B, N, N]) }),
+        ...(config.jointCodes > 0 && { codes: tf.tensor(x.codes, [B, N, 3]) }),
       },
       config,
     );
@@ -108,6 +110,7 @@ function refForward(
       points: refTensor(x.points, [B, N, 2]),
       mask: refTensor(x.mask, [B, N]),
       ...(config.attention !== 'global' && { adj: refTensor(x.adj, [B, N, N]) }),
+      ...(config.jointCodes > 0 && { codes: refTensor(x.codes, [B, N, 3]) }),
     },
     config,
   ).data;
@@ -215,6 +218,47 @@ describe('exportLifter', () => {
     });
     expect(maxAbs(out.points3d!.data as Float32Array, tfjsForward(c, w, x, B, N))).toBeLessThan(1e-4);
     await session.release();
+  });
+
+  it('exports a joint-code lifter: a codes [B, N, k] input, its contract, and equal outputs', async () => {
+    const c = tiny({ jointCodes: 3, norm: 'pre', codedRigs: ['h36m-body', 'aflw-face'] });
+    const w = params(c, 6);
+    const model = exportLifter({ config: c, params: w });
+    const s = checkModel(model);
+    expect(s.inputs.map((v) => [v.name, v.dims])).toEqual([
+      ['points', ['B', 'N', 2]],
+      ['mask', ['B', 'N']],
+      ['adj', ['B', 'N', 'N']],
+      ['codes', ['B', 'N', 3]],
+    ]);
+    const info = parseLifterMetadata(readModelMetadata(model));
+    expect(info.jointCodes).toEqual({ scheme: 'fnv1a-normal-v1', k: 3, rigs: ['h36m-body', 'aflw-face'] });
+    expect(info.preprocess.jointCodes).toMatchObject({ unknown: 'zeros' });
+    const [B, N] = [3, 11];
+    const x = batch(12, B, N);
+    const session = await ort.InferenceSession.create(model);
+    const out = await session.run({
+      points: new ort.Tensor('float32', x.points, [B, N, 2]),
+      mask: new ort.Tensor('float32', x.mask, [B, N]),
+      adj: new ort.Tensor('float32', x.adj, [B, N, N]),
+      codes: new ort.Tensor('float32', x.codes, [B, N, 3]),
+    });
+    const y = out.points3d!.data as Float32Array;
+    expect(maxAbs(y, tfjsForward(c, w, x, B, N))).toBeLessThan(1e-4);
+    expect(maxAbs(y, refForward(c, w, x, B, N))).toBeLessThan(1e-4);
+    await session.release();
+    // A contract whose codes this build does not implement is refused.
+    const meta = readModelMetadata(model);
+    const pre = JSON.parse(meta[LIFTER_METADATA_KEYS.preprocess]!);
+    expect(() =>
+      parseLifterMetadata({
+        ...meta,
+        [LIFTER_METADATA_KEYS.preprocess]: JSON.stringify({
+          ...pre,
+          jointCodes: { ...pre.jointCodes, scheme: 'v9' },
+        }),
+      }),
+    ).toThrow(/joint codes this build does not implement/);
   });
 
   it('exports a decoded checkpoint and keeps its training metadata', () => {

@@ -1,6 +1,6 @@
 import { usesAdjacency } from '@lfm/attention';
 import { InputError } from '@lfm/core';
-import { DEFAULT_KNN_K } from '@lfm/datasets/preprocess';
+import { DEFAULT_KNN_K, JOINT_CODE_SCHEME } from '@lfm/datasets/preprocess';
 import {
   type Checkpoint,
   checkParameterRecord,
@@ -65,14 +65,21 @@ export function exportLifter(
   }
 
   // maxPoints is a contract for runtimes (stored in the metadata), not a graph property: trace without it.
-  const { maxPoints, ...rest } = config;
+  const { maxPoints, codedRigs, ...rest } = config;
+  const k = config.jointCodes;
   const traceConfig = resolveLifterConfig(rest);
   const withAdj = usesAdjacency(config.attention);
   const r = createOnnxRecorder({ dims: TRACE_DIMS });
   const points = r.input('points', ['B', 'N', 2]);
   const mask = r.input('mask', ['B', 'N']);
   const adj = withAdj ? r.input('adj', ['B', 'N', 'N']) : undefined;
-  const y = forwardLifter(r.ops, r.params(source.params), { points, mask, ...(adj && { adj }) }, traceConfig);
+  const codes = k > 0 ? r.input('codes', ['B', 'N', k]) : undefined;
+  const y = forwardLifter(
+    r.ops,
+    r.params(source.params),
+    { points, mask, ...(adj && { adj }), ...(codes && { codes }) },
+    traceConfig,
+  );
   r.output('points3d', y);
 
   const io: LifterIo = {
@@ -80,6 +87,7 @@ export function exportLifter(
       { name: 'points', dims: ['B', 'N', 2] },
       { name: 'mask', dims: ['B', 'N'] },
       ...(withAdj ? [{ name: 'adj', dims: ['B', 'N', 'N'] }] : []),
+      ...(k > 0 ? [{ name: 'codes', dims: ['B', 'N', k] }] : []),
     ],
     outputs: [{ name: 'points3d', dims: ['B', 'N', 3] }],
   };
@@ -101,6 +109,16 @@ export function exportLifter(
           implementation: '@lfm/datasets/preprocess adjacencyFromBones, knnAdjacency',
         }
       : null,
+    jointCodes:
+      k > 0
+        ? {
+            scheme: JOINT_CODE_SCHEME,
+            k,
+            rigs: [...(codedRigs ?? [])],
+            unknown: 'zeros',
+            implementation: '@lfm/datasets/preprocess jointCodeTable, writeJointCodes',
+          }
+        : null,
     padding: { mask: '1 = present, 0 = absent or padding', maskedPointValue: 0, outputAtMasked: 0 },
   };
   const producer = options.producer ?? { name: '@lfm/onnx' };
@@ -125,6 +143,7 @@ export function exportLifter(
       `3D-LFM lifter (D=${config.dModel}, L=${config.layers}, ${config.attention} attention, ${config.encoding} encoding): ` +
         'points [B,N,2] normalised, mask [B,N]' +
         (withAdj ? ', adj [B,N,N]' : '') +
+        (k > 0 ? `, codes [B,N,${k}]` : '') +
         ' → points3d [B,N,3]. Contract in metadata_props lfm.*',
   });
 }

@@ -52,6 +52,8 @@ export interface ParsedInput {
   readonly mask: Uint8Array;
   /** Per sample, bones (undefined = none: kNN). */
   readonly bones: (readonly Edge[] | undefined)[];
+  /** Per sample, the resolved rig (undefined = none given): the joint-code lookup key. */
+  readonly rigs: (Rig | undefined)[];
 }
 
 const isTyped = (v: unknown): v is Float32Array | Float64Array =>
@@ -143,7 +145,7 @@ export function parseInput(
     counts,
     xy,
     mask,
-    bones: resolveBones(options, samples.batched, counts),
+    ...resolveBones(options, samples.batched, counts),
   };
 }
 
@@ -265,7 +267,7 @@ function resolveBones(
   options: InputOptions,
   batched: boolean,
   counts: Int32Array,
-): (readonly Edge[] | undefined)[] {
+): { bones: (readonly Edge[] | undefined)[]; rigs: (Rig | undefined)[] } {
   const B = counts.length;
   const perSample = <T>(v: T | readonly (T | undefined)[], isOne: (x: unknown) => boolean, what: string) => {
     if (Array.isArray(v) && !isOne(v)) {
@@ -289,12 +291,14 @@ function resolveBones(
           'bones',
         );
   const out: (readonly Edge[] | undefined)[] = [];
+  const rigs: (Rig | undefined)[] = [];
   for (let b = 0; b < B; b++) {
     const n = counts[b]!;
     const r = rigOf(b);
     let bones: readonly Edge[] | undefined;
+    let rig: Rig | undefined;
     if (r !== undefined) {
-      const rig = resolveRig(r);
+      rig = resolveRig(r);
       if (rig.numJoints !== n) {
         throw new ShapeError(
           `rig '${rig.id}' has ${rig.numJoints} joints, but ${where(batched, b)} has ${n} points`,
@@ -317,8 +321,9 @@ function resolveBones(
       bones = explicit;
     }
     out.push(bones && bones.length > 0 ? bones : undefined);
+    rigs.push(rig);
   }
-  return out;
+  return { bones: out, rigs };
 }
 
 function short(v: unknown): string {

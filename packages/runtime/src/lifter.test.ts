@@ -3,6 +3,7 @@ import {
   adjacencyFromBones,
   DEFAULT_KNN_K,
   type Edge,
+  jointCodeTable,
   knnAdjacency,
   type PreprocessedKeypoints,
 } from '@lfm/datasets/preprocess';
@@ -314,6 +315,45 @@ describe.each(ENGINES)('%s, D=128 L=4 (the default size)', (engine, loadLifter) 
     expect(eTf).toBeLessThan(1e-4);
     expect(eRef).toBeLessThan(1e-4);
     await lifter.release();
+  });
+});
+
+describe.each(ENGINES)('%s, a joint-code model', (_engine, loadLifter) => {
+  it('feeds the codes of a rig the model knows, zeros for other rigs and for no rig (each as tfjs does)', async () => {
+    const model = makeModel({ jointCodes: 4, norm: 'pre', codedRigs: ['h36m-17', 'hand-21'] });
+    const lifter = await loadLifter(model.bytes);
+    expect(lifter.info.jointCodes).toEqual({ scheme: 'fnv1a-normal-v1', k: 4, rigs: ['h36m-17', 'hand-21'] });
+    try {
+      const rng = new Rng(41);
+      const h36m: Sample = { points: randomPixels(rng, 17), mask: randomMask(rng, 17), rig: 'h36m-17' };
+      const hand: Sample = { points: randomPixels(rng, 21), mask: randomMask(rng, 21), rig: 'hand-21' };
+      const coco: Sample = { points: randomPixels(rng, 17), mask: randomMask(rng, 17), rig: 'coco-17' };
+      const codesOf = (s: Sample) =>
+        s.rig && ['h36m-17', 'hand-21'].includes(s.rig)
+          ? jointCodeTable(s.rig, rigById(s.rig).joints, 4)
+          : undefined;
+      const singles: LiftResult[] = [];
+      for (const s of [h36m, hand, coco]) {
+        const got = await lifter.lift(s.points, { mask: s.mask, ...(s.rig && { rig: s.rig }) });
+        const pre = trainingPreprocess(s);
+        expect(maxErr(got, forwardTfjs(model, pre, codesOf(s)))).toBeLessThan(1e-4);
+        singles.push(got);
+      }
+      // The codes matter: the same h36m points without the rig's codes (bones given explicitly) differ.
+      const anonymous = await lifter.lift(h36m.points, {
+        mask: h36m.mask,
+        bones: rigById('h36m-17').boneIndices.map((e) => [...e] as Edge),
+      });
+      expect(maxErr(anonymous, flat3(singles[0]!))).toBeGreaterThan(1e-3);
+      // A padded batch of mixed rigs gives each sample's single result.
+      const batch = await lifter.lift([h36m.points, hand.points, coco.points], {
+        mask: [h36m.mask, hand.mask, coco.mask],
+        rig: ['h36m-17', 'hand-21', 'coco-17'],
+      });
+      for (const [b, r] of batch.entries()) expect(maxErr(r, flat3(singles[b]!))).toBeLessThan(1e-4);
+    } finally {
+      await lifter.release();
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { InputError, nd, ShapeError } from '@lfm/core';
-import { preprocessKeypoints } from '@lfm/datasets/preprocess';
+import { jointCodeTable, preprocessKeypoints, writeJointCodes } from '@lfm/datasets/preprocess';
 import {
   checkModel,
   LifterFormatError,
@@ -8,6 +8,7 @@ import {
   parseLifterMetadata,
   readModelMetadata,
 } from '@lfm/onnx';
+import type { Rig } from '@lfm/rig';
 import { type CameraRequest, type CameraResult, recoverCameras, resolveCamera } from './camera.js';
 import { type BatchInput, type InputOptions, parseInput, type SampleInput } from './input.js';
 import {
@@ -70,6 +71,8 @@ export interface ForwardInputs {
   readonly mask: Float32Array;
   /** [B, N, N] 0/1, self loops; required when `info.usesAdjacency`. */
   readonly adj?: Float32Array;
+  /** [B, N, k] joint codes (`info.jointCodes`); zeros (identity unknown) when omitted. */
+  readonly codes?: Float32Array;
   /** B. */
   readonly batch: number;
 }
@@ -139,6 +142,7 @@ export class Lifter {
       points: pre.points.data,
       mask: pre.mask.data,
       ...(this.info.usesAdjacency && { adj: pre.adj.data }),
+      ...(this.info.jointCodes && { codes: this.#codes(input.rigs, counts, N) }),
       batch: B,
     });
     const recovered =
@@ -196,6 +200,11 @@ export class Lifter {
         throw new ShapeError(`adj has ${inputs.adj.length} values, need B·N·N = ${B * N * N}`);
       }
     }
+    const k = this.info.jointCodes?.k ?? 0;
+    if (k > 0 && inputs.codes !== undefined && inputs.codes.length !== B * N * k) {
+      throw new ShapeError(`codes have ${inputs.codes.length} values, need B·N·k = ${B * N * k}`);
+    }
+    const codes = k > 0 ? (inputs.codes ?? new Float32Array(B * N * k)) : undefined;
     const out = new Float32Array(B * N * 3);
     for (let b0 = 0; b0 < B; b0 += MAX_RUN_BATCH) {
       const b1 = Math.min(B, b0 + MAX_RUN_BATCH);
@@ -207,6 +216,7 @@ export class Lifter {
         ...(this.info.usesAdjacency && {
           adj: { data: inputs.adj!.subarray(b0 * N * N, b1 * N * N), dims: [nb, N, N] },
         }),
+        ...(codes && { codes: { data: codes.subarray(b0 * N * k, b1 * N * k), dims: [nb, N, k] } }),
       };
       const y = (await session.run(feeds)).points3d;
       if (!y || y.data.length !== nb * N * 3) {
@@ -216,6 +226,23 @@ export class Lifter {
       }
       out.set(y.data, b0 * N * 3);
     }
+    return out;
+  }
+
+  /**
+   * [B, N, k] joint codes of a parsed batch: a sample whose rig the model was trained with gets its
+   * joints' codes (points are in the rig's joint order), any other sample zeros (identity unknown).
+   */
+  #codes(rigs: readonly (Rig | undefined)[], counts: Int32Array, N: number): Float32Array {
+    const { k, rigs: known } = this.info.jointCodes!;
+    const out = new Float32Array(rigs.length * N * k);
+    const slots = new Int32Array(N);
+    rigs.forEach((rig, b) => {
+      if (rig === undefined || !known.includes(rig.id)) return;
+      for (let i = 0; i < N; i++) slots[i] = i < counts[b]! ? i : -1;
+      const table = jointCodeTable(rig.id, rig.joints, k);
+      writeJointCodes(out.subarray(b * N * k, (b + 1) * N * k), slots, table, k);
+    });
     return out;
   }
 

@@ -59,6 +59,8 @@ export interface TrainingConfig {
   readonly sampling: BalancedSamplerOptions | undefined;
   /** k of the kNN graph for rigs without bones. */
   readonly knn: number | undefined;
+  /** For a lifter with joint codes: the probability that a training sample's codes are all zeroed (identity unknown). */
+  readonly jointCodeDropout: number;
   /** Validate every this many steps on each dataset's val split (0 = never; also at the end when > 0). */
   readonly valInterval: number;
   /** Validation samples per dataset (evenly spaced over its val split). */
@@ -97,6 +99,7 @@ export const DEFAULT_TRAINING_CONFIG: Readonly<Omit<TrainingConfig, 'model' | 'd
   augment: undefined,
   sampling: undefined,
   knn: undefined,
+  jointCodeDropout: 0.25,
   valInterval: 500,
   valSamples: 256,
   valSeed: 0,
@@ -115,6 +118,8 @@ export interface TrainingContext {
   readonly numJoints?: number;
   /** Its name (the MLP's `rig` default). */
   readonly rig?: string;
+  /** The rig ids of the training datasets (a code-reading lifter's `codedRigs` default). */
+  readonly rigs?: readonly string[];
 }
 
 /**
@@ -179,6 +184,7 @@ export function resolveTrainingConfig(input: unknown = {}, context: TrainingCont
   oneOf('loss', LOSS_KINDS);
   int('seed', 0);
   if (c.knn !== undefined) int('knn', 1);
+  num('jointCodeDropout', 0, 1);
   for (const k of ['augment', 'sampling']) {
     if (c[k] !== undefined && (typeof c[k] !== 'object' || c[k] === null || Array.isArray(c[k]))) {
       fail(`${k} must be an object, got ${JSON.stringify(c[k])}`);
@@ -195,11 +201,19 @@ export function resolveTrainingConfig(input: unknown = {}, context: TrainingCont
   }
   oneOf('progress', ['auto', 'bar', 'lines', 'none']);
   const modelInput = (c.model ?? {}) as Record<string, unknown>;
-  const model = resolveModelConfig(
+  let model = resolveModelConfig(
     modelInput.kind === 'mlp'
       ? { numJoints: context.numJoints, rig: context.rig, ...stripUndefined(modelInput) }
       : modelInput,
   );
+  if (
+    model.kind === 'lifter' &&
+    model.jointCodes > 0 &&
+    model.codedRigs === undefined &&
+    context.rigs !== undefined
+  ) {
+    model = resolveModelConfig({ ...model, codedRigs: [...new Set(context.rigs)] });
+  }
   return Object.freeze({
     ...(c as unknown as TrainingConfig),
     data: Object.freeze([...(dataList as string[])]),

@@ -33,6 +33,8 @@ export interface StepBatch {
   readonly adj: Float32Array | undefined;
   /** [B, N, 3] */
   readonly target3d: Float32Array;
+  /** [B, N, k] joint codes for a model with `codeSize` k > 0 (zeros = identity unknown). */
+  readonly codes?: Float32Array | undefined;
 }
 
 export interface LossAndGradients {

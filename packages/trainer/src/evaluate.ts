@@ -7,8 +7,10 @@ import {
   type Edge,
   type EvalDataset,
   frameEdges,
+  jointCodeTable,
   preprocessKeypoints,
   type Split,
+  writeJointCodes,
 } from '@lfm/datasets';
 import { type PinholeIntrinsics, solvePnP } from '@lfm/procrustes';
 
@@ -33,6 +35,8 @@ export interface PredictBatch {
   readonly mask: Float32Array;
   /** [B, N, N] the local-attention graph: the dataset's bones, or kNN when it has none. */
   readonly adj: Float32Array;
+  /** [B, N, k] joint codes, when `EvaluateOptions.jointCodes` asks for them (zeros for a rig not in its list). */
+  readonly codes?: Float32Array;
   /** The dataset, for predictors that route by rig (per-rig baselines). */
   readonly dataset: { readonly name: string; readonly category: string; readonly numJoints: number };
   /** [B] the dataset frame of each sample. */
@@ -43,7 +47,7 @@ export interface PredictBatch {
 export type PredictFn = (batch: PredictBatch) => Float32Array | Promise<Float32Array>;
 
 /** What evaluation reads of a dataset: a loaded `Dataset` qualifies (`edges` gives the rig graph). */
-export type EvaluationDataset = EvalDataset & Partial<Pick<Dataset, 'edges' | 'perSequenceEdges'>>;
+export type EvaluationDataset = EvalDataset & Partial<Pick<Dataset, 'edges' | 'perSequenceEdges' | 'joints'>>;
 
 export interface EvaluateOptions {
   readonly predict: PredictFn;
@@ -62,6 +66,11 @@ export interface EvaluateOptions {
   readonly batchSize?: number;
   /** k of the kNN graph for datasets without bones (default DEFAULT_KNN_K). */
   readonly knn?: number;
+  /**
+   * Joint codes for a model with a code input: k, and the rigs it knows (a dataset's rig id is its
+   * name). Datasets of other rigs get zero codes. Default: no codes in the batches.
+   */
+  readonly jointCodes?: { readonly k: number; readonly rigs: readonly string[] };
 }
 
 /** One dataset's row of the report. Metrics are means over its samples; null when not measurable. */
@@ -161,6 +170,10 @@ async function evaluateDataset(
   if (keep.length === 0) return { ...row, mpjpe: null, paMpjpe: null, nPaMpjpe: null };
 
   const info = { name: ds.name, category: ds.category, numJoints: J };
+  const codeK = options.jointCodes?.k ?? 0;
+  const codeTable =
+    codeK > 0 && options.jointCodes!.rigs.includes(ds.name) ? datasetCodeTable(ds, codeK) : null;
+  const slots = Int32Array.from({ length: J }, (_, j) => j);
   let sumPa = 0;
   let sumNpa = 0;
   let sumMpjpe = 0;
@@ -189,6 +202,7 @@ async function evaluateDataset(
       points2d: pre.points.data,
       mask: pre.mask.data,
       adj: pre.adj.data,
+      ...(codeK > 0 && { codes: batchCodes(codeTable, slots, B, codeK) }),
       dataset: info,
       frame: f,
     });
@@ -215,6 +229,23 @@ async function evaluateDataset(
   }
   const n = keep.length;
   return { ...row, mpjpe: intrinsics ? sumMpjpe / n : null, paMpjpe: sumPa / n, nPaMpjpe: sumNpa / n };
+}
+
+/** The joint codes of a dataset's rig (id = the dataset name; joints from meta.json, or j0, j1, … when absent), [J, k]. */
+export function datasetCodeTable(
+  ds: Pick<EvaluationDataset, 'name' | 'numJoints' | 'joints'>,
+  k: number,
+): Float32Array {
+  const joints = ds.joints ?? Array.from({ length: ds.numJoints }, (_, j) => `j${j}`);
+  return jointCodeTable(ds.name, joints, k);
+}
+
+function batchCodes(table: Float32Array | null, slots: Int32Array, B: number, k: number): Float32Array {
+  const N = slots.length;
+  const out = new Float32Array(B * N * k);
+  if (table !== null)
+    for (let b = 0; b < B; b++) writeJointCodes(out.subarray(b * N * k, (b + 1) * N * k), slots, table, k);
+  return out;
 }
 
 function bonesOf(ds: EvaluationDataset, frame: number): readonly Edge[] {

@@ -59,7 +59,7 @@ const TRACE = { B: 2, N: 5 };
 interface Traced {
   readonly recorder: OnnxRecorder;
   readonly pred: Sym;
-  readonly inputs: { points: Sym; mask: Sym; adj: Sym | undefined };
+  readonly inputs: { points: Sym; mask: Sym; adj: Sym | undefined; codes: Sym | undefined };
 }
 
 /** The model's forward pass traced with the parameters as graph inputs: points, mask, adj → points3d. */
@@ -75,8 +75,14 @@ function traceForward(model: TrainableModel, params: Readonly<Record<string, Flo
   const points = r.input('points', ['B', N, 2]);
   const mask = r.input('mask', ['B', N]);
   const adj = model.needsAdjacency ? r.input('adj', ['B', N, N]) : undefined;
-  const pred = model.forward(r.ops, r.params(params), { points, mask, ...(adj && { adj }) });
-  return { recorder: r, pred, inputs: { points, mask, adj } };
+  const codes = model.codeSize > 0 ? r.input('codes', ['B', N, model.codeSize]) : undefined;
+  const pred = model.forward(r.ops, r.params(params), {
+    points,
+    mask,
+    ...(adj && { adj }),
+    ...(codes && { codes }),
+  });
+  return { recorder: r, pred, inputs: { points, mask, adj, codes } };
 }
 
 /** The training graph of `model` with `loss` (see `ModelGraphs`). `params` only fix the shapes. */
@@ -181,7 +187,7 @@ export async function createGraphPredictor(
     buildForwardGraph(model, params),
     graphSessionOptions({ ...options, profilePrefix: undefined }),
   );
-  const paramNames = session.inputNames.filter((n) => !['points', 'mask', 'adj'].includes(n));
+  const paramNames = session.inputNames.filter((n) => !DATA_INPUTS.includes(n));
   const fixed = paramTensors(ort, model, params, paramNames);
   const maxPoints = model.config.kind === 'lifter' ? model.config.maxPoints : undefined;
   const predict = async (batch: PredictBatch): Promise<Float32Array> => {
@@ -194,6 +200,7 @@ export async function createGraphPredictor(
       points: new ort.Tensor('float32', batch.points2d, [B, N, 2]),
       mask: new ort.Tensor('float32', batch.mask, [B, N]),
       ...(model.needsAdjacency && { adj: new ort.Tensor('float32', batch.adj, [B, N, N]) }),
+      ...codesFeed(ort, model, batch.codes, B, N),
     });
     return (out.points3d!.data as Float32Array).slice();
   };
@@ -228,6 +235,7 @@ export async function createGraphEngine(
       points: new ort.Tensor('float32', batch.points2d, [B, N, 2]),
       mask: new ort.Tensor('float32', batch.mask, [B, N]),
       ...(model.needsAdjacency && { adj: new ort.Tensor('float32', batch.adj!, [B, N, N]) }),
+      ...codesFeed(ort, model, batch.codes, B, N),
       target: new ort.Tensor('float32', batch.target3d, [B, N, 3]),
     });
     const grads: Record<string, Float32Array> = {};
@@ -250,4 +258,23 @@ export async function createGraphEngine(
       if (predictor) await (await predictor).dispose();
     },
   };
+}
+
+/** The forward graph's data inputs (everything else is a parameter). */
+const DATA_INPUTS = ['points', 'mask', 'adj', 'codes'];
+
+/** The `codes` feed of a model with joint codes: the batch's, or zeros (identity unknown). */
+function codesFeed(
+  ort: typeof Ort,
+  model: TrainableModel,
+  codes: Float32Array | undefined,
+  B: number,
+  N: number,
+): Record<string, Ort.Tensor> {
+  const k = model.codeSize;
+  if (k === 0) return {};
+  if (codes !== undefined && codes.length !== B * N * k) {
+    throw new LfmError('E_INPUT', `codes have ${codes.length} values, need B·N·k = ${B * N * k}`);
+  }
+  return { codes: new ort.Tensor('float32', codes ?? new Float32Array(B * N * k), [B, N, k]) };
 }

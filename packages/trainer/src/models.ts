@@ -64,6 +64,8 @@ export interface TrainableModel {
   readonly numJoints: number | undefined;
   /** Whether `forward` reads `inputs.adj`. */
   readonly needsAdjacency: boolean;
+  /** k of the joint-code input `inputs.codes` [B, N, k]; 0 = the model reads none. */
+  readonly codeSize: number;
   /** Seeded initial parameters, in `specs` order. */
   init(): Record<string, Float32Array>;
   /** points [B, N, 2] (normalised), mask [B, N], adj [B, N, N] → [B, N, 3], zero at masked points. */
@@ -120,6 +122,7 @@ export function createModel(config: ModelConfig): TrainableModel {
       specs,
       numJoints: undefined,
       needsAdjacency: usesAdjacency(lifter.attention),
+      codeSize: lifter.jointCodes,
       init: () => initParameterRecord(specs, lifter.seed),
       forward: (ops, params, inputs) => forwardLifter(ops, params, inputs, lifter),
     };
@@ -131,6 +134,7 @@ export function createModel(config: ModelConfig): TrainableModel {
     specs,
     numJoints: resolved.numJoints,
     needsAdjacency: false,
+    codeSize: 0,
     init: () => initParameterRecord(specs, resolved.seed),
     forward: (ops, params, inputs) => forwardMlp(ops, params, inputs, resolved),
   };

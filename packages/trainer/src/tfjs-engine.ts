@@ -87,6 +87,7 @@ export function tfjsLossAndGradients(
         points: tf.tensor(batch.points2d, [B, N, 2], 'float32'),
         mask,
         ...(batch.adj && { adj: tf.tensor(batch.adj, [B, N, N], 'float32') }),
+        ...tfjsCodes(tf, state.model, batch.codes, B, N),
       });
       if (loss === 'mse') return maskedMse(ops, pred, target, mask) as tfc.Scalar;
       const a = solveProcrustesAlignment(pred.dataSync() as Float32Array, batch.target3d, batch.mask, B, N);
@@ -132,6 +133,7 @@ export function createTfjsPredictor(
         points: tf.tensor(batch.points2d, [B, N, 2], 'float32'),
         mask: tf.tensor(batch.mask, [B, N], 'float32'),
         ...(model.needsAdjacency && { adj: tf.tensor(batch.adj, [B, N, N], 'float32') }),
+        ...tfjsCodes(tf, model, batch.codes, B, N),
       }),
     );
     try {
@@ -163,4 +165,20 @@ export function createTfjsEngine(
     predict,
     dispose: async () => state.dispose(),
   };
+}
+
+/** The `codes` input of a model with joint codes: the batch's, or zeros (identity unknown). */
+function tfjsCodes(
+  tf: TfCore,
+  model: TrainableModel,
+  codes: Float32Array | undefined,
+  B: number,
+  N: number,
+): { codes?: tfc.Tensor } {
+  const k = model.codeSize;
+  if (k === 0) return {};
+  if (codes !== undefined && codes.length !== B * N * k) {
+    throw new LfmError('E_INPUT', `codes have ${codes.length} values, need B·N·k = ${B * N * k}`);
+  }
+  return { codes: tf.tensor(codes ?? new Float32Array(B * N * k), [B, N, k], 'float32') };
 }

@@ -2,14 +2,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TfCore } from '@lfm/core/tfjs';
+import { createBatcher } from '@lfm/datasets';
 import { loadCheckpoint } from '@lfm/model/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeByDataset, trainMlpBaselines } from './baselines.js';
 import { loadModelCheckpoint } from './checkpoint.js';
-import { evaluate } from './evaluate.js';
+import { resolveTrainingConfig } from './config.js';
+import { datasetCodeTable, evaluate } from './evaluate.js';
 import { captureStream, cpuTf, toyDataset } from './test-support/fixtures.js';
 import { createTfjsPredictor } from './tfjs-engine.js';
-import { type MetricsEntry, OUTPUT_FILES, trainTfjs } from './train.js';
+import { jointCodeFiller, type MetricsEntry, OUTPUT_FILES, trainTfjs } from './train.js';
 
 let tf: TfCore;
 const dirs: string[] = [];
@@ -212,5 +214,65 @@ describe('trainTfjs', () => {
       config: base(tmp(), { progress: 'auto', valInterval: 0 }),
     });
     expect(tty.text()).toMatch(/\r\[#+-*\] \d+\/6 loss \S+ lr \S+ \S+ samples\/s ETA \S+/);
+  });
+});
+
+describe('joint codes in training', () => {
+  it('codedRigs defaults to the training datasets; batches carry their joints’ codes or, dropped, zeros', async () => {
+    const a = toyDataset({ name: 'toy-a', J: 6, train: 8, val: 0, test: 0, seed: 1 });
+    const b = toyDataset({ name: 'toy-b', J: 9, train: 8, val: 0, test: 0, seed: 2 });
+    const result = await trainTfjs({
+      tf,
+      datasets: [a, b],
+      config: {
+        model: { ...tinyLifter, jointCodes: 4 },
+        steps: 3,
+        batchSize: 4,
+        valInterval: 0,
+        progress: 'none',
+      },
+    });
+    expect(result.model.config).toMatchObject({ jointCodes: 4, codedRigs: ['toy-a', 'toy-b'] });
+    expect(result.model.codeSize).toBe(4);
+
+    const config = resolveTrainingConfig({ model: result.model.config, jointCodeDropout: 0.3, seed: 5 });
+    const N = 10;
+    const batcher = createBatcher({
+      sources: [{ dataset: a }, { dataset: b }],
+      batchSize: 64,
+      maxPoints: N,
+      seed: 5,
+    });
+    const fill = jointCodeFiller(result.model, [a, b], 64, N, config);
+    const tables = [datasetCodeTable(a, 4), datasetCodeTable(b, 4)];
+    let dropped = 0;
+    let total = 0;
+    for (let k = 0; k < 4; k++) {
+      const batch = batcher.next();
+      const codes = fill(batch)!;
+      expect(fill(batch)).toEqual(codes); // a function of the batch index: resume sees the same codes
+      for (let s = 0; s < 64; s++, total++) {
+        const row = codes.subarray(s * N * 4, (s + 1) * N * 4);
+        if (row.every((v) => v === 0)) {
+          dropped++;
+          continue;
+        }
+        const table = tables[batch.info.source[s]!]!;
+        for (let i = 0; i < N; i++) {
+          const j = batch.info.jointIndex[s * N + i]!;
+          const want = j < 0 ? new Float32Array(4) : table.subarray(j * 4, (j + 1) * 4);
+          expect(Array.from(row.subarray(i * 4, (i + 1) * 4))).toEqual(Array.from(want));
+        }
+      }
+    }
+    // 256 samples at p = 0.3: 77 expected, 3σ ≈ 22.
+    expect(dropped).toBeGreaterThan(50);
+    expect(dropped).toBeLessThan(105);
+    expect(total).toBe(256);
+    // A rig the model does not know gets zero codes.
+    const stranger = toyDataset({ name: 'toy-c', J: 6, train: 8, val: 0, test: 0, seed: 3 });
+    const other = jointCodeFiller(result.model, [stranger], 8, N, config);
+    const batch = createBatcher({ sources: [{ dataset: stranger }], batchSize: 8, maxPoints: N }).next();
+    expect(other(batch)!.every((v) => v === 0)).toBe(true);
   });
 });

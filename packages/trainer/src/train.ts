@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError, LfmError } from '@lfm/core';
+import { InputError, LfmError, Rng } from '@lfm/core';
 import { assertTfjsGradients, type TfCore } from '@lfm/core/tfjs';
-import { type Batch, createBatcher, type DatasetLike, splitFrames } from '@lfm/datasets';
+import { type Batch, createBatcher, type DatasetLike, splitFrames, writeJointCodes } from '@lfm/datasets';
 import { type AdamState, CheckpointMismatchError, ConfigError, type JsonValue } from '@lfm/model';
 import { loadModelCheckpoint, type ModelCheckpoint, saveModelCheckpoint } from './checkpoint.js';
 import { resolveTrainingConfig, type TrainEngine, type TrainingConfig } from './config.js';
 import type { StepBatch, TrainingEngine } from './engine.js';
-import { type EvalReport, type EvaluationDataset, evaluate } from './evaluate.js';
+import { datasetCodeTable, type EvalReport, type EvaluationDataset, evaluate } from './evaluate.js';
 import { createGraphEngine, type GraphEngineOptions } from './graph-engine.js';
 import { createModel, type TrainableModel } from './models.js';
 import { Adam, clipScale, globalNorm, type LrSchedule, learningRateAt } from './optim.js';
@@ -108,7 +108,10 @@ export const OUTPUT_FILES = Object.freeze({
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const { datasets } = options;
   if (datasets.length === 0) throw new InputError('train: no datasets to train on');
-  const context = datasets.length === 1 ? { numJoints: datasets[0]!.numJoints, rig: datasets[0]!.name } : {};
+  const context = {
+    ...(datasets.length === 1 && { numJoints: datasets[0]!.numJoints, rig: datasets[0]!.name }),
+    rigs: datasets.map((d) => d.name),
+  };
   const config = resolveTrainingConfig(
     options.engine === undefined ? options.config : { ...options.config, engine: options.engine },
     context,
@@ -177,6 +180,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     ...(config.knn !== undefined && { knn: config.knn }),
   });
   batcher.seek(adam.step);
+  const codeBatch = jointCodeFiller(model, datasets, batcher.batchSize, N, config);
   // Validation: datasets with a val split whose J the model accepts.
   const modelMax = modelMaxPoints ?? model.numJoints ?? Infinity;
   const valSets = datasets.filter((d) => splitFrames(d, 'val').length > 0 && d.numJoints <= modelMax);
@@ -260,6 +264,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       split: 'val',
       model: `step ${adam.step}`,
       ...(config.knn !== undefined && { knn: config.knn }),
+      ...(model.codeSize > 0 && { jointCodes: { k: model.codeSize, rigs: codedRigsOf(model) } }),
     });
     lastValStep = adam.step;
     const score = report.mean.nPaMpjpe;
@@ -306,7 +311,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         break;
       }
       const t0 = performance.now();
-      const batch = stepBatch(batcher.next(), model);
+      const next = batcher.next();
+      const batch = { ...stepBatch(next, model), codes: codeBatch(next) };
       const { loss, grads, fallback } = await engine.lossAndGradients(batch);
       if (!Number.isFinite(loss)) {
         throw new LfmError(
@@ -417,6 +423,44 @@ export function stepBatch(batch: Batch, model: TrainableModel): StepBatch {
     }
   }
   return { B, N: J, points2d, mask, adj: undefined, target3d };
+}
+
+/** The rigs a code-reading model knows (its `codedRigs`). */
+export function codedRigsOf(model: TrainableModel): readonly string[] {
+  return model.config.kind === 'lifter' ? (model.config.codedRigs ?? []) : [];
+}
+
+/**
+ * The joint codes of training batches, [B, N, k] (one buffer, overwritten per batch): each slot gets
+ * the code of its dataset joint when the dataset's rig is one the model knows, zeros for padding;
+ * a sample's codes are all zeroed with probability `jointCodeDropout` (seeded by (seed, batch index),
+ * so a resumed run sees the same codes). Returns undefined for a model without codes.
+ */
+export function jointCodeFiller(
+  model: TrainableModel,
+  datasets: readonly TrainingDataset[],
+  B: number,
+  N: number,
+  config: TrainingConfig,
+): (batch: Batch) => Float32Array | undefined {
+  const k = model.codeSize;
+  if (k === 0) return () => undefined;
+  const known = codedRigsOf(model);
+  const tables = datasets.map((d) => (known.includes(d.name) ? datasetCodeTable(d, k) : null));
+  const codes = new Float32Array(B * N * k);
+  return (batch) => {
+    const rng = new Rng([config.seed, batch.index, 0x636f6465]);
+    for (let b = 0; b < B; b++) {
+      const drop = rng.uniform() < config.jointCodeDropout;
+      writeJointCodes(
+        codes.subarray(b * N * k, (b + 1) * N * k),
+        batch.info.jointIndex.subarray(b * N, (b + 1) * N),
+        drop ? null : tables[batch.info.source[b]!]!,
+        k,
+      );
+    }
+    return codes;
+  };
 }
 
 async function findResume(config: TrainingConfig): Promise<ModelCheckpoint | undefined> {

@@ -76,6 +76,7 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<n
     datasets = keepIf(io, datasets, (d) => d.views !== undefined, 'no real camera views (views.f32)');
   }
   let predict: PredictFn;
+  let jointCodes: { k: number; rigs: readonly string[] } | null = null;
   let release = async () => {};
   let modelName: string;
 
@@ -141,7 +142,15 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<n
           `more joints than the model's maximum ${max}`,
         );
       }
-      predict = (b) => lifter.forward({ points: b.points2d, mask: b.mask, adj: b.adj, batch: b.batchSize });
+      jointCodes = lifter.info.jointCodes;
+      predict = (b) =>
+        lifter.forward({
+          points: b.points2d,
+          mask: b.mask,
+          adj: b.adj,
+          ...(b.codes && { codes: b.codes }),
+          batch: b.batchSize,
+        });
       release = () => lifter.release();
     }
   }
@@ -156,6 +165,7 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<n
       split,
       model: modelName,
       ...(limit !== undefined && { limit }),
+      ...(jointCodes && { jointCodes }),
     });
   } finally {
     await release();

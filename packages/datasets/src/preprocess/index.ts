@@ -23,6 +23,7 @@ export {
   type KnnAdjacencyOptions,
   knnAdjacency,
 } from './graph.js';
+export { JOINT_CODE_SCHEME, jointCode, jointCodeTable, writeJointCodes } from './joint-codes.js';
 export {
   detectKeypointFormat,
   type KeypointFormat,

@@ -42,6 +42,35 @@ export interface Batch {
   mask: Float32Array;
   /** [B, N, N], symmetric, self loops */
   adj: Float32Array;
+  /** [B, N, k] joint codes, for a config with `jointCodes` k > 0. */
+  codes?: Float32Array;
+  /** k of `codes`. */
+  k?: number;
+}
+
+/** The batch with random joint codes [B, N, k] (garbage at masked points); unchanged for k = 0. */
+export function withCodes(batch: Batch, k: number, seed: number): Batch {
+  if (k === 0) return batch;
+  const rng = new Rng(seed);
+  const codes = Float32Array.from({ length: batch.B * batch.N * k }, () => rng.normal());
+  for (let p = 0; p < batch.B * batch.N; p++)
+    if (batch.mask[p] === 0) codes.fill(Number.NaN, p * k, (p + 1) * k);
+  return { ...batch, codes, k };
+}
+
+/** The inputs of `forwardLifter` from a batch, as tensors of `make`. */
+function inputsOf<T>(
+  batch: Batch,
+  make: (data: Float32Array, shape: number[]) => T,
+  withAdj = true,
+): { points: T; mask: T; adj?: T; codes?: T } {
+  const { B, N } = batch;
+  return {
+    points: make(batch.points, [B, N, 2]),
+    mask: make(batch.mask, [B, N]),
+    ...(withAdj && { adj: make(batch.adj, [B, N, N]) }),
+    ...(batch.codes && { codes: make(batch.codes, [B, N, batch.k!]) }),
+  };
 }
 
 /**
@@ -79,9 +108,15 @@ export function permuteBatch(batch: Batch, perm: ArrayLike<number>): Batch {
     mask: new Float32Array(batch.mask.length),
     adj: new Float32Array(batch.adj.length),
   };
+  const k = batch.k ?? 0;
+  if (batch.codes) {
+    out.codes = new Float32Array(batch.codes.length);
+    out.k = k;
+  }
   for (let b = 0; b < B; b++)
     for (let i = 0; i < N; i++) {
       const src = perm[i]!;
+      out.codes?.set(batch.codes!.subarray((b * N + src) * k, (b * N + src + 1) * k), (b * N + i) * k);
       out.mask[b * N + i] = batch.mask[b * N + src]!;
       out.points[2 * (b * N + i)] = batch.points[2 * (b * N + src)]!;
       out.points[2 * (b * N + i) + 1] = batch.points[2 * (b * N + src) + 1]!;
@@ -102,8 +137,14 @@ export function padBatch(batch: Batch, extra: number, seed: number): Batch {
     mask: new Float32Array(B * M),
     adj: new Float32Array(B * M * M),
   };
+  const k = batch.k ?? 0;
+  if (batch.codes) {
+    out.codes = Float32Array.from({ length: B * M * k }, () => 1e3 * rng.normal());
+    out.k = k;
+  }
   for (let b = 0; b < B; b++)
     for (let i = 0; i < M; i++) {
+      if (i < N) out.codes?.set(batch.codes!.subarray((b * N + i) * k, (b * N + i + 1) * k), (b * M + i) * k);
       if (i < N) {
         out.mask[b * M + i] = batch.mask[b * N + i]!;
         out.points.set(batch.points.subarray(2 * (b * N + i), 2 * (b * N + i) + 2), 2 * (b * M + i));
@@ -144,15 +185,10 @@ export function forwardRef(
     const v = params[s.name];
     if (v) record[s.name] = { data: Float64Array.from(v), shape: [...s.shape] };
   }
-  const { B, N } = batch;
   const y = forwardLifter(
     refOps,
     createReferenceParams(record),
-    {
-      points: refTensor(batch.points, [B, N, 2]),
-      mask: refTensor(batch.mask, [B, N]),
-      adj: refTensor(batch.adj, [B, N, N]),
-    },
+    inputsOf(batch, (d, s) => refTensor(d, s)),
     config,
   );
   return y.data;
@@ -171,15 +207,10 @@ export function forwardTfjs(
         parameterShapes(config).map((s) => [s.name, tf.tensor(params[s.name]!, [...s.shape])]),
       ),
     );
-    const { B, N } = batch;
     const y = forwardLifter(
       tfOps,
       p,
-      {
-        points: tf.tensor(batch.points, [B, N, 2]),
-        mask: tf.tensor(batch.mask, [B, N]),
-        ...(withAdj && { adj: tf.tensor(batch.adj, [B, N, N]) }),
-      },
+      inputsOf(batch, (d, s) => tf.tensor(d, s), withAdj),
       config,
     );
     return y.dataSync() as Float32Array;
@@ -215,11 +246,7 @@ export function tfjsLossAndGrads(
       const y = forwardLifter(
         tfOps,
         createTfjsParams(tensors),
-        {
-          points: tf.tensor(batch.points, [B, N, 2]),
-          mask: tf.tensor(batch.mask, [B, N]),
-          adj: tf.tensor(batch.adj, [B, N, N]),
-        },
+        inputsOf(batch, (d, s) => tf.tensor(d, s)),
         config,
       );
       return tf.sum(tf.mul(y, tf.tensor(weights, [B, N, 3]))) as tf.Scalar;

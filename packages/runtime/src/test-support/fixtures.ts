@@ -73,7 +73,11 @@ export function randomMask(rng: Rng, N: number, min = 3, pVisible = 0.8): number
 }
 
 /** forwardLifter on tfjs (cpu, float32) for preprocessed inputs → [B, N, 3]. */
-export function forwardTfjs(model: TestModel, pre: PreprocessedKeypoints): Float32Array {
+export function forwardTfjs(
+  model: TestModel,
+  pre: PreprocessedKeypoints,
+  codes?: Float32Array,
+): Float32Array {
   const [B, N] = pre.mask.shape as [number, number];
   return tf.tidy(() => {
     const params = createTfjsParams(
@@ -88,6 +92,13 @@ export function forwardTfjs(model: TestModel, pre: PreprocessedKeypoints): Float
         points: tf.tensor(pre.points.data, [B, N, 2]),
         mask: tf.tensor(pre.mask.data, [B, N]),
         ...(model.config.attention !== 'global' && { adj: tf.tensor(pre.adj.data, [B, N, N]) }),
+        ...(model.config.jointCodes > 0 && {
+          codes: tf.tensor(codes ?? new Float32Array(B * N * model.config.jointCodes), [
+            B,
+            N,
+            model.config.jointCodes,
+          ]),
+        }),
       },
       model.config,
     );

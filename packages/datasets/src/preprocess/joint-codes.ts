@@ -1,0 +1,71 @@
+import { fnv1a32, InputError, Rng } from '@lfm/core';
+
+/**
+ * Joint codes: an optional per-point identity input of the lifter ("object info" in the paper's
+ * Fig. 3). A code is a fixed pseudo-random vector of k numbers derived from the rig id and the joint
+ * name — `codeOf(rig, joint)` — so the left and right knee of a rig get different codes while the
+ * network stays permutation-equivariant in (points, codes): permuting the points together with their
+ * codes permutes the output. A zero code means "identity unknown" (no rig, or a rig the model was
+ * not trained with); the trainer zeroes whole samples' codes at random so one model serves both.
+ *
+ * Why: under the synthetic protocol's uniform SO(3) views a bilaterally symmetric rig's 2D point set
+ * and its mirror image are the same unlabelled set, so without identity the depth sign is ambiguous
+ * and the best equivariant answer flattens the shape (measured: the fully anonymous model stalls at
+ * the loss of a flat answer on faces).
+ */
+
+/** The version tag of the code construction, stored in model metadata. */
+export const JOINT_CODE_SCHEME = 'fnv1a-normal-v1';
+
+/**
+ * The code of joint `joint` of rig `rigId`: k independent N(0, 1/k) numbers from
+ * Rng(FNV-1a(`${rigId}/${joint}`)) (so ‖code‖ ≈ 1). Deterministic across platforms.
+ */
+export function jointCode(rigId: string, joint: string, k: number): Float32Array {
+  if (!Number.isInteger(k) || k < 1) throw new InputError(`joint code size must be an integer ≥ 1, got ${k}`);
+  const rng = new Rng(fnv1a32(`${rigId}/${joint}`));
+  const out = new Float32Array(k);
+  const std = 1 / Math.sqrt(k);
+  for (let i = 0; i < k; i++) out[i] = std * rng.normal();
+  return out;
+}
+
+/** The codes of every joint of a rig, [J, k] row-major, in the rig's joint order. */
+export function jointCodeTable(rigId: string, joints: readonly string[], k: number): Float32Array {
+  const table = new Float32Array(joints.length * k);
+  joints.forEach((name, j) => {
+    table.set(jointCode(rigId, name, k), j * k);
+  });
+  return table;
+}
+
+/**
+ * Writes one sample's codes into `out` [N, k] (a view of the batch's [B, N, k] array): slot i gets
+ * row `slotJoint[i]` of `table` [J, k], or zeros where `slotJoint[i]` < 0 (padding) or when `table`
+ * is null (identity unknown).
+ */
+export function writeJointCodes(
+  out: Float32Array,
+  slotJoint: ArrayLike<number>,
+  table: Float32Array | null,
+  k: number,
+): void {
+  const N = slotJoint.length;
+  if (out.length !== N * k) {
+    throw new InputError(`joint codes: output holds ${out.length} values, expected N·k = ${N}·${k}`);
+  }
+  if (table === null) {
+    out.fill(0);
+    return;
+  }
+  const J = table.length / k;
+  for (let i = 0; i < N; i++) {
+    const j = slotJoint[i]!;
+    if (j < 0) {
+      out.fill(0, i * k, (i + 1) * k);
+      continue;
+    }
+    if (j >= J) throw new InputError(`joint codes: slot ${i} names joint ${j}, but the table has ${J}`);
+    out.set(table.subarray(j * k, (j + 1) * k), i * k);
+  }
+}
