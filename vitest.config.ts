@@ -6,7 +6,12 @@ export default defineConfig({
   resolve: { conditions: ['@lfm/source'] },
   ssr: { resolve: { conditions: ['@lfm/source'], externalConditions: ['@lfm/source'] } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'apps/*/src/**/*.test.ts',
+      'apps/*/test/**/*.test.ts',
+      'test/**/*.test.ts',
+    ],
     testTimeout: 120_000,
     hookTimeout: 600_000,
     pool: 'forks',

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Edge, KeypointFormat, Keypoints2D } from '@lfm/datasets/preprocess';
+import { detectRig, type Edge, type Keypoints2D, keypointItemPoints } from '@lfm/datasets/preprocess';
 import type { CameraRequest, LiftResult } from '@lfm/runtime';
 import { choiceFlag, type FlagSpecs, numberFlag, parseFlags, required } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
@@ -47,12 +47,6 @@ Options:
       --image-size WxH      pixels of the image, for MediaPipe's normalised [0, 1] landmarks
       --min-visibility V    a COCO/MediaPipe point is visible when its visibility > V (default 0)
 `;
-
-/** The rig a detector's layout implies, by format and point count. */
-const FORMAT_RIGS: Partial<Record<KeypointFormat, Record<number, string>>> = {
-  coco: { 17: 'coco-17', 133: 'coco-wholebody-133' },
-  mediapipe: { 33: 'mediapipe-pose-33', 21: 'hand-21' },
-};
 
 export async function liftCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const { flags } = parseFlags('lift', argv, LIFT_FLAGS);
@@ -196,15 +190,8 @@ function toSamples(
   rigs: (string | undefined)[];
   bones: (readonly Edge[] | undefined)[];
 } {
-  const N = kp.numPoints;
-  const samples = kp.items.map((item, b) =>
-    Array.from({ length: item.count }, (_, i): [number, number] | null =>
-      kp.mask[b * N + i] === 1 ? [kp.points[2 * (b * N + i)]!, kp.points[2 * (b * N + i) + 1]!] : null,
-    ),
-  );
-  const rigs = kp.items.map(
-    (item) => rigFlag ?? item.rig ?? (item.bones ? undefined : FORMAT_RIGS[kp.format]?.[item.count]),
-  );
+  const samples = kp.items.map((_, b) => keypointItemPoints(kp, b));
+  const rigs = kp.items.map((_, b) => rigFlag ?? detectRig(kp, b));
   return { samples, rigs, bones: kp.items.map((item) => item.bones) };
 }
 

@@ -26,10 +26,13 @@ export {
 export { JOINT_CODE_SCHEME, jointCode, jointCodeTable, writeJointCodes } from './joint-codes.js';
 export {
   detectKeypointFormat,
+  detectRig,
+  FORMAT_RIGS,
   type KeypointFormat,
   type KeypointItem,
   type KeypointParseOptions,
   type Keypoints2D,
+  keypointItemPoints,
   parseKeypointJson,
   parseKeypoints,
 } from './keypoints.js';

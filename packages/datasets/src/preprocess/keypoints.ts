@@ -340,3 +340,34 @@ function short(v: unknown): string {
   const s = JSON.stringify(v) ?? String(v);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
+
+/** The rig a detector's layout implies, by file format and point count (COCO-17/133, MediaPipe pose/hand). */
+export const FORMAT_RIGS: Readonly<Partial<Record<KeypointFormat, Readonly<Record<number, string>>>>> =
+  Object.freeze({
+    coco: Object.freeze({ 17: 'coco-17', 133: 'coco-wholebody-133' }),
+    mediapipe: Object.freeze({ 33: 'mediapipe-pose-33', 21: 'hand-21' }),
+  });
+
+/**
+ * The rig id item b of a parsed file is lifted with by default: the file's own rig, else — when the
+ * file gives no bones — the rig its layout implies (`FORMAT_RIGS`), else none (kNN graph).
+ * `lfm lift` and the viewer both pick rigs with this.
+ */
+export function detectRig(kp: Pick<Keypoints2D, 'format' | 'items'>, b: number): string | undefined {
+  const item = kp.items[b];
+  if (!item) throw new RangeError(`item ${b} out of range: the file has ${kp.items.length}`);
+  return item.rig ?? (item.bones ? undefined : FORMAT_RIGS[kp.format]?.[item.count]);
+}
+
+/** Item b's points as `[x, y] | null` (null = missing), in its own length. */
+export function keypointItemPoints(
+  kp: Pick<Keypoints2D, 'numPoints' | 'items' | 'mask' | 'points'>,
+  b: number,
+): ([number, number] | null)[] {
+  const N = kp.numPoints;
+  const item = kp.items[b];
+  if (!item) throw new RangeError(`item ${b} out of range: the file has ${kp.items.length}`);
+  return Array.from({ length: item.count }, (_, i): [number, number] | null =>
+    kp.mask[b * N + i] === 1 ? [kp.points[2 * (b * N + i)]!, kp.points[2 * (b * N + i) + 1]!] : null,
+  );
+}
