@@ -15,6 +15,10 @@ import {
   type AttentionKind,
   attentionBiases,
   attentionParameterSpecs,
+  type BranchWidth,
+  branchBias,
+  branchGeometry,
+  checkGraphLayerConfig,
   type GraphLayerConfig,
   globalSelfAttention,
   graphAttentionBias,
@@ -22,6 +26,7 @@ import {
   graphTransformerLayer,
   keyPaddingBias,
   localGraphAttention,
+  multiBranchAttention,
   multiHeadAttention,
   type NormStyle,
 } from './index.js';
@@ -89,15 +94,16 @@ function naiveLn(x: number[], g: Float32Array, b: Float32Array): number[] {
   const va = x.reduce((s, v) => s + (v - mu) ** 2, 0) / x.length;
   return x.map((v, i) => ((v - mu) / Math.sqrt(va + 1e-5)) * g[i]! + b[i]!);
 }
-/** Heads concatenated, for one sample: x [N][D], allowed(i, j). */
+/** Heads concatenated, for one sample: x [N][D] → [N][width] (default D), allowed(i, j). */
 function naiveAttention(
   x: number[][],
   p: P,
   pre: string,
   heads: number,
   allowed: (i: number, j: number) => boolean,
+  width = x[0]!.length,
 ) {
-  const D = x[0]!.length;
+  const D = width;
   const dh = D / heads;
   const q = x.map((r) => naiveLinear(r, p[`${pre}.wq`]!, p[`${pre}.bq`], D));
   const k = x.map((r) => naiveLinear(r, p[`${pre}.wk`]!, undefined, D));
@@ -132,12 +138,16 @@ function naiveLayer(x: number[][], mask: number[], adj: number[][], p: P, c: Gra
       p['mlp.fc2.b'],
       D,
     );
+  // 'half': each branch D/2 wide with heads/2 heads (head width D/heads either way).
+  const [width, heads] = c.branchWidth === 'half' ? [D / 2, c.heads / 2] : [D, c.heads];
   const mix = (t: number[][]) => {
     const branches: number[][][] = [];
     if (c.attention !== 'global')
-      branches.push(naiveAttention(t, p, 'local', c.heads, (i, j) => adj[i]![j]! === 1 && mask[j] === 1));
+      branches.push(
+        naiveAttention(t, p, 'local', heads, (i, j) => adj[i]![j]! === 1 && mask[j] === 1, width),
+      );
     if (c.attention !== 'local')
-      branches.push(naiveAttention(t, p, 'global', c.heads, (_, j) => mask[j] === 1));
+      branches.push(naiveAttention(t, p, 'global', heads, (_, j) => mask[j] === 1, width));
     return t.map((_, i) =>
       naiveLinear(
         branches.flatMap((br) => br[i]!),
@@ -176,10 +186,35 @@ describe('attention masks', () => {
     const mask = refTensor([1, 1], [1, 2]);
     expect(() => attentionBiases(ref, 'hybrid', mask)).toThrow(/adjacency/);
     expect(() => attentionBiases(ref, 'local', mask)).toThrow(LfmError);
-    expect(Object.keys(attentionBiases(ref, 'global', mask))).toEqual(['global']);
+    expect(Object.keys(attentionBiases(ref, 'global', mask)).sort()).toEqual(['branches', 'global']);
     const adj = refTensor([1, 1, 1, 1], [1, 2, 2]);
-    expect(Object.keys(attentionBiases(ref, 'hybrid', mask, adj)).sort()).toEqual(['global', 'local']);
-    expect(Object.keys(attentionBiases(ref, 'local', mask, adj))).toEqual(['local']);
+    expect(Object.keys(attentionBiases(ref, 'hybrid', mask, adj)).sort()).toEqual([
+      'branches',
+      'global',
+      'local',
+    ]);
+    expect(Object.keys(attentionBiases(ref, 'local', mask, adj)).sort()).toEqual(['branches', 'local']);
+  });
+
+  it('branchBias: the branch biases stacked [B, branches, 1, N, N], the padding bias repeated over queries', () => {
+    const mask = refTensor([1, 0, 1, 1, 1, 0], [2, 3]);
+    const adj = refTensor(chainAdjacency(2, 3), [2, 3, 3]);
+    const b = attentionBiases(ref, 'hybrid', mask, adj);
+    const stacked = b.branches!;
+    expect(stacked.shape).toEqual([2, 2, 1, 3, 3]);
+    const local = b.local!.data;
+    const global = b.global!.data;
+    for (let s = 0; s < 2; s++)
+      for (let i = 0; i < 3; i++)
+        for (let j = 0; j < 3; j++) {
+          expect(stacked.data[((s * 2 + 0) * 3 + i) * 3 + j]).toBe(local[(s * 3 + i) * 3 + j]);
+          expect(stacked.data[((s * 2 + 1) * 3 + i) * 3 + j]).toBe(global[s * 3 + j]);
+        }
+    // One branch: its bias with two unit axes, whatever its shape.
+    expect(attentionBiases(ref, 'global', mask).branches!.shape).toEqual([2, 1, 1, 1, 3]);
+    expect(attentionBiases(ref, 'local', mask, adj).branches!.shape).toEqual([2, 1, 1, 3, 3]);
+    // Both orders of mixed shapes.
+    expect(branchBias(ref, [b.global!, b.local!]).shape).toEqual([2, 2, 1, 3, 3]);
   });
 });
 
@@ -293,6 +328,83 @@ describe('multi-head attention', () => {
     expect(y32.every(Number.isFinite)).toBe(true);
   });
 
+  it('an inner width W ≠ D: specs [D, W], output [B, N, W], equal to the naive loop', () => {
+    const W = 4;
+    const narrow = attentionParameterSpecs(D, W);
+    expect(narrow.map((s) => [s.name, s.shape])).toEqual([
+      ['wq', [D, W]],
+      ['bq', [W]],
+      ['wk', [D, W]],
+      ['wv', [D, W]],
+      ['bv', [W]],
+    ]);
+    const nv = randomParams(narrow, 4);
+    const y = globalSelfAttention(
+      ref,
+      refParams(narrow, nv),
+      refTensor(x, [B, N, D]),
+      refTensor(mask, [B, N]),
+      2,
+      W,
+    );
+    expect(y.shape).toEqual([B, N, W]);
+    const prefixed = Object.fromEntries(Object.entries(nv).map(([k, v]) => [`a.${k}`, v]));
+    for (let b = 0; b < B; b++) {
+      const want = naiveAttention(rows(x, b), prefixed, 'a', 2, (_, j) => mask[b * N + j] === 1, W);
+      for (let i = 0; i < N; i++)
+        for (let c = 0; c < W; c++) expect(y.data[(b * N + i) * W + c]).toBeCloseTo(want[i]![c]!, 10);
+    }
+    // The weights must be read at [D, W]: full-width weights are refused.
+    expect(() =>
+      multiHeadAttention(ref, refParams(specs, values), refTensor(x, [B, N, D]), refTensor([0], [1]), 2, W),
+    ).toThrow();
+    expect(() =>
+      multiHeadAttention(ref, refParams(narrow, nv), refTensor(x, [B, N, D]), refTensor([0], [1]), 3, W),
+    ).toThrow(/width 4 is not divisible into 3 heads/);
+  });
+
+  it('multiBranchAttention: two branches (own weights, own bias shapes) = the naive branches concatenated', () => {
+    const W = 4;
+    const narrow = attentionParameterSpecs(D, W);
+    const vl = randomParams(narrow, 5);
+    const vg = randomParams(narrow, 6);
+    const m = refTensor(mask, [B, N]);
+    const b = attentionBiases(ref, 'hybrid', m, refTensor(adj, [B, N, N]));
+    const y = multiBranchAttention(
+      ref,
+      [refParams(narrow, vl), refParams(narrow, vg)],
+      refTensor(x, [B, N, D]),
+      b.branches!,
+      2,
+      W,
+    );
+    expect(y.shape).toEqual([B, N, 2 * W]);
+    const pre = (v: Record<string, Float32Array>) =>
+      Object.fromEntries(Object.entries(v).map(([k, t]) => [`a.${k}`, t]));
+    for (let bi = 0; bi < B; bi++) {
+      const present = (j: number) => mask[bi * N + j] === 1;
+      const wantL = naiveAttention(
+        rows(x, bi),
+        pre(vl),
+        'a',
+        2,
+        (i, j) => adj[(bi * N + i) * N + j] === 1 && present(j),
+        W,
+      );
+      const wantG = naiveAttention(rows(x, bi), pre(vg), 'a', 2, (_, j) => present(j), W);
+      for (let i = 0; i < N; i++) {
+        if (!present(i)) continue;
+        for (let c = 0; c < W; c++) {
+          expect(y.data[(bi * N + i) * 2 * W + c]).toBeCloseTo(wantL[i]![c]!, 10);
+          expect(y.data[(bi * N + i) * 2 * W + W + c]).toBeCloseTo(wantG[i]![c]!, 10);
+        }
+      }
+    }
+    expect(() => multiBranchAttention(ref, [], refTensor(x, [B, N, D]), b.branches!, 2, W)).toThrow(
+      /at least one branch/,
+    );
+  });
+
   it('rejects x that is not [B, N, D] or a width not divisible by heads', () => {
     const p = refParams(specs, values);
     expect(() => multiHeadAttention(ref, p, refTensor(x, [B * N, D]), refTensor([0], [1]), heads)).toThrow(
@@ -305,13 +417,15 @@ describe('multi-head attention', () => {
 });
 
 describe('graph-transformer layer', () => {
-  const combos: [AttentionKind, NormStyle][] = [
-    ['hybrid', 'paper'],
-    ['hybrid', 'pre'],
-    ['global', 'paper'],
-    ['global', 'pre'],
-    ['local', 'paper'],
-    ['local', 'pre'],
+  const combos: [AttentionKind, NormStyle, BranchWidth][] = [
+    ['hybrid', 'paper', 'full'],
+    ['hybrid', 'pre', 'full'],
+    ['hybrid', 'paper', 'half'],
+    ['hybrid', 'pre', 'half'],
+    ['global', 'paper', 'full'],
+    ['global', 'pre', 'full'],
+    ['local', 'paper', 'full'],
+    ['local', 'pre', 'full'],
   ];
   const B = 2;
   const N = 6;
@@ -351,10 +465,82 @@ describe('graph-transformer layer', () => {
     expect(() => graphLayerParameterSpecs({ ...c, norm: 'post' as NormStyle })).toThrow(/norm/);
   });
 
+  it("branchWidth 'half': each branch [D, D/2] with heads/2 heads of width D/heads, projection [D, D]", () => {
+    const c: GraphLayerConfig = {
+      dModel: 8,
+      heads: 2,
+      mlpRatio: 2,
+      attention: 'hybrid',
+      norm: 'paper',
+      branchWidth: 'half',
+    };
+    const names = graphLayerParameterSpecs(c).map((s) => `${s.name}[${s.shape.join(',')}]`);
+    expect(names.slice(0, 12)).toEqual([
+      'local.wq[8,4]',
+      'local.bq[4]',
+      'local.wk[8,4]',
+      'local.wv[8,4]',
+      'local.bv[4]',
+      'global.wq[8,4]',
+      'global.bq[4]',
+      'global.wk[8,4]',
+      'global.wv[8,4]',
+      'global.bv[4]',
+      'proj.w[8,8]',
+      'proj.b[8]',
+    ]);
+    // The rest of the layer is as with 'full'.
+    const full = graphLayerParameterSpecs({ ...c, branchWidth: 'full' }).map(
+      (s) => `${s.name}[${s.shape.join(',')}]`,
+    );
+    expect(names.slice(12)).toEqual(full.slice(12));
+    expect(full.find((n) => n.startsWith('proj.w'))).toBe('proj.w[16,8]');
+    expect(graphLayerParameterSpecs({ ...c, branchWidth: undefined })).toEqual(
+      graphLayerParameterSpecs({ ...c, branchWidth: 'full' }),
+    );
+    expect(branchGeometry({ ...c, dModel: 128, heads: 4 })).toEqual({ width: 64, heads: 2 });
+    expect(branchGeometry({ ...c, dModel: 128, heads: 4, branchWidth: 'full' })).toEqual({
+      width: 128,
+      heads: 4,
+    });
+    // Fewer parameters in the attention: 2·3·D·D/2 + D·D instead of 2·3·D·D + 2D·D.
+    const count = (cfg: GraphLayerConfig) =>
+      graphLayerParameterSpecs(cfg)
+        .filter((s) => /^(local|global)\.w|^proj\.w/.test(s.name))
+        .reduce((n, s) => n + s.shape[0]! * s.shape[1]!, 0);
+    expect(count(c)).toBe(3 * 8 * 8 + 8 * 8);
+    expect(count({ ...c, branchWidth: 'full' })).toBe(6 * 8 * 8 + 16 * 8);
+  });
+
+  it("branchWidth 'half' is refused for one-branch layers, with an odd heads, or as an unknown value", () => {
+    const c: GraphLayerConfig = {
+      dModel: 12,
+      heads: 2,
+      mlpRatio: 2,
+      attention: 'hybrid',
+      norm: 'pre',
+      branchWidth: 'half',
+    };
+    expect(() => checkGraphLayerConfig(c)).not.toThrow();
+    for (const attention of ['global', 'local'] as const) {
+      expect(() => graphLayerParameterSpecs({ ...c, attention })).toThrow(LfmError);
+      expect(() => graphLayerParameterSpecs({ ...c, attention })).toThrow(
+        new RegExp(`branchWidth 'half' .* attention '${attention}' has one`),
+      );
+      expect(() => graphLayerParameterSpecs({ ...c, attention, branchWidth: 'full' })).not.toThrow();
+    }
+    expect(() => graphLayerParameterSpecs({ ...c, heads: 3 })).toThrow(/heads must be even, got 3/);
+    expect(() => graphLayerParameterSpecs({ ...c, heads: 1 })).toThrow(/heads must be even, got 1/);
+    expect(() => graphLayerParameterSpecs({ ...c, heads: 3, branchWidth: 'full' })).not.toThrow();
+    expect(() => graphLayerParameterSpecs({ ...c, branchWidth: 'quarter' as BranchWidth })).toThrow(
+      /branchWidth must be 'full' or 'half', got 'quarter'/,
+    );
+  });
+
   it.each(combos)(
-    '%s / %s: equals the naive Float64 layer on present points; tfjs agrees',
-    (attention, norm) => {
-      const c: GraphLayerConfig = { dModel: 8, heads: 2, mlpRatio: 2, attention, norm };
+    '%s / %s / %s branches: equals the naive Float64 layer on present points; tfjs agrees',
+    (attention, norm, branchWidth) => {
+      const c: GraphLayerConfig = { dModel: 8, heads: 2, mlpRatio: 2, attention, norm, branchWidth };
       const specs = graphLayerParameterSpecs(c);
       const values = randomParams(specs, 7);
       const rng = new Rng(5);
@@ -373,6 +559,21 @@ describe('graph-transformer layer', () => {
       };
       const want = run(ref, refParams(specs, values), (d, s) => refTensor(d, s));
       expect(want.shape).toEqual([B, N, 8]);
+      // Biases without the precomputed stack (built by the layer): the same result.
+      const { branches: _, ...unstacked } = attentionBiases(
+        ref,
+        attention,
+        refTensor(mask, [B, N]),
+        refTensor(adj, [B, N, N]),
+      );
+      const again = graphTransformerLayer(
+        ref,
+        refParams(specs, values),
+        refTensor(x, [B, N, 8]),
+        unstacked,
+        c,
+      );
+      expect(Array.from(again.data)).toEqual(Array.from(want.data));
       const got = tf.tidy(() => run(tfo, tfParams(specs, values), (d, s) => tf.tensor(d, s)).dataSync());
       for (let b = 0; b < B; b++) {
         const rows = Array.from({ length: N }, (_, i) =>
@@ -395,48 +596,59 @@ describe('graph-transformer layer', () => {
     },
   );
 
-  it('bakes neither B nor N into an op argument (a graph recorder can keep them symbolic)', () => {
-    const c: GraphLayerConfig = { dModel: 16, heads: 4, mlpRatio: 2, attention: 'hybrid', norm: 'paper' };
-    const specs = prefixSpecs('l', graphLayerParameterSpecs(c));
-    const values = randomParams(specs, 3);
-    const [Bs, Ns] = [5, 11]; // distinct from D = 16, heads = 4, head width 4, MLP 32
-    const forbidden = new Set([Bs, Ns, Bs * Ns, Ns * Ns]);
-    const calls: string[] = [];
-    const spy: Ops<RefTensor> = {
-      ...ref,
-      reshape: (t, dims) => {
-        calls.push(`reshape ${dims.join(',')}`);
-        if (dims.some((d) => forbidden.has(d))) throw new Error(`reshape bakes B or N: [${dims.join(', ')}]`);
-        return ref.reshape(t, dims);
-      },
-      constant: (d, s) => {
-        if (s.some((v) => forbidden.has(v))) throw new Error(`constant of shape [${s.join(', ')}]`);
-        return ref.constant(d, s);
-      },
-      slice: (t, axis, start, end) => {
-        if (forbidden.has(Math.abs(start)) || (end !== undefined && forbidden.has(Math.abs(end)))) {
-          throw new Error('slice bakes B or N');
-        }
-        return ref.slice(t, axis, start, end);
-      },
-      gather: () => {
-        throw new Error('gather is not expected');
-      },
-    };
-    const rng = new Rng(1);
-    const m = refTensor(
-      Float32Array.from({ length: Bs * Ns }, () => (rng.uniform() < 0.8 ? 1 : 0)),
-      [Bs, Ns],
-    );
-    const adj = refTensor(chainAdjacency(Bs, Ns), [Bs, Ns, Ns]);
-    const y = graphTransformerLayer(
-      spy,
-      { get: (n, s) => refParams(specs, values).get(`l.${n}`, s) },
-      refTensor(randn(rng, Bs * Ns * 16), [Bs, Ns, 16]),
-      attentionBiases(spy, 'hybrid', m, adj),
-      c,
-    );
-    expect(y.shape).toEqual([Bs, Ns, 16]);
-    expect(calls.length).toBeGreaterThan(0);
-  });
+  it.each(['full', 'half'] as const)(
+    '%s branches: bake neither B nor N into an op argument (a graph recorder can keep them symbolic)',
+    (branchWidth) => {
+      const c: GraphLayerConfig = {
+        dModel: 16,
+        heads: 4,
+        mlpRatio: 2,
+        attention: 'hybrid',
+        norm: 'paper',
+        branchWidth,
+      };
+      const specs = prefixSpecs('l', graphLayerParameterSpecs(c));
+      const values = randomParams(specs, 3);
+      const [Bs, Ns] = [5, 11]; // distinct from D = 16, D/2 = 8, heads 4 or 2, head width 4, MLP 32
+      const forbidden = new Set([Bs, Ns, Bs * Ns, Ns * Ns]);
+      const calls: string[] = [];
+      const spy: Ops<RefTensor> = {
+        ...ref,
+        reshape: (t, dims) => {
+          calls.push(`reshape ${dims.join(',')}`);
+          if (dims.some((d) => forbidden.has(d)))
+            throw new Error(`reshape bakes B or N: [${dims.join(', ')}]`);
+          return ref.reshape(t, dims);
+        },
+        constant: (d, s) => {
+          if (s.some((v) => forbidden.has(v))) throw new Error(`constant of shape [${s.join(', ')}]`);
+          return ref.constant(d, s);
+        },
+        slice: (t, axis, start, end) => {
+          if (forbidden.has(Math.abs(start)) || (end !== undefined && forbidden.has(Math.abs(end)))) {
+            throw new Error('slice bakes B or N');
+          }
+          return ref.slice(t, axis, start, end);
+        },
+        gather: () => {
+          throw new Error('gather is not expected');
+        },
+      };
+      const rng = new Rng(1);
+      const m = refTensor(
+        Float32Array.from({ length: Bs * Ns }, () => (rng.uniform() < 0.8 ? 1 : 0)),
+        [Bs, Ns],
+      );
+      const adj = refTensor(chainAdjacency(Bs, Ns), [Bs, Ns, Ns]);
+      const y = graphTransformerLayer(
+        spy,
+        { get: (n, s) => refParams(specs, values).get(`l.${n}`, s) },
+        refTensor(randn(rng, Bs * Ns * 16), [Bs, Ns, 16]),
+        attentionBiases(spy, 'hybrid', m, adj),
+        c,
+      );
+      expect(y.shape).toEqual([Bs, Ns, 16]);
+      expect(calls.length).toBeGreaterThan(0);
+    },
+  );
 });

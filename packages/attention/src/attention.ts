@@ -38,17 +38,21 @@ export function graphAttentionBias<T>(ops: Ops<T>, adj: T, mask: T): T {
   return ops.mul(ops.sub(ops.add(ops.mul(adj, keys), keys), 2), -MASKED_BIAS);
 }
 
-/** Query, key and value projections: `wq`, `bq`, `wk`, `wv`, `bv` (a key bias would get zero gradient: softmax is shift-invariant per query). */
-export function attentionParameterSpecs(dModel: number): ParameterSpec[] {
+/**
+ * Query, key and value projections `wq`, `bq`, `wk`, `wv`, `bv` from width `dModel` to the branch's
+ * inner width `width` (default `dModel`): weights [dModel, width], biases [width] (a key bias would get
+ * zero gradient: softmax is shift-invariant per query).
+ */
+export function attentionParameterSpecs(dModel: number, width: number = dModel): ParameterSpec[] {
   const w = (name: string): ParameterSpec => ({
     name,
-    shape: [dModel, dModel],
+    shape: [dModel, width],
     trainable: true,
     init: { kind: 'xavierUniform' },
   });
   const b = (name: string): ParameterSpec => ({
     name,
-    shape: [dModel],
+    shape: [width],
     trainable: true,
     init: { kind: 'zeros' },
   });
@@ -56,35 +60,111 @@ export function attentionParameterSpecs(dModel: number): ParameterSpec[] {
 }
 
 /**
- * softmax(Q Kᵀ/√(D/H) + bias) V per head, heads concatenated: x [B, N, D], bias broadcastable to
- * [B, N, N] ([B, 1, N] or [B, N, N]) → [B, N, D]. No output projection: the caller's projection
- * (the hybrid layer's) plays that role.
+ * softmax(Q Kᵀ/√(W/H) + bias) V per head, heads concatenated: x [B, N, D], bias broadcastable to
+ * [B, N, N] ([B, 1, N] or [B, N, N]) → [B, N, W], where W = `width` (default D) is the inner width
+ * q, k and v are projected to and H = `heads` divides it (head width W/H). No output projection: the
+ * caller's projection (the hybrid layer's) plays that role. The one-branch `multiBranchAttention`.
  */
-export function multiHeadAttention<T>(ops: Ops<T>, params: Params<T>, x: T, bias: T, heads: number): T {
+export function multiHeadAttention<T>(
+  ops: Ops<T>,
+  params: Params<T>,
+  x: T,
+  bias: T,
+  heads: number,
+  width?: number,
+): T {
+  return multiBranchAttention(ops, [params], x, branchBias(ops, [bias]), heads, width);
+}
+
+/**
+ * The additive biases of attention branches stacked for `multiBranchAttention`: each broadcastable
+ * to [B, N, N] ([B, 1, N] key padding or [B, N, N] graph) → [B, branches, 1, N, N] (or
+ * [B, 1, 1, 1|N, N] for one branch). Mixed shapes are brought to [B, N, N] by broadcasting against a
+ * zero multiple of an N×N one (no size baked into the graph). Compute it once per forward pass.
+ */
+export function branchBias<T>(ops: Ops<T>, biases: readonly T[]): T {
+  const full = biases.find((b) => ops.shape(b).length === 3 && ops.shape(b)[1] !== 1);
+  const zeros = full === undefined || biases.length === 1 ? undefined : ops.mul(full, 0);
+  const five = biases.map((b) => {
+    const nn = zeros !== undefined && b !== full ? ops.add(b, zeros) : b; // [B, N, N]
+    return ops.expandDims(ops.expandDims(nn, 1), 1); // [B, 1, 1, ·, N]
+  });
+  return five.length === 1 ? five[0]! : ops.concat(five, 1);
+}
+
+/**
+ * Several attention branches over the same x (the hybrid layer's local and global ones), each with
+ * its own weights (`params[i]`: wq, bq, wk, wv, bv) and bias, each W = `width` (default D) wide with
+ * `heads` heads → [B, N, branches·W], exactly
+ * `concat(params.map((p, i) => multiHeadAttention(ops, p, x, bias_i, heads, width)), -1)`.
+ * `bias` is `branchBias(ops, [bias_0, bias_1, …])`: [B, branches, 1, N, N].
+ *
+ * Computed as ONE multi-head attention over branches·H heads in a [B, branches, H, N, ·] layout: one
+ * projection each for q, k and v of every branch (the branch weights concatenated, [D, branches·W],
+ * the 1/√dh scale folded into Wq and bq — constants an ONNX runtime folds at load), k laid out
+ * transposed by its head split, one score MatMul, bias add and softmax for all heads, one head merge.
+ * The parameters keep their per-branch names and shapes.
+ */
+export function multiBranchAttention<T>(
+  ops: Ops<T>,
+  params: readonly Params<T>[],
+  x: T,
+  bias: T,
+  heads: number,
+  width?: number,
+): T {
   const s = ops.shape(x);
   const d = s[s.length - 1]!;
   if (s.length !== 3) throw new ShapeError(`multiHeadAttention: x must be [B, N, D], got [${s.join(', ')}]`);
-  if (!Number.isInteger(heads) || heads < 1 || d % heads !== 0) {
-    throw new LfmError('E_CONFIG', `multiHeadAttention: width ${d} is not divisible into ${heads} heads`);
+  const w = width ?? d;
+  if (!Number.isInteger(w) || w < 1) {
+    throw new LfmError('E_CONFIG', `multiHeadAttention: inner width must be an integer ≥ 1, got ${w}`);
   }
-  const dh = d / heads;
-  const split = (t: T) => ops.transpose(ops.reshape(t, [0, 0, heads, dh]), [0, 2, 1, 3]); // [B, H, N, dh]
-  const q = split(ops.mul(ops.linear(x, params.get('wq', [d, d]), params.get('bq', [d])), 1 / Math.sqrt(dh)));
-  const k = split(ops.linear(x, params.get('wk', [d, d])));
-  const v = split(ops.linear(x, params.get('wv', [d, d]), params.get('bv', [d])));
-  const scores = ops.add(ops.matMul(q, k, { transposeB: true }), ops.expandDims(bias, 1)); // [B, H, N, N]
-  const attended = ops.matMul(ops.softmax(scores), v); // [B, H, N, dh]
-  return ops.reshape(ops.transpose(attended, [0, 2, 1, 3]), [0, 0, -1]);
+  if (!Number.isInteger(heads) || heads < 1 || w % heads !== 0) {
+    throw new LfmError('E_CONFIG', `multiHeadAttention: width ${w} is not divisible into ${heads} heads`);
+  }
+  const nb = params.length;
+  if (nb < 1) throw new LfmError('E_CONFIG', 'multiBranchAttention: needs at least one branch');
+  const dh = w / heads;
+  const scale = 1 / Math.sqrt(dh);
+  const cat = (ts: T[], axis: number) => (ts.length === 1 ? ts[0]! : ops.concat(ts, axis));
+  const weight = (name: string) =>
+    cat(
+      params.map((p) => p.get(name, [d, w])),
+      1,
+    ); // [D, nb·W]
+  const vector = (name: string) =>
+    cat(
+      params.map((p) => p.get(name, [w])),
+      0,
+    ); // [nb·W]
+  const q = ops.linear(x, ops.mul(weight('wq'), scale), ops.mul(vector('bq'), scale)); // [B, N, nb·W]
+  const k = ops.linear(x, weight('wk'));
+  const v = ops.linear(x, weight('wv'), vector('bv'));
+  const split = (t: T, perm: number[]) => ops.transpose(ops.reshape(t, [0, 0, nb, heads, dh]), perm);
+  const scores = ops.add(
+    ops.matMul(split(q, [0, 2, 3, 1, 4]), split(k, [0, 2, 3, 4, 1])), // [B, nb, H, N, dh] · [B, nb, H, dh, N]
+    bias, // [B, nb, 1, N, N]
+  );
+  const attended = ops.matMul(ops.softmax(scores), split(v, [0, 2, 3, 1, 4])); // [B, nb, H, N, dh]
+  return ops.reshape(ops.transpose(attended, [0, 3, 1, 2, 4]), [0, 0, -1]); // [B, N, nb·W]
 }
 
-/** Global multi-head self-attention over the present tokens: x [B, N, D], mask [B, N] → [B, N, D]. */
-export function globalSelfAttention<T>(ops: Ops<T>, params: Params<T>, x: T, mask: T, heads: number): T {
-  return multiHeadAttention(ops, params, x, keyPaddingBias(ops, mask), heads);
+/** Global multi-head self-attention over the present tokens: x [B, N, D], mask [B, N] → [B, N, width ?? D]. */
+export function globalSelfAttention<T>(
+  ops: Ops<T>,
+  params: Params<T>,
+  x: T,
+  mask: T,
+  heads: number,
+  width?: number,
+): T {
+  return multiHeadAttention(ops, params, x, keyPaddingBias(ops, mask), heads, width);
 }
 
 /**
  * Local graph attention: multi-head attention restricted to each token's graph neighbours (rig
- * bones plus self, see `graphAttentionBias`). x [B, N, D], adj [B, N, N], mask [B, N] → [B, N, D].
+ * bones plus self, see `graphAttentionBias`). x [B, N, D], adj [B, N, N], mask [B, N] → [B, N, width ?? D].
  */
 export function localGraphAttention<T>(
   ops: Ops<T>,
@@ -93,6 +173,7 @@ export function localGraphAttention<T>(
   adj: T,
   mask: T,
   heads: number,
+  width?: number,
 ): T {
-  return multiHeadAttention(ops, params, x, graphAttentionBias(ops, adj, mask), heads);
+  return multiHeadAttention(ops, params, x, graphAttentionBias(ops, adj, mask), heads, width);
 }

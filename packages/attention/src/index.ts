@@ -1,16 +1,21 @@
 export {
   attentionParameterSpecs,
+  branchBias,
   globalSelfAttention,
   graphAttentionBias,
   keyPaddingBias,
   localGraphAttention,
   MASKED_BIAS,
+  multiBranchAttention,
   multiHeadAttention,
 } from './attention.js';
 export {
   type AttentionBiases,
   type AttentionKind,
   attentionBiases,
+  type BranchGeometry,
+  type BranchWidth,
+  branchGeometry,
   checkGraphLayerConfig,
   feedForward,
   feedForwardParameterSpecs,

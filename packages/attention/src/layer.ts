@@ -2,9 +2,10 @@ import { LfmError, type Ops, type Params, scopeParams } from '@lfm/core';
 import { layerNormSpecs, linearSpecs, type ParameterSpec, prefixSpecs } from '@lfm/encoding';
 import {
   attentionParameterSpecs,
+  branchBias,
   graphAttentionBias,
   keyPaddingBias,
-  multiHeadAttention,
+  multiBranchAttention,
 } from './attention.js';
 
 /** Which attention branches a layer runs: both in parallel (the paper), or one alone (ablations). */
@@ -15,6 +16,14 @@ export type AttentionKind = 'hybrid' | 'global' | 'local';
  * X' = X + Proj(concat(L(LN X), G(LN X))), X'' = X' + MLP(LN X').
  */
 export type NormStyle = 'paper' | 'pre';
+/**
+ * The inner width of each attention branch of a hybrid layer. `'full'`: each branch projects q, k, v
+ * to D with `heads` heads of width D/heads, concat [B, N, 2D], proj [2D, D] (the shipped model).
+ * `'half'`: each branch projects q, k, v to D/2 with heads/2 heads of the same width D/heads, concat
+ * [B, N, D], proj [D, D] — the layer's attention costs what one full-width MHSA costs: the `heads`
+ * heads of one MHSA, half of them masked to the graph, half global. Only for `'hybrid'`.
+ */
+export type BranchWidth = 'full' | 'half';
 
 export interface GraphLayerConfig {
   /** Token width D. */
@@ -25,6 +34,25 @@ export interface GraphLayerConfig {
   readonly mlpRatio: number;
   readonly attention: AttentionKind;
   readonly norm: NormStyle;
+  /** Inner width of each branch of a hybrid layer (default `'full'`); `'half'` needs an even `heads`. */
+  readonly branchWidth?: BranchWidth;
+}
+
+/** The shape of one attention branch: q/k/v width and heads (head width = width / heads). */
+export interface BranchGeometry {
+  readonly width: number;
+  readonly heads: number;
+}
+
+/**
+ * Each attention branch's inner width and heads under `config`: { D, heads } for `'full'`,
+ * { D/2, heads/2 } for `'half'` (the head width D/heads is the same either way). Unchecked: see
+ * `checkGraphLayerConfig`.
+ */
+export function branchGeometry(config: GraphLayerConfig): BranchGeometry {
+  return config.branchWidth === 'half'
+    ? { width: config.dModel / 2, heads: config.heads / 2 }
+    : { width: config.dModel, heads: config.heads };
 }
 
 /** The additive attention biases of one forward pass, computed once and shared by every layer. */
@@ -33,6 +61,22 @@ export interface AttentionBiases<T> {
   readonly global?: T;
   /** [B, N, N] graph bias (local branch). */
   readonly local?: T;
+  /** The branches' biases stacked (local first), `branchBias`: [B, branches, 1, N, N]; built per layer when absent. */
+  readonly branches?: T;
+}
+
+/** The biases of the branches of `kind`, in branch order (local, global); throws when one is missing. */
+function branchBiasList<T>(kind: AttentionKind, biases: AttentionBiases<T>): T[] {
+  const list: T[] = [];
+  if (kind !== 'global') {
+    if (biases.local === undefined) throw new LfmError('E_INPUT', 'the local branch needs a graph bias');
+    list.push(biases.local);
+  }
+  if (kind !== 'local') {
+    if (biases.global === undefined) throw new LfmError('E_INPUT', 'the global branch needs a padding bias');
+    list.push(biases.global);
+  }
+  return list;
 }
 
 /** Whether `kind` runs the local graph branch (and so needs an adjacency). */
@@ -48,10 +92,11 @@ export function attentionBiases<T>(ops: Ops<T>, kind: AttentionKind, mask: T, ad
   if (usesAdjacency(kind) && adj === undefined) {
     throw new LfmError('E_INPUT', `attention '${kind}' needs an adjacency adj [B, N, N]`);
   }
-  return {
+  const biases: AttentionBiases<T> = {
     ...(kind !== 'local' && { global: keyPaddingBias(ops, mask) }),
     ...(adj !== undefined && kind !== 'global' && { local: graphAttentionBias(ops, adj, mask) }),
   };
+  return { ...biases, branches: branchBias(ops, branchBiasList(kind, biases)) };
 }
 
 /** GELU MLP `fc1` [dIn, hidden] (He), `fc2` [hidden, dOut] (Xavier). */
@@ -88,20 +133,32 @@ export function checkGraphLayerConfig(c: GraphLayerConfig): void {
     fail(`attention must be 'hybrid', 'global' or 'local', got '${c.attention}'`);
   }
   if (!['paper', 'pre'].includes(c.norm)) fail(`norm must be 'paper' or 'pre', got '${c.norm}'`);
+  const bw = c.branchWidth ?? 'full';
+  if (bw !== 'full' && bw !== 'half') fail(`branchWidth must be 'full' or 'half', got '${bw}'`);
+  if (bw === 'half') {
+    if (c.attention !== 'hybrid') {
+      fail(`branchWidth 'half' splits a hybrid layer's two branches; attention '${c.attention}' has one`);
+    }
+    if (c.heads % 2 !== 0) {
+      fail(`branchWidth 'half' gives each branch heads/2 heads: heads must be even, got ${c.heads}`);
+    }
+  }
 }
 
 /**
- * The parameters of one layer, unprefixed: `local.*` and/or `global.*` (wq, bq, wk, wv, bv), `proj`
- * [2D or D, D], `norm1`, `mlp.fc1` [D, r·D], `mlp.fc2` [r·D, D], `norm2`.
+ * The parameters of one layer, unprefixed: `local.*` and/or `global.*` (wq, bq, wk, wv, bv: [D, W]
+ * and [W] with W the branch width, D or D/2), `proj` [branches · W, D] (2D, D, or D for a `'half'`
+ * hybrid), `norm1`, `mlp.fc1` [D, r·D], `mlp.fc2` [r·D, D], `norm2`.
  */
 export function graphLayerParameterSpecs(config: GraphLayerConfig): ParameterSpec[] {
   checkGraphLayerConfig(config);
   const d = config.dModel;
+  const { width } = branchGeometry(config);
   const branches = config.attention === 'hybrid' ? 2 : 1;
   return [
-    ...(config.attention !== 'global' ? prefixSpecs('local', attentionParameterSpecs(d)) : []),
-    ...(config.attention !== 'local' ? prefixSpecs('global', attentionParameterSpecs(d)) : []),
-    ...linearSpecs('proj', branches * d, d),
+    ...(config.attention !== 'global' ? prefixSpecs('local', attentionParameterSpecs(d, width)) : []),
+    ...(config.attention !== 'local' ? prefixSpecs('global', attentionParameterSpecs(d, width)) : []),
+    ...linearSpecs('proj', branches * width, d),
     ...layerNormSpecs('norm1', d),
     ...prefixSpecs('mlp', feedForwardParameterSpecs(d, config.mlpRatio * d, d)),
     ...layerNormSpecs('norm2', d),
@@ -110,8 +167,9 @@ export function graphLayerParameterSpecs(config: GraphLayerConfig): ParameterSpe
 
 /**
  * One graph-transformer layer (3D-LFM §III.2): local graph attention and global self-attention in
- * parallel on the same input, concatenated [B, N, 2D] and projected back to D, then the norm/MLP of
- * `config.norm`. x [B, N, D] → [B, N, D]. Padded tokens get finite values that no present token sees.
+ * parallel on the same input, concatenated ([B, N, 2D], or [B, N, D] with `branchWidth: 'half'`) and
+ * projected back to D, then the norm/MLP of `config.norm`. x [B, N, D] → [B, N, D]. Padded tokens get
+ * finite values that no present token sees.
  */
 export function graphTransformerLayer<T>(
   ops: Ops<T>,
@@ -122,21 +180,19 @@ export function graphTransformerLayer<T>(
 ): T {
   const d = config.dModel;
   const hidden = config.mlpRatio * d;
+  const branch = branchGeometry(config);
   const norm = (name: string, t: T) =>
     ops.layerNorm(t, params.get(`${name}.gamma`, [d]), params.get(`${name}.beta`, [d]));
+  const stacked = biases.branches ?? branchBias(ops, branchBiasList(config.attention, biases));
+  const branchParams = [
+    ...(config.attention !== 'global' ? [scopeParams(params, 'local')] : []),
+    ...(config.attention !== 'local' ? [scopeParams(params, 'global')] : []),
+  ];
   const mix = (t: T) => {
-    const outs: T[] = [];
-    if (config.attention !== 'global') {
-      if (biases.local === undefined) throw new LfmError('E_INPUT', 'the local branch needs a graph bias');
-      outs.push(multiHeadAttention(ops, scopeParams(params, 'local'), t, biases.local, config.heads));
-    }
-    if (config.attention !== 'local') {
-      if (biases.global === undefined)
-        throw new LfmError('E_INPUT', 'the global branch needs a padding bias');
-      outs.push(multiHeadAttention(ops, scopeParams(params, 'global'), t, biases.global, config.heads));
-    }
-    const u = outs.length === 1 ? outs[0]! : ops.concat(outs, -1);
-    return ops.linear(u, params.get('proj.w', [outs.length * d, d]), params.get('proj.b', [d]));
+    // = concat([L(t), G(t)], -1): both branches as one multi-head attention over their heads.
+    const u = multiBranchAttention(ops, branchParams, t, stacked, branch.heads, branch.width);
+    const w = branchParams.length * branch.width;
+    return ops.linear(u, params.get('proj.w', [w, d]), params.get('proj.b', [d]));
   };
   const mlp = (t: T) => feedForward(ops, scopeParams(params, 'mlp'), t, d, hidden, d);
   if (config.norm === 'paper') {

@@ -157,6 +157,10 @@ describe('checkpoint: refusing what does not fit', () => {
     expect(() => decodeCheckpoint(bytes, { expect: tinyConfig({ heads: 2 }) })).toThrow(
       'the checkpoint has heads = 4, but the expected config has heads = 2',
     );
+    // Half-width branches: the branch weights and the projection differ.
+    expect(() => decodeCheckpoint(bytes, { expect: tinyConfig({ branchWidth: 'half' }) })).toThrow(
+      /parameter 'layers\.0\.local\.wq' of shape \[16, 16\], but the expected config needs \[16, 8\]/,
+    );
     // Init-only fields do not matter.
     expect(() => decodeCheckpoint(bytes, { expect: tinyConfig({ seed: 99, tpeSigma: 5 }) })).not.toThrow();
   });
@@ -233,6 +237,14 @@ describe('checkpoint: refusing what does not fit', () => {
       out.set(bytes.subarray(16 + h), 16 + json.length);
       return out;
     };
+    // A checkpoint written before `branchWidth` existed (no such key in its config) is a 'full' one.
+    const old = decodeCheckpoint(
+      rewrite((x) => {
+        delete (x.config as Record<string, unknown>).branchWidth;
+      }),
+    );
+    expect(old.config.branchWidth).toBe('full');
+    expect(old.config).toEqual(config);
     expect(() => decodeCheckpoint(rewrite((x) => (x.version = 2)))).toThrow(
       /format version 2 was written by a newer LFM; this build reads version 1/,
     );

@@ -2,7 +2,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIFTER_CONFIG, resolveLifterConfig, validateLifterConfig } from './config.js';
+import {
+  ARCHITECTURE_KEYS,
+  DEFAULT_LIFTER_CONFIG,
+  type LifterConfig,
+  resolveLifterConfig,
+  validateLifterConfig,
+} from './config.js';
 import { ConfigError } from './errors.js';
 
 describe('LifterConfig', () => {
@@ -17,7 +23,18 @@ describe('LifterConfig', () => {
       encoding: 'tpe',
       attention: 'hybrid',
       norm: 'paper',
+      branchWidth: 'full',
     });
+  });
+
+  it("branchWidth: 'full' by default (configs and files written before it existed), and part of the architecture", () => {
+    const { branchWidth: _, ...before } = DEFAULT_LIFTER_CONFIG;
+    expect(resolveLifterConfig(before).branchWidth).toBe('full');
+    expect(resolveLifterConfig({ branchWidth: undefined }).branchWidth).toBe('full');
+    expect(resolveLifterConfig({ branchWidth: 'half' }).branchWidth).toBe('half');
+    expect(ARCHITECTURE_KEYS).toContain('branchWidth');
+    // A complete config must carry it (resolveLifterConfig fills it in).
+    expect(() => validateLifterConfig(before as LifterConfig)).toThrow(/branchWidth must be/);
   });
 
   it.each([
@@ -40,6 +57,17 @@ describe('LifterConfig', () => {
     [{ seed: 1.5 }, /seed/],
     [{ maxPoints: 0 }, /maxPoints must be an integer ≥ 1/],
     [{ dmodel: 64 }, /unknown lifter config key 'dmodel'/],
+    [{ branchWidth: 'half' }, null],
+    [{ branchWidth: 'half', dModel: 8, heads: 2, attention: 'hybrid' }, null],
+    [{ branchWidth: 'quarter' }, /branchWidth must be 'full' or 'half', got "quarter"/],
+    [{ branchWidth: null }, /branchWidth must be 'full' or 'half', got null/],
+    [{ branchWidth: 'half', attention: 'global' }, /branchWidth 'half' .* attention 'global' has one branch/],
+    [{ branchWidth: 'half', attention: 'local' }, /branchWidth 'half' .* attention 'local' has one branch/],
+    [{ branchWidth: 'full', attention: 'local' }, null],
+    [{ branchWidth: 'half', dModel: 12, heads: 3 }, /heads must be even, got 3/],
+    [{ branchWidth: 'half', dModel: 12, heads: 1 }, /heads must be even, got 1/],
+    [{ branchWidth: 'full', dModel: 12, heads: 3 }, null],
+    [{ branchWidth: 'half', dModel: 30, heads: 4 }, /dModel 30 must be divisible by heads 4/],
   ] as [Record<string, unknown>, RegExp | null][])('%o → %s', (input, error) => {
     if (error === null) expect(() => resolveLifterConfig(input)).not.toThrow();
     else {

@@ -1,4 +1,4 @@
-import type { AttentionKind, NormStyle } from '@lfm/attention';
+import type { AttentionKind, BranchWidth, NormStyle } from '@lfm/attention';
 import type { EncodingKind } from '@lfm/encoding';
 import { ConfigError } from './errors.js';
 
@@ -8,7 +8,7 @@ export interface LifterConfig {
   readonly dModel: number;
   /** Graph-transformer layers L. */
   readonly layers: number;
-  /** Heads of each attention branch. */
+  /** Heads of each attention branch (`branchWidth: 'full'`), or of both together (`'half'`: heads/2 each). */
   readonly heads: number;
   /** MLP hidden width = mlpRatio · D (must be an integer). */
   readonly mlpRatio: number;
@@ -18,6 +18,15 @@ export interface LifterConfig {
   readonly tpeSigma: number;
   /** `'hybrid'`: local graph + global attention in parallel (the paper); `'global'` / `'local'`: ablations. */
   readonly attention: AttentionKind;
+  /**
+   * Inner width of each attention branch of a hybrid layer. `'full'` (the default; every checkpoint
+   * and model made before the option): each branch projects q, k, v to D with `heads` heads of width
+   * D/heads, concat 2D, proj [2D, D]. `'half'`: each branch projects to D/2 with heads/2 heads of the
+   * SAME width D/heads, concat D, proj [D, D] — a layer's attention then costs one full-width MHSA
+   * (its heads split between the graph and the global mask). Needs `attention: 'hybrid'` and an even
+   * `heads`; for 'global'/'local' it is a config error (one branch: nothing to halve against).
+   */
+  readonly branchWidth: BranchWidth;
   /** `'paper'`: X' = LN(U) + U, X'' = LN(MLP(X')) + X'; `'pre'`: pre-norm residuals plus a final LayerNorm. */
   readonly norm: NormStyle;
   /** Seed of `initParameters` (the TPE frequencies and the initial weights). */
@@ -47,6 +56,7 @@ export const DEFAULT_LIFTER_CONFIG: Readonly<LifterConfig> = Object.freeze({
   encoding: 'tpe',
   tpeSigma: 1,
   attention: 'hybrid',
+  branchWidth: 'full',
   norm: 'paper',
   seed: 0,
   jointCodes: 0,
@@ -60,6 +70,7 @@ const KEYS: readonly (keyof LifterConfig)[] = [
   'encoding',
   'tpeSigma',
   'attention',
+  'branchWidth',
   'norm',
   'seed',
   'maxPoints',
@@ -75,6 +86,7 @@ export const ARCHITECTURE_KEYS: readonly (keyof LifterConfig)[] = [
   'mlpRatio',
   'encoding',
   'attention',
+  'branchWidth',
   'norm',
   'jointCodes',
 ];
@@ -129,6 +141,7 @@ export function validateLifterConfig(config: LifterConfig): void {
   oneOf('encoding', ['tpe', 'mlp']);
   positive('tpeSigma');
   oneOf('attention', ['hybrid', 'global', 'local']);
+  oneOf('branchWidth', ['full', 'half']);
   oneOf('norm', ['paper', 'pre']);
   int('seed', 0);
   if (c.maxPoints !== undefined) int('maxPoints', 1);
@@ -141,6 +154,18 @@ export function validateLifterConfig(config: LifterConfig): void {
   }
   if (config.dModel % config.heads !== 0) {
     throw new ConfigError(`dModel ${config.dModel} must be divisible by heads ${config.heads}`);
+  }
+  if (config.branchWidth === 'half') {
+    if (config.attention !== 'hybrid') {
+      throw new ConfigError(
+        `branchWidth 'half' splits the width between a hybrid layer's two branches; attention '${config.attention}' has one branch (use 'full')`,
+      );
+    }
+    if (config.heads % 2 !== 0) {
+      throw new ConfigError(
+        `branchWidth 'half' gives each branch heads/2 heads of width dModel/heads: heads must be even, got ${config.heads}`,
+      );
+    }
   }
   if (config.encoding === 'tpe' && config.dModel % 2 !== 0) {
     throw new ConfigError(

@@ -28,6 +28,9 @@ const VARIANTS: [string, Partial<LifterConfig>][] = [
   ['tpe / local / paper', { attention: 'local' }],
   ['tpe / global / pre', { attention: 'global', norm: 'pre' }],
   ['tpe / hybrid / pre + joint codes', { norm: 'pre', jointCodes: 3 }],
+  // Half-width branches: D = 16, 4 heads → each branch 8 wide with 2 heads of width 4, proj [16, 16].
+  ['tpe / hybrid / paper, half-width branches', { branchWidth: 'half' }],
+  ['tpe / hybrid / pre, half-width branches', { branchWidth: 'half', norm: 'pre' }],
 ];
 
 describe('parameters', () => {
@@ -72,6 +75,39 @@ describe('parameters', () => {
     const g = parameterShapes({ ...c, attention: 'global' });
     expect(g.some((s) => s.name.includes('.local.'))).toBe(false);
     expect(g.find((s) => s.name === 'layers.0.proj.w')!.shape).toEqual([8, 8]);
+  });
+
+  it("parameterShapes, branchWidth 'half': branches [D, D/2] and [D/2], proj [D, D], the rest unchanged", () => {
+    const c = tinyConfig({ dModel: 8, heads: 2, layers: 1, branchWidth: 'half' });
+    const full = parameterShapes({ ...c, branchWidth: 'full' });
+    const half = parameterShapes(c);
+    const fmt = (s: { name: string; shape: readonly number[] }) => `${s.name}[${s.shape.join(',')}]`;
+    expect(half.map((s) => s.name)).toEqual(full.map((s) => s.name));
+    const changed = half.filter((s, i) => fmt(s) !== fmt(full[i]!)).map(fmt);
+    expect(changed).toEqual([
+      'layers.0.local.wq[8,4]',
+      'layers.0.local.bq[4]',
+      'layers.0.local.wk[8,4]',
+      'layers.0.local.wv[8,4]',
+      'layers.0.local.bv[4]',
+      'layers.0.global.wq[8,4]',
+      'layers.0.global.bq[4]',
+      'layers.0.global.wk[8,4]',
+      'layers.0.global.wv[8,4]',
+      'layers.0.global.bv[4]',
+      'layers.0.proj.w[8,8]',
+    ]);
+    // At the benchmark size (d = 128, 4 heads) a layer's attention holds half the q/k/v weights and a
+    // [128, 128] projection instead of [256, 128].
+    const big = tinyConfig({ dModel: 128, heads: 4, layers: 4, branchWidth: 'half' });
+    const size = (specs: ReturnType<typeof parameterShapes>) =>
+      specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+    const saved = size(parameterShapes({ ...big, branchWidth: 'full' })) - size(parameterShapes(big));
+    expect(saved).toBe(4 * (6 * 128 * 64 + 4 * 64 + 128 * 128));
+    // Initialised from the same seed per name, at its own shape.
+    const v = initParameters(c);
+    expect(v['layers.0.global.wq']!.length).toBe(32);
+    expect(Math.max(...v['layers.0.global.wq']!.map(Math.abs))).toBeLessThanOrEqual(Math.sqrt(6 / 12));
   });
 
   it('initParameters: seeded and deterministic; LayerNorm γ = 1, β = 0; biases 0; sizes match; ω ~ N(0, σ²)', () => {
@@ -372,48 +408,55 @@ describe('lifter: locality, inputs and errors', () => {
     expect(maxDiff(forwardTfjs(plain, pp, coded), forwardTfjs(plain, pp, base))).toBe(0);
   });
 
-  it('bakes neither B nor N into an op argument (the ONNX recorder keeps them symbolic)', () => {
-    const c = tinyConfig();
-    const specs = parameterShapes(c);
-    const values = initParameters(c);
-    const [B, N] = [5, 11]; // distinct from every model size: D = 16, D/2 = 8, heads 4, head width 4, MLP 32, 3, 2
-    const forbidden = new Set([B, N, B * N, N * N]);
-    let reshapes = 0;
-    const spy: Ops<RefTensor> = {
-      ...refOps,
-      reshape: (x, dims) => {
-        reshapes++;
-        if (dims.some((d) => forbidden.has(d))) throw new Error(`reshape bakes B or N: [${dims.join(', ')}]`);
-        return refOps.reshape(x, dims);
-      },
-      constant: (d, s) => {
-        if (s.some((v) => forbidden.has(v))) throw new Error(`constant bakes B or N: [${s.join(', ')}]`);
-        return refOps.constant(d, s);
-      },
-      slice: () => {
-        throw new Error('slice is not expected');
-      },
-      gather: () => {
-        throw new Error('gather is not expected');
-      },
-    };
-    const batch = randomBatch(5, B, N, [3, 17]);
-    const y = forwardLifter(
-      spy,
-      createReferenceParams(
-        Object.fromEntries(specs.map((s) => [s.name, refTensor(values[s.name]!, s.shape)])) as Record<
-          string,
-          RefTensor
-        >,
-      ),
-      {
-        points: refTensor(batch.points, [B, N, 2]),
-        mask: refTensor(batch.mask, [B, N]),
-        adj: refTensor(batch.adj, [B, N, N]),
-      },
-      c,
-    );
-    expect(y.shape).toEqual([B, N, 3]);
-    expect(reshapes).toBeGreaterThan(0);
-  });
+  it.each([
+    ['full', {}],
+    ['half', { branchWidth: 'half' }],
+  ] as [string, Partial<LifterConfig>][])(
+    '%s branches: bake neither B nor N into an op argument (the ONNX recorder keeps them symbolic)',
+    (_, o) => {
+      const c = tinyConfig(o);
+      const specs = parameterShapes(c);
+      const values = initParameters(c);
+      const [B, N] = [5, 11]; // distinct from every model size: D = 16, D/2 = 8, heads 4, head width 4, MLP 32, 3, 2
+      const forbidden = new Set([B, N, B * N, N * N]);
+      let reshapes = 0;
+      const spy: Ops<RefTensor> = {
+        ...refOps,
+        reshape: (x, dims) => {
+          reshapes++;
+          if (dims.some((d) => forbidden.has(d)))
+            throw new Error(`reshape bakes B or N: [${dims.join(', ')}]`);
+          return refOps.reshape(x, dims);
+        },
+        constant: (d, s) => {
+          if (s.some((v) => forbidden.has(v))) throw new Error(`constant bakes B or N: [${s.join(', ')}]`);
+          return refOps.constant(d, s);
+        },
+        slice: () => {
+          throw new Error('slice is not expected');
+        },
+        gather: () => {
+          throw new Error('gather is not expected');
+        },
+      };
+      const batch = randomBatch(5, B, N, [3, 17]);
+      const y = forwardLifter(
+        spy,
+        createReferenceParams(
+          Object.fromEntries(specs.map((s) => [s.name, refTensor(values[s.name]!, s.shape)])) as Record<
+            string,
+            RefTensor
+          >,
+        ),
+        {
+          points: refTensor(batch.points, [B, N, 2]),
+          mask: refTensor(batch.mask, [B, N]),
+          adj: refTensor(batch.adj, [B, N, N]),
+        },
+        c,
+      );
+      expect(y.shape).toEqual([B, N, 3]);
+      expect(reshapes).toBeGreaterThan(0);
+    },
+  );
 });

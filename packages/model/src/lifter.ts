@@ -51,8 +51,9 @@ export interface LifterInputs<T> {
  * - `encoder.omega` [2, D/2], `encoder.phase` [D/2] (TPE, not trainable), or `encoder.fc1.{w,b}`,
  *   `encoder.fc2.{w,b}` (MLP encoding);
  * - `joint_code.{w,b}` [k, D] (only with `jointCodes` k > 0: tokens += codes · W + b);
- * - `layers.{l}.local.{wq,bq,wk,wv,bv}`, `layers.{l}.global.{…}` (per the attention kind),
- *   `layers.{l}.proj.{w,b}` [2D or D, D], `layers.{l}.norm1.{gamma,beta}`,
+ * - `layers.{l}.local.{wq,bq,wk,wv,bv}`, `layers.{l}.global.{…}` (per the attention kind; [D, W] and
+ *   [W] with W = D, or D/2 under `branchWidth: 'half'`),
+ *   `layers.{l}.proj.{w,b}` [2D or D, D] (hybrid `'full'` or not), `layers.{l}.norm1.{gamma,beta}`,
  *   `layers.{l}.mlp.fc1.{w,b}` [D, r·D], `layers.{l}.mlp.fc2.{w,b}` [r·D, D], `layers.{l}.norm2.{gamma,beta}`;
  * - `final_norm.{gamma,beta}` (norm `'pre'` only);
  * - `decoder.fc1.{w,b}` [D, D], `decoder.fc2.{w,b}` [D, 3].

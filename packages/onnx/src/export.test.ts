@@ -220,6 +220,41 @@ describe('exportLifter', () => {
     await session.release();
   });
 
+  it("exports a half-width hybrid (branchWidth 'half'): [D, D/2] branch weights, proj [D, D], equal outputs", async () => {
+    const c = tiny({ branchWidth: 'half' });
+    const w = params(c, 8);
+    const model = exportLifter({ config: c, params: w });
+    checkModel(model);
+    const init = new Map(decodeModel(model).graph!.initializer.map((t) => [t.name, t.dims.map(Number)]));
+    expect(init.get('layers.0.local.wq')).toEqual([16, 8]);
+    expect(init.get('layers.1.global.wv')).toEqual([16, 8]);
+    expect(init.get('layers.0.proj.w')).toEqual([16, 16]);
+    const info = parseLifterMetadata(readModelMetadata(model));
+    expect(info.config.branchWidth).toBe('half');
+    expect(info.usesAdjacency).toBe(true);
+    // Smaller than the 'full' model of the same size (its branch weights and projection are halved).
+    expect(model.length).toBeLessThan(exportLifter({ config: tiny(), params: params(tiny(), 8) }).length);
+    const session = await ort.InferenceSession.create(model);
+    for (const [B, N, seed] of [
+      [1, 4, 13],
+      [3, 12, 14],
+    ] as const) {
+      const x = batch(seed, B, N);
+      const out = await session.run({
+        points: new ort.Tensor('float32', x.points, [B, N, 2]),
+        mask: new ort.Tensor('float32', x.mask, [B, N]),
+        adj: new ort.Tensor('float32', x.adj, [B, N, N]),
+      });
+      const y = out.points3d!.data as Float32Array;
+      expect(out.points3d!.dims).toEqual([B, N, 3]);
+      expect(maxAbs(y, tfjsForward(c, w, x, B, N))).toBeLessThan(1e-4);
+      expect(maxAbs(y, refForward(c, w, x, B, N))).toBeLessThan(1e-4);
+      // Non-trivial outputs: the agreement above is not 0 against 0.
+      expect(maxAbs(y, new Float32Array(y.length))).toBeGreaterThan(1e-2);
+    }
+    await session.release();
+  });
+
   it('exports a joint-code lifter: a codes [B, N, k] input, its contract, and equal outputs', async () => {
     const c = tiny({ jointCodes: 3, norm: 'pre', codedRigs: ['h36m-body', 'aflw-face'] });
     const w = params(c, 6);
@@ -315,6 +350,15 @@ describe('parseLifterMetadata', () => {
     expect(bad({ [K.preprocess]: '{"normalize": {"center": "bbox"}}' })).toThrow(/normalisation/);
     expect(bad({ [K.maxPoints]: '-3' })).toThrow(/positive integer/);
     expect(bad({ [K.preprocess]: undefined })).toThrow(/lacks 'lfm\.preprocess'/);
+    expect(
+      bad({ [K.config]: JSON.stringify({ ...tiny(), branchWidth: 'half', attention: 'local' }) }),
+    ).toThrow(/'lfm\.config' is invalid: branchWidth 'half'/);
+  });
+
+  it("reads a model exported before branchWidth existed as 'full'", () => {
+    const { branchWidth, ...old } = JSON.parse(meta[K.config]!);
+    expect(branchWidth).toBe('full');
+    expect(parseLifterMetadata({ ...meta, [K.config]: JSON.stringify(old) }).config.branchWidth).toBe('full');
   });
 
   it('rejects an ONNX model without the contract (a foreign model)', () => {

@@ -3,6 +3,8 @@
 //   - onnxruntime-node through @lfm/runtime (forward = the model call; lift = + preprocessing + OnP camera)
 //   - onnxruntime-web's wasm EP in Node (1 thread)
 //   - tfjs-wasm (the same forwardLifter on tfjs-core + @tensorflow/tfjs-backend-wasm; forward only)
+// plus, on onnxruntime-node, the same size with branchWidth 'half' (each hybrid branch D/2 wide with
+// heads/2 heads: one MHSA's cost) and the 'global' ablation (one branch).
 // Imports the BUILT packages (dist): `pnpm --filter @lfm/runtime bench` builds first.
 // Usage: node bench/runtime.bench.mjs [--quick] [--json]
 // Measured numbers, with the load they were taken under: packages/runtime/README.md.
@@ -12,7 +14,8 @@ import { createTfjsOps, createTfjsParams } from '@lfm/core/tfjs';
 import { preprocessKeypoints } from '@lfm/datasets/preprocess';
 import { forwardLifter, initParameters, parameterShapes, resolveLifterConfig } from '@lfm/model';
 import { exportLifter } from '@lfm/onnx';
-import { loadLifter } from '@lfm/runtime/node';
+import { createOrtSessionFactory, loadLifter as loadLifterWith } from '@lfm/runtime';
+import { loadLifter, nodeSessionOptions } from '@lfm/runtime/node';
 import { loadLifter as loadLifterWeb } from '@lfm/runtime/web';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
@@ -29,6 +32,10 @@ const bytes = exportLifter({ config, params });
 // docs/BACKENDS.md §4 timed; the paper's hybrid layer adds the local branch (≈ 1.4× the FLOPs).
 const globalConfig = resolveLifterConfig({ ...config, attention: 'global' });
 const globalBytes = exportLifter({ config: globalConfig, params: initParameters(globalConfig) });
+// branchWidth 'half': the hybrid layer with each branch D/2 wide (heads/2 heads of width D/heads),
+// concat D, proj [D, D] — the layer's attention costs what one full-width MHSA costs.
+const halfConfig = resolveLifterConfig({ ...config, branchWidth: 'half' });
+const halfBytes = exportLifter({ config: halfConfig, params: initParameters(halfConfig) });
 
 // Inputs in pixels: a random 2D cloud per sample, ~10% of points missing; no rig → kNN graph.
 const rng = new Rng(7);
@@ -81,6 +88,36 @@ add(
   () => glob2.forward(globalFeeds(BIG)),
   4,
 );
+const HALF = "branchWidth 'half'";
+const half1 = await loadLifter(halfBytes, { threads: 1 });
+const half2 = await loadLifter(halfBytes, { threads: 2 });
+add('onnxruntime-node', `forward, 1 thread, ${HALF}`, 1, () => half1.forward(feeds(1)), 100);
+add('onnxruntime-node', `forward, 2 threads, ${HALF}`, 1, () => half2.forward(feeds(1)), 100);
+add('onnxruntime-node', `forward, 1 thread, ${HALF}`, BIG, () => half1.forward(feeds(BIG)), 4);
+add('onnxruntime-node', `forward, 2 threads, ${HALF}`, BIG, () => half2.forward(feeds(BIG)), 4);
+// The runtime's multi-thread sessions do not spin-wait (nodeSessionOptions); onnxruntime's default
+// does. The same 'half' model with spinning workers, to see which wins on the machine at hand.
+const spinning = createOrtSessionFactory({
+  name: 'onnxruntime-node (spin-wait)',
+  load: async () => {
+    const m = await import('onnxruntime-node');
+    return m.InferenceSession ? m : m.default;
+  },
+  perSessionThreads: true,
+  largeBatchThreads: () => 2,
+  sessionOptions: (_ort, threads) => nodeSessionOptions(threads, true),
+  readModel: async () => {
+    throw new Error('bytes only');
+  },
+});
+const halfSpin2 = await loadLifterWith(halfBytes, { runtime: spinning, threads: 2 });
+add(
+  'onnxruntime-node',
+  `forward, 2 threads, ${HALF}, spin-wait`,
+  BIG,
+  () => halfSpin2.forward(feeds(BIG)),
+  4,
+);
 add('onnxruntime-node', "lift() end to end, threads 'auto'", 1, () => ortAuto.lift(raw[1][0]), 100);
 add('onnxruntime-node', "lift() end to end, threads 'auto'", BIG, () => ortAuto.lift(raw[BIG]), 4);
 
@@ -125,7 +162,7 @@ for (let r = 0; r < rounds; r++) {
     }
   }
 }
-await Promise.all([ort1, ort2, ortAuto, glob1, glob2, web].map((l) => l.release()));
+await Promise.all([ort1, ort2, ortAuto, glob1, glob2, half1, half2, halfSpin2, web].map((l) => l.release()));
 
 const rows = cases.map(({ engine, what, B, t }) => {
   t.sort((a, b) => a - b);
@@ -149,6 +186,11 @@ const ortBig = [
   by('onnxruntime-node', 'forward, 1 thread', BIG),
   by('onnxruntime-node', 'forward, 2 threads', BIG),
 ].sort((a, b) => a.median - b.median)[0];
+const halfB1 = by('onnxruntime-node', `forward, 1 thread, ${HALF}`, 1);
+const halfBig = [
+  by('onnxruntime-node', `forward, 1 thread, ${HALF}`, BIG),
+  by('onnxruntime-node', `forward, 2 threads, ${HALF}`, BIG),
+].sort((a, b) => a.median - b.median)[0];
 const tfB1 = by('tfjs-wasm (1 thread in Node)', 'forward', 1);
 const tfBig = by('tfjs-wasm (1 thread in Node)', 'forward', BIG);
 const summary = {
@@ -162,6 +204,15 @@ const summary = {
     tfjsWasmSamplesPerSec: tfBig.samplesPerSec,
     speedup: ortBig.samplesPerSec / tfBig.samplesPerSec,
   },
+  // Issue 5's target, from a single-MHSA prototype: ~0.7 ms at B=1, ~2,300 samples/s at B=64 (2 threads).
+  halfBranches: {
+    model: `d=${halfConfig.dModel} L=${halfConfig.layers} heads=${halfConfig.heads} branchWidth 'half', ${(halfBytes.length / 1e6).toFixed(2)} MB`,
+    latencyB1Ms: halfB1.median,
+    throughputB64: halfBig.what,
+    samplesPerSec: halfBig.samplesPerSec,
+    vsFullLatency: ortB1.median / halfB1.median,
+    vsFullThroughput: halfBig.samplesPerSec / ortBig.samplesPerSec,
+  },
 };
 
 if (asJson) {
@@ -172,15 +223,17 @@ if (asJson) {
   );
   const fmt = (x, d = 2) => x.toFixed(d).padStart(9);
   console.log(
-    `${'engine'.padEnd(30)}${'call'.padEnd(38)}${'B'.padStart(4)}  median ms      p10      p90   samples/s`,
+    `${'engine'.padEnd(30)}${'call'.padEnd(48)}${'B'.padStart(4)}  median ms      p10      p90   samples/s`,
   );
   for (const r of rows) {
     console.log(
-      `${r.engine.padEnd(30)}${r.what.padEnd(38)}${String(r.B).padStart(4)}${fmt(r.median, 3)}${fmt(r.p10, 3)}${fmt(r.p90, 3)}${fmt(r.samplesPerSec, 0).padStart(12)}`,
+      `${r.engine.padEnd(30)}${r.what.padEnd(48)}${String(r.B).padStart(4)}${fmt(r.median, 3)}${fmt(r.p10, 3)}${fmt(r.p90, 3)}${fmt(r.samplesPerSec, 0).padStart(12)}`,
     );
   }
   console.log(
     `\nB=1 latency: onnxruntime-node ${summary.latencyB1.ortNodeMs.toFixed(3)} ms vs tfjs-wasm ${summary.latencyB1.tfjsWasmMs.toFixed(2)} ms (${summary.latencyB1.speedup.toFixed(1)}×)` +
-      `\nB=64 throughput: onnxruntime-node (${ortBig.what}) ${summary.throughputB64.ortNodeSamplesPerSec.toFixed(0)} samples/s vs tfjs-wasm ${summary.throughputB64.tfjsWasmSamplesPerSec.toFixed(0)} samples/s (${summary.throughputB64.speedup.toFixed(1)}×)`,
+      `\nB=64 throughput: onnxruntime-node (${ortBig.what}) ${summary.throughputB64.ortNodeSamplesPerSec.toFixed(0)} samples/s vs tfjs-wasm ${summary.throughputB64.tfjsWasmSamplesPerSec.toFixed(0)} samples/s (${summary.throughputB64.speedup.toFixed(1)}×)` +
+      `\n${summary.halfBranches.model}: B=1 ${halfB1.median.toFixed(3)} ms (1 thread; ${summary.halfBranches.vsFullLatency.toFixed(2)}× the 'full' hybrid's speed), ` +
+      `B=64 ${halfBig.samplesPerSec.toFixed(0)} samples/s (${halfBig.what.replace(`, ${HALF}`, '')}; ${summary.halfBranches.vsFullThroughput.toFixed(2)}×) — issue 5's target: ~0.7 ms, ~2,300 samples/s`,
   );
 }

@@ -16,7 +16,26 @@ import {
  */
 export * from './index.js';
 
-/** The onnxruntime-node session factory: CPU EP, graph optimisation 'all', sequential execution. */
+/**
+ * onnxruntime-node session options for `threads` intra-op threads: CPU EP, graph optimisation 'all',
+ * sequential execution; with more than one thread the workers do not spin-wait between kernels
+ * (`session.intra_op.allow_spinning` '0'; onnxruntime's default '1' spins). Measured with
+ * `bench/` on the shared 2-core dev machine (load ≈ 5): 2 threads at B=64 ran ~1.7× faster without
+ * spinning (spinning workers fight other processes for the cores); B=1 runs on the 1-thread session
+ * under `threads: 'auto'`, where there are no workers to spin.
+ */
+export function nodeSessionOptions(threads: number, spinning = false): Record<string, unknown> {
+  return {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    ...(threads > 1 && { extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } } }),
+  };
+}
+
+/** The onnxruntime-node session factory: `nodeSessionOptions` (CPU EP, graph optimisation 'all', sequential execution). */
 export const onnxruntimeNode: SessionFactory = createOrtSessionFactory({
   name: 'onnxruntime-node',
   load: async () => {
@@ -27,13 +46,7 @@ export const onnxruntimeNode: SessionFactory = createOrtSessionFactory({
   perSessionThreads: true,
   // docs/BACKENDS.md §4: 2 threads beat 1 at B = 64 on 2 cores; more cores help large batches a little.
   largeBatchThreads: () => Math.max(1, Math.min(4, availableParallelism())),
-  sessionOptions: (_ort, threads) => ({
-    executionProviders: ['cpu'],
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-  }),
+  sessionOptions: (_ort, threads) => nodeSessionOptions(threads),
   readModel: async (path) => {
     try {
       const buf = await readFile(path);

@@ -174,6 +174,11 @@ describe('gradient parity of the training loss: graph engine vs tfjs autodiff vs
     await checkParity('tpe/hybrid/paper', { ...tiny }, 6);
   });
 
+  it('lifter: TPE encoding, hybrid attention with half-width branches, pre-norm', async () => {
+    // D = 8, 2 heads → each branch 4 wide with 1 head, proj [8, 8].
+    await checkParity('tpe/hybrid-half/pre', { ...tiny, branchWidth: 'half', norm: 'pre' }, 6);
+  });
+
   it('lifter: MLP encoding, global attention, pre-norm', async () => {
     await checkParity('mlp/global/pre', { ...tiny, encoding: 'mlp', attention: 'global', norm: 'pre' }, 6);
   });
