@@ -1,6 +1,12 @@
 import { Rng, randomRotation } from '@lfm/core';
 import { describe, expect, it } from 'vitest';
-import { type EvalReport, evaluate, type PredictBatch, type PredictFn } from './evaluate.js';
+import {
+  type EvalReport,
+  evaluate,
+  type PredictBatch,
+  type PredictFn,
+  perturbKeypoints,
+} from './evaluate.js';
 import { toyDataset } from './test-support/fixtures.js';
 
 const ds = toyDataset({ name: 'toy-eval', J: 9, test: 10, missing: 0.15, jitter: 0.2, seed: 3 });
@@ -119,5 +125,115 @@ describe('evaluate', () => {
 
   it('rejects a prediction of the wrong size', async () => {
     await expect(evaluate({ predict: () => new Float32Array(5), datasets: [ds] })).rejects.toThrow(/B·N·3/);
+  });
+});
+
+describe('evaluate with perturbations (robustness)', () => {
+  /** A predictor that reads the 2D (x, y, 0 of the normalised input) and records the masks it was given. */
+  function readsInput(seen: Map<number, Float32Array>): PredictFn {
+    return (batch: PredictBatch) => {
+      const J = batch.numPoints;
+      const out = new Float32Array(batch.batchSize * J * 3);
+      for (let b = 0; b < batch.batchSize; b++) {
+        seen.set(batch.frame[b]!, batch.mask.slice(b * J, (b + 1) * J));
+        for (let j = 0; j < J; j++) {
+          out[3 * (b * J + j)] = batch.points2d[2 * (b * J + j)]!;
+          out[3 * (b * J + j) + 1] = batch.points2d[2 * (b * J + j) + 1]!;
+        }
+      }
+      return out;
+    };
+  }
+  const big = toyDataset({ name: 'toy-robust', J: 20, test: 12, missing: 0.1, jitter: 0.3, seed: 8 });
+
+  it('with occlusion 0 and noise 0 equals the plain protocol exactly', async () => {
+    const plain = await evaluate({ predict: readsInput(new Map()), datasets: [big], seed: 3 });
+    const zero = await evaluate({
+      predict: readsInput(new Map()),
+      datasets: [big],
+      seed: 3,
+      perturb: { occlude: 0, noisePx: 0 },
+    });
+    expect(zero).toEqual(plain);
+  });
+
+  it('hides round(f·n) of the n visible joints (keeping MIN_EVAL_JOINTS), nested across fractions, seeded', async () => {
+    const masks = async (occlude: number, seed = 3) => {
+      const seen = new Map<number, Float32Array>();
+      await evaluate({ predict: readsInput(seen), datasets: [big], seed, perturb: { occlude } });
+      return seen;
+    };
+    const plain = await masks(0);
+    const low = await masks(0.2);
+    const high = await masks(0.6);
+    const most = await masks(0.95);
+    expect(plain.size).toBe(12);
+    const count = (m: Float32Array) => m.reduce((a, v) => a + v, 0);
+    let anyHidden = 0;
+    for (const [f, m0] of plain) {
+      const n = count(m0);
+      expect(count(low.get(f)!)).toBe(n - Math.min(Math.round(0.2 * n), n - 4));
+      expect(count(high.get(f)!)).toBe(n - Math.min(Math.round(0.6 * n), n - 4));
+      expect(count(most.get(f)!)).toBe(4); // never below MIN_EVAL_JOINTS
+      for (let j = 0; j < m0.length; j++) {
+        // only visible joints are hidden; hidden at 0.2 ⇒ hidden at 0.6
+        if (m0[j] === 0) expect(low.get(f)![j]).toBe(0);
+        if (low.get(f)![j] === 0) expect(high.get(f)![j]).toBe(0);
+        anyHidden += m0[j]! - low.get(f)![j]!;
+      }
+    }
+    expect(anyHidden).toBeGreaterThan(0);
+    // Same seed → same joints; another protocol seed → other joints.
+    const again = await masks(0.2);
+    for (const [f, m] of low) expect(again.get(f)).toEqual(m);
+    const other = await masks(0.2, 4);
+    expect([...low].some(([f, m]) => other.get(f)!.some((v, j) => v !== m[j]))).toBe(true);
+  });
+
+  it('adds seeded pixel noise: 0 changes nothing, more noise means more error', async () => {
+    const run = (noisePx: number) =>
+      evaluate({ predict: readsInput(new Map()), datasets: [big], seed: 3, perturb: { noisePx } });
+    const base = (await run(0)).datasets[0]!;
+    const small = (await run(2)).datasets[0]!;
+    const large = (await run(40)).datasets[0]!;
+    expect(small.nPaMpjpe).not.toBe(base.nPaMpjpe);
+    expect(large.nPaMpjpe!).toBeGreaterThan(small.nPaMpjpe!);
+    expect((await run(2)).datasets[0]).toEqual(small);
+    // The ground truth stays exact under noise in PA terms (the 3D does not depend on the 2D).
+    const gt = await evaluate({ predict: worldPredictor(ds, 0), datasets: [ds], perturb: { noisePx: 5 } });
+    expect(gt.datasets[0]!.paMpjpe!).toBeLessThan(1e-3);
+  });
+
+  it('perturbKeypoints: noise of the requested σ on visible joints only; bad options are errors', () => {
+    const J = 4000;
+    const p = new Float64Array(2 * J).fill(100);
+    const mask = new Uint8Array(J).fill(1);
+    for (let j = 0; j < J; j += 4) {
+      mask[j] = 0;
+      p[2 * j] = p[2 * j + 1] = 0;
+    }
+    expect(perturbKeypoints(p, mask, { noisePx: 3 }, [1, 2, 3])).toBe(0);
+    let sum = 0;
+    let sq = 0;
+    let n = 0;
+    for (let j = 0; j < J; j++) {
+      if (mask[j] === 0) {
+        expect([p[2 * j], p[2 * j + 1]]).toEqual([0, 0]);
+        continue;
+      }
+      for (const v of [p[2 * j]! - 100, p[2 * j + 1]! - 100]) {
+        sum += v;
+        sq += v * v;
+        n++;
+      }
+    }
+    expect(Math.abs(sum / n)).toBeLessThan(0.1);
+    expect(Math.sqrt(sq / n)).toBeCloseTo(3, 1);
+    const m2 = new Float32Array(10).fill(1);
+    expect(perturbKeypoints(new Float64Array(20).fill(1), m2, { occlude: 0.3 }, [0])).toBe(3);
+    expect(m2.reduce((a, v) => a + v, 0)).toBe(7);
+    expect(() => perturbKeypoints(new Float64Array(20), m2, { occlude: 1 }, [0])).toThrow(/occlude/);
+    expect(() => perturbKeypoints(new Float64Array(20), m2, { noisePx: -1 }, [0])).toThrow(/noisePx/);
+    expect(() => perturbKeypoints(new Float64Array(8), m2, {}, [0])).toThrow(/points2d/);
   });
 });

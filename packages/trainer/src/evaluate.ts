@@ -1,4 +1,4 @@
-import { InputError, LfmError, nd, poseErrors } from '@lfm/core';
+import { InputError, LfmError, nd, poseErrors, Rng } from '@lfm/core';
 import {
   createRealEvalSet,
   createSyntheticEvalSet,
@@ -6,6 +6,7 @@ import {
   DEFAULT_KNN_K,
   type Edge,
   type EvalDataset,
+  evalDatasetKey,
   frameEdges,
   jointCodeTable,
   preprocessKeypoints,
@@ -71,6 +72,26 @@ export interface EvaluateOptions {
    * name). Datasets of other rigs get zero codes. Default: no codes in the batches.
    */
   readonly jointCodes?: { readonly k: number; readonly rigs: readonly string[] };
+  /**
+   * Robustness: extra perturbations of the protocol's 2D (`perturbKeypoints`), seeded by (seed,
+   * dataset, sample) so that a report is reproducible. Default: none (the plain protocol, exactly).
+   */
+  readonly perturb?: KeypointPerturbation;
+}
+
+/**
+ * Extra perturbations of a sample's 2D on top of an evaluation protocol (robustness curves).
+ * The metrics are taken over the joints the model still sees.
+ */
+export interface KeypointPerturbation {
+  /**
+   * Fraction in [0, 1) of a sample's visible joints to hide: m = round(occlude · n) of its n visible
+   * joints, at most n − MIN_EVAL_JOINTS (a sample stays scorable), chosen by a seeded random order of
+   * the joints — so the joints hidden at a smaller fraction are hidden at every larger one. Default 0.
+   */
+  readonly occlude?: number;
+  /** σ of Gaussian noise added to each visible 2D coordinate, in pixels of the protocol. Default 0. */
+  readonly noisePx?: number;
 }
 
 /** One dataset's row of the report. Metrics are means over its samples; null when not measurable. */
@@ -129,6 +150,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalReport> {
   const batchSize = options.batchSize ?? 64;
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new InputError(`batchSize must be an integer ≥ 1, got ${batchSize}`);
+  checkPerturbation(options.perturb);
   const rows: EvalRow[] = [];
   for (const ds of options.datasets) rows.push(await evaluateDataset(ds, protocol, seed, batchSize, options));
   return { model: options.model ?? 'model', protocol, seed, datasets: rows, mean: meanRow(rows) };
@@ -151,6 +173,7 @@ async function evaluateDataset(
   let mask: Uint8Array;
   let gt: Float64Array;
   let frames: Int32Array;
+  let views: Int32Array | null = null;
   let intrinsics: PinholeIntrinsics | null = null;
   if (protocol === 'synthetic') {
     const set = createSyntheticEvalSet(ds, { ...setOptions, seed });
@@ -159,6 +182,7 @@ async function evaluateDataset(
   } else {
     const set = createRealEvalSet(ds, setOptions);
     ({ count: S, points2d, mask, points3d: gt, frame: frames } = set);
+    views = set.view;
   }
   const keep: number[] = [];
   for (let s = 0; s < S; s++) {
@@ -174,6 +198,9 @@ async function evaluateDataset(
   const codeTable =
     codeK > 0 && options.jointCodes!.rigs.includes(ds.name) ? datasetCodeTable(ds, codeK) : null;
   const slots = Int32Array.from({ length: J }, (_, j) => j);
+  const perturb = options.perturb;
+  const perturbs = (perturb?.occlude ?? 0) > 0 || (perturb?.noisePx ?? 0) > 0;
+  const datasetKey = evalDatasetKey(ds.name);
   let sumPa = 0;
   let sumNpa = 0;
   let sumMpjpe = 0;
@@ -189,6 +216,14 @@ async function evaluateDataset(
       for (let j = 0; j < J; j++) m[b * J + j] = mask[s * J + j]!;
       g.set(gt.subarray(s * J * 3, (s + 1) * J * 3), b * J * 3);
       f[b] = frames[s]!;
+      if (perturbs) {
+        perturbKeypoints(p2.subarray(b * J * 2, (b + 1) * J * 2), m.subarray(b * J, (b + 1) * J), perturb!, [
+          seed,
+          datasetKey,
+          frames[s]!,
+          views?.[s] ?? 0,
+        ]);
+      }
     });
     const bones = (b: number): readonly Edge[] => bonesOf(ds, f[b]!);
     const pre = preprocessKeypoints(nd(p2, [B, J, 2]), {
@@ -229,6 +264,65 @@ async function evaluateDataset(
   }
   const n = keep.length;
   return { ...row, mpjpe: intrinsics ? sumMpjpe / n : null, paMpjpe: sumPa / n, nPaMpjpe: sumNpa / n };
+}
+
+const OCCLUDE_STREAM = 0x6f63636c; // 'occl'
+const NOISE_STREAM = 0x6e6f6973; // 'nois'
+
+function checkPerturbation(p: KeypointPerturbation | undefined): void {
+  if (p === undefined) return;
+  const occlude = p.occlude ?? 0;
+  const noise = p.noisePx ?? 0;
+  if (!(Number.isFinite(occlude) && occlude >= 0 && occlude < 1)) {
+    throw new InputError(`perturb.occlude must be a fraction in [0, 1), got ${occlude}`);
+  }
+  if (!(Number.isFinite(noise) && noise >= 0))
+    throw new InputError(`perturb.noisePx must be ≥ 0, got ${noise}`);
+}
+
+/**
+ * Perturbs one sample's 2D in place (see `KeypointPerturbation`): hides joints of `mask` (1 → 0, their
+ * pixels zeroed) and adds pixel noise to the visible ones. `key` seeds it — evaluation passes
+ * (seed, dataset key, frame, view) — with one random stream for the occlusion order and one for the
+ * noise, so the noise of a joint does not depend on the occlusion fraction and vice versa.
+ * `points2d` [J, 2]; `mask` [J] of 0/1. Returns the number of joints hidden.
+ */
+export function perturbKeypoints(
+  points2d: Float64Array | Float32Array,
+  mask: Float32Array | Uint8Array,
+  perturbation: KeypointPerturbation,
+  key: readonly number[],
+): number {
+  checkPerturbation(perturbation);
+  const J = mask.length;
+  if (points2d.length !== 2 * J)
+    throw new InputError(`points2d has ${points2d.length} values for ${J} joints`);
+  const occlude = perturbation.occlude ?? 0;
+  const noise = perturbation.noisePx ?? 0;
+  let hidden = 0;
+  if (occlude > 0) {
+    let n = 0;
+    for (let j = 0; j < J; j++) n += mask[j] === 1 ? 1 : 0;
+    const m = Math.max(0, Math.min(Math.round(occlude * n), n - MIN_EVAL_JOINTS));
+    const order = new Rng([OCCLUDE_STREAM, ...key]).permutation(J);
+    for (let i = 0; i < J && hidden < m; i++) {
+      const j = order[i]!;
+      if (mask[j] !== 1) continue;
+      mask[j] = 0;
+      points2d[2 * j] = 0;
+      points2d[2 * j + 1] = 0;
+      hidden++;
+    }
+  }
+  if (noise > 0) {
+    const e = new Rng([NOISE_STREAM, ...key]).fillNormal(new Float64Array(2 * J), 0, noise);
+    for (let j = 0; j < J; j++) {
+      if (mask[j] !== 1) continue;
+      points2d[2 * j]! += e[2 * j]!;
+      points2d[2 * j + 1]! += e[2 * j + 1]!;
+    }
+  }
+  return hidden;
 }
 
 /** The joint codes of a dataset's rig (id = the dataset name; joints from meta.json, or j0, j1, … when absent), [J, k]. */

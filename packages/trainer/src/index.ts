@@ -35,9 +35,11 @@ export {
   type EvaluateOptions,
   type EvaluationDataset,
   evaluate,
+  type KeypointPerturbation,
   MIN_EVAL_JOINTS,
   type PredictBatch,
   type PredictFn,
+  perturbKeypoints,
 } from './evaluate.js';
 export {
   buildForwardGraph,
@@ -83,6 +85,19 @@ export {
   type LrScheduleKind,
   learningRateAt,
 } from './optim.js';
+export {
+  type BarChartOptions,
+  type BarSeries,
+  barChartSvg,
+  escapeXml,
+  type LineChartOptions,
+  type LineSeries,
+  lineChartSvg,
+  niceTicks,
+  PALETTE,
+  type SkeletonSvgOptions,
+  skeletonSvg,
+} from './plots.js';
 export { formatDuration, ProgressReporter, type ProgressState, type ProgressStream } from './progress.js';
 export { loadDatasets, type RunTrainingOptions, runTraining } from './run.js';
 export { createSyntheticCorpus, createSyntheticDataset, type SyntheticDatasetOptions } from './synthetic.js';
