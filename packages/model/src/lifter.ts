@@ -12,7 +12,6 @@ import {
   encodingParameterSpecs,
   initParameterRecord,
   layerNormSpecs,
-  linearSpecs,
   type ParameterSpec,
   prefixSpecs,
 } from '@lfm/encoding';
@@ -67,7 +66,19 @@ export function parameterShapes(config: LifterConfig): ParameterSpec[] {
     'encoder',
     encodingParameterSpecs({ kind: config.encoding, dModel: d, sigma: config.tpeSigma }),
   );
-  if (config.jointCodes > 0) specs.push(...linearSpecs('joint_code', config.jointCodes, d));
+  if (config.jointCodes > 0) {
+    // N(0, 1) weights: a unit-norm code then adds ~N(0, 1) per channel, the scale of the TPE's
+    // sin/cos features, so identity is not drowned by position at the start of training.
+    specs.push(
+      {
+        name: 'joint_code.w',
+        shape: [config.jointCodes, d],
+        trainable: true,
+        init: { kind: 'normal', std: 1 },
+      },
+      { name: 'joint_code.b', shape: [d], trainable: true, init: { kind: 'zeros' } },
+    );
+  }
   for (let l = 0; l < config.layers; l++) {
     specs.push(...prefixSpecs(`layers.${l}`, graphLayerParameterSpecs(config)));
   }
