@@ -248,14 +248,7 @@ function shipped() {
     const training = info.training && typeof info.training === 'object' ? info.training : {};
     return {
       lifter,
-      predict: (b) =>
-        lifter.forward({
-          points: b.points2d,
-          mask: b.mask,
-          adj: b.adj,
-          ...(b.codes && { codes: b.codes }),
-          batch: b.batchSize,
-        }),
+      predict: T.forwardPredictor(lifter),
       jointCodes: info.jointCodes ? { k: info.jointCodes.k, rigs: info.jointCodes.rigs } : null,
       maxPoints: info.maxPoints,
       meta: {

@@ -116,6 +116,16 @@ function refForward(
   ).data;
 }
 
+/** The ONNX feeds of a batch for `config`'s inputs: adj unless global attention, codes (k = 3) with joint codes. */
+function feeds(config: LifterConfig, x: ReturnType<typeof batch>, B: number, N: number) {
+  return {
+    points: new ort.Tensor('float32', x.points, [B, N, 2]),
+    mask: new ort.Tensor('float32', x.mask, [B, N]),
+    ...(config.attention !== 'global' && { adj: new ort.Tensor('float32', x.adj, [B, N, N]) }),
+    ...(config.jointCodes > 0 && { codes: new ort.Tensor('float32', x.codes, [B, N, 3]) }),
+  };
+}
+
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let m = 0;
   for (let i = 0; i < a.length; i++) {
@@ -180,11 +190,7 @@ describe('exportLifter', () => {
       [2, 33, 3],
     ] as const) {
       const x = batch(seed, B, N);
-      const out = await session.run({
-        points: new ort.Tensor('float32', x.points, [B, N, 2]),
-        mask: new ort.Tensor('float32', x.mask, [B, N]),
-        adj: new ort.Tensor('float32', x.adj, [B, N, N]),
-      });
+      const out = await session.run(feeds(config, x, B, N));
       const y = out.points3d!.data as Float32Array;
       expect(out.points3d!.dims).toEqual([B, N, 3]);
       expect(maxAbs(y, tfjsForward(config, weights, x, B, N))).toBeLessThan(1e-4);
@@ -211,11 +217,7 @@ describe('exportLifter', () => {
     const [B, N] = [2, 9];
     const x = batch(11, B, N);
     const session = await ort.InferenceSession.create(model);
-    const out = await session.run({
-      points: new ort.Tensor('float32', x.points, [B, N, 2]),
-      mask: new ort.Tensor('float32', x.mask, [B, N]),
-      ...(!global && { adj: new ort.Tensor('float32', x.adj, [B, N, N]) }),
-    });
+    const out = await session.run(feeds(c, x, B, N));
     expect(maxAbs(out.points3d!.data as Float32Array, tfjsForward(c, w, x, B, N))).toBeLessThan(1e-4);
     await session.release();
   });
@@ -240,11 +242,7 @@ describe('exportLifter', () => {
       [3, 12, 14],
     ] as const) {
       const x = batch(seed, B, N);
-      const out = await session.run({
-        points: new ort.Tensor('float32', x.points, [B, N, 2]),
-        mask: new ort.Tensor('float32', x.mask, [B, N]),
-        adj: new ort.Tensor('float32', x.adj, [B, N, N]),
-      });
+      const out = await session.run(feeds(c, x, B, N));
       const y = out.points3d!.data as Float32Array;
       expect(out.points3d!.dims).toEqual([B, N, 3]);
       expect(maxAbs(y, tfjsForward(c, w, x, B, N))).toBeLessThan(1e-4);
@@ -272,12 +270,7 @@ describe('exportLifter', () => {
     const [B, N] = [3, 11];
     const x = batch(12, B, N);
     const session = await ort.InferenceSession.create(model);
-    const out = await session.run({
-      points: new ort.Tensor('float32', x.points, [B, N, 2]),
-      mask: new ort.Tensor('float32', x.mask, [B, N]),
-      adj: new ort.Tensor('float32', x.adj, [B, N, N]),
-      codes: new ort.Tensor('float32', x.codes, [B, N, 3]),
-    });
+    const out = await session.run(feeds(c, x, B, N));
     const y = out.points3d!.data as Float32Array;
     expect(maxAbs(y, tfjsForward(c, w, x, B, N))).toBeLessThan(1e-4);
     expect(maxAbs(y, refForward(c, w, x, B, N))).toBeLessThan(1e-4);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type EvalReport,
   evaluate,
+  forwardPredictor,
   type PredictBatch,
   type PredictFn,
   perturbKeypoints,
@@ -235,5 +236,33 @@ describe('evaluate with perturbations (robustness)', () => {
     expect(() => perturbKeypoints(new Float64Array(20), m2, { occlude: 1 }, [0])).toThrow(/occlude/);
     expect(() => perturbKeypoints(new Float64Array(20), m2, { noisePx: -1 }, [0])).toThrow(/noisePx/);
     expect(() => perturbKeypoints(new Float64Array(8), m2, {}, [0])).toThrow(/points2d/);
+  });
+});
+
+describe('forwardPredictor', () => {
+  it('hands a batch to forward as the runtime takes it: codes only when the batch has them', async () => {
+    const seen: Record<string, unknown>[] = [];
+    const out = new Float32Array(6);
+    const predict = forwardPredictor({
+      forward: async (inputs) => {
+        seen.push({ ...inputs });
+        return out;
+      },
+    });
+    const b = {
+      batchSize: 1,
+      numPoints: 2,
+      points2d: new Float32Array(4),
+      mask: new Float32Array([1, 1]),
+      adj: new Float32Array(4),
+      dataset: { name: 'x', category: 'y', numJoints: 2 },
+      frame: new Int32Array(1),
+    };
+    expect(await predict(b)).toBe(out);
+    const codes = new Float32Array(2 * 3);
+    await predict({ ...b, codes });
+    expect(seen[0]).toEqual({ points: b.points2d, mask: b.mask, adj: b.adj, batch: 1 });
+    expect('codes' in seen[0]!).toBe(false);
+    expect(seen[1]!.codes).toBe(codes);
   });
 });

@@ -47,6 +47,29 @@ export interface PredictBatch {
 /** A model as evaluation sees it: a batch → [B, N, 3] canonical 3D (any scale, rotation, translation). */
 export type PredictFn = (batch: PredictBatch) => Float32Array | Promise<Float32Array>;
 
+/** A model that runs preprocessed inputs: `@lfm/runtime`'s `Lifter.forward` has this shape. */
+export interface ForwardModel {
+  forward(inputs: {
+    readonly points: Float32Array;
+    readonly mask: Float32Array;
+    readonly adj?: Float32Array;
+    readonly codes?: Float32Array;
+    readonly batch: number;
+  }): Promise<Float32Array>;
+}
+
+/** The PredictFn of a loaded lifter: the batch's inputs (codes when present) to its `forward`. */
+export function forwardPredictor(model: ForwardModel): PredictFn {
+  return (b) =>
+    model.forward({
+      points: b.points2d,
+      mask: b.mask,
+      adj: b.adj,
+      ...(b.codes && { codes: b.codes }),
+      batch: b.batchSize,
+    });
+}
+
 /** What evaluation reads of a dataset: a loaded `Dataset` qualifies (`edges` gives the rig graph). */
 export type EvaluationDataset = EvalDataset & Partial<Pick<Dataset, 'edges' | 'perSequenceEdges' | 'joints'>>;
 

@@ -35,6 +35,8 @@ export {
   type EvaluateOptions,
   type EvaluationDataset,
   evaluate,
+  type ForwardModel,
+  forwardPredictor,
   type KeypointPerturbation,
   MIN_EVAL_JOINTS,
   type PredictBatch,

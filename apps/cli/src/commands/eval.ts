@@ -143,14 +143,7 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<n
         );
       }
       jointCodes = lifter.info.jointCodes;
-      predict = (b) =>
-        lifter.forward({
-          points: b.points2d,
-          mask: b.mask,
-          adj: b.adj,
-          ...(b.codes && { codes: b.codes }),
-          batch: b.batchSize,
-        });
+      predict = trainer.forwardPredictor(lifter);
       release = () => lifter.release();
     }
   }
