@@ -14,8 +14,7 @@ import { createTfjsOps, createTfjsParams } from '@lfm/core/tfjs';
 import { preprocessKeypoints } from '@lfm/datasets/preprocess';
 import { forwardLifter, initParameters, parameterShapes, resolveLifterConfig } from '@lfm/model';
 import { exportLifter } from '@lfm/onnx';
-import { createOrtSessionFactory, loadLifter as loadLifterWith } from '@lfm/runtime';
-import { loadLifter, nodeSessionOptions } from '@lfm/runtime/node';
+import { loadLifter } from '@lfm/runtime/node';
 import { loadLifter as loadLifterWeb } from '@lfm/runtime/web';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
@@ -97,20 +96,7 @@ add('onnxruntime-node', `forward, 1 thread, ${HALF}`, BIG, () => half1.forward(f
 add('onnxruntime-node', `forward, 2 threads, ${HALF}`, BIG, () => half2.forward(feeds(BIG)), 4);
 // The runtime's multi-thread sessions do not spin-wait (nodeSessionOptions); onnxruntime's default
 // does. The same 'half' model with spinning workers, to see which wins on the machine at hand.
-const spinning = createOrtSessionFactory({
-  name: 'onnxruntime-node (spin-wait)',
-  load: async () => {
-    const m = await import('onnxruntime-node');
-    return m.InferenceSession ? m : m.default;
-  },
-  perSessionThreads: true,
-  largeBatchThreads: () => 2,
-  sessionOptions: (_ort, threads) => nodeSessionOptions(threads, true),
-  readModel: async () => {
-    throw new Error('bytes only');
-  },
-});
-const halfSpin2 = await loadLifterWith(halfBytes, { runtime: spinning, threads: 2 });
+const halfSpin2 = await loadLifter(halfBytes, { threads: 2, spinning: true });
 add(
   'onnxruntime-node',
   `forward, 2 threads, ${HALF}, spin-wait`,

@@ -327,7 +327,12 @@ describe.each(ENGINES)('%s, D=128 L=4 (the default size)', (engine, loadLifter) 
 
 describe.each(ENGINES)('%s, a joint-code model', (_engine, loadLifter) => {
   it('feeds the codes of a rig the model knows, zeros for other rigs and for no rig (each as tfjs does)', async () => {
-    const model = makeModel({ jointCodes: 4, norm: 'pre', codedRigs: ['h36m-17', 'hand-21'] });
+    const model = makeModel({
+      jointCodes: 4,
+      codeTemplate: 5,
+      norm: 'pre',
+      codedRigs: ['h36m-17', 'hand-21'],
+    });
     const lifter = await loadLifter(model.bytes);
     expect(lifter.info.jointCodes).toEqual({ scheme: 'fnv1a-normal-v1', k: 4, rigs: ['h36m-17', 'hand-21'] });
     try {
@@ -377,6 +382,11 @@ describe('onnxruntime-node sessions', () => {
     const other = await two.lift(batch);
     expect(maxErr(one, flat3(big[5]!))).toBeLessThan(1e-5);
     expect(maxErr(other[7]!, flat3(big[7]!))).toBeLessThan(1e-5);
+    // Spin-waiting workers: another session factory, the same numbers.
+    const spin = await nodeRuntime.loadLifter(model.bytes, { threads: 2, spinning: true });
+    expect(spin.runtime).toBe('onnxruntime-node (spin-wait)');
+    expect(maxErr((await spin.lift(batch))[7]!, flat3(big[7]!))).toBeLessThan(1e-5);
+    await spin.release();
     // A global-attention model ignores the graph: the same for any rig.
     expect(maxErr(await auto.lift(batch[0]!, { bones: [[0, 1]] }), flat3(big[0]!))).toBeLessThan(1e-6);
     await auto.release();
