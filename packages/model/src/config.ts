@@ -41,14 +41,6 @@ export interface LifterConfig {
   readonly jointCodes: number;
   /** The rig ids whose joint codes the model was trained with; other rigs get zero codes (a contract for runtimes). */
   readonly codedRigs?: readonly string[];
-  /**
-   * Hidden width H of the code template: a per-point MLP of the joint code alone (k → H → 3, GELU)
-   * added to the decoded shape, so a coded rig's mean shape is one short path away (the loss and the
-   * metrics are Procrustes-aligned, so a canonical template fits every view); 0 = none (the default,
-   * and every model made before the option). Needs `jointCodes` > 0. Zero codes give the same offset
-   * at every point: a translation, which the aligned loss and metrics ignore.
-   */
-  readonly codeTemplate: number;
 }
 
 /**
@@ -68,7 +60,6 @@ export const DEFAULT_LIFTER_CONFIG: Readonly<LifterConfig> = Object.freeze({
   norm: 'paper',
   seed: 0,
   jointCodes: 0,
-  codeTemplate: 0,
 });
 
 const KEYS: readonly (keyof LifterConfig)[] = [
@@ -85,7 +76,6 @@ const KEYS: readonly (keyof LifterConfig)[] = [
   'maxPoints',
   'jointCodes',
   'codedRigs',
-  'codeTemplate',
 ];
 
 /** The fields that change the forward pass (two configs agreeing on these run the same network). */
@@ -99,7 +89,6 @@ export const ARCHITECTURE_KEYS: readonly (keyof LifterConfig)[] = [
   'branchWidth',
   'norm',
   'jointCodes',
-  'codeTemplate',
 ];
 
 /**
@@ -157,12 +146,6 @@ export function validateLifterConfig(config: LifterConfig): void {
   int('seed', 0);
   if (c.maxPoints !== undefined) int('maxPoints', 1);
   int('jointCodes', 0);
-  int('codeTemplate', 0);
-  if (config.codeTemplate > 0 && config.jointCodes === 0) {
-    throw new ConfigError(
-      `codeTemplate ${config.codeTemplate} maps joint codes to a template: it needs jointCodes > 0`,
-    );
-  }
   if (
     c.codedRigs !== undefined &&
     !(Array.isArray(c.codedRigs) && c.codedRigs.every((r) => typeof r === 'string' && r.length > 0))

@@ -1,5 +1,5 @@
 import { LfmError, type Ops, Rng, ShapeError } from '@lfm/core';
-import { createReferenceParams, erf64 as erf, type RefTensor, refTensor } from '@lfm/core/testing';
+import { createReferenceParams, type RefTensor, refTensor } from '@lfm/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LifterConfig } from './config.js';
 import { forwardLifter, initParameters, parameterShapes } from './lifter.js';
@@ -28,7 +28,6 @@ const VARIANTS: [string, Partial<LifterConfig>][] = [
   ['tpe / local / paper', { attention: 'local' }],
   ['tpe / global / pre', { attention: 'global', norm: 'pre' }],
   ['tpe / hybrid / pre + joint codes', { norm: 'pre', jointCodes: 3 }],
-  ['tpe / hybrid / pre + joint codes + code template', { norm: 'pre', jointCodes: 3, codeTemplate: 5 }],
   // Half-width branches: D = 16, 4 heads → each branch 8 wide with 2 heads of width 4, proj [16, 16].
   ['tpe / hybrid / paper, half-width branches', { branchWidth: 'half' }],
   ['tpe / hybrid / pre, half-width branches', { branchWidth: 'half', norm: 'pre' }],
@@ -407,56 +406,6 @@ describe('lifter: locality, inputs and errors', () => {
     const plain = tinyConfig({ norm: 'pre' });
     const pp = randomParams(plain, 9);
     expect(maxDiff(forwardTfjs(plain, pp, coded), forwardTfjs(plain, pp, base))).toBe(0);
-  });
-
-  it('code template: adds MLP(code) per point; zero codes shift every present point alike', () => {
-    const c = tinyConfig({ jointCodes: 4, norm: 'pre', codeTemplate: 6 });
-    const plain = tinyConfig({ jointCodes: 4, norm: 'pre' });
-    const params = randomParams(c, 9);
-    const names = parameterShapes(c).map((s) => s.name);
-    expect(names.slice(-4)).toEqual([
-      'code_template.fc1.w',
-      'code_template.fc1.b',
-      'code_template.fc2.w',
-      'code_template.fc2.b',
-    ]);
-    // The same network without the template: its parameters are the others.
-    expect(parameterShapes(plain).map((s) => s.name)).toEqual(names.slice(0, -4));
-    const coded = withCodes(randomBatch(41, 2, 6), 4, 42);
-    coded.mask[5] = 0; // a masked point stays zero
-    const diff = (batch: typeof coded) => {
-      const a = forwardTfjs(c, params, batch);
-      const b = forwardTfjs(plain, params, batch);
-      return Array.from(a, (v, i) => v - b[i]!);
-    };
-    // With codes: the offset is GELU(code · W1 + b1) · W2 + b2 of each point's own code.
-    const d = diff(coded);
-    const [w1, b1, w2, b2] = names.slice(-4).map((n) => params[n]!);
-    const gelu = (x: number) => 0.5 * x * (1 + erf(x / Math.SQRT2));
-    for (let p = 0; p < 12; p++) {
-      const present = coded.mask[p] === 1;
-      for (let o = 0; o < 3; o++) {
-        let want = 0;
-        if (present) {
-          want = b2![o]!;
-          for (let h = 0; h < 6; h++) {
-            let z = b1![h]!;
-            for (let j = 0; j < 4; j++) z += coded.codes![4 * p + j]! * w1![6 * j + h]!;
-            want += gelu(z) * w2![3 * h + o]!;
-          }
-        }
-        expect(d[3 * p + o]!).toBeCloseTo(want, 4);
-      }
-    }
-    // Zero codes: one offset for every present point (a translation), zero at masked points.
-    const zeros = { ...coded, codes: new Float32Array(coded.codes!.length) };
-    const z = diff(zeros);
-    for (let p = 0; p < 12; p++) {
-      for (let o = 0; o < 3; o++) {
-        expect(z[3 * p + o]!).toBeCloseTo(coded.mask[p] === 1 ? z[o]! : 0, 5);
-      }
-    }
-    expect(() => tinyConfig({ codeTemplate: 6 })).toThrow(/codeTemplate 6 .* needs jointCodes > 0/);
   });
 
   it.each([

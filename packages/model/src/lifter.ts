@@ -55,8 +55,7 @@ export interface LifterInputs<T> {
  *   `layers.{l}.proj.{w,b}` [2D or D, D] (hybrid `'full'` or not), `layers.{l}.norm1.{gamma,beta}`,
  *   `layers.{l}.mlp.fc1.{w,b}` [D, r·D], `layers.{l}.mlp.fc2.{w,b}` [r·D, D], `layers.{l}.norm2.{gamma,beta}`;
  * - `final_norm.{gamma,beta}` (norm `'pre'` only);
- * - `decoder.fc1.{w,b}` [D, D], `decoder.fc2.{w,b}` [D, 3];
- * - `code_template.fc1.{w,b}` [k, H], `code_template.fc2.{w,b}` [H, 3] (only with `codeTemplate` H > 0).
+ * - `decoder.fc1.{w,b}` [D, D], `decoder.fc2.{w,b}` [D, 3].
  *
  * Linear weights feeding a GELU are He-normal, the others Xavier-uniform; biases 0; LayerNorm γ = 1, β = 0.
  */
@@ -85,11 +84,6 @@ export function parameterShapes(config: LifterConfig): ParameterSpec[] {
   }
   if (config.norm === 'pre') specs.push(...layerNormSpecs('final_norm', d));
   specs.push(...prefixSpecs('decoder', feedForwardParameterSpecs(d, d, 3)));
-  if (config.codeTemplate > 0) {
-    specs.push(
-      ...prefixSpecs('code_template', feedForwardParameterSpecs(config.jointCodes, config.codeTemplate, 3)),
-    );
-  }
   return specs;
 }
 
@@ -136,7 +130,6 @@ export function forwardLifter<T>(
     dModel: d,
     sigma: config.tpeSigma,
   });
-  let codes: T | undefined;
   if (config.jointCodes > 0) {
     if (inputs.codes === undefined) {
       throw new ShapeError(
@@ -144,7 +137,7 @@ export function forwardLifter<T>(
       );
     }
     const k = config.jointCodes;
-    codes = ops.where(present, inputs.codes, 0);
+    const codes = ops.where(present, inputs.codes, 0);
     x = ops.add(x, ops.linear(codes, params.get('joint_code.w', [k, d]), params.get('joint_code.b', [d])));
   }
   const biases = attentionBiases(ops, config.attention, inputs.mask, inputs.adj);
@@ -154,17 +147,6 @@ export function forwardLifter<T>(
   if (config.norm === 'pre') {
     x = ops.layerNorm(x, params.get('final_norm.gamma', [d]), params.get('final_norm.beta', [d]));
   }
-  let shape = feedForward(ops, scopeParams(params, 'decoder'), x, d, d, 3);
-  if (config.codeTemplate > 0 && codes !== undefined) {
-    const template = feedForward(
-      ops,
-      scopeParams(params, 'code_template'),
-      codes,
-      config.jointCodes,
-      config.codeTemplate,
-      3,
-    );
-    shape = ops.add(shape, template);
-  }
+  const shape = feedForward(ops, scopeParams(params, 'decoder'), x, d, d, 3);
   return ops.mul(shape, present);
 }

@@ -254,7 +254,7 @@ describe('exportLifter', () => {
   });
 
   it('exports a joint-code lifter: a codes [B, N, k] input, its contract, and equal outputs', async () => {
-    const c = tiny({ jointCodes: 3, codeTemplate: 4, norm: 'pre', codedRigs: ['h36m-body', 'aflw-face'] });
+    const c = tiny({ jointCodes: 3, norm: 'pre', codedRigs: ['h36m-body', 'aflw-face'] });
     const w = params(c, 6);
     const model = exportLifter({ config: c, params: w });
     const s = checkModel(model);

@@ -329,7 +329,6 @@ describe.each(ENGINES)('%s, a joint-code model', (_engine, loadLifter) => {
   it('feeds the codes of a rig the model knows, zeros for other rigs and for no rig (each as tfjs does)', async () => {
     const model = makeModel({
       jointCodes: 4,
-      codeTemplate: 5,
       norm: 'pre',
       codedRigs: ['h36m-17', 'hand-21'],
     });
