@@ -80,6 +80,30 @@ describe('createBalancedSampler', () => {
     for (let i = 0; i < 1000; i++) expect(s.pick(rng)).toBeLessThan(2);
   });
 
+  it('categoryWeights scale a category: P(c) ∝ w_c · n_c^α, the split within it unchanged', () => {
+    const two = [
+      { category: 'face', size: 100 },
+      { category: 'body', size: 300 },
+      { category: 'body', size: 100 },
+    ];
+    const s = createBalancedSampler(two, { categoryWeights: { face: 3 } });
+    expect(Array.from(s.categoryProbabilities)).toEqual([0.75, 0.25]);
+    expect(Array.from(s.sourceProbabilities)).toEqual([0.75, 0.1875, 0.0625]);
+    const t = createBalancedSampler(two, { categoryTemperature: 1, categoryWeights: { body: 0.5 } });
+    expect(t.categoryProbabilities[0]).toBeCloseTo(100 / (100 + 0.5 * 400), 12);
+    const rng = new Rng(5);
+    const counts = [0, 0];
+    for (let i = 0; i < 20_000; i++) counts[s.sourceCategory[s.pick(rng)]!]!++;
+    expect(counts[0]! / 20_000).toBeCloseTo(0.75, 1);
+    expect(() => createBalancedSampler(two, { categoryWeights: { fcae: 2 } })).toThrow(
+      /categoryWeights names 'fcae', which is no source's category \(categories: face, body\)/,
+    );
+    expect(() => createBalancedSampler(two, { categoryWeights: { face: 0 } })).toThrow(
+      /must be a finite number > 0/,
+    );
+    expect(() => createBalancedSampler(two, { categoryWeights: { face: Number.NaN } })).toThrow(InputError);
+  });
+
   it('errors: nothing to draw, negative temperature or size', () => {
     expect(() => createBalancedSampler([{ category: 'a', size: 0 }])).toThrow(InputError);
     expect(() => createBalancedSampler(groups, { categoryTemperature: -1 })).toThrow(InputError);

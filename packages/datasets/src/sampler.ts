@@ -18,6 +18,12 @@ export interface BalancedSamplerOptions {
   readonly categoryTemperature?: number;
   /** β: P(source s | its category) ∝ weight_s · n_s^β. Default 1 (each frame of the category equally). */
   readonly datasetTemperature?: number;
+  /**
+   * w_c > 0 by category name: P(category c) ∝ w_c · n_c^α (default 1 each) — to give a category more
+   * or fewer samples than the temperature alone would (leave a category out of the data to drop it). A name that matches no source's category is an
+   * InputError (a typo would otherwise do nothing).
+   */
+  readonly categoryWeights?: Readonly<Record<string, number>>;
 }
 
 /** Picks a source index: a category first, then a source within it. The caller draws the frame. */
@@ -49,6 +55,17 @@ export function createBalancedSampler(
       `sampler temperatures must be ≥ 0, got categoryTemperature=${alpha}, datasetTemperature=${beta}`,
     );
   }
+  const weights = options.categoryWeights ?? {};
+  for (const [name, w] of Object.entries(weights)) {
+    if (!(typeof w === 'number' && w > 0 && Number.isFinite(w))) {
+      throw new InputError(`categoryWeights.${name} must be a finite number > 0, got ${JSON.stringify(w)}`);
+    }
+    if (!groups.some((g) => g.category === name)) {
+      throw new InputError(
+        `categoryWeights names '${name}', which is no source's category (categories: ${[...new Set(groups.map((g) => g.category))].join(', ')})`,
+      );
+    }
+  }
   const S = groups.length;
   const categories: string[] = [];
   const sourceCategory = new Int32Array(S).fill(-1);
@@ -75,7 +92,9 @@ export function createBalancedSampler(
 
   const categoryProbabilities = new Float64Array(C);
   let total = 0;
-  for (let c = 0; c < C; c++) total += categoryProbabilities[c] = catFrames[c]! ** alpha;
+  for (let c = 0; c < C; c++) {
+    total += categoryProbabilities[c] = (weights[categories[c]!] ?? 1) * catFrames[c]! ** alpha;
+  }
   for (let c = 0; c < C; c++) categoryProbabilities[c]! /= total;
 
   // Per category: its sources and their cumulative conditional probabilities.

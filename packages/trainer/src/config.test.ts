@@ -21,6 +21,9 @@ describe('resolveTrainingConfig', () => {
     expect(() => resolveTrainingConfig({ loss: 'l1' })).toThrow(/loss must be one of/);
     expect(() => resolveTrainingConfig({ engine: 'torch' })).toThrow(/engine must be one of "graph", "tfjs"/);
     expect(() => resolveTrainingConfig({ threads: 0 })).toThrow(/threads must be an integer ≥ 1/);
+    expect(() => resolveTrainingConfig({ sampling: { categoryWeight: { face: 2 } } })).toThrow(
+      /unknown sampling key 'categoryWeight' \(known: categoryTemperature, datasetTemperature, categoryWeights\)/,
+    );
     expect(() => resolveTrainingConfig({ model: { kind: 'cnn' } })).toThrow(ConfigError);
     expect(() => resolveTrainingConfig({ model: { dModel: 30, heads: 4 } })).toThrow(/divisible/);
   });

@@ -190,6 +190,12 @@ export function resolveTrainingConfig(input: unknown = {}, context: TrainingCont
       fail(`${k} must be an object, got ${JSON.stringify(c[k])}`);
     }
   }
+  if (c.sampling !== undefined) {
+    const known = ['categoryTemperature', 'datasetTemperature', 'categoryWeights'];
+    for (const k of Object.keys(c.sampling as object)) {
+      if (!known.includes(k)) fail(`unknown sampling key '${k}' (known: ${known.join(', ')})`);
+    }
+  }
   int('valInterval', 0);
   int('valSamples', 1);
   int('valSeed', 0);
