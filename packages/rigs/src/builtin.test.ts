@@ -10,7 +10,9 @@ import {
   h36mCams,
   hand21,
   ibugFace68,
+  jointCodeRig,
   realworldHand,
+  SAME_JOINTS_AS,
   standardRigs,
 } from './index.js';
 
@@ -134,5 +136,31 @@ describe('dataset rigs that share a standard layout', () => {
     const wristToBase = ['0,9', '0,13'];
     expect([...rw].filter((b) => !hand.has(b))).toEqual(wristToBase);
     expect([...hand].filter((b) => !rw.has(b)).sort()).toEqual(['13,17', '5,9', '9,13']);
+  });
+
+  it('SAME_JOINTS_AS lists exactly these pairs (each tested above); jointCodeRig follows them', () => {
+    expect(SAME_JOINTS_AS).toEqual({
+      'h36m-17': 'h36m-body',
+      'h36m-cams': 'h36m-body',
+      'hand-21': 'realworld-hand',
+      'ibug-face-68': 'aflw-face',
+    });
+    for (const [from, to] of Object.entries(SAME_JOINTS_AS)) {
+      const rig = builtinRigs.find((r) => r.id === from)!;
+      expect(jointCodeRig(rig, [to])?.id).toBe(to);
+      expect(jointCodeRig(rig, [])).toBeUndefined(); // the target is not coded: identity unknown
+    }
+    expect(jointCodeRig(hand21, ['hand-21', 'realworld-hand'])).toBe(hand21); // its own codes first
+    expect(jointCodeRig(aflwFace, ['aflw-face'])).toBe(aflwFace);
+    expect(jointCodeRig(cocoWholebody133, ['aflw-face', 'h36m-body'])).toBeUndefined(); // no alias
+    // An alias never applies to a rig of another size (a user rig registered under a listed id).
+    const odd = defineRig({
+      specVersion: 1,
+      id: 'hand-21',
+      category: 'hand',
+      joints: ['a', 'b', 'c'],
+      citation: 'a test',
+    });
+    expect(jointCodeRig(odd, ['realworld-hand'])).toBeUndefined();
   });
 });

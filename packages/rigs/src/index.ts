@@ -112,6 +112,31 @@ export const datasetRigs: readonly Rig[] = Object.freeze([
 export const builtinRigs: readonly Rig[] = Object.freeze([...standardRigs, ...datasetRigs]);
 
 /**
+ * Rigs whose joints are, one for one and in the same order, the joints of a dataset rig: the same
+ * landmarks under another id (a detector's name for them, or another capture of the same layout).
+ * A joint-code model trained on the dataset lifts them with the dataset's codes (`jointCodeRig`).
+ */
+export const SAME_JOINTS_AS: Readonly<Record<string, string>> = Object.freeze({
+  'h36m-17': 'h36m-body', // the Human3.6M 17-joint order
+  'h36m-cams': 'h36m-body', // the same subjects' joints, seen by the real cameras
+  'hand-21': 'realworld-hand', // MediaPipe's 21 hand landmarks
+  'ibug-face-68': 'aflw-face', // the iBUG-300W 68 face landmarks
+});
+
+/**
+ * The rig whose codes a joint-code model trained on the rigs `coded` gives `rig`'s joints: `rig`
+ * itself when coded, else the dataset rig it has the same joints as (`SAME_JOINTS_AS`) when that is
+ * coded, else undefined (identity unknown: zero codes).
+ */
+export function jointCodeRig(rig: Rig, coded: readonly string[]): Rig | undefined {
+  if (coded.includes(rig.id)) return rig;
+  const same = SAME_JOINTS_AS[rig.id];
+  if (same === undefined || !coded.includes(same)) return undefined;
+  const target = datasetRigs.find((r) => r.id === same)!;
+  return target.joints.length === rig.joints.length ? target : undefined;
+}
+
+/**
  * Register every built-in rig in the shared @lfm/rig registry and return them. Safe to call any number
  * of times (re-registering an equal rig is a no-op). Importing `@lfm/rigs/register` does the same.
  */

@@ -368,6 +368,36 @@ describe.each(ENGINES)('%s, a joint-code model', (_engine, loadLifter) => {
   });
 });
 
+describe.each(ENGINES)('%s, a model coded for dataset rigs', (_engine, loadLifter) => {
+  it("lifts a standard rig with the same joints as a coded dataset rig with that rig's codes", async () => {
+    const model = makeModel({ jointCodes: 4, norm: 'pre', codedRigs: ['h36m-body', 'aflw-face'] });
+    const lifter = await loadLifter(model.bytes);
+    try {
+      const rng = new Rng(43);
+      const points = randomPixels(rng, 17);
+      const mask = randomMask(rng, 17);
+      const viaAlias = await lifter.lift(points, { mask, rig: 'h36m-17' });
+      const direct = await lifter.lift(points, { mask, rig: 'h36m-body' });
+      expect(maxErr(viaAlias, flat3(direct))).toBeLessThan(1e-6);
+      const pre = trainingPreprocess({ points, mask, rig: 'h36m-17' });
+      const bodyCodes = jointCodeTable('h36m-body', rigById('h36m-body').joints, 4);
+      expect(maxErr(viaAlias, forwardTfjs(model, pre, bodyCodes))).toBeLessThan(1e-4);
+      // The same points as coco-17 (no such alias): zero codes, another answer.
+      const coco = await lifter.lift(points, { mask, rig: 'coco-17' });
+      expect(
+        maxErr(coco, forwardTfjs(model, trainingPreprocess({ points, mask, rig: 'coco-17' }))),
+      ).toBeLessThan(1e-4);
+      // ibug-face-68 takes aflw-face's codes.
+      const face = randomPixels(rng, 68);
+      const ibug = await lifter.lift(face, { rig: 'ibug-face-68' });
+      expect(maxErr(ibug, flat3(await lifter.lift(face, { rig: 'aflw-face' })))).toBeLessThan(1e-6);
+      expect(maxErr(ibug, flat3(await lifter.lift(face)))).toBeGreaterThan(1e-3);
+    } finally {
+      await lifter.release();
+    }
+  });
+});
+
 describe('onnxruntime-node sessions', () => {
   it("threads 'auto' runs small batches on 1 thread and large ones on more, with equal results", async () => {
     const model = makeModel({ attention: 'global', norm: 'pre', encoding: 'mlp' }, 4);

@@ -9,6 +9,7 @@ import {
   readModelMetadata,
 } from '@lfm/onnx';
 import type { Rig } from '@lfm/rig';
+import { jointCodeRig } from '@lfm/rigs';
 import { type CameraRequest, type CameraResult, recoverCameras, resolveCamera } from './camera.js';
 import { type BatchInput, type InputOptions, parseInput, type SampleInput } from './input.js';
 import {
@@ -231,16 +232,19 @@ export class Lifter {
 
   /**
    * [B, N, k] joint codes of a parsed batch: a sample whose rig the model was trained with gets its
-   * joints' codes (points are in the rig's joint order), any other sample zeros (identity unknown).
+   * joints' codes (points are in the rig's joint order), as does a rig with the same joints as one of
+   * those (`@lfm/rigs` `jointCodeRig`: hand-21 → realworld-hand, …); any other sample zeros (identity
+   * unknown).
    */
   #codes(rigs: readonly (Rig | undefined)[], counts: Int32Array, N: number): Float32Array {
     const { k, rigs: known } = this.info.jointCodes!;
     const out = new Float32Array(rigs.length * N * k);
     const slots = new Int32Array(N);
     rigs.forEach((rig, b) => {
-      if (rig === undefined || !known.includes(rig.id)) return;
+      const source = rig && jointCodeRig(rig, known);
+      if (source === undefined) return;
       for (let i = 0; i < N; i++) slots[i] = i < counts[b]! ? i : -1;
-      const table = jointCodeTable(rig.id, rig.joints, k);
+      const table = jointCodeTable(source.id, source.joints, k);
       writeJointCodes(out.subarray(b * N * k, (b + 1) * N * k), slots, table, k);
     });
     return out;

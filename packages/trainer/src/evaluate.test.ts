@@ -1,4 +1,6 @@
 import { Rng, randomRotation } from '@lfm/core';
+import { jointCodeTable } from '@lfm/datasets';
+import { h36mBody } from '@lfm/rigs';
 import { describe, expect, it } from 'vitest';
 import {
   type EvalReport,
@@ -41,6 +43,25 @@ function worldPredictor(
 }
 
 describe('evaluate', () => {
+  it("joint codes: a coded rig gets its table, a same-joints rig its alias's, any other zeros", async () => {
+    const cams = toyDataset({ name: 'h36m-cams', J: 17, test: 2, seed: 5 });
+    const unknown = toyDataset({ name: 'toy-x', J: 17, test: 2, seed: 6 });
+    const seen = new Map<string, Float32Array>();
+    const predict: PredictFn = async (b) => {
+      seen.set(b.dataset.name, b.codes!.slice(0, 17 * 3));
+      return worldPredictor(b.dataset.name === 'h36m-cams' ? cams : unknown, 0)(b);
+    };
+    await evaluate({ predict, datasets: [cams, unknown], jointCodes: { k: 3, rigs: ['h36m-body'] } });
+    expect(Array.from(seen.get('h36m-cams')!)).toEqual(
+      Array.from(jointCodeTable('h36m-body', h36mBody.joints, 3)),
+    );
+    expect(seen.get('toy-x')!.every((v) => v === 0)).toBe(true);
+    // Coded under its own id: its own codes (a dataset without joint names: j0, j1, …).
+    await evaluate({ predict, datasets: [cams], jointCodes: { k: 3, rigs: ['h36m-cams'] } });
+    const names = Array.from({ length: 17 }, (_, j) => `j${j}`);
+    expect(Array.from(seen.get('h36m-cams')!)).toEqual(Array.from(jointCodeTable('h36m-cams', names, 3)));
+  });
+
   it('returns the DESIGN.md report shape; the ground truth scores ~0 on every metric', async () => {
     const report = await evaluate({
       predict: worldPredictor(ds, 0),

@@ -14,6 +14,7 @@ import {
   writeJointCodes,
 } from '@lfm/datasets';
 import { type PinholeIntrinsics, solvePnP } from '@lfm/procrustes';
+import { builtinRigs, jointCodeRig } from '@lfm/rigs';
 
 /**
  * The evaluation of DESIGN.md ("Evaluation protocol"), engine-agnostic: samples from `@lfm/datasets`'
@@ -92,7 +93,8 @@ export interface EvaluateOptions {
   readonly knn?: number;
   /**
    * Joint codes for a model with a code input: k, and the rigs it knows (a dataset's rig id is its
-   * name). Datasets of other rigs get zero codes. Default: no codes in the batches.
+   * name; a built-in rig with the same joints as a known one takes its codes, e.g. h36m-cams →
+   * h36m-body). Datasets of other rigs get zero codes. Default: no codes in the batches.
    */
   readonly jointCodes?: { readonly k: number; readonly rigs: readonly string[] };
   /**
@@ -218,8 +220,7 @@ async function evaluateDataset(
 
   const info = { name: ds.name, category: ds.category, numJoints: J };
   const codeK = options.jointCodes?.k ?? 0;
-  const codeTable =
-    codeK > 0 && options.jointCodes!.rigs.includes(ds.name) ? datasetCodeTable(ds, codeK) : null;
+  const codeTable = codeK > 0 ? evalCodeTable(ds, codeK, options.jointCodes!.rigs) : null;
   const slots = Int32Array.from({ length: J }, (_, j) => j);
   const perturb = options.perturb;
   const perturbs = (perturb?.occlude ?? 0) > 0 || (perturb?.noisePx ?? 0) > 0;
@@ -355,6 +356,24 @@ export function datasetCodeTable(
 ): Float32Array {
   const joints = ds.joints ?? Array.from({ length: ds.numJoints }, (_, j) => `j${j}`);
   return jointCodeTable(ds.name, joints, k);
+}
+
+/**
+ * The codes a model coded for `coded` rigs gets for a dataset: its own rig's when coded, else those of
+ * the dataset rig a built-in rig of that id has the same joints as (`@lfm/rigs` `jointCodeRig`, e.g.
+ * h36m-cams → h36m-body), else null (identity unknown).
+ */
+function evalCodeTable(
+  ds: Pick<EvaluationDataset, 'name' | 'numJoints' | 'joints'>,
+  k: number,
+  coded: readonly string[],
+): Float32Array | null {
+  if (coded.includes(ds.name)) return datasetCodeTable(ds, k);
+  const builtin = builtinRigs.find((r) => r.id === ds.name);
+  const source = builtin && jointCodeRig(builtin, coded);
+  return source !== undefined && source.numJoints === ds.numJoints
+    ? jointCodeTable(source.id, source.joints, k)
+    : null;
 }
 
 function batchCodes(table: Float32Array | null, slots: Int32Array, B: number, k: number): Float32Array {
