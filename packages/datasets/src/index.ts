@@ -115,6 +115,7 @@ export {
   writeJointCodes,
 } from './preprocess/index.js';
 export {
+  BALANCED_SAMPLER_KEYS,
   type BalancedSampler,
   type BalancedSamplerOptions,
   createBalancedSampler,

@@ -26,6 +26,13 @@ export interface BalancedSamplerOptions {
   readonly categoryWeights?: Readonly<Record<string, number>>;
 }
 
+/** Every key of `BalancedSamplerOptions` (for config validation: an unknown key is a typo). */
+export const BALANCED_SAMPLER_KEYS = Object.freeze([
+  'categoryTemperature',
+  'datasetTemperature',
+  'categoryWeights',
+] as const satisfies readonly (keyof BalancedSamplerOptions)[]);
+
 /** Picks a source index: a category first, then a source within it. The caller draws the frame. */
 export interface BalancedSampler {
   /** Categories with at least one frame, in order of first appearance among the sources. */

@@ -1,4 +1,4 @@
-import type { AugmentOptions, BalancedSamplerOptions } from '@lfm/datasets';
+import { type AugmentOptions, BALANCED_SAMPLER_KEYS, type BalancedSamplerOptions } from '@lfm/datasets';
 import { ConfigError } from '@lfm/model';
 import { LOSS_KINDS, type LossKind } from './loss.js';
 import { type ModelConfig, resolveModelConfig } from './models.js';
@@ -191,7 +191,7 @@ export function resolveTrainingConfig(input: unknown = {}, context: TrainingCont
     }
   }
   if (c.sampling !== undefined) {
-    const known = ['categoryTemperature', 'datasetTemperature', 'categoryWeights'];
+    const known: readonly string[] = BALANCED_SAMPLER_KEYS;
     for (const k of Object.keys(c.sampling as object)) {
       if (!known.includes(k)) fail(`unknown sampling key '${k}' (known: ${known.join(', ')})`);
     }
