@@ -37,6 +37,14 @@ describe('LifterConfig', () => {
     expect(() => validateLifterConfig(before as LifterConfig)).toThrow(/branchWidth must be/);
   });
 
+  it("head: 'shape' by default (configs and files written before it existed), and part of the architecture", () => {
+    const { head: _, ...before } = DEFAULT_LIFTER_CONFIG;
+    expect(resolveLifterConfig(before).head).toBe('shape');
+    expect(resolveLifterConfig({ head: 'camera' }).head).toBe('camera');
+    expect(ARCHITECTURE_KEYS).toContain('head');
+    expect(() => resolveLifterConfig({ head: 'pnp' })).toThrow(/head must be 'shape' or 'camera', got "pnp"/);
+  });
+
   it.each([
     [{ dModel: 30, heads: 4 }, /dModel 30 must be divisible by heads 4/],
     [{ dModel: 12, heads: 4, encoding: 'tpe' }, null],

@@ -2,6 +2,9 @@ import type { AttentionKind, BranchWidth, NormStyle } from '@lfm/attention';
 import type { EncodingKind } from '@lfm/encoding';
 import { ConfigError } from './errors.js';
 
+/** What the lifter's decoder outputs (see `LifterConfig.head`). */
+export type HeadKind = 'shape' | 'camera';
+
 /** The architecture and initialisation of a lifter. Everything but `seed`, `tpeSigma` and `maxPoints` shapes the forward pass. */
 export interface LifterConfig {
   /** Token width D (even for TPE; divisible by `heads`). */
@@ -41,6 +44,16 @@ export interface LifterConfig {
   readonly jointCodes: number;
   /** The rig ids whose joint codes the model was trained with; other rigs get zero codes (a contract for runtimes). */
   readonly codedRigs?: readonly string[];
+  /**
+   * What the decoder's output is. `'shape'` (the default; the paper, and every model made before the
+   * option): the lifted shape itself, in whatever orientation the network picks. `'camera'`: a shape
+   * S in the network's own frame, whose camera is then fitted to the input 2D in closed form
+   * (`cameraHead`: affine fit, polar factor, r₃ = r₁ × r₂ so det +1, perspective correction); the
+   * output is S as that camera sees it — x, y the observed 2D blended per point with the fitted view
+   * by a learned gate, z the fitted depth — so the 2D the model is given is used, not re-predicted.
+   * Training puts the loss on S as well (`forwardLifterParts`).
+   */
+  readonly head: HeadKind;
 }
 
 /**
@@ -60,6 +73,7 @@ export const DEFAULT_LIFTER_CONFIG: Readonly<LifterConfig> = Object.freeze({
   norm: 'paper',
   seed: 0,
   jointCodes: 0,
+  head: 'shape',
 });
 
 const KEYS: readonly (keyof LifterConfig)[] = [
@@ -76,6 +90,7 @@ const KEYS: readonly (keyof LifterConfig)[] = [
   'maxPoints',
   'jointCodes',
   'codedRigs',
+  'head',
 ];
 
 /** The fields that change the forward pass (two configs agreeing on these run the same network). */
@@ -89,6 +104,7 @@ export const ARCHITECTURE_KEYS: readonly (keyof LifterConfig)[] = [
   'branchWidth',
   'norm',
   'jointCodes',
+  'head',
 ];
 
 /**
@@ -146,6 +162,7 @@ export function validateLifterConfig(config: LifterConfig): void {
   int('seed', 0);
   if (c.maxPoints !== undefined) int('maxPoints', 1);
   int('jointCodes', 0);
+  oneOf('head', ['shape', 'camera']);
   if (
     c.codedRigs !== undefined &&
     !(Array.isArray(c.codedRigs) && c.codedRigs.every((r) => typeof r === 'string' && r.length > 0))

@@ -19,9 +19,20 @@ export {
 export {
   ARCHITECTURE_KEYS,
   DEFAULT_LIFTER_CONFIG,
+  type HeadKind,
   type LifterConfig,
   resolveLifterConfig,
   validateLifterConfig,
 } from './config.js';
 export { CheckpointMismatchError, ConfigError } from './errors.js';
-export { forwardLifter, initParameters, type LifterInputs, parameterShapes } from './lifter.js';
+export {
+  CAMERA_HEAD_ITERATIONS,
+  CAMERA_HEAD_RIDGE,
+  cameraHead,
+  forwardLifter,
+  forwardLifterParts,
+  initParameters,
+  type LifterInputs,
+  type LifterParts,
+  parameterShapes,
+} from './lifter.js';

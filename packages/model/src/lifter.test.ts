@@ -2,7 +2,7 @@ import { LfmError, type Ops, Rng, ShapeError } from '@lfm/core';
 import { createReferenceParams, type RefTensor, refTensor } from '@lfm/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LifterConfig } from './config.js';
-import { forwardLifter, initParameters, parameterShapes } from './lifter.js';
+import { cameraHead, forwardLifter, initParameters, parameterShapes } from './lifter.js';
 import {
   forwardRef,
   forwardTfjs,
@@ -31,6 +31,7 @@ const VARIANTS: [string, Partial<LifterConfig>][] = [
   // Half-width branches: D = 16, 4 heads → each branch 8 wide with 2 heads of width 4, proj [16, 16].
   ['tpe / hybrid / paper, half-width branches', { branchWidth: 'half' }],
   ['tpe / hybrid / pre, half-width branches', { branchWidth: 'half', norm: 'pre' }],
+  ['tpe / hybrid / pre, camera head', { norm: 'pre', head: 'camera', jointCodes: 3 }],
 ];
 
 describe('parameters', () => {
@@ -108,6 +109,15 @@ describe('parameters', () => {
     const v = initParameters(c);
     expect(v['layers.0.global.wq']!.length).toBe(32);
     expect(Math.max(...v['layers.0.global.wq']!.map(Math.abs))).toBeLessThanOrEqual(Math.sqrt(6 / 12));
+  });
+
+  it("head 'camera' adds only the trust gate head.trust.{w [D, 1], b [1]}, zero-initialised (λ = ½)", () => {
+    const c = tinyConfig({ dModel: 8, heads: 2, layers: 1 });
+    const shape = parameterShapes(c).map((s) => `${s.name}[${s.shape.join(',')}]`);
+    const camera = parameterShapes({ ...c, head: 'camera' }).map((s) => `${s.name}[${s.shape.join(',')}]`);
+    expect(camera).toEqual([...shape, 'head.trust.w[8,1]', 'head.trust.b[1]']);
+    const v = initParameters({ ...c, head: 'camera' });
+    expect([...v['head.trust.w']!, ...v['head.trust.b']!].every((x) => x === 0)).toBe(true);
   });
 
   it('initParameters: seeded and deterministic; LayerNorm γ = 1, β = 0; biases 0; sizes match; ω ~ N(0, σ²)', () => {
@@ -270,6 +280,11 @@ describe.each(VARIANTS)('lifter %s', (_name, overrides) => {
       if (!s.trainable) continue;
       const g = grads[s.name]!;
       const norm = Math.hypot(...g);
+      if (config.head === 'camera' && s.name === 'decoder.fc2.b') {
+        // The camera head centres S: a constant offset of every point changes nothing.
+        expect(norm, s.name).toBeLessThan(1e-6);
+        continue;
+      }
       // Every trainable parameter influences the output.
       expect(norm, s.name).toBeGreaterThan(1e-5);
       // Along the gradient itself the derivative is ‖g‖; along a random unit direction it is g·d.
@@ -459,4 +474,136 @@ describe('lifter: locality, inputs and errors', () => {
       expect(reshapes).toBeGreaterThan(0);
     },
   );
+});
+
+describe("the 'camera' head (cameraHead)", () => {
+  const rng = new Rng(31);
+  const N = 9;
+  /** A random non-planar shape [N, 3], a random rotation Q (row-major) and its camera-frame copy Q X. */
+  const scene = () => {
+    const X = Float64Array.from({ length: 3 * N }, () => rng.normal());
+    const q = [rng.normal(), rng.normal(), rng.normal(), rng.normal()];
+    const n = Math.hypot(...q);
+    const [w, x, y, z] = q.map((v) => v / n) as [number, number, number, number];
+    const Q = [
+      1 - 2 * (y * y + z * z),
+      2 * (x * y - w * z),
+      2 * (x * z + w * y),
+      2 * (x * y + w * z),
+      1 - 2 * (x * x + z * z),
+      2 * (y * z - w * x),
+      2 * (x * z - w * y),
+      2 * (y * z + w * x),
+      1 - 2 * (x * x + y * y),
+    ];
+    const cam = new Float64Array(3 * N);
+    for (let i = 0; i < N; i++)
+      for (let r = 0; r < 3; r++)
+        cam[3 * i + r] =
+          Q[3 * r]! * X[3 * i]! + Q[3 * r + 1]! * X[3 * i + 1]! + Q[3 * r + 2]! * X[3 * i + 2]!;
+    return { X, cam };
+  };
+  const centred = (v: Float64Array, dim: number) => {
+    const out = v.slice();
+    for (let c = 0; c < dim; c++) {
+      let m = 0;
+      for (let i = 0; i < N; i++) m += v[dim * i + c]! / N;
+      for (let i = 0; i < N; i++) out[dim * i + c]! -= m;
+    }
+    return out;
+  };
+  const head = (
+    S: Float64Array,
+    p: Float64Array,
+    trust: number | undefined,
+    iterations: number,
+    ridge?: number,
+  ) =>
+    cameraHead(
+      refOps,
+      refTensor(S, [1, N, 3]),
+      refTensor(p, [1, N, 2]),
+      refTensor(new Float64Array(N).fill(1), [1, N, 1]),
+      trust === undefined ? undefined : refTensor(new Float64Array(N).fill(trust), [1, N, 1]),
+      iterations,
+      ridge,
+    ).data as Float64Array;
+  /** RMS distance after the best similarity (to compare shapes up to pose and scale). */
+  const shapeError = (a: Float64Array, b: Float64Array) => {
+    const ac = centred(a, 3);
+    const bc = centred(b, 3);
+    // Scale-free comparison through the Gram matrices of the centred shapes (invariant to rotation).
+    const gram = (v: Float64Array) => {
+      const g = new Float64Array(N * N);
+      let t = 0;
+      for (let i = 0; i < N; i++)
+        for (let j = 0; j < N; j++) {
+          let d = 0;
+          for (let c = 0; c < 3; c++) d += v[3 * i + c]! * v[3 * j + c]!;
+          g[i * N + j] = d;
+          if (i === j) t += d;
+        }
+      return g.map((x) => x / t);
+    };
+    return maxDiff(gram(ac), gram(bc));
+  };
+
+  it('an orthographic view of S itself: the output is S as that camera sees it, depth sign included (1e-9)', () => {
+    for (let trial = 0; trial < 20; trial++) {
+      const { X, cam } = scene();
+      const k = 0.3 + rng.uniform();
+      // Camera-frame shape, scaled: its x, y are the 2D; S is the shape in its own (world) frame, shifted.
+      const want = centred(
+        cam.map((v) => v * k),
+        3,
+      );
+      const p = Float64Array.from({ length: 2 * N }, (_, m) => want[3 * Math.floor(m / 2) + (m % 2)]!);
+      const S = X.map((v, m) => v + [5, -2, 1][m % 3]!);
+      for (const [trust, iterations] of [
+        [1, 0],
+        [1, 1],
+        [0, 1],
+        [undefined, 2],
+      ] as const) {
+        const label = `trust ${trust}, ${iterations} it.`;
+        expect(maxDiff(head(S, p, trust, iterations, 0), want), label).toBeLessThan(1e-9);
+        // The default ridge (ε = 1e-4 of tr SᵀS) biases the affine fit only slightly.
+        expect(maxDiff(head(S, p, trust, iterations), want), `${label}, ridge`).toBeLessThan(2e-3);
+      }
+    }
+  });
+
+  it('trust 0 outputs a rigid view of S; trust 1 outputs the observed 2D as x, y', () => {
+    const { X, cam } = scene();
+    const p = Float64Array.from(
+      { length: 2 * N },
+      (_, m) => cam[3 * Math.floor(m / 2) + (m % 2)]! + 0.1 * rng.normal(),
+    );
+    const S = X.map((v) => v + 0.2 * rng.normal());
+    expect(shapeError(head(S, p, 0, 1), S)).toBeLessThan(1e-12);
+    expect(shapeError(head(S, p, 1, 1), S)).toBeGreaterThan(1e-3);
+    const observed = head(S, p, 1, 0);
+    const pc = centred(p, 2);
+    for (let i = 0; i < N; i++)
+      expect(maxDiff(observed.subarray(3 * i, 3 * i + 2), pc.subarray(2 * i, 2 * i + 2))).toBeLessThan(1e-12);
+  });
+
+  it('perspective: the POSIT-style correction recovers a pinhole view far better than the orthographic fit', () => {
+    let ortho = 0;
+    let corrected = 0;
+    for (let trial = 0; trial < 10; trial++) {
+      const { X, cam } = scene();
+      const radius = Math.sqrt(centred(cam, 3).reduce((a, v) => a + v * v, 0) / N);
+      const distance = 3 * radius; // a close camera: strong perspective
+      const p = new Float64Array(2 * N);
+      for (let i = 0; i < N; i++) {
+        const z = distance + cam[3 * i + 2]!;
+        p[2 * i] = cam[3 * i]! / z;
+        p[2 * i + 1] = cam[3 * i + 1]! / z;
+      }
+      ortho += shapeError(head(X, p, 1, 0), cam);
+      corrected += shapeError(head(X, p, 1, 3), cam);
+    }
+    expect(corrected).toBeLessThan(ortho / 3);
+  });
 });

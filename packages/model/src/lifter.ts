@@ -22,6 +22,9 @@ import { type LifterConfig, validateLifterConfig } from './config.js';
  * into an ONNX graph by a recorder — the same functions.
  *
  *   points [B, N, 2] ─ TPE ─→ [B, N, D] ─ L × graph-transformer layer ─→ [B, N, D] ─ GELU MLP ─→ [B, N, 3] · mask
+ *
+ * With `head: 'camera'`, the GELU MLP's output is a shape S whose camera is fitted to the input 2D in
+ * closed form (`cameraHead`), and the output is S as that camera sees it.
  */
 
 /** The lifter's graph inputs. */
@@ -84,6 +87,13 @@ export function parameterShapes(config: LifterConfig): ParameterSpec[] {
   }
   if (config.norm === 'pre') specs.push(...layerNormSpecs('final_norm', d));
   specs.push(...prefixSpecs('decoder', feedForwardParameterSpecs(d, d, 3)));
+  if (config.head === 'camera') {
+    // λᵢ = σ(xᵢ·w + b) starts at ½ for every point: half observation, half fitted view.
+    specs.push(
+      { name: 'head.trust.w', shape: [d, 1], trainable: true, init: { kind: 'zeros' } },
+      { name: 'head.trust.b', shape: [1], trainable: true, init: { kind: 'zeros' } },
+    );
+  }
   return specs;
 }
 
@@ -103,6 +113,28 @@ export function forwardLifter<T>(
   inputs: LifterInputs<T>,
   config: LifterConfig,
 ): T {
+  return forwardLifterParts(ops, params, inputs, config).output;
+}
+
+/** What `forwardLifterParts` returns. */
+export interface LifterParts<T> {
+  /** [B, N, 3]: the lifter's output (what `forwardLifter` returns). */
+  readonly output: T;
+  /**
+   * [B, N, 3], `head: 'camera'` only: the decoder's shape S before the camera fit, zero at masked
+   * points. Training puts the paper's Procrustes loss on it as well, so that S stays a shape (without
+   * it the head can be fed a degenerate S whose fitted depth alone carries the answer).
+   */
+  readonly shape?: T;
+}
+
+/** `forwardLifter`, also returning the intermediate shape of the camera head (see `LifterParts`). */
+export function forwardLifterParts<T>(
+  ops: Ops<T>,
+  params: Params<T>,
+  inputs: LifterInputs<T>,
+  config: LifterConfig,
+): LifterParts<T> {
   validateLifterConfig(config);
   const { N } = checkShapes({
     points: [ops.shape(inputs.points), ['B', 'N', 2]],
@@ -148,5 +180,137 @@ export function forwardLifter<T>(
     x = ops.layerNorm(x, params.get('final_norm.gamma', [d]), params.get('final_norm.beta', [d]));
   }
   const shape = feedForward(ops, scopeParams(params, 'decoder'), x, d, d, 3);
-  return ops.mul(shape, present);
+  if (config.head === 'camera') {
+    const trust = ops.sigmoid(
+      ops.linear(x, params.get('head.trust.w', [d, 1]), params.get('head.trust.b', [1])),
+    );
+    return { output: cameraHead(ops, shape, points, present, trust), shape: ops.mul(shape, present) };
+  }
+  return { output: ops.mul(shape, present) };
+}
+
+/** Keeps det(Σ pᵢ Sᵢᵀ (Σ pᵢ Sᵢᵀ)ᵀ) and the projected energy away from 0 (a collapsed or edge-on S). */
+const HEAD_EPS = 1e-12;
+
+/** Ridge ε of the affine fit, relative to tr(SᵀS): keeps a planar or collapsed S solvable. */
+export const CAMERA_HEAD_RIDGE = 1e-4;
+
+/** Perspective refinements of the `'camera'` head (POSIT-style; 0 = scaled orthographic only). */
+export const CAMERA_HEAD_ITERATIONS = 2;
+
+/** The nearest a point may come to the camera, as a fraction of the centroid's distance. */
+const HEAD_NEAR = 0.2;
+
+/**
+ * The `'camera'` head. shape S [B, N, 3] (any frame), points p [B, N, 2] (normalised 2D, 0 where
+ * masked), present [B, N, 1] → [B, N, 3]: S as the camera that took p sees it — x, y from the
+ * observed 2D, z fitted — in the units of the normalised 2D.
+ *
+ * Scaled orthographic fit (over the visible points, centred; the factorisation method's metric
+ * step): the least-squares affine camera P = (Σ p̂ᵢ Sᵢᵀ)(Σ Sᵢ Sᵢᵀ + ε tr·I)⁻¹ [2, 3] (computed up to a
+ * positive factor with the adjugate), its nearest orthonormal rows R₂ = (P Pᵀ)^(−1/2) P (the polar
+ * factor; exact when p̂ is a scaled orthographic view of S), r₃ = r₁ × r₂ (a proper rotation, so
+ * which side of S faces the camera follows from the labelled 2D), the least-squares scale
+ * s = Σ p̂ᵢ·R₂Sᵢ / Σ ‖R₂Sᵢ‖², depth zᵢ = s r₃·Sᵢ. (P Pᵀ)^(−1/2) of the 2×2 SPD A = P Pᵀ in closed
+ * form: with δ = √det A and τ = √(tr A + 2δ), A^(1/2) = (A + δI)/τ and A^(−1/2) = (adj A + δI)/(δτ).
+ *
+ * Perspective (DeMenthon & Davis's POSIT idea): a pinhole shrinks a point by 1/(1 + zᵢ/D), so the
+ * corrected 2D is p̂ᵢ = pᵢ (1 + w zᵢ) with w = 1/D fitted by least squares to the orthographic
+ * view's own points (w ≥ 0, every point in front of the camera), and the fit is repeated on p̂
+ * (`iterations` times). Output: z = zᵢ; x, y = p̂ᵢ, or with a per-point `trust` λᵢ ∈ [0, 1] [B, N, 1]
+ * λᵢ p̂ᵢ + (1 − λᵢ) s R₂Sᵢ (the observation where trusted, the fitted view elsewhere). Only ops every
+ * engine and the ONNX exporter have.
+ */
+export function cameraHead<T>(
+  ops: Ops<T>,
+  shape: T,
+  points: T,
+  present: T,
+  trust?: T,
+  iterations = CAMERA_HEAD_ITERATIONS,
+  ridge = CAMERA_HEAD_RIDGE,
+): T {
+  const count = ops.maximum(ops.reduceSum(present, 1, true), 1); // [B, 1, 1]
+  const centre = (v: T) => {
+    const masked = ops.mul(v, present);
+    return ops.mul(ops.sub(masked, ops.div(ops.reduceSum(masked, 1, true), count)), present);
+  };
+  const S = centre(shape); // [B, N, 3]
+  const p = centre(points); // [B, N, 2]
+  let observed = p;
+  for (let k = 0; ; k++) {
+    const { R2, r3, scale } = orthographicView(ops, S, observed, ridge);
+    const depth = ops.mul(ops.matMul(S, r3, { transposeB: true }), scale); // [B, N, 1]
+    // q = s R₂ S: the orthographic view's own points.
+    const q = ops.mul(ops.matMul(S, R2, { transposeB: true }), scale);
+    if (k === iterations) {
+      // x, y = λᵢ p̂ᵢ + (1 − λᵢ) qᵢ: the observation where it is trusted, the fitted view elsewhere.
+      const xy = trust === undefined ? observed : ops.add(q, ops.mul(trust, ops.sub(observed, q)));
+      return ops.mul(ops.concat([xy, depth], 2), present);
+    }
+    // w = Σ (pᵢ zᵢ)·(qᵢ − pᵢ) / Σ ‖pᵢ zᵢ‖².
+    const pz = ops.mul(p, depth);
+    const num = ops.reduceSum(ops.mul(pz, ops.sub(q, p)), [1, 2], true);
+    const den = ops.reduceSum(ops.mul(pz, pz), [1, 2], true);
+    const nearest = ops.reduceMax(ops.mul(ops.neg(depth), present), [1, 2], true); // max −zᵢ
+    const limit = ops.div(1 - HEAD_NEAR, ops.maximum(nearest, HEAD_EPS));
+    const w = ops.minimum(ops.maximum(ops.div(num, ops.maximum(den, HEAD_EPS)), 0), limit);
+    observed = centre(ops.mul(p, ops.add(ops.mul(depth, w), 1)));
+  }
+}
+
+/**
+ * The scaled orthographic view of centred S [B, N, 3] onto centred p [B, N, 2] (see `cameraHead`):
+ * R₂ [B, 2, 3], r₃ [B, 1, 3], scale [B, 1, 1].
+ */
+function orthographicView<T>(ops: Ops<T>, S: T, p: T, ridge: number): { R2: T; r3: T; scale: T } {
+  // Affine camera P = M C⁻¹ up to a positive factor, as M · adj(C + εtr(C)·I): no division by det C.
+  const M = ops.matMul(p, S, { transposeA: true }); // [B, 2, 3]
+  const C = ops.reshape(ops.matMul(S, S, { transposeA: true }), [0, 9]); // [B, 9]
+  const e = (k: number) => ops.slice(C, 1, k, k + 1); // [B, 1]
+  const reg = ops.mul(ops.add(ops.add(e(0), e(4)), e(8)), ridge);
+  const [c00, c01, c02, c11, c12, c22] = [
+    ops.add(e(0), reg),
+    e(1),
+    e(2),
+    ops.add(e(4), reg),
+    e(5),
+    ops.add(e(8), reg),
+  ];
+  const minor = (a: T, b: T, c: T, d: T) => ops.sub(ops.mul(a, b), ops.mul(c, d));
+  const a00 = minor(c11, c22, c12, c12);
+  const a01 = minor(c02, c12, c01, c22);
+  const a02 = minor(c01, c12, c02, c11);
+  const a11 = minor(c00, c22, c02, c02);
+  const a12 = minor(c01, c02, c00, c12);
+  const a22 = minor(c00, c11, c01, c01);
+  const adj = ops.reshape(ops.concat([a00, a01, a02, a01, a11, a12, a02, a12, a22], 1), [-1, 3, 3]);
+  const P = ops.matMul(M, adj); // [B, 2, 3]
+  // Its polar factor R₂ = (P Pᵀ)^(−1/2) P: the nearest matrix with orthonormal rows.
+  const A = ops.reshape(ops.matMul(P, P, { transposeB: true }), [0, 4]); // [B, 4]: a b b c
+  const a = ops.slice(A, 1, 0, 1);
+  const b = ops.slice(A, 1, 1, 2);
+  const c = ops.slice(A, 1, 3, 4);
+  const delta = ops.sqrt(ops.maximum(ops.sub(ops.mul(a, c), ops.mul(b, b)), HEAD_EPS)); // [B, 1]
+  const tau = ops.sqrt(ops.add(ops.add(a, c), ops.mul(delta, 2)));
+  const invSqrt = ops.reshape(
+    ops.div(
+      ops.concat([ops.add(c, delta), ops.neg(b), ops.neg(b), ops.add(a, delta)], 1),
+      ops.mul(delta, tau),
+    ),
+    [-1, 2, 2],
+  );
+  const R2 = ops.matMul(invSqrt, P); // [B, 2, 3]
+  const r1 = ops.slice(R2, 1, 0, 1); // [B, 1, 3]
+  const r2 = ops.slice(R2, 1, 1, 2);
+  const at = (r: T, k: number) => ops.slice(r, 2, k, k + 1);
+  const cross = (i: number, j: number) =>
+    ops.sub(ops.mul(at(r1, i), at(r2, j)), ops.mul(at(r1, j), at(r2, i)));
+  const r3 = ops.concat([cross(1, 2), cross(2, 0), cross(0, 1)], 2); // [B, 1, 3]
+  // Least-squares scale given R₂: s = Σ pᵢ·(R₂ Sᵢ) / Σ ‖R₂ Sᵢ‖².
+  const projected = ops.matMul(S, R2, { transposeB: true }); // [B, N, 2]
+  const num = ops.reduceSum(ops.mul(projected, p), [1, 2], true); // [B, 1, 1]
+  const energy = ops.reduceSum(ops.mul(projected, projected), [1, 2], true);
+  const scale = ops.div(ops.maximum(num, 0), ops.maximum(energy, HEAD_EPS));
+  return { R2, r3, scale };
 }

@@ -290,39 +290,37 @@ describe.each(ENGINES)('%s', (engine, loadLifter) => {
 
 describe.each(ENGINES)('%s, D=128 L=4 (the default size)', (engine, loadLifter) => {
   it.each([
-    ['full', {}],
-    ['half', { branchWidth: 'half' }],
-  ] as const)(
-    '%s-width branches: matches tfjs and the Float64 reference to 1e-4 at N = 48',
-    async (width, o) => {
-      const model = makeModel({ dModel: 128, layers: 4, heads: 4, mlpRatio: 4, tpeSigma: 1, ...o }, 3);
-      expect(model.config.branchWidth).toBe(width);
-      const lifter = await loadLifter(model.bytes);
-      const rng = new Rng(48);
-      const bones: Edge[] = Array.from({ length: 47 }, (_, i) => [i + 1, rng.int(i + 1)] as Edge);
-      const cases: Sample[] = [
-        { points: randomPixels(rng, 48), mask: randomMask(rng, 48), bones },
-        { points: randomPixels(rng, 48), mask: randomMask(rng, 48) },
-      ];
-      const results = await lifter.lift(
-        cases.map((s) => s.points),
-        { mask: cases.map((s) => s.mask), bones: cases.map((s) => s.bones) },
-      );
-      let eTf = 0;
-      let eRef = 0;
-      cases.forEach((s, b) => {
-        const pre = trainingPreprocess(s);
-        eTf = Math.max(eTf, maxErr(results[b]!, forwardTfjs(model, pre)));
-        eRef = Math.max(eRef, maxErr(results[b]!, forwardReference(model, pre)));
-      });
-      console.log(
-        `[parity] ${engine}, D=128 L=4 N=48, ${width}-width branches: max |onnx − tfjs| = ${eTf.toExponential(2)}, max |onnx − reference| = ${eRef.toExponential(2)}`,
-      );
-      expect(eTf).toBeLessThan(1e-4);
-      expect(eRef).toBeLessThan(1e-4);
-      await lifter.release();
-    },
-  );
+    ['full-width branches', 'full', {}],
+    ['half-width branches', 'half', { branchWidth: 'half' }],
+    ['half-width branches, camera head', 'half', { branchWidth: 'half', head: 'camera' }],
+  ] as const)('%s: matches tfjs and the Float64 reference to 1e-4 at N = 48', async (label, width, o) => {
+    const model = makeModel({ dModel: 128, layers: 4, heads: 4, mlpRatio: 4, tpeSigma: 1, ...o }, 3);
+    expect(model.config.branchWidth).toBe(width);
+    const lifter = await loadLifter(model.bytes);
+    const rng = new Rng(48);
+    const bones: Edge[] = Array.from({ length: 47 }, (_, i) => [i + 1, rng.int(i + 1)] as Edge);
+    const cases: Sample[] = [
+      { points: randomPixels(rng, 48), mask: randomMask(rng, 48), bones },
+      { points: randomPixels(rng, 48), mask: randomMask(rng, 48) },
+    ];
+    const results = await lifter.lift(
+      cases.map((s) => s.points),
+      { mask: cases.map((s) => s.mask), bones: cases.map((s) => s.bones) },
+    );
+    let eTf = 0;
+    let eRef = 0;
+    cases.forEach((s, b) => {
+      const pre = trainingPreprocess(s);
+      eTf = Math.max(eTf, maxErr(results[b]!, forwardTfjs(model, pre)));
+      eRef = Math.max(eRef, maxErr(results[b]!, forwardReference(model, pre)));
+    });
+    console.log(
+      `[parity] ${engine}, D=128 L=4 N=48, ${label}: max |onnx − tfjs| = ${eTf.toExponential(2)}, max |onnx − reference| = ${eRef.toExponential(2)}`,
+    );
+    expect(eTf).toBeLessThan(1e-4);
+    expect(eRef).toBeLessThan(1e-4);
+    await lifter.release();
+  });
 });
 
 describe.each(ENGINES)('%s, a joint-code model', (_engine, loadLifter) => {

@@ -59,6 +59,8 @@ const TRACE = { B: 2, N: 5 };
 interface Traced {
   readonly recorder: OnnxRecorder;
   readonly pred: Sym;
+  /** The model's extra training predictions (`TrainableModel.trainingForward`); not in the forward graph. */
+  readonly extra: Sym[];
   readonly inputs: { points: Sym; mask: Sym; adj: Sym | undefined; codes: Sym | undefined };
 }
 
@@ -76,13 +78,13 @@ function traceForward(model: TrainableModel, params: Readonly<Record<string, Flo
   const mask = r.input('mask', ['B', N]);
   const adj = model.needsAdjacency ? r.input('adj', ['B', N, N]) : undefined;
   const codes = model.codeSize > 0 ? r.input('codes', ['B', N, model.codeSize]) : undefined;
-  const pred = model.forward(r.ops, r.params(params), {
+  const { output: pred, extra } = model.trainingForward(r.ops, r.params(params), {
     points,
     mask,
     ...(adj && { adj }),
     ...(codes && { codes }),
   });
-  return { recorder: r, pred, inputs: { points, mask, adj, codes } };
+  return { recorder: r, pred, extra, inputs: { points, mask, adj, codes } };
 }
 
 /** The training graph of `model` with `loss` (see `ModelGraphs`). `params` only fix the shapes. */
@@ -91,12 +93,13 @@ export function buildModelGraphs(
   params: Readonly<Record<string, Float32Array>>,
   loss: LossKind,
 ): ModelGraphs {
-  const { recorder: r, pred, inputs } = traceForward(model, params);
+  const { recorder: r, pred, extra, inputs } = traceForward(model, params);
   const target = r.input('target', ['B', model.numJoints ?? 'N', 3]);
-  const value =
+  const lossOf = (p: Sym) =>
     loss === 'mse'
-      ? maskedMse(r.ops, pred, target, inputs.mask)
-      : procrustesLossOps(r.ops, pred, target, inputs.mask);
+      ? maskedMse(r.ops, p, target, inputs.mask)
+      : procrustesLossOps(r.ops, p, target, inputs.mask);
+  const value = extra.reduce((sum, p) => r.ops.add(sum, lossOf(p)), lossOf(pred));
   const trainable = model.specs.filter((s) => s.trainable).map((s) => s.name);
   const tg = buildTrainingGraph(r, { loss: value, params: trainable });
   return {

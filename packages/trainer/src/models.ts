@@ -10,6 +10,7 @@ import {
 import {
   ConfigError,
   forwardLifter,
+  forwardLifterParts,
   type LifterConfig,
   type LifterInputs,
   parameterShapes,
@@ -70,6 +71,11 @@ export interface TrainableModel {
   init(): Record<string, Float32Array>;
   /** points [B, N, 2] (normalised), mask [B, N], adj [B, N, N] → [B, N, 3], zero at masked points. */
   forward<T>(ops: Ops<T>, params: Params<T>, inputs: LifterInputs<T>): T;
+  /**
+   * `forward`'s output and the extra predictions training also puts the loss on ([B, N, 3] each,
+   * zero at masked points): the camera head's shape S (`LifterParts.shape`); none for other models.
+   */
+  trainingForward<T>(ops: Ops<T>, params: Params<T>, inputs: LifterInputs<T>): { output: T; extra: T[] };
 }
 
 /**
@@ -125,6 +131,10 @@ export function createModel(config: ModelConfig): TrainableModel {
       codeSize: lifter.jointCodes,
       init: () => initParameterRecord(specs, lifter.seed),
       forward: (ops, params, inputs) => forwardLifter(ops, params, inputs, lifter),
+      trainingForward: (ops, params, inputs) => {
+        const { output, shape } = forwardLifterParts(ops, params, inputs, lifter);
+        return { output, extra: shape === undefined ? [] : [shape] };
+      },
     };
   }
   const specs = mlpParameterShapes(resolved);
@@ -137,6 +147,10 @@ export function createModel(config: ModelConfig): TrainableModel {
     codeSize: 0,
     init: () => initParameterRecord(specs, resolved.seed),
     forward: (ops, params, inputs) => forwardMlp(ops, params, inputs, resolved),
+    trainingForward: (ops, params, inputs) => ({
+      output: forwardMlp(ops, params, inputs, resolved),
+      extra: [],
+    }),
   };
 }
 

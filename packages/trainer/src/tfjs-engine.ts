@@ -83,18 +83,21 @@ export function tfjsLossAndGradients(
     () => {
       const mask = tf.tensor(batch.mask, [B, N], 'float32');
       const target = tf.tensor(batch.target3d, [B, N, 3], 'float32');
-      const pred = state.model.forward(ops, state.view, {
+      const { output, extra } = state.model.trainingForward(ops, state.view, {
         points: tf.tensor(batch.points2d, [B, N, 2], 'float32'),
         mask,
         ...(batch.adj && { adj: tf.tensor(batch.adj, [B, N, N], 'float32') }),
         ...tfjsCodes(tf, state.model, batch.codes, B, N),
       });
-      if (loss === 'mse') return maskedMse(ops, pred, target, mask) as tfc.Scalar;
-      const a = solveProcrustesAlignment(pred.dataSync() as Float32Array, batch.target3d, batch.mask, B, N);
-      fallback = a.fallback;
-      const R = tf.tensor(a.R, [B, 3, 3], 'float32');
-      const s = tf.tensor(a.s, [B], 'float32');
-      return alignedMaskedMse(ops, pred, target, mask, R, s) as tfc.Scalar;
+      const lossOf = (pred: tfc.Tensor): tfc.Tensor => {
+        if (loss === 'mse') return maskedMse(ops, pred, target, mask);
+        const a = solveProcrustesAlignment(pred.dataSync() as Float32Array, batch.target3d, batch.mask, B, N);
+        fallback += a.fallback;
+        const R = tf.tensor(a.R, [B, 3, 3], 'float32');
+        const s = tf.tensor(a.s, [B], 'float32');
+        return alignedMaskedMse(ops, pred, target, mask, R, s);
+      };
+      return extra.reduce((sum, p) => ops.add(sum, lossOf(p)), lossOf(output)) as tfc.Scalar;
     },
     state.variables.map((v) => v.variable),
   );
