@@ -4,7 +4,7 @@
 //   - onnxruntime-web's wasm EP in Node (1 thread)
 //   - tfjs-wasm (the same forwardLifter on tfjs-core + @tensorflow/tfjs-backend-wasm; forward only)
 // plus, on onnxruntime-node, the same size with branchWidth 'half' (each hybrid branch D/2 wide with
-// heads/2 heads: one MHSA's cost) and the 'global' ablation (one branch).
+// heads/2 heads: one MHSA's cost), the 'global' ablation (one branch) and head 'camera'.
 // Imports the BUILT packages (dist): `pnpm --filter @lfm/runtime bench` builds first.
 // Usage: node bench/runtime.bench.mjs [--quick] [--json]
 // Measured numbers, with the load they were taken under: packages/runtime/README.md.
@@ -35,6 +35,9 @@ const globalBytes = exportLifter({ config: globalConfig, params: initParameters(
 // concat D, proj [D, D] — the layer's attention costs what one full-width MHSA costs.
 const halfConfig = resolveLifterConfig({ ...config, branchWidth: 'half' });
 const halfBytes = exportLifter({ config: halfConfig, params: initParameters(halfConfig) });
+// head 'camera': the decoder's shape S with its camera fitted to the 2D in closed form (the shipped model's head).
+const cameraConfig = resolveLifterConfig({ ...config, head: 'camera' });
+const cameraBytes = exportLifter({ config: cameraConfig, params: initParameters(cameraConfig) });
 
 // Inputs in pixels: a random 2D cloud per sample, ~10% of points missing; no rig → kNN graph.
 const rng = new Rng(7);
@@ -104,6 +107,11 @@ add(
   () => halfSpin2.forward(feeds(BIG)),
   4,
 );
+const CAMERA = "head 'camera'";
+const camera1 = await loadLifter(cameraBytes, { threads: 1 });
+const camera2 = await loadLifter(cameraBytes, { threads: 2 });
+add('onnxruntime-node', `forward, 1 thread, ${CAMERA}`, 1, () => camera1.forward(feeds(1)), 100);
+add('onnxruntime-node', `forward, 2 threads, ${CAMERA}`, BIG, () => camera2.forward(feeds(BIG)), 4);
 add('onnxruntime-node', "lift() end to end, threads 'auto'", 1, () => ortAuto.lift(raw[1][0]), 100);
 add('onnxruntime-node', "lift() end to end, threads 'auto'", BIG, () => ortAuto.lift(raw[BIG]), 4);
 
@@ -148,7 +156,9 @@ for (let r = 0; r < rounds; r++) {
     }
   }
 }
-await Promise.all([ort1, ort2, ortAuto, glob1, glob2, half1, half2, halfSpin2, web].map((l) => l.release()));
+await Promise.all(
+  [ort1, ort2, ortAuto, glob1, glob2, half1, half2, halfSpin2, camera1, camera2, web].map((l) => l.release()),
+);
 
 const rows = cases.map(({ engine, what, B, t }) => {
   t.sort((a, b) => a - b);
