@@ -57,7 +57,7 @@ another model file than the current --model):
   baselines   the Procrustes mean-shape baseline of every rig
   mlp         a per-rig MLP lifter per dataset, trained for --budget-minutes each
   single      an LFM per category trained on that category alone, vs the combined LFM, same budget
-  ablations   TPE vs MLP encoding, hybrid vs global vs local attention, Procrustes vs plain MSE loss
+  ablations   TPE vs MLP encoding, hybrid vs global vs local attention, Procrustes vs plain MSE loss, the paper's vs the camera head
   robustness  the model vs extra occlusion (0–60 %) and 2D pixel noise
   unseen      rigs the training never saw; rig identity on/off (joint codes); train without a rig
   real        the real-camera protocol on h36m-cams
@@ -583,6 +583,12 @@ const stageFns = {
         label: 'plain MSE loss',
         change: 'loss: mse (no Procrustes alignment)',
         config: { ...base.training, loss: 'mse' },
+      },
+      {
+        id: 'abl-head-camera',
+        label: 'camera head',
+        change: "head: camera (S's camera fitted to the 2D in closed form; the loss also on S)",
+        config: { ...base.training, model: { ...model, head: 'camera' } },
       },
     ];
     const data = all.filter((d) => base.data.includes(d.name) && hasSplit(d, 'train'));
