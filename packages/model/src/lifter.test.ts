@@ -1,4 +1,4 @@
-import { LfmError, type Ops, Rng, ShapeError } from '@lfm/core';
+import { LfmError, nPaMpjpe, type Ops, Rng, randomRotation, ShapeError } from '@lfm/core';
 import { createReferenceParams, type RefTensor, refTensor } from '@lfm/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LifterConfig } from './config.js';
@@ -482,20 +482,7 @@ describe("the 'camera' head (cameraHead)", () => {
   /** A random non-planar shape [N, 3], a random rotation Q (row-major) and its camera-frame copy Q X. */
   const scene = () => {
     const X = Float64Array.from({ length: 3 * N }, () => rng.normal());
-    const q = [rng.normal(), rng.normal(), rng.normal(), rng.normal()];
-    const n = Math.hypot(...q);
-    const [w, x, y, z] = q.map((v) => v / n) as [number, number, number, number];
-    const Q = [
-      1 - 2 * (y * y + z * z),
-      2 * (x * y - w * z),
-      2 * (x * z + w * y),
-      2 * (x * y + w * z),
-      1 - 2 * (x * x + z * z),
-      2 * (y * z - w * x),
-      2 * (x * z - w * y),
-      2 * (y * z + w * x),
-      1 - 2 * (x * x + y * y),
-    ];
+    const Q = randomRotation(rng);
     const cam = new Float64Array(3 * N);
     for (let i = 0; i < N; i++)
       for (let r = 0; r < 3; r++)
@@ -528,25 +515,9 @@ describe("the 'camera' head (cameraHead)", () => {
       iterations,
       ridge,
     ).data as Float64Array;
-  /** RMS distance after the best similarity (to compare shapes up to pose and scale). */
-  const shapeError = (a: Float64Array, b: Float64Array) => {
-    const ac = centred(a, 3);
-    const bc = centred(b, 3);
-    // Scale-free comparison through the Gram matrices of the centred shapes (invariant to rotation).
-    const gram = (v: Float64Array) => {
-      const g = new Float64Array(N * N);
-      let t = 0;
-      for (let i = 0; i < N; i++)
-        for (let j = 0; j < N; j++) {
-          let d = 0;
-          for (let c = 0; c < 3; c++) d += v[3 * i + c]! * v[3 * j + c]!;
-          g[i * N + j] = d;
-          if (i === j) t += d;
-        }
-      return g.map((x) => x / t);
-    };
-    return maxDiff(gram(ac), gram(bc));
-  };
+  /** Mean joint error of a after the best similarity onto b (det +1), over b's RMS radius: core's nPA-MPJPE. */
+  const shapeError = (a: Float64Array, b: Float64Array) =>
+    nPaMpjpe({ data: a, shape: [1, N, 3] }, { data: b, shape: [1, N, 3] }).mean;
 
   it('an orthographic view of S itself: the output is S as that camera sees it, depth sign included (1e-9)', () => {
     for (let trial = 0; trial < 20; trial++) {
