@@ -48,7 +48,34 @@ const STAGES = [
   'unseen',
   'real',
   'skeletons',
+  'loo',
 ];
+// Leave-one-out generalisation: each group is held out of training and lifted with no joint codes.
+const LOO_GROUPS = {
+  quadruped: ['dog-body'],
+  hand: ['realworld-hand'],
+  faces: ['aflw-face', 'torresani-face', 'frgc-face'],
+  'human-new-rig': ['cmu-body'],
+  'human-markers': ['akhter-markers', 'akhter-dance'],
+  rigid: ['pascal3d-aeroplane', 'pascal3d-bicycle', 'pascal3d-chair'],
+  shark: ['torresani-shark'],
+};
+// Recipe arms of the leave-one-out benchmark: overrides of the base training config (--loo-base-config).
+const LOO_ARMS = {
+  base: { change: 'none (the base config)', overrides: {} },
+  mirror: {
+    change: 'jointCodeDropout 0.5 + mirror-invariant loss for code-less samples',
+    overrides: { jointCodeDropout: 0.5, mirrorLoss: true },
+  },
+  'mirror-sides': {
+    change: 'as mirror, + side codes (left/right/centre) for half the code-dropped samples',
+    overrides: { jointCodeDropout: 0.5, mirrorLoss: true, sideCodes: 0.5 },
+  },
+  'no-codes-mirror': {
+    change: 'no joint codes at all + mirror-invariant loss',
+    overrides: { jointCodeDropout: 0, mirrorLoss: true, model: { jointCodes: 0 } },
+  },
+};
 const HELP = `Usage: node scripts/benchmarks.mjs [options]
 
 Stages (each cached in docs/benchmarks/results/<stage>.json and not recomputed, unless it measured
@@ -62,6 +89,8 @@ another model file than the current --model):
   unseen      rigs the training never saw; rig identity on/off (joint codes); train without a rig
   real        the real-camera protocol on h36m-cams
   skeletons   rendered 3D skeletons (prediction vs ground truth), one per category
+  loo         leave-one-out generalisation: per group of categories, train without it (--loo-steps),
+              lift it with no joint codes; strict and flip-best nPA against the flat guess
 
 Options:
   --stages LIST          comma-separated stages (default: all)
@@ -81,6 +110,12 @@ Options:
   --retrain              delete and retrain the runs a stage needs instead of reusing them
   --threads N            onnxruntime threads for evaluation and training (default 1)
   --seed N               seed of the synthetic protocol (default 0)
+  --loo-arms LIST        recipe arms of the loo stage (default: all: ${Object.keys(LOO_ARMS).join(', ')})
+  --loo-groups LIST      held-out groups of the loo stage (default: all: ${Object.keys(LOO_GROUPS).join(', ')})
+  --loo-steps N          training steps of every loo model (equal budget; default 2000)
+  --loo-base-config FILE the training config the loo arms change (default configs/lfm-combined-camera.json)
+  --loo-train-only       train the loo models (e.g. two processes, one per core) and write no results
+  --loo-upper            also train the upper-bound model (every group included) and score against it
   --out DIR              where results/, the figures and the report go (default docs)
 `;
 
@@ -103,6 +138,12 @@ const { values: flags } = parseArgs({
     retrain: { type: 'boolean' },
     threads: { type: 'string' },
     seed: { type: 'string' },
+    'loo-arms': { type: 'string' },
+    'loo-groups': { type: 'string' },
+    'loo-steps': { type: 'string' },
+    'loo-base-config': { type: 'string' },
+    'loo-train-only': { type: 'boolean' },
+    'loo-upper': { type: 'boolean' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -153,7 +194,17 @@ const opts = {
   threads: num('threads', 1, { int: true, min: 1 }),
   seed: num('seed', 0, { int: true }),
   outDir: resolve(root, flags.out ?? 'docs'),
+  looArms: list(flags['loo-arms']) ?? Object.keys(LOO_ARMS),
+  looGroups: list(flags['loo-groups']) ?? Object.keys(LOO_GROUPS),
+  looSteps: num('loo-steps', 2000, { int: true, min: 1 }),
+  looBaseConfig: resolve(root, flags['loo-base-config'] ?? 'configs/lfm-combined-camera.json'),
+  looTrainOnly: flags['loo-train-only'] ?? false,
+  looUpper: flags['loo-upper'] ?? false,
 };
+for (const a of opts.looArms)
+  if (!LOO_ARMS[a]) fail(`unknown loo arm '${a}' (known: ${Object.keys(LOO_ARMS).join(', ')})`);
+for (const g of opts.looGroups)
+  if (!LOO_GROUPS[g]) fail(`unknown loo group '${g}' (known: ${Object.keys(LOO_GROUPS).join(', ')})`);
 for (const s of opts.stages)
   if (!STAGES.includes(s)) fail(`unknown stage '${s}' (known: ${STAGES.join(', ')})`);
 if (opts.renderOnly && opts.verify) fail('--render-only and --verify exclude each other');
@@ -217,8 +268,8 @@ function allDatasets() {
 const hasSplit = (d, split) => d.sequences.some((s) => s.split === split && s.count > 0);
 
 /** The combined training config the arms copy: its training hyper-parameters and model, not its run settings. */
-function baseTraining() {
-  const raw = readJson(opts.baseConfig);
+function baseTraining(file = opts.baseConfig) {
+  const raw = readJson(file);
   const data = (raw.data ?? []).map((p) => p.split(/[\\/]/).filter(Boolean).pop());
   const {
     outDir: _o,
@@ -234,7 +285,7 @@ function baseTraining() {
     threads: _t,
     ...training
   } = raw;
-  return { file: rel(opts.baseConfig), data, training };
+  return { file: rel(file), data, training };
 }
 
 let shippedPromise;
@@ -309,10 +360,14 @@ function cachedSteps() {
 const retrained = new Set();
 
 /** A training run of the benchmark ("arm"): planned once, trained within the budget, resumed when interrupted. */
-async function trainArm(id, config, datasets) {
+async function trainArm(id, config, datasets, { steps: fixedSteps } = {}) {
   // One folder per (arm, config, data, budget): a run made with other settings is never overwritten.
   const names = datasets.map((d) => d.name);
-  const key = hashOf({ config, names, budget: opts.budgetMinutes });
+  const key = hashOf(
+    fixedSteps === undefined
+      ? { config, names, budget: opts.budgetMinutes }
+      : { config, names, steps: fixedSteps },
+  );
   const dir = join(opts.runsDir, `${id}-${key.slice(0, 8)}`);
   const planFile = join(dir, 'bench-plan.json');
   let plan = readJsonIf(planFile);
@@ -327,6 +382,13 @@ async function trainArm(id, config, datasets) {
     // steps, so that a retrained arm reproduces the cached one (same seed, same batches, same schedule).
     plan = { id, key, datasets: names, budgetMinutes: opts.budgetMinutes, calibratedStepsPerSec: null };
     plan = { ...plan, steps: pinned, pinnedFrom: 'cached results', sessions: [], done: false };
+    writeJson(planFile, plan);
+    retrained.add(dir);
+  }
+  if (!plan && fixedSteps !== undefined) {
+    // A budget in steps (equal samples for every arm, whatever the machine's load).
+    plan = { id, key, datasets: names, budgetMinutes: null, calibratedStepsPerSec: null };
+    plan = { ...plan, steps: fixedSteps, pinnedFrom: 'fixed step budget', sessions: [], done: false };
     writeJson(planFile, plan);
     retrained.add(dir);
   }
@@ -777,6 +839,122 @@ const stageFns = {
     return { model: m.meta.path, rows };
   },
 
+  async loo() {
+    const all = await allDatasets();
+    const byName = new Map(all.map((d) => [d.name, d]));
+    const base = baseTraining(opts.looBaseConfig);
+    const trainable = (d) => hasSplit(d, 'train');
+    const inGroups = new Set(Object.values(LOO_GROUPS).flat());
+    const groups = opts.looGroups.map((g) => ({
+      id: g,
+      datasets: LOO_GROUPS[g].filter((n) => byName.has(n)).map((n) => byName.get(n)),
+    }));
+    for (const g of groups)
+      if (g.datasets.length === 0)
+        fail(`loo group ${g.id}: none of ${LOO_GROUPS[g.id].join(', ')} is loaded`);
+    const configOf = (arm) => {
+      const o = LOO_ARMS[arm].overrides;
+      return { ...base.training, ...o, model: { ...base.training.model, ...(o.model ?? {}) } };
+    };
+    // Training data of a fold: the base config's datasets without the group's.
+    const foldData = (g) =>
+      all.filter((d) => base.data.includes(d.name) && trainable(d) && !LOO_GROUPS[g.id].includes(d.name));
+    // The upper bound: the base data and every group dataset with a train split.
+    const upperData = all.filter((d) => trainable(d) && (base.data.includes(d.name) || inGroups.has(d.name)));
+    const train = (arm, tag, data) =>
+      trainArm(`loo-${arm}-${tag}`, configOf(arm), data, { steps: opts.looSteps });
+    const evalArm = async (a, datasets, { split = 'test', identity = 'codes', limit = opts.limit } = {}) => {
+      const m = a.ckpt.model;
+      const p = await T.createGraphPredictor(m, a.ckpt.params, { threads: opts.threads });
+      try {
+        return await T.evaluate({
+          predict: p,
+          datasets: datasets.filter((d) => hasSplit(d, split)),
+          seed: opts.seed,
+          split,
+          identity,
+          model: a.info.dir,
+          ...(limit !== undefined && { limit }),
+          ...(m.codeSize > 0 && { jointCodes: { k: m.codeSize, rigs: m.config.codedRigs ?? [] } }),
+        });
+      } finally {
+        await p.dispose();
+      }
+    };
+    const pick = (report) =>
+      report.datasets.map((r) => ({
+        name: r.name,
+        samples: r.samples,
+        strict: r.nPaMpjpe,
+        flipBest: r.nPaMpjpeFlipBest,
+        flat: r.flatNPaMpjpe,
+        paMpjpe: r.paMpjpe,
+      }));
+    const arms = [];
+    for (const arm of opts.looArms) {
+      const folds = [];
+      for (const g of groups) folds.push({ g, arm: await train(arm, g.id, foldData(g)) });
+      const upper = opts.looUpper ? await train(arm, 'upper', upperData) : null;
+      if (opts.looTrainOnly) continue;
+      const rows = [];
+      for (const { g, arm: a } of folds) {
+        const held = g.datasets;
+        rows.push({
+          group: g.id,
+          datasets: held.map((d) => d.name),
+          fold: a.info,
+          test: pick(await evalArm(a, held)),
+          val: pick(await evalArm(a, held, { split: 'val' })),
+          sides: pick(await evalArm(a, held, { identity: 'sides' })),
+          sidesVal: pick(await evalArm(a, held, { split: 'val', identity: 'sides' })),
+          upper: upper ? pick(await evalArm(upper, held)) : null,
+        });
+      }
+      // Rig identity on trained rigs: the upper-bound model (or the first fold) with and without codes (val splits).
+      const ref = upper ?? folds[0]?.arm;
+      let identity = null;
+      if (ref && ref.ckpt.model.codeSize > 0) {
+        const trained = all.filter((d) => ref.info.datasets.includes(d.name));
+        identity = {
+          model: ref.info.dir,
+          coded: pick(await evalArm(ref, trained, { split: 'val', limit: opts.limit ?? 256 })),
+          codeless: pick(
+            await evalArm(ref, trained, { split: 'val', identity: 'none', limit: opts.limit ?? 256 }),
+          ),
+        };
+      }
+      arms.push({
+        id: arm,
+        change: LOO_ARMS[arm].change,
+        overrides: LOO_ARMS[arm].overrides,
+        upper: upper?.info ?? null,
+        rows,
+        identity,
+      });
+    }
+    if (opts.looTrainOnly) {
+      log('[loo] --loo-train-only: models trained, no results written');
+      process.exit(0);
+    }
+    const heldOut = groups
+      .flatMap((g) => g.datasets)
+      .filter((d) => hasSplit(d, 'train') && hasSplit(d, 'test'));
+    const meanShape = await T.evaluate({
+      predict: T.meanShapePredictor(meanShapes(heldOut)),
+      datasets: heldOut,
+      seed: opts.seed,
+      model: 'baseline:mean-shape',
+      ...(opts.limit !== undefined && { limit: opts.limit }),
+    });
+    return {
+      steps: opts.looSteps,
+      baseConfig: base.file,
+      groups: Object.fromEntries(groups.map((g) => [g.id, g.datasets.map((d) => d.name)])),
+      arms,
+      meanShape: pick(meanShape),
+    };
+  },
+
   async skeletons() {
     const all = (await allDatasets()).filter((d) => hasSplit(d, 'test'));
     const m = await shipped();
@@ -870,6 +1048,11 @@ function settings() {
     holdout: opts.holdout,
     threads: opts.threads,
     baseConfig: rel(opts.baseConfig),
+    looArms: opts.looArms,
+    looGroups: opts.looGroups,
+    looSteps: opts.looSteps,
+    looBaseConfig: rel(opts.looBaseConfig),
+    looUpper: opts.looUpper,
   };
 }
 
@@ -1537,6 +1720,8 @@ function armsOf(stage, r) {
   if (stage === 'single') return [r.combined.arm, ...r.groups.map((g) => g.arm)];
   if (stage === 'ablations') return r.arms.map((a) => a.arm);
   if (stage === 'unseen') return r.holdout.map((h) => h.arm);
+  if (stage === 'loo')
+    return r.arms.flatMap((a) => [...a.rows.map((row) => row.fold), ...(a.upper ? [a.upper] : [])]);
   return [];
 }
 

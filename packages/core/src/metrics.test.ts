@@ -285,3 +285,24 @@ describe('metric errors', () => {
     expect(() => nPaMpjpe(pred, flat)).toThrow(DegenerateError);
   });
 });
+
+describe('poseErrors flipBest', () => {
+  it('scores a mirrored prediction as perfect flip-best but not strict, and never worse than strict', () => {
+    const rng = new Rng(4);
+    const B = 3;
+    const N = 9;
+    const gt = Float64Array.from({ length: B * N * 3 }, () => rng.normal());
+    // Sample 0: the mirror image of gt (x → −x, any reflection); 1: gt itself; 2: noise.
+    const pred = gt.slice();
+    for (let j = 0; j < N; j++) pred[3 * j] = -pred[3 * j]!;
+    for (let i = 2 * N * 3; i < 3 * N * 3; i++) pred[i] = rng.normal();
+    const e = poseErrors(nd(pred, [B, N, 3]), nd(gt, [B, N, 3]), undefined, { flipBest: true });
+    expect(e.nPaMpjpe.perSample[0]).toBeGreaterThan(0.1);
+    expect(e.flipBest!.nPaMpjpe.perSample[0]).toBeLessThan(1e-9);
+    expect(e.flipBest!.nPaMpjpe.perSample[1]).toBeLessThan(1e-9);
+    for (let b = 0; b < B; b++) {
+      expect(e.flipBest!.paMpjpe.perSample[b]).toBeLessThanOrEqual(e.paMpjpe.perSample[b]! + 1e-12);
+    }
+    expect(poseErrors(nd(pred, [B, N, 3]), nd(gt, [B, N, 3])).flipBest).toBeUndefined();
+  });
+});

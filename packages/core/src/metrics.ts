@@ -24,6 +24,19 @@ export interface PoseErrors {
   readonly mpjpe: PoseError;
   readonly paMpjpe: PoseError;
   readonly nPaMpjpe: PoseError;
+  /**
+   * With `{ flipBest: true }`: per sample the better of the prediction and its mirror image (z → −z;
+   * under a proper-rotation alignment every reflection is the same up to rotation) — C3DPO's
+   * `EVAL_MPJPE_best`. A 2D view fixes a shape only up to its depth mirror, so a lifter without joint
+   * identity cannot tell the two apart on a symmetric rig.
+   */
+  readonly flipBest?: { readonly paMpjpe: PoseError; readonly nPaMpjpe: PoseError };
+}
+
+/** Options of `poseErrors`. */
+export interface PoseErrorOptions {
+  /** Also score each sample's mirror image and report the better of the two (`PoseErrors.flipBest`). */
+  readonly flipBest?: boolean;
 }
 
 /**
@@ -96,6 +109,7 @@ export function poseErrors(
   pred: NdArray<FloatArray>,
   gt: NdArray<FloatArray>,
   mask?: NdArray<NumArray>,
+  options: PoseErrorOptions = {},
 ): PoseErrors {
   const { B, N } = checkMetricShapes(pred, gt, mask);
   const pa = new Float64Array(B);
@@ -104,7 +118,18 @@ export function poseErrors(
     pa[b] = alignedError(pred.data, gt.data, mask?.data, b, N, false);
     npa[b] = pa[b]! / gtRadius(b);
   }
-  return { mpjpe: mpjpe(pred, gt, mask), paMpjpe: result(pa), nPaMpjpe: result(npa) };
+  const errors = { mpjpe: mpjpe(pred, gt, mask), paMpjpe: result(pa), nPaMpjpe: result(npa) };
+  if (!options.flipBest) return errors;
+  const mirrored = Float64Array.from(pred.data);
+  for (let i = 2; i < mirrored.length; i += 3) mirrored[i] = -mirrored[i]!;
+  const paBest = new Float64Array(B);
+  const npaBest = new Float64Array(B);
+  for (let b = 0; b < B; b++) {
+    const flipped = alignedError(mirrored, gt.data, mask?.data, b, N, false);
+    paBest[b] = Math.min(pa[b]!, flipped);
+    npaBest[b] = paBest[b]! / gtRadius(b);
+  }
+  return { ...errors, flipBest: { paMpjpe: result(paBest), nPaMpjpe: result(npaBest) } };
 }
 
 // ---------------------------------------------------------------------------------------------

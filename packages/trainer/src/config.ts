@@ -61,6 +61,18 @@ export interface TrainingConfig {
   readonly knn: number | undefined;
   /** For a lifter with joint codes: the probability that a training sample's codes are all zeroed (identity unknown). */
   readonly jointCodeDropout: number;
+  /**
+   * For a lifter with joint codes: the probability that a sample whose codes were dropped gets side
+   * codes instead of zeros (`sideCodeTable`: left / right / centre from its rig's mirror pairs; only
+   * for rigs that have mirror pairs). A chirality cue that names no rig.
+   */
+  readonly sideCodes: number;
+  /**
+   * The mirror-invariant loss for samples without joint identity (codes dropped and no side codes, or
+   * a model without codes): per sample the minimum of the loss of the output and of its depth mirror,
+   * so the model commits to one of the two shapes a view allows instead of averaging them to flat.
+   */
+  readonly mirrorLoss: boolean;
   /** Validate every this many steps on each dataset's val split (0 = never; also at the end when > 0). */
   readonly valInterval: number;
   /** Validation samples per dataset (evenly spaced over its val split). */
@@ -100,6 +112,8 @@ export const DEFAULT_TRAINING_CONFIG: Readonly<Omit<TrainingConfig, 'model' | 'd
   sampling: undefined,
   knn: undefined,
   jointCodeDropout: 0.25,
+  sideCodes: 0,
+  mirrorLoss: false,
   valInterval: 500,
   valSamples: 256,
   valSeed: 0,
@@ -185,6 +199,9 @@ export function resolveTrainingConfig(input: unknown = {}, context: TrainingCont
   int('seed', 0);
   if (c.knn !== undefined) int('knn', 1);
   num('jointCodeDropout', 0, 1);
+  num('sideCodes', 0, 1);
+  if (typeof c.mirrorLoss !== 'boolean')
+    fail(`mirrorLoss must be true or false, got ${JSON.stringify(c.mirrorLoss)}`);
   for (const k of ['augment', 'sampling']) {
     if (c[k] !== undefined && (typeof c[k] !== 'object' || c[k] === null || Array.isArray(c[k]))) {
       fail(`${k} must be an object, got ${JSON.stringify(c[k])}`);

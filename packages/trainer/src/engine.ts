@@ -35,6 +35,8 @@ export interface StepBatch {
   readonly target3d: Float32Array;
   /** [B, N, k] joint codes for a model with `codeSize` k > 0 (zeros = identity unknown). */
   readonly codes?: Float32Array | undefined;
+  /** [B] 1 = score this sample mirror-invariantly (identity unknown: codes dropped, no side labels). */
+  readonly mirror?: Float32Array | undefined;
 }
 
 export interface LossAndGradients {

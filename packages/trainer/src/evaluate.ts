@@ -9,8 +9,10 @@ import {
   evalDatasetKey,
   frameEdges,
   jointCodeTable,
+  jointSides,
   preprocessKeypoints,
   type Split,
+  sideCodeTable,
   writeJointCodes,
 } from '@lfm/datasets';
 import { type PinholeIntrinsics, solvePnP } from '@lfm/procrustes';
@@ -72,7 +74,8 @@ export function forwardPredictor(model: ForwardModel): PredictFn {
 }
 
 /** What evaluation reads of a dataset: a loaded `Dataset` qualifies (`edges` gives the rig graph). */
-export type EvaluationDataset = EvalDataset & Partial<Pick<Dataset, 'edges' | 'perSequenceEdges' | 'joints'>>;
+export type EvaluationDataset = EvalDataset &
+  Partial<Pick<Dataset, 'edges' | 'perSequenceEdges' | 'joints' | 'symmetry'>>;
 
 export interface EvaluateOptions {
   readonly predict: PredictFn;
@@ -97,6 +100,12 @@ export interface EvaluateOptions {
    * h36m-body). Datasets of other rigs get zero codes. Default: no codes in the batches.
    */
   readonly jointCodes?: { readonly k: number; readonly rigs: readonly string[] };
+  /**
+   * Which identity a model with joint codes gets: 'codes' (default) its rig's codes where it knows the
+   * rig, zeros elsewhere; 'sides' the same, but side codes (left / right / centre, `sideCodeTable`)
+   * instead of zeros for a rig with mirror pairs; 'none' zeros everywhere (identity unknown).
+   */
+  readonly identity?: 'codes' | 'sides' | 'none';
   /**
    * Robustness: extra perturbations of the protocol's 2D (`perturbKeypoints`), seeded by (seed,
    * dataset, sample) so that a report is reproducible. Default: none (the plain protocol, exactly).
@@ -131,6 +140,15 @@ export interface EvalRow {
   readonly paMpjpe: number | null;
   /** paMpjpe / ground-truth RMS radius (unit-free). */
   readonly nPaMpjpe: number | null;
+  /**
+   * Flip-best (C3DPO's `EVAL_MPJPE_best`): per sample the better of the prediction and its depth
+   * mirror. A 2D view fixes a shape only up to that mirror; without joint identity a symmetric rig's
+   * two mirrors cannot be told apart, so identity-less lifting is scored flip-best beside strict.
+   */
+  readonly paMpjpeFlipBest: number | null;
+  readonly nPaMpjpeFlipBest: number | null;
+  /** The flat guess's nPA-MPJPE: the model's 2D input with z = 0, aligned the same way (its own mirror). */
+  readonly flatNPaMpjpe: number | null;
 }
 
 /** The `lfm eval --json` object of DESIGN.md. */
@@ -148,6 +166,9 @@ export interface EvalReport {
     mpjpe: number | null;
     paMpjpe: number | null;
     nPaMpjpe: number | null;
+    paMpjpeFlipBest: number | null;
+    nPaMpjpeFlipBest: number | null;
+    flatNPaMpjpe: number | null;
   };
 }
 
@@ -216,11 +237,28 @@ async function evaluateDataset(
     if (n >= MIN_EVAL_JOINTS) keep.push(s);
   }
   const row = { name: ds.name, category: ds.category, samples: keep.length };
-  if (keep.length === 0) return { ...row, mpjpe: null, paMpjpe: null, nPaMpjpe: null };
+  if (keep.length === 0) {
+    return {
+      ...row,
+      mpjpe: null,
+      paMpjpe: null,
+      nPaMpjpe: null,
+      paMpjpeFlipBest: null,
+      nPaMpjpeFlipBest: null,
+      flatNPaMpjpe: null,
+    };
+  }
 
   const info = { name: ds.name, category: ds.category, numJoints: J };
   const codeK = options.jointCodes?.k ?? 0;
-  const codeTable = codeK > 0 ? evalCodeTable(ds, codeK, options.jointCodes!.rigs) : null;
+  const identity = options.identity ?? 'codes';
+  const rigCodes =
+    codeK > 0 && identity !== 'none' ? evalCodeTable(ds, codeK, options.jointCodes!.rigs) : null;
+  const codeTable =
+    rigCodes ??
+    (codeK > 0 && identity === 'sides' && (ds.symmetry?.length ?? 0) > 0 && ds.joints
+      ? sideCodeTable(jointSides(ds.joints, ds.symmetry!), codeK)
+      : null);
   const slots = Int32Array.from({ length: J }, (_, j) => j);
   const perturb = options.perturb;
   const perturbs = (perturb?.occlude ?? 0) > 0 || (perturb?.noisePx ?? 0) > 0;
@@ -228,6 +266,9 @@ async function evaluateDataset(
   let sumPa = 0;
   let sumNpa = 0;
   let sumMpjpe = 0;
+  let sumPaBest = 0;
+  let sumNpaBest = 0;
+  let sumFlat = 0;
   for (let k0 = 0; k0 < keep.length; k0 += batchSize) {
     const idx = keep.slice(k0, k0 + batchSize);
     const B = idx.length;
@@ -279,15 +320,32 @@ async function evaluateDataset(
         );
       }
     }
-    const errors = poseErrors(nd(pred, [B, J, 3]), nd(g, [B, J, 3]), nd(m, [B, J]));
+    const errors = poseErrors(nd(pred, [B, J, 3]), nd(g, [B, J, 3]), nd(m, [B, J]), { flipBest: true });
+    const flat = new Float64Array(B * J * 3);
+    for (let i = 0; i < B * J; i++) {
+      flat[3 * i] = pre.points.data[2 * i]!;
+      flat[3 * i + 1] = pre.points.data[2 * i + 1]!;
+    }
+    const flatErrors = poseErrors(nd(flat, [B, J, 3]), nd(g, [B, J, 3]), nd(m, [B, J]));
     for (let b = 0; b < B; b++) {
       sumPa += errors.paMpjpe.perSample[b]!;
       sumNpa += errors.nPaMpjpe.perSample[b]!;
+      sumPaBest += errors.flipBest!.paMpjpe.perSample[b]!;
+      sumNpaBest += errors.flipBest!.nPaMpjpe.perSample[b]!;
+      sumFlat += flatErrors.nPaMpjpe.perSample[b]!;
     }
     if (intrinsics) sumMpjpe += cameraFrameErrors(pred, p2, g, m, B, J, intrinsics);
   }
   const n = keep.length;
-  return { ...row, mpjpe: intrinsics ? sumMpjpe / n : null, paMpjpe: sumPa / n, nPaMpjpe: sumNpa / n };
+  return {
+    ...row,
+    mpjpe: intrinsics ? sumMpjpe / n : null,
+    paMpjpe: sumPa / n,
+    nPaMpjpe: sumNpa / n,
+    paMpjpeFlipBest: sumPaBest / n,
+    nPaMpjpeFlipBest: sumNpaBest / n,
+    flatNPaMpjpe: sumFlat / n,
+  };
 }
 
 const OCCLUDE_STREAM = 0x6f63636c; // 'occl'
@@ -471,7 +529,9 @@ const IDENTITY = [1, 0, 0, 0, 1, 0, 0, 0, 1];
 const ZERO3 = [0, 0, 0];
 
 function meanRow(rows: readonly EvalRow[]): EvalReport['mean'] {
-  const mean = (k: 'mpjpe' | 'paMpjpe' | 'nPaMpjpe') => {
+  const mean = (
+    k: 'mpjpe' | 'paMpjpe' | 'nPaMpjpe' | 'paMpjpeFlipBest' | 'nPaMpjpeFlipBest' | 'flatNPaMpjpe',
+  ) => {
     const v = rows.map((r) => r[k]).filter((x): x is number => x !== null);
     return v.length === 0 ? null : v.reduce((a, b) => a + b, 0) / v.length;
   };
@@ -480,5 +540,8 @@ function meanRow(rows: readonly EvalRow[]): EvalReport['mean'] {
     mpjpe: mean('mpjpe'),
     paMpjpe: mean('paMpjpe'),
     nPaMpjpe: mean('nPaMpjpe'),
+    paMpjpeFlipBest: mean('paMpjpeFlipBest'),
+    nPaMpjpeFlipBest: mean('nPaMpjpeFlipBest'),
+    flatNPaMpjpe: mean('flatNPaMpjpe'),
   };
 }

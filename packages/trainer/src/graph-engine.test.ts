@@ -191,3 +191,59 @@ describe('gradient parity of the training loss: graph engine vs tfjs autodiff vs
     await checkParity('mlp baseline', { kind: 'mlp', numJoints: 6, hidden: 8, blocks: 1, seed: 2 }, 6);
   });
 });
+
+describe('the mirror-invariant loss (samples without joint identity)', () => {
+  /** Per-sample Float64 rmsd² of a prediction against the batch's target, over visible joints. */
+  const rmsd2 = (pred: ArrayLike<number>, b: StepBatch) => {
+    const a = alignSimilarity(nd(Float64Array.from(pred), [b.B, b.N, 3]), nd(b.target3d, [b.B, b.N, 3]), {
+      weights: nd(b.mask, [b.B, b.N]),
+    });
+    return Array.from(a.rmsd.data, (r) => r * r);
+  };
+
+  it('is min(L(p), L(mirror p)) where flagged and L(p) elsewhere — the same in both engines, same gradients', async () => {
+    const model = createModel(resolveModelConfig({ ...tiny }));
+    const params = randomParams(model, 11);
+    const graph = await createGraphEngine(model, params, 'procrustes', { threads: 1, mirror: true });
+    const tfjs = createTfjsEngine(tf, model, params, 'procrustes', { mirror: true });
+    const plain = await createGraphEngine(model, params, 'procrustes', { threads: 1 });
+    try {
+      const [b0] = batches(model, 1);
+      const mirror = Float32Array.from([1, 0, 1, 1]);
+      const b = { ...b0!, mirror };
+      // The reference: the model in Float64, then each sample's loss and its mirror's.
+      const p = createReferenceParams(
+        Object.fromEntries(model.specs.map((s) => [s.name, refTensor(params[s.name]!, s.shape)])),
+      );
+      const pred = model.forward(refOps, p, {
+        points: refTensor(b.points2d, [b.B, b.N, 2]),
+        mask: refTensor(b.mask, [b.B, b.N]),
+        ...(b.adj && { adj: refTensor(b.adj, [b.B, b.N, b.N]) }),
+      }).data;
+      const mirrored = Float64Array.from(pred, (v, i) => (i % 3 === 2 ? -v : v));
+      const direct = rmsd2(pred, b);
+      const flipped = rmsd2(mirrored, b);
+      const want = direct.reduce((s, d, k) => s + (mirror[k] === 1 ? Math.min(d, flipped[k]!) : d), 0) / b.B;
+      // The batch must exercise both branches of the minimum, or the test shows nothing.
+      expect(direct.some((d, k) => mirror[k] === 1 && flipped[k]! < d)).toBe(true);
+      expect(direct.some((d, k) => mirror[k] === 1 && flipped[k]! > d)).toBe(true);
+      const g = await graph.lossAndGradients(b);
+      const t = await tfjs.lossAndGradients(b);
+      expect(Math.abs(g.loss - want) / want).toBeLessThan(1e-5);
+      expect(Math.abs(t.loss - want) / want).toBeLessThan(1e-5);
+      // Without flags (or without the option) it is the plain loss.
+      const none = await graph.lossAndGradients({ ...b, mirror: new Float32Array(b.B) });
+      const base = await plain.lossAndGradients(b);
+      expect(Math.abs(none.loss - base.loss) / base.loss).toBeLessThan(1e-6);
+      expect(g.loss).toBeLessThan(base.loss);
+      const floor = 1e-3 * Math.max(...Object.values(t.grads).map(maxAbs));
+      for (const spec of model.specs.filter((s) => s.trainable && s.name !== 'decoder.fc2.b')) {
+        expect(relErr(g.grads[spec.name]!, t.grads[spec.name]!, floor), spec.name).toBeLessThanOrEqual(TOL);
+      }
+    } finally {
+      await graph.dispose();
+      await plain.dispose();
+      await tfjs.dispose();
+    }
+  });
+});

@@ -4,7 +4,14 @@ import { buildTrainingGraph, createOnnxRecorder, type Graph, type OnnxRecorder, 
 import type * as Ort from 'onnxruntime-node';
 import type { LossAndGradients, StepBatch, TrainingEngine } from './engine.js';
 import type { PredictBatch, PredictFn } from './evaluate.js';
-import { type LossKind, maskedMse, procrustesLossOps } from './loss.js';
+import {
+  type LossKind,
+  maskedMse,
+  maskedMsePerSample,
+  mirrorInvariantLoss,
+  procrustesLossOps,
+  procrustesLossPerSampleOps,
+} from './loss.js';
 import type { TrainableModel } from './models.js';
 
 /**
@@ -26,6 +33,11 @@ export interface GraphEngineOptions {
   readonly optimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Write an onnxruntime profile (JSON) with this file prefix; `engine.dispose()` ends it. */
   readonly profilePrefix?: string;
+  /**
+   * The training graph takes a `mirror` [B] input: samples with mirror 1 get the mirror-invariant loss
+   * (`mirrorInvariantLoss`), the others the plain one (`StepBatch.mirror`; default all 0).
+   */
+  readonly mirror?: boolean;
 }
 
 /**
@@ -92,13 +104,21 @@ export function buildModelGraphs(
   model: TrainableModel,
   params: Readonly<Record<string, Float32Array>>,
   loss: LossKind,
+  options: { readonly mirror?: boolean } = {},
 ): ModelGraphs {
   const { recorder: r, pred, extra, inputs } = traceForward(model, params);
   const target = r.input('target', ['B', model.numJoints ?? 'N', 3]);
-  const lossOf = (p: Sym) =>
+  const mirror = options.mirror ? r.input('mirror', ['B']) : undefined;
+  const perSample = (p: Sym) =>
     loss === 'mse'
-      ? maskedMse(r.ops, p, target, inputs.mask)
-      : procrustesLossOps(r.ops, p, target, inputs.mask);
+      ? maskedMsePerSample(r.ops, p, target, inputs.mask)
+      : procrustesLossPerSampleOps(r.ops, p, target, inputs.mask);
+  const lossOf = (p: Sym) =>
+    mirror
+      ? mirrorInvariantLoss(r.ops, perSample, p, mirror)
+      : loss === 'mse'
+        ? maskedMse(r.ops, p, target, inputs.mask)
+        : procrustesLossOps(r.ops, p, target, inputs.mask);
   const value = extra.reduce((sum, p) => r.ops.add(sum, lossOf(p)), lossOf(pred));
   const trainable = model.specs.filter((s) => s.trainable).map((s) => s.name);
   const tg = buildTrainingGraph(r, { loss: value, params: trainable });
@@ -221,7 +241,7 @@ export async function createGraphEngine(
   options: GraphEngineOptions = {},
 ): Promise<TrainingEngine & { readonly threads: number }> {
   const ort = await loadOnnxRuntime();
-  const graphs = buildModelGraphs(model, params, loss);
+  const graphs = buildModelGraphs(model, params, loss, { mirror: options.mirror ?? false });
   const sessionOptions = graphSessionOptions(options);
   const session = await ort.InferenceSession.create(graphs.training, sessionOptions);
   const fixed = paramTensors(ort, model, params, graphs.paramNames);
@@ -240,6 +260,7 @@ export async function createGraphEngine(
       ...(model.needsAdjacency && { adj: new ort.Tensor('float32', batch.adj!, [B, N, N]) }),
       ...codesFeed(ort, model, batch.codes, B, N),
       target: new ort.Tensor('float32', batch.target3d, [B, N, 3]),
+      ...(options.mirror && { mirror: new ort.Tensor('float32', batch.mirror ?? new Float32Array(B), [B]) }),
     });
     const grads: Record<string, Float32Array> = {};
     for (const [name, output] of trainable) grads[name] = out[output]!.data as Float32Array;

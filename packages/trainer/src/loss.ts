@@ -89,6 +89,11 @@ const IDENTITY = [1, 0, 0, 0, 1, 0, 0, 0, 1];
  * pred, target: [B, N, 3]; mask: [B, N]. Returns a scalar.
  */
 export function alignedMaskedMse<T>(ops: Ops<T>, pred: T, target: T, mask: T, R: T, s: T): T {
+  return ops.reduceMean(alignedMaskedMsePerSample(ops, pred, target, mask, R, s));
+}
+
+/** `alignedMaskedMse` per sample: [B]. */
+export function alignedMaskedMsePerSample<T>(ops: Ops<T>, pred: T, target: T, mask: T, R: T, s: T): T {
   const m = ops.expandDims(mask, -1); // [B, N, 1]
   const count = ops.reduceSum(m, 1, true); // [B, 1, 1]
   const centre = (x: T) => {
@@ -99,7 +104,7 @@ export function alignedMaskedMse<T>(ops: Ops<T>, pred: T, target: T, mask: T, R:
   const tc = centre(target);
   // Row vectors: (s R p)ᵀ = s pᵀ Rᵀ.
   const aligned = ops.mul(ops.matMul(pc, R, { transposeB: true }), ops.reshape(s, [-1, 1, 1]));
-  return perSampleMean(ops, ops.mul(ops.sub(aligned, tc), m), count);
+  return perSampleLoss(ops, ops.mul(ops.sub(aligned, tc), m), count);
 }
 
 /**
@@ -109,6 +114,11 @@ export function alignedMaskedMse<T>(ops: Ops<T>, pred: T, target: T, mask: T, R:
  * backward pass, exact by the envelope theorem. pred, target: [B, N, 3]; mask: [B, N]. A scalar.
  */
 export function procrustesLossOps<T>(ops: Ops<T>, pred: T, target: T, mask: T): T {
+  return ops.reduceMean(procrustesLossPerSampleOps(ops, pred, target, mask));
+}
+
+/** `procrustesLossOps` per sample: [B]. */
+export function procrustesLossPerSampleOps<T>(ops: Ops<T>, pred: T, target: T, mask: T): T {
   const m = ops.expandDims(mask, -1);
   const count = ops.reduceSum(m, 1, true);
   const centre = (x: T) => {
@@ -119,7 +129,25 @@ export function procrustesLossOps<T>(ops: Ops<T>, pred: T, target: T, mask: T): 
   const tc = centre(target);
   const { R, s } = solveProcrustesAlignmentOps(ops, ops.stopGradient(pc), tc);
   const aligned = ops.mul(ops.matMul(pc, R, { transposeB: true }), ops.reshape(s, [-1, 1, 1]));
-  return perSampleMean(ops, ops.mul(ops.sub(aligned, tc), m), count);
+  return perSampleLoss(ops, ops.mul(ops.sub(aligned, tc), m), count);
+}
+
+/** x with its z negated: the mirror image of a shape [B, N, 3] (any reflection, up to a rotation). */
+export function mirrorZ<T>(ops: Ops<T>, x: T): T {
+  return ops.mul(x, ops.constant([1, 1, -1], [3]));
+}
+
+/**
+ * The mirror-invariant loss (issue: lifting without joint identity): per sample b, with mirror[b] = 1,
+ * min(L_b(p), L_b(mirror p)) — a 2D view fixes a shape only up to its depth mirror, and without joint
+ * identity a symmetric rig's two mirrors are equally right, so an L2 loss against the labelled one
+ * rewards their average, which is flat; the minimum lets the model commit to one. mirror[b] = 0: L_b(p).
+ * `perSample` maps a prediction to its [B] losses. Returns the scalar mean over samples.
+ */
+export function mirrorInvariantLoss<T>(ops: Ops<T>, perSample: (p: T) => T, pred: T, mirror: T): T {
+  const direct = perSample(pred);
+  const flipped = perSample(mirrorZ(ops, pred));
+  return ops.reduceMean(ops.where(ops.greater(mirror, 0.5), ops.minimum(direct, flipped), direct));
 }
 
 /** Squarings of Horn's shifted matrix: 2^16 power-iteration steps, enough for a relative eigengap ≥ 3e-4. */
@@ -310,14 +338,18 @@ const STRICT_UPPER4 = Float32Array.from({ length: 16 }, (_, k) => (Math.floor(k 
 
 /** Plain masked MSE (no alignment): mean over samples of the mean ‖p_i − y_i‖² over visible joints. */
 export function maskedMse<T>(ops: Ops<T>, pred: T, target: T, mask: T): T {
+  return ops.reduceMean(maskedMsePerSample(ops, pred, target, mask));
+}
+
+/** `maskedMse` per sample: [B]. */
+export function maskedMsePerSample<T>(ops: Ops<T>, pred: T, target: T, mask: T): T {
   const m = ops.expandDims(mask, -1);
   const count = ops.reduceSum(m, 1, true);
   const diff = ops.sub(ops.where(m, pred, 0), ops.where(m, target, 0));
-  return perSampleMean(ops, diff, count);
+  return perSampleLoss(ops, diff, count);
 }
 
-/** mean_b (Σ_{i,c} e²[b,i,c] / count[b]); e is already zero at masked joints. */
-function perSampleMean<T>(ops: Ops<T>, e: T, count: T): T {
-  const perSample = ops.div(ops.reduceSum(ops.mul(e, e), [1, 2]), ops.reshape(count, [-1]));
-  return ops.reduceMean(perSample);
+/** [B]: Σ_{i,c} e²[b,i,c] / count[b]; e is already zero at masked joints. */
+function perSampleLoss<T>(ops: Ops<T>, e: T, count: T): T {
+  return ops.div(ops.reduceSum(ops.mul(e, e), [1, 2]), ops.reshape(count, [-1]));
 }

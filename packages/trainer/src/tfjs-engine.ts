@@ -3,7 +3,15 @@ import { createTfjsOps, createTfjsParams, type Tensor, type TfCore } from '@lfm/
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { LossAndGradients, StepBatch, TrainingEngine } from './engine.js';
 import type { PredictFn } from './evaluate.js';
-import { alignedMaskedMse, type LossKind, maskedMse, solveProcrustesAlignment } from './loss.js';
+import {
+  alignedMaskedMse,
+  alignedMaskedMsePerSample,
+  type LossKind,
+  maskedMse,
+  maskedMsePerSample,
+  mirrorInvariantLoss,
+  solveProcrustesAlignment,
+} from './loss.js';
 import type { TrainableModel } from './models.js';
 
 /**
@@ -75,6 +83,7 @@ export function tfjsLossAndGradients(
   state: TfjsModelState,
   batch: StepBatch,
   loss: LossKind,
+  options: { readonly mirror?: boolean } = {},
 ): LossAndGradients {
   const ops = createTfjsOps(tf);
   const { B, N } = batch;
@@ -89,7 +98,20 @@ export function tfjsLossAndGradients(
         ...(batch.adj && { adj: tf.tensor(batch.adj, [B, N, N], 'float32') }),
         ...tfjsCodes(tf, state.model, batch.codes, B, N),
       });
+      // The alignment of a prediction (or of its mirror image), solved in JS on its values.
+      const perSample = (pred: tfc.Tensor): tfc.Tensor => {
+        if (loss === 'mse') return maskedMsePerSample(ops, pred, target, mask);
+        const a = solveProcrustesAlignment(pred.dataSync() as Float32Array, batch.target3d, batch.mask, B, N);
+        fallback += a.fallback;
+        const R = tf.tensor(a.R, [B, 3, 3], 'float32');
+        const s = tf.tensor(a.s, [B], 'float32');
+        return alignedMaskedMsePerSample(ops, pred, target, mask, R, s);
+      };
       const lossOf = (pred: tfc.Tensor): tfc.Tensor => {
+        if (options.mirror) {
+          const mirror = tf.tensor(batch.mirror ?? new Float32Array(B), [B], 'float32');
+          return mirrorInvariantLoss(ops, perSample, pred, mirror);
+        }
         if (loss === 'mse') return maskedMse(ops, pred, target, mask);
         const a = solveProcrustesAlignment(pred.dataSync() as Float32Array, batch.target3d, batch.mask, B, N);
         fallback += a.fallback;
@@ -157,13 +179,14 @@ export function createTfjsEngine(
   model: TrainableModel,
   params: Record<string, Float32Array>,
   loss: LossKind,
+  options: { readonly mirror?: boolean } = {},
 ): TrainingEngine {
   const state = createTfjsModelState(tf, model, params);
   const predict = createTfjsPredictor(tf, model, state);
   return {
     name: `tfjs-${tf.getBackend()}`,
     model,
-    lossAndGradients: async (batch) => tfjsLossAndGradients(tf, state, batch, loss),
+    lossAndGradients: async (batch) => tfjsLossAndGradients(tf, state, batch, loss, options),
     sync: () => state.upload(),
     predict,
     dispose: async () => state.dispose(),

@@ -1,9 +1,17 @@
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError, LfmError, Rng } from '@lfm/core';
 import { assertTfjsGradients, type TfCore } from '@lfm/core/tfjs';
-import { type Batch, createBatcher, type DatasetLike, splitFrames, writeJointCodes } from '@lfm/datasets';
+import {
+  type Batch,
+  createBatcher,
+  type DatasetLike,
+  jointSides,
+  sideCodeTable,
+  splitFrames,
+  writeJointCodes,
+} from '@lfm/datasets';
 import { type AdamState, CheckpointMismatchError, ConfigError, type JsonValue } from '@lfm/model';
 import { loadModelCheckpoint, type ModelCheckpoint, saveModelCheckpoint } from './checkpoint.js';
 import { resolveTrainingConfig, type TrainEngine, type TrainingConfig } from './config.js';
@@ -136,6 +144,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   // --- resume ---
   const resume = options.resume ?? (await findResume(config));
+  if (!resume && config.resume === true) {
+    progress.message(`no checkpoint in ${outDir}: starting from scratch`);
+  }
   let params: Record<string, Float32Array>;
   let adam: Adam;
   let samples = 0;
@@ -180,7 +191,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     ...(config.knn !== undefined && { knn: config.knn }),
   });
   batcher.seek(adam.step);
-  const codeBatch = jointCodeFiller(model, datasets, batcher.batchSize, N, config);
+  const identity = identityFiller(model, datasets, batcher.batchSize, N, config);
   // Validation: datasets with a val split whose J the model accepts.
   const modelMax = modelMaxPoints ?? model.numJoints ?? Infinity;
   const valSets = datasets.filter((d) => splitFrames(d, 'val').length > 0 && d.numJoints <= modelMax);
@@ -198,7 +209,30 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         progress.message(`starting afresh in ${outDir} (resume: false): its checkpoints will be overwritten`);
       }
       await writeFile(join(outDir, OUTPUT_FILES.metrics), '');
+    } else {
+      // The log may run past the checkpoint (a run killed between checkpoints): those steps are redone.
+      await truncateMetrics(join(outDir, OUTPUT_FILES.metrics), adam.step);
     }
+  }
+  if (resume && adam.step >= config.steps) {
+    // Nothing to train: say so instead of a summary of zero steps (and leave the checkpoints as they are).
+    progress.message(
+      `the run is already finished: step ${adam.step} of ${config.steps}; nothing to train (raise steps to continue)`,
+    );
+    return {
+      engine: typeof resume.metadata?.engine === 'string' ? resume.metadata.engine : config.engine,
+      model,
+      params,
+      optimizer: adam.state(),
+      step: adam.step,
+      samples,
+      stoppedBy: 'steps',
+      loss: Number.NaN,
+      samplesPerSec: 0,
+      val: undefined,
+      checkpoint:
+        outDir && existsSync(join(outDir, OUTPUT_FILES.last)) ? join(outDir, OUTPUT_FILES.last) : undefined,
+    };
   }
   const schedule: LrSchedule = {
     lr: config.lr,
@@ -210,9 +244,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   const engine: TrainingEngine =
     config.engine === 'tfjs'
-      ? createTfjsEngine(tf!, model, params, config.loss)
+      ? createTfjsEngine(tf!, model, params, config.loss, { mirror: config.mirrorLoss })
       : await createGraphEngine(model, params, config.loss, {
           ...options.graph,
+          mirror: config.mirrorLoss,
           ...(config.threads !== undefined && { threads: config.threads }),
         });
   const startMs = Date.now();
@@ -312,7 +347,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
       const t0 = performance.now();
       const next = batcher.next();
-      const batch = { ...stepBatch(next, model), codes: codeBatch(next) };
+      const { codes, mirror } = identity(next);
+      const batch = { ...stepBatch(next, model), codes, mirror };
       const { loss, grads, fallback } = await engine.lossAndGradients(batch);
       if (!Number.isFinite(loss)) {
         throw new LfmError(
@@ -443,24 +479,78 @@ export function jointCodeFiller(
   N: number,
   config: TrainingConfig,
 ): (batch: Batch) => Float32Array | undefined {
+  const fill = identityFiller(model, datasets, B, N, config);
+  return (batch) => fill(batch).codes;
+}
+
+/**
+ * What a training batch says of joint identity: its codes (`jointCodeFiller`; a dropped sample gets
+ * side codes with probability `sideCodes` when its rig has mirror pairs) and, with `mirrorLoss`, its
+ * [B] mirror flags — 1 for a sample without identity (codes dropped and no side codes, a rig the model
+ * has no codes for, or a model without codes), scored by the mirror-invariant loss.
+ */
+export function identityFiller(
+  model: TrainableModel,
+  datasets: readonly TrainingDataset[],
+  B: number,
+  N: number,
+  config: TrainingConfig,
+): (batch: Batch) => { codes: Float32Array | undefined; mirror: Float32Array | undefined } {
   const k = model.codeSize;
-  if (k === 0) return () => undefined;
+  const mirror = config.mirrorLoss ? new Float32Array(B) : undefined;
+  if (k === 0) {
+    mirror?.fill(1);
+    return () => ({ codes: undefined, mirror });
+  }
   const known = codedRigsOf(model);
   const tables = datasets.map((d) => (known.includes(d.name) ? datasetCodeTable(d, k) : null));
+  const sides = datasets.map((d) =>
+    (d.symmetry?.length ?? 0) > 0 && d.joints ? sideCodeTable(jointSides(d.joints, d.symmetry!), k) : null,
+  );
   const codes = new Float32Array(B * N * k);
   return (batch) => {
     const rng = new Rng([config.seed, batch.index, 0x636f6465]);
+    const sideRng = new Rng([config.seed, batch.index, 0x73696465]);
     for (let b = 0; b < B; b++) {
+      const source = batch.info.source[b]!;
       const drop = rng.uniform() < config.jointCodeDropout;
+      const side = drop && sideRng.uniform() < config.sideCodes ? sides[source]! : null;
+      const table = drop ? side : tables[source]!;
       writeJointCodes(
         codes.subarray(b * N * k, (b + 1) * N * k),
         batch.info.jointIndex.subarray(b * N, (b + 1) * N),
-        drop ? null : tables[batch.info.source[b]!]!,
+        table,
         k,
       );
+      if (mirror) mirror[b] = table === null ? 1 : 0;
     }
-    return codes;
+    return { codes, mirror };
   };
+}
+
+/**
+ * Keeps the lines of a metrics log with step ≤ `step` (a resumed run logs the later steps again);
+ * drops lines that do not parse (a write cut short). No file: nothing to do.
+ */
+async function truncateMetrics(path: string, step: number): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  const kept = text.split('\n').filter((line) => {
+    if (line.trim() === '') return false;
+    try {
+      const s = (JSON.parse(line) as { step?: unknown }).step;
+      return typeof s === 'number' && s <= step;
+    } catch {
+      return false;
+    }
+  });
+  const out = kept.map((l) => `${l}\n`).join('');
+  if (out !== text) await writeFile(path, out);
 }
 
 async function findResume(config: TrainingConfig): Promise<ModelCheckpoint | undefined> {

@@ -23,7 +23,16 @@ export {
   type KnnAdjacencyOptions,
   knnAdjacency,
 } from './graph.js';
-export { JOINT_CODE_SCHEME, jointCode, jointCodeTable, writeJointCodes } from './joint-codes.js';
+export {
+  JOINT_CODE_SCHEME,
+  type JointSide,
+  jointCode,
+  jointCodeTable,
+  jointSides,
+  SIDE_CODE_RIG,
+  sideCodeTable,
+  writeJointCodes,
+} from './joint-codes.js';
 export {
   detectKeypointFormat,
   detectRig,

@@ -69,3 +69,56 @@ export function writeJointCodes(
     out.set(table.subarray(j * k, (j + 1) * k), i * k);
   }
 }
+
+/** A joint's side: left, right, or centre (on the symmetry plane, or of a rig without mirror pairs). */
+export type JointSide = 'left' | 'right' | 'centre';
+
+const LEFT_NAME = /(^|[^a-z])(l|left)([^a-z]|$)|^left|left$/i;
+const RIGHT_NAME = /(^|[^a-z])(r|right)([^a-z]|$)|^right|right$/i;
+
+/**
+ * Per-joint side labels from a rig's left/right mirror pairs: in each pair the joint whose name says
+ * left (`l_hip`, `LeftArm`, `Shoulder_L`, `left_wing`, …) is 'left' and its partner 'right'; when the
+ * names say nothing (`p0`/`p16`), the first of the pair is taken as left. Joints in no pair are
+ * 'centre'. A chirality cue any rig can give: unlike joint codes it names no rig, so it carries across
+ * categories (an optional lifter input, see `sideCodeTable`).
+ */
+export function jointSides(
+  joints: readonly string[],
+  pairs: readonly (readonly [number, number])[],
+): JointSide[] {
+  const sides: JointSide[] = joints.map(() => 'centre');
+  for (const [a, b] of pairs) {
+    const nameA = joints[a];
+    const nameB = joints[b];
+    if (nameA === undefined || nameB === undefined) {
+      throw new InputError(`mirror pair [${a}, ${b}] names a joint outside 0..${joints.length - 1}`);
+    }
+    const aRight = RIGHT_NAME.test(nameA) && !LEFT_NAME.test(nameA);
+    const bLeft = LEFT_NAME.test(nameB) && !RIGHT_NAME.test(nameB);
+    const [left, right] = aRight || bLeft ? [b, a] : [a, b];
+    sides[left] = 'left';
+    sides[right] = 'right';
+  }
+  return sides;
+}
+
+/** The rig id whose joint codes stand for the three sides (`jointCode(SIDE_CODE_RIG, side, k)`). */
+export const SIDE_CODE_RIG = '@side';
+
+/**
+ * Side codes [J, k]: the joint-code input filled with one fixed code per side (`jointCode('@side',
+ * side, k)`) instead of a rig's per-joint identity — left and right told apart, nothing else.
+ */
+export function sideCodeTable(sides: readonly JointSide[], k: number): Float32Array {
+  const codes = {
+    left: jointCode(SIDE_CODE_RIG, 'left', k),
+    right: jointCode(SIDE_CODE_RIG, 'right', k),
+    centre: jointCode(SIDE_CODE_RIG, 'centre', k),
+  };
+  const table = new Float32Array(sides.length * k);
+  sides.forEach((side, j) => {
+    table.set(codes[side], j * k);
+  });
+  return table;
+}

@@ -1,0 +1,144 @@
+import { createBatcher, jointCode, jointSides, SIDE_CODE_RIG } from '@lfm/datasets';
+import { describe, expect, it } from 'vitest';
+import { resolveTrainingConfig } from './config.js';
+import { datasetCodeTable, evaluate } from './evaluate.js';
+import { createModel, resolveModelConfig } from './models.js';
+import { toyDataset } from './test-support/fixtures.js';
+import { identityFiller } from './train.js';
+
+const lifter = { kind: 'lifter', dModel: 8, layers: 1, heads: 2, mlpRatio: 2, tpeSigma: 1, seed: 3 } as const;
+const joints = ['hips', 'l_knee', 'r_knee', 'LeftFoot', 'RightFoot', 'head'];
+const sym: [number, number][] = [
+  [2, 1], // right first: the names decide
+  [3, 4],
+];
+
+describe('side labels', () => {
+  it('come from mirror pairs and joint names; a pair whose names say nothing takes its first joint as left', () => {
+    expect(jointSides(joints, sym)).toEqual(['centre', 'left', 'right', 'left', 'right', 'centre']);
+    expect(jointSides(['p0', 'p1', 'p2'], [[2, 0]])).toEqual(['right', 'centre', 'left']);
+    expect(jointSides(['Shoulder_R', 'Shoulder_L'], [[0, 1]])).toEqual(['right', 'left']);
+    expect(() => jointSides(['a'], [[0, 3]])).toThrow(/outside 0\.\.0/);
+  });
+});
+
+describe('identityFiller: codes, side codes and mirror flags of training batches', () => {
+  it('flags exactly the samples left without identity; side codes only for rigs with mirror pairs', () => {
+    const paired = {
+      ...toyDataset({ name: 'toy-a', J: 6, train: 8, val: 0, test: 0, seed: 1 }),
+      joints,
+      symmetry: sym,
+    };
+    const unpaired = toyDataset({ name: 'toy-b', J: 6, train: 8, val: 0, test: 0, seed: 2 });
+    const model = createModel(
+      resolveModelConfig({ ...lifter, jointCodes: 4, codedRigs: ['toy-a', 'toy-b'] }),
+    );
+    const config = resolveTrainingConfig({
+      model: model.config,
+      jointCodeDropout: 0.5,
+      sideCodes: 0.5,
+      mirrorLoss: true,
+      seed: 2,
+    });
+    const N = 6;
+    const batcher = createBatcher({
+      sources: [{ dataset: paired }, { dataset: unpaired }],
+      batchSize: 64,
+      maxPoints: N,
+      seed: 2,
+    });
+    const fill = identityFiller(model, [paired, unpaired], 64, N, config);
+    const codes = [datasetCodeTable(paired, 4), datasetCodeTable(unpaired, 4)];
+    const side = (s: 'left' | 'right' | 'centre') => Array.from(jointCode(SIDE_CODE_RIG, s, 4));
+    const sides = jointSides(joints, sym);
+    const counts = { coded: 0, sides: 0, none: 0 };
+    for (let k = 0; k < 4; k++) {
+      const batch = batcher.next();
+      const { codes: c, mirror } = fill(batch);
+      for (let s = 0; s < 64; s++) {
+        const src = batch.info.source[s]!;
+        const slot = (i: number) => Array.from(c!.subarray((s * N + i) * 4, (s * N + i + 1) * 4));
+        const j0 = batch.info.jointIndex[s * N]!;
+        const first = slot(0);
+        if (first.every((v) => v === 0)) {
+          counts.none++;
+          expect(mirror![s]).toBe(1);
+        } else if (first.join() === Array.from(codes[src]!.subarray(j0 * 4, j0 * 4 + 4)).join()) {
+          counts.coded++;
+          expect(mirror![s]).toBe(0);
+        } else {
+          counts.sides++;
+          expect(src).toBe(0); // only the rig with mirror pairs
+          expect(mirror![s]).toBe(0);
+          for (let i = 0; i < N; i++)
+            expect(slot(i)).toEqual(side(sides[batch.info.jointIndex[s * N + i]!]!));
+        }
+      }
+    }
+    // 256 samples: half keep codes; of the dropped half, the paired rig's get side codes half the time.
+    expect(counts.coded).toBeGreaterThan(100);
+    expect(counts.sides).toBeGreaterThan(15);
+    expect(counts.none).toBeGreaterThan(60);
+  });
+
+  it('a model without codes: every sample is mirror-flagged with mirrorLoss, none without', () => {
+    const ds = toyDataset({ J: 5, train: 4, val: 0, test: 0 });
+    const model = createModel(resolveModelConfig({ ...lifter }));
+    const batch = createBatcher({ sources: [{ dataset: ds }], batchSize: 8, maxPoints: 5 }).next();
+    const on = identityFiller(
+      model,
+      [ds],
+      8,
+      5,
+      resolveTrainingConfig({ model: model.config, mirrorLoss: true }),
+    );
+    expect(Array.from(on(batch).mirror!)).toEqual(new Array(8).fill(1));
+    const off = identityFiller(model, [ds], 8, 5, resolveTrainingConfig({ model: model.config }));
+    expect(off(batch)).toEqual({ codes: undefined, mirror: undefined });
+  });
+});
+
+describe('evaluate: flip-best, the flat guess and the identity a model gets', () => {
+  it('the flat guess is the input 2D with z = 0; flip-best is never above strict; identity none/sides/codes', async () => {
+    const ds = {
+      ...toyDataset({ name: 'toy-a', J: 6, train: 4, val: 0, test: 6, seed: 5 }),
+      joints,
+      symmetry: sym,
+    };
+    const seen: Float32Array[] = [];
+    // A predictor that returns its input with z = 0: it must score exactly the flat guess.
+    const flat = await evaluate({
+      predict: (b) => {
+        if (b.codes) seen.push(b.codes.slice(0, b.numPoints * 4));
+        const out = new Float32Array(b.batchSize * b.numPoints * 3);
+        for (let i = 0; i < b.batchSize * b.numPoints; i++) {
+          out[3 * i] = b.points2d[2 * i]!;
+          out[3 * i + 1] = b.points2d[2 * i + 1]!;
+        }
+        return out;
+      },
+      datasets: [ds],
+      jointCodes: { k: 4, rigs: [] },
+      identity: 'sides',
+    });
+    const row = flat.datasets[0]!;
+    expect(row.nPaMpjpe).toBeCloseTo(row.flatNPaMpjpe!, 12);
+    expect(row.nPaMpjpeFlipBest).toBeCloseTo(row.flatNPaMpjpe!, 12); // the flat shape is its own mirror
+    expect(flat.mean.flatNPaMpjpe).toBeCloseTo(row.flatNPaMpjpe!, 12);
+    // Unknown rig + identity 'sides' → side codes.
+    const sides = jointSides(joints, sym);
+    expect(Array.from(seen[0]!.subarray(4, 8))).toEqual(Array.from(jointCode(SIDE_CODE_RIG, sides[1]!, 4)));
+    // A known rig with identity 'none' → zeros.
+    seen.length = 0;
+    await evaluate({
+      predict: (b) => {
+        if (b.codes) seen.push(b.codes.slice());
+        return new Float32Array(b.batchSize * b.numPoints * 3).map((_, i) => ((i * 7919) % 13) / 13);
+      },
+      datasets: [ds],
+      jointCodes: { k: 4, rigs: ['toy-a'] },
+      identity: 'none',
+    });
+    expect(seen.every((c) => c.every((v) => v === 0))).toBe(true);
+  });
+});
