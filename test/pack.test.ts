@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, run, type WorkspacePackage, workspacePackages } from './helpers.js';
+import { repoRoot, run, type WorkspacePackage, workspaceMembers, workspacePackages } from './helpers.js';
 
 // "Users install single packages" made real: every publishable package is packed with pnpm (which
 // rewrites `workspace:` ranges), installed from its tarball by plain npm into a scratch project,
@@ -86,6 +86,9 @@ describe('release dry run (changesets, offline)', () => {
   it('bumps only the packages a changeset names (plus dependents whose range breaks) and packs them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lfm-release-'));
     try {
+      // The scratch workspace must match the lockfile exactly (every member's manifest, private ones
+      // and test/ included), so the install below is a frozen, offline one: it needs nothing beyond
+      // what `pnpm install --frozen-lockfile` put in the store — no registry metadata.
       for (const f of [
         'package.json',
         'pnpm-workspace.yaml',
@@ -93,12 +96,16 @@ describe('release dry run (changesets, offline)', () => {
         '.npmrc',
         '.changeset/config.json',
       ]) {
-        cpSync(join(repoRoot, f), join(dir, f), { recursive: true });
+        if (existsSync(join(repoRoot, f))) cpSync(join(repoRoot, f), join(dir, f), { recursive: true });
+      }
+      const members = workspaceMembers();
+      expect(members).toEqual(expect.arrayContaining(pkgs.map((p) => relative(repoRoot, p.dir))));
+      for (const rel of members) {
+        mkdirSync(join(dir, rel), { recursive: true });
+        cpSync(join(repoRoot, rel, 'package.json'), join(dir, rel, 'package.json'));
       }
       for (const p of pkgs) {
         const rel = relative(repoRoot, p.dir);
-        mkdirSync(join(dir, rel), { recursive: true });
-        cpSync(join(p.dir, 'package.json'), join(dir, rel, 'package.json'));
         cpSync(join(p.dir, 'dist'), join(dir, rel, 'dist'), { recursive: true });
       }
       const top = pkgs.find((p) => p.name === '@lfm/procrustes')!;
@@ -124,8 +131,14 @@ describe('release dry run (changesets, offline)', () => {
       expect(versionOf(top)).toBe(`${maj}.${(min ?? 0) + 1}.0`);
       expect(existsSync(join(dir, relative(repoRoot, top.dir), 'CHANGELOG.md'))).toBe(true);
       expect(existsSync(join(dir, '.changeset', 'dry-run.md'))).toBe(false);
-      // pnpm resolves `workspace:` ranges from the installed workspace: link it (offline, from the store).
-      run('pnpm', ['install', '--offline', '--ignore-scripts', '--no-frozen-lockfile'], dir);
+      // pnpm resolves `workspace:` ranges from the installed workspace: link the released package's
+      // dependencies. The lockfile records workspace dependencies as `link:` paths, not versions, so
+      // the bumped manifests still satisfy it: frozen, offline, and only the one package.
+      run(
+        'pnpm',
+        ['install', '--frozen-lockfile', '--offline', '--ignore-scripts', '--filter', top.name],
+        dir,
+      );
       const out = run('pnpm', ['pack', '--pack-destination', dir], join(dir, relative(repoRoot, top.dir)));
       const tgz = out
         .trim()

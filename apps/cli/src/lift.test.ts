@@ -1,4 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkModel, readModelMetadata } from '@lfm/onnx';
@@ -277,6 +285,36 @@ describe('lfm export', () => {
     expect(readdirSync(join(dir, 'exported'))).toEqual(['model.onnx']);
     const a = await runCli(['lift', '--input', join(examples, 'hand.json'), '--model', out]);
     expect(JSON.parse(a.stdout)).toEqual(await lift('hand.json'));
+  });
+
+  it('without --out writes next to the checkpoint (same name, .onnx), not into the working directory', async () => {
+    const cwd = join(dir, 'default-out');
+    mkdirSync(join(cwd, 'runs', 'tiny'), { recursive: true });
+    copyFileSync(model.ckpt, join(cwd, 'runs', 'tiny', 'best.ckpt'));
+    const r = await runCli(['export', '--model', 'runs/tiny/best.ckpt'], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^wrote runs\/tiny\/best\.onnx \(\d+\.\d KiB; D=16, L=1,/);
+    expect(readdirSync(cwd)).toEqual(['runs']);
+    expect(readdirSync(join(cwd, 'runs', 'tiny')).sort()).toEqual(['best.ckpt', 'best.onnx']);
+    const bytes = new Uint8Array(readFileSync(join(cwd, 'runs', 'tiny', 'best.onnx')));
+    expect(checkModel(bytes).inputs.map((i) => i.name)).toEqual(['points', 'mask', 'adj']);
+    expect(readModelMetadata(bytes)['lfm.format']).toBe('lfm-lifter/1');
+  });
+
+  it('never writes over the checkpoint it reads', async () => {
+    const ckpt = join(dir, 'odd-name.onnx');
+    copyFileSync(model.ckpt, ckpt);
+    const before = readFileSync(ckpt);
+    const r = await runCli(['export', '--model', ckpt]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/odd-name\.onnx is the checkpoint itself; pass another --out FILE\.onnx/);
+    expect(readFileSync(ckpt).equals(before)).toBe(true);
+  });
+
+  it('--help gives the default output', async () => {
+    const r = await runCli(['export', '--help']);
+    expect(r.stdout).toMatch(/^Usage: lfm export --model CKPT \[--out FILE\.onnx\]/);
+    expect(r.stdout).toMatch(/default: next to the checkpoint/);
   });
 
   it('refuses what is not a lifter checkpoint', async () => {

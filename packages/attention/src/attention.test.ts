@@ -35,6 +35,7 @@ const ref = createReferenceOps();
 const tfo = createTfjsOps(tf);
 
 beforeAll(async () => {
+  tf.enableProdMode(); // tfjs's documented switch: no "install tfjs-node" banner on the first write
   expect(await tf.setBackend('cpu')).toBe(true);
 });
 

@@ -30,6 +30,7 @@ import {
 } from './index.js';
 
 beforeAll(async () => {
+  tf.enableProdMode(); // tfjs's documented switch: no "install tfjs-node" banner on the first write
   await tf.setBackend('cpu');
 });
 

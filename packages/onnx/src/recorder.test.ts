@@ -17,6 +17,7 @@ const refOps = createReferenceOps();
 const tfOps = createTfjsOps(tf);
 
 beforeAll(async () => {
+  tf.enableProdMode(); // tfjs's documented switch: no "install tfjs-node" banner on the first write
   await tf.setBackend('cpu');
 });
 

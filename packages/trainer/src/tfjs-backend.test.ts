@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadTfjsBackend, TfjsBackendError, trySelectBackend } from './tfjs-backend.js';
 
 /** A fake tfjs module: every backend is registered; setBackend answers as told; getBackend reports `active`. */
@@ -16,6 +16,7 @@ function fakeTf(setBackendResult: boolean, activeAfter?: string) {
     },
     getBackend: () => active,
     getGradient: () => ({}),
+    enableProdMode: () => {},
   };
 }
 
@@ -66,6 +67,29 @@ describe('loadTfjsBackend', () => {
     ).rejects.toThrow(/unknown tfjs backend/);
   });
 
+  // tfjs's cpu backend prints "Hi, looks like you are running TensorFlow.js in Node.js…" on its first
+  // tensor write unless tfjs is in production mode. (Every test file runs in a fresh process, and this
+  // is the first test here to touch the real tfjs, so that first write happens below.)
+  it('puts the real tfjs in production mode: the cpu backend prints no "install tfjs-node" banner', async () => {
+    const printed: string[] = [];
+    const spies = (['log', 'info', 'warn', 'error'] as const).map((m) =>
+      vi.spyOn(console, m).mockImplementation((...args: unknown[]) => {
+        printed.push(args.join(' '));
+      }),
+    );
+    let tf: Awaited<ReturnType<typeof loadTfjsBackend>>['tf'];
+    let squares: number[];
+    try {
+      tf = (await loadTfjsBackend('cpu')).tf;
+      squares = Array.from(tf.square(tf.tensor([1, 2, 3])).dataSync());
+    } finally {
+      for (const s of spies) s.mockRestore();
+    }
+    expect(printed).toEqual([]);
+    expect(squares).toEqual([1, 4, 9]);
+    expect(tf.env().getBool('PROD')).toBe(true);
+  });
+
   it('loads the real tfjs with gradients on wasm and on cpu', async () => {
     const wasm = await loadTfjsBackend('wasm');
     expect(wasm.backend).toBe('wasm');
@@ -94,5 +118,15 @@ describe('loadTfjsBackend in plain Node (built output, no vitest module graph)',
       loss: 14,
       grad: [2, 4, 6],
     });
+  });
+
+  it.skipIf(!built)('on cpu prints nothing but its result (no "install tfjs-node" banner)', () => {
+    const r = spawnSync(process.execPath, [join(here, '../bench/check-tfjs-backend.mjs'), 'cpu'], {
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ backend: 'cpu', active: 'cpu', grad: [2, 4, 6] });
   });
 });

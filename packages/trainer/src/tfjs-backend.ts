@@ -16,6 +16,9 @@ import { assertTfjsGradients, type TfCore } from '@lfm/core/tfjs';
  * - `'cpu'`: only when asked for by name — it trains ~15× slower than wasm (docs/BACKENDS.md).
  * tfjs's `setBackend` can fail silently (it resolves false, or leaves the previous backend), so every
  * selection is verified: `await tf.setBackend(x) === true && tf.getBackend() === x`.
+ * The loaded tfjs is put in production mode (`tf.enableProdMode()`, tfjs's documented switch; in 4.22
+ * it only turns off tfjs's own `warn`/`log`): no "install our node backend" banner from the cpu
+ * backend on the user's terminal — the backend is chosen here on purpose.
  */
 
 export type TfjsBackend = 'tensorflow' | 'wasm' | 'cpu';
@@ -64,6 +67,7 @@ export async function loadTfjsBackend(
   } catch (err) {
     throw new TfjsBackendError(`cannot load @tensorflow/tfjs: ${(err as Error).message}`);
   }
+  tf.enableProdMode();
   const failures: string[] = [];
   for (const backend of order) {
     const why = await registerBackend(backend, importModule);

@@ -14,6 +14,7 @@ const refOps = createReferenceOps();
 const sizeOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 beforeAll(async () => {
+  tf.enableProdMode(); // tfjs's documented switch: no "install tfjs-node" banner on the first write
   expect(await tf.setBackend('cpu')).toBe(true);
   expect(tf.getBackend()).toBe('cpu');
 });

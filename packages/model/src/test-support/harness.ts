@@ -17,6 +17,7 @@ export const tfOps = createTfjsOps(tf);
 export const refOps = createReferenceOps();
 
 export async function useCpuBackend(): Promise<void> {
+  tf.enableProdMode(); // tfjs's documented switch: no "install tfjs-node" banner on the first write
   if (!(await tf.setBackend('cpu'))) throw new Error('tfjs cpu backend unavailable');
 }
 

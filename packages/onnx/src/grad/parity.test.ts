@@ -20,6 +20,7 @@ const refOps = createReferenceOps();
 const tfOps = createTfjsOps(tf);
 
 beforeAll(async () => {
+  tf.enableProdMode(); // tfjs's documented switch: no "install tfjs-node" banner on the first write
   if (!(await tf.setBackend('cpu'))) throw new Error('tfjs cpu backend unavailable');
 });
 

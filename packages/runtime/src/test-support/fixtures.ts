@@ -20,6 +20,7 @@ import '@tensorflow/tfjs-backend-cpu';
 export { tf };
 
 export async function useTfjsCpu(): Promise<void> {
+  tf.enableProdMode(); // tfjs's documented switch: no "install tfjs-node" banner on the first write
   if (!(await tf.setBackend('cpu'))) throw new Error('tfjs cpu backend unavailable');
 }
 
