@@ -13,7 +13,9 @@ import {
   randomParams,
   refLoss,
   refOps,
+  tf,
   tfjsLossAndGrads,
+  tfOps,
   tinyConfig,
   useCpuBackend,
   withCodes,
@@ -576,5 +578,40 @@ describe("the 'camera' head (cameraHead)", () => {
       corrected += shapeError(head(X, p, 1, 3), cam);
     }
     expect(corrected).toBeLessThan(ortho / 3);
+  });
+
+  it('float32 (tfjs): exact and finite for N = 2,000 points and a shape in any units (raw sums overflowed past ~1,650)', () => {
+    // With raw sums, det(P Pᵀ) of the affine fit grew as N¹² · scale²⁰: float32 Infinity → NaN output.
+    const n = 2000;
+    const X = Float64Array.from({ length: 3 * n }, () => rng.normal());
+    const Q = randomRotation(rng);
+    const want = new Float64Array(3 * n);
+    for (let i = 0; i < n; i++)
+      for (let r = 0; r < 3; r++)
+        want[3 * i + r] =
+          0.7 * (Q[3 * r]! * X[3 * i]! + Q[3 * r + 1]! * X[3 * i + 1]! + Q[3 * r + 2]! * X[3 * i + 2]!);
+    for (let c = 0; c < 3; c++) {
+      let m = 0;
+      for (let i = 0; i < n; i++) m += want[3 * i + c]! / n;
+      for (let i = 0; i < n; i++) want[3 * i + c]! -= m;
+    }
+    const p = Float32Array.from({ length: 2 * n }, (_, m) => want[3 * Math.floor(m / 2) + (m % 2)]!);
+    for (const units of [1e-3, 1, 1e3]) {
+      const S = Float32Array.from(X, (v, m) => units * (v + [5, -2, 1][m % 3]!));
+      const got = tf.tidy(
+        () =>
+          cameraHead(
+            tfOps,
+            tf.tensor(S, [1, n, 3]),
+            tf.tensor(p, [1, n, 2]),
+            tf.ones([1, n, 1]),
+            undefined,
+            2,
+            0,
+          ).dataSync() as Float32Array,
+      );
+      expect(got.every(Number.isFinite), `units ${units}`).toBe(true);
+      expect(maxDiff(got, want), `units ${units}`).toBeLessThan(1e-3);
+    }
   });
 });

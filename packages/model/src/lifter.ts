@@ -189,8 +189,11 @@ export function forwardLifterParts<T>(
   return { output: ops.mul(shape, present) };
 }
 
-/** Keeps det(Σ pᵢ Sᵢᵀ (Σ pᵢ Sᵢᵀ)ᵀ) and the projected energy away from 0 (a collapsed or edge-on S). */
+/** Keeps det(P Pᵀ) (P of unit norm: det ∈ [0, ¼]) and the projected energy away from 0 (a collapsed or edge-on S). */
 const HEAD_EPS = 1e-12;
+
+/** Floor of tr(SᵀS) and ‖P‖² before they divide (a collapsed S or p: P ≈ 0 stays ≈ 0); a normal float32. */
+const HEAD_TINY = 1e-30;
 
 /** Ridge ε of the affine fit, relative to tr(SᵀS): keeps a planar or collapsed S solvable. */
 export const CAMERA_HEAD_RIDGE = 1e-4;
@@ -239,7 +242,7 @@ export function cameraHead<T>(
   const p = centre(points); // [B, N, 2]
   let observed = p;
   for (let k = 0; ; k++) {
-    const { R2, r3, scale } = orthographicView(ops, S, observed, ridge);
+    const { R2, r3, scale } = orthographicView(ops, S, observed, count, ridge);
     const depth = ops.mul(ops.matMul(S, r3, { transposeB: true }), scale); // [B, N, 1]
     // q = s R₂ S: the orthographic view's own points.
     const q = ops.mul(ops.matMul(S, R2, { transposeB: true }), scale);
@@ -260,13 +263,19 @@ export function cameraHead<T>(
 }
 
 /**
- * The scaled orthographic view of centred S [B, N, 3] onto centred p [B, N, 2] (see `cameraHead`):
- * R₂ [B, 2, 3], r₃ [B, 1, 3], scale [B, 1, 1].
+ * The scaled orthographic view of centred S [B, N, 3] onto centred p [B, N, 2] (see `cameraHead`),
+ * count [B, 1, 1] the visible points (≥ 1): R₂ [B, 2, 3], r₃ [B, 1, 3], scale [B, 1, 1].
+ *
+ * R₂ does not depend on positive factors of M, C or P, and these are kept O(1): M = Σ pᵢ Sᵢᵀ / n,
+ * C = Σ Sᵢ Sᵢᵀ / tr(Σ Sᵢ Sᵢᵀ), P scaled to unit Frobenius norm (tr P Pᵀ = 1, det P Pᵀ ∈ [0, ¼]), so
+ * no N and no scale of S or p overflows float32. With raw sums, P grew as N³ and det(P Pᵀ) as N¹²:
+ * past 3.4e38 at ~1,650 points (NaN), and a clamp on det(P Pᵀ) that depended on the units.
  */
-function orthographicView<T>(ops: Ops<T>, S: T, p: T, ridge: number): { R2: T; r3: T; scale: T } {
+function orthographicView<T>(ops: Ops<T>, S: T, p: T, count: T, ridge: number): { R2: T; r3: T; scale: T } {
   // Affine camera P = M C⁻¹ up to a positive factor, as M · adj(C + εtr(C)·I): no division by det C.
-  const M = ops.matMul(p, S, { transposeA: true }); // [B, 2, 3]
-  const C = ops.reshape(ops.matMul(S, S, { transposeA: true }), [0, 9]); // [B, 9]
+  const M = ops.div(ops.matMul(p, S, { transposeA: true }), count); // [B, 2, 3]
+  const energyS = ops.maximum(ops.reduceSum(ops.mul(S, S), [1, 2], true), HEAD_TINY); // tr(SᵀS) [B, 1, 1]
+  const C = ops.reshape(ops.div(ops.matMul(S, S, { transposeA: true }), energyS), [0, 9]); // [B, 9]
   const e = (k: number) => ops.slice(C, 1, k, k + 1); // [B, 1]
   const reg = ops.mul(ops.add(ops.add(e(0), e(4)), e(8)), ridge);
   const [c00, c01, c02, c11, c12, c22] = [
@@ -285,7 +294,9 @@ function orthographicView<T>(ops: Ops<T>, S: T, p: T, ridge: number): { R2: T; r
   const a12 = minor(c01, c02, c00, c12);
   const a22 = minor(c00, c11, c01, c01);
   const adj = ops.reshape(ops.concat([a00, a01, a02, a01, a11, a12, a02, a12, a22], 1), [-1, 3, 3]);
-  const P = ops.matMul(M, adj); // [B, 2, 3]
+  const affine = ops.matMul(M, adj); // [B, 2, 3]
+  const norm2 = ops.reduceSum(ops.mul(affine, affine), [1, 2], true); // [B, 1, 1]
+  const P = ops.div(affine, ops.sqrt(ops.maximum(norm2, HEAD_TINY)));
   // Its polar factor R₂ = (P Pᵀ)^(−1/2) P: the nearest matrix with orthonormal rows.
   const A = ops.reshape(ops.matMul(P, P, { transposeB: true }), [0, 4]); // [B, 4]: a b b c
   const a = ops.slice(A, 1, 0, 1);

@@ -35,6 +35,7 @@ export {
   type LoadLifterOptions,
   loadLifter,
   MIN_VISIBLE_POINTS,
+  ModelOutputError,
   SMALL_BATCH_POINTS,
   type Vec3,
 } from './lifter.js';

@@ -1,4 +1,4 @@
-import { InputError, nd, ShapeError } from '@lfm/core';
+import { InputError, LfmError, nd, ShapeError } from '@lfm/core';
 import { jointCodeTable, preprocessKeypoints, writeJointCodes } from '@lfm/datasets/preprocess';
 import {
   checkModel,
@@ -28,6 +28,16 @@ export const SMALL_BATCH_POINTS = 128;
 
 /** Samples per engine call: bounds the [B, N, N] adjacency and activations of one run. */
 const MAX_RUN_BATCH = 256;
+
+/**
+ * The model returned a non-finite value (NaN or ±Infinity) at a visible point: a numerical failure of
+ * the model on inputs that passed validation — not a problem with the input.
+ */
+export class ModelOutputError extends LfmError {
+  constructor(message: string) {
+    super('E_MODEL_OUTPUT', message);
+  }
+}
 
 export interface LoadLifterOptions {
   /**
@@ -117,7 +127,8 @@ export class Lifter {
    *
    * Throws ShapeError (malformed points/mask, a rig of another size), InputError (a visible NaN, fewer
    * than 3 visible points, more points than the model's maximum, bad bones or camera), DegenerateError
-   * (coincident points), UnknownRigError (an unknown rig id).
+   * (coincident points), UnknownRigError (an unknown rig id), ModelOutputError (the model returned a
+   * non-finite point).
    */
   lift(points: BatchInput, options?: LiftOptions): Promise<LiftResult[]>;
   lift(points: Float32Array | Float64Array, options: LiftOptions & { batch: number }): Promise<LiftResult[]>;
@@ -179,7 +190,8 @@ export class Lifter {
   /**
    * The bare model: preprocessed inputs (as `preprocessKeypoints` makes them) → points3d [B, N, 3]
    * (normalised units, 0 at masked points). Runs batches of more than 256 samples in pieces.
-   * ShapeError when the arrays do not fit B and N.
+   * ShapeError when the arrays do not fit B and N; ModelOutputError when the model returns a
+   * non-finite value at a present point (mask ≠ 0).
    */
   async forward(inputs: ForwardInputs): Promise<Float32Array> {
     const B = inputs.batch;
@@ -225,6 +237,7 @@ export class Lifter {
           `the model returned points3d of shape [${y?.dims.join(', ')}], expected [${nb}, ${N}, 3]`,
         );
       }
+      checkFiniteOutput(y.data, inputs.mask, b0, nb, N);
       out.set(y.data, b0 * N * 3);
     }
     return out;
@@ -268,6 +281,26 @@ export class Lifter {
       s.catch(() => this.#sessions.delete(threads));
     }
     return s;
+  }
+}
+
+/**
+ * Throws ModelOutputError for the first present point (mask ≠ 0) of samples b0 … b0 + nb − 1 whose
+ * output y [nb, N, 3] is not finite. Without it, NaN would reach the camera fit, whose error blames
+ * the input.
+ */
+function checkFiniteOutput(y: Float32Array, mask: Float32Array, b0: number, nb: number, N: number): void {
+  for (let k = 0; k < nb * N; k++) {
+    if (mask[b0 * N + k] === 0) continue;
+    const x = y[3 * k]!;
+    const yy = y[3 * k + 1]!;
+    const z = y[3 * k + 2]!;
+    if (Number.isFinite(x) && Number.isFinite(yy) && Number.isFinite(z)) continue;
+    const b = b0 + Math.floor(k / N);
+    throw new ModelOutputError(
+      `the model produced a non-finite output (${x}, ${yy}, ${z}) at sample ${b}, point ${k % N} of an ` +
+        `input of ${N} points per sample: a numerical failure of the model, not a problem with the input`,
+    );
   }
 }
 
