@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultModelCandidates, NO_DEFAULT_MODEL } from './model.js';
-import { type CliRun, examples, makeTinyModel, repoRoot, runCli } from './test-support/cli.js';
+import { type CliRun, demoData, examples, makeTinyModel, repoRoot, runCli } from './test-support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lfm-cli-'));
 let model: Awaited<ReturnType<typeof makeTinyModel>>;
@@ -96,6 +96,15 @@ describe('bad input to lift (exit 1, one line naming the problem)', () => {
     const f = file('few.json', JSON.stringify({ points: [[1, 2], null, [5, 6], null] }));
     expectOneLineError(await lift(f), 1, /the input has 2 visible points; lifting needs at least 3/);
   });
+  it('no points at all, in a file of one object and in a list', async () => {
+    expectOneLineError(
+      await lift(file('empty.json', '{"points": []}')),
+      1,
+      /empty\.json: the input has no points$/,
+    );
+    const list = file('empty-item.json', JSON.stringify([{ points: pts(5) }, { points: [] }]));
+    expectOneLineError(await lift(list), 1, /empty-item\.json: item 1 has no points$/);
+  });
   it('fewer than 3 visible points in one item of a list', async () => {
     const f = file('few-list.json', JSON.stringify([{ points: pts(5) }, { points: [[1, 2], null, null] }]));
     expectOneLineError(await lift(f), 1, /item 1 has 1 visible point; lifting needs at least 3/);
@@ -148,6 +157,17 @@ describe('bad input to lift (exit 1, one line naming the problem)', () => {
       1,
       /four\.json: not a valid ONNX model/,
     );
+  });
+  it('a .ckpt that is no checkpoint is named as a bad checkpoint, not as bad ONNX', async () => {
+    const f = file('four.json', JSON.stringify({ points: pts(4) }));
+    const junk = file('junk.ckpt', 'not a checkpoint, just some text that is long enough');
+    const bad = /junk\.ckpt: not a valid LFM checkpoint: bad magic \(expected "LFMCKPT1"/;
+    expectOneLineError(await runCli(['lift', '--input', f, '--model', junk]), 1, bad);
+    expectOneLineError(await runCli(['eval', '--data', demoData, '--model', junk, '--json']), 1, bad);
+    // A checkpoint's magic wins over its name: a renamed checkpoint still runs.
+    const renamed = file('tiny-ckpt.onnx', '');
+    cpSync(model.ckpt, renamed);
+    expect((await runCli(['lift', '--input', f, '--model', renamed])).code).toBe(0);
   });
   it('--runtime tfjs with an ONNX model is a usage error', async () => {
     const f = file('four.json', JSON.stringify({ points: pts(4) }));

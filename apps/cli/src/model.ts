@@ -40,14 +40,18 @@ export type RuntimeName = (typeof RUNTIMES)[number];
 export const TFJS_BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
 export type TfjsBackendName = (typeof TFJS_BACKENDS)[number];
 
-/** A model file: an exported ONNX lifter, or an LFM checkpoint (sniffed by its magic bytes). */
+/**
+ * A model file: an exported ONNX lifter, or an LFM checkpoint — by its magic bytes, or by its `.ckpt`
+ * extension (so a `.ckpt` that is not one is reported by the checkpoint reader, not as bad ONNX).
+ */
 export interface ModelFile {
   readonly path: string;
   readonly kind: 'onnx' | 'ckpt';
   readonly bytes: Uint8Array;
 }
 
-const CKPT_MAGIC = 'LFMCKPT1';
+/** The start of an LFM checkpoint's magic (`LFMCKPT1`; a later version also reads as a checkpoint). */
+const CKPT_MAGIC_PREFIX = 'LFMCKPT';
 
 export async function readModelFile(path: string): Promise<ModelFile> {
   let bytes: Uint8Array;
@@ -62,8 +66,9 @@ export async function readModelFile(path: string): Promise<ModelFile> {
     }
     throw err;
   }
-  const magic = new TextDecoder().decode(bytes.subarray(0, CKPT_MAGIC.length));
-  return { path, kind: magic === CKPT_MAGIC ? 'ckpt' : 'onnx', bytes };
+  const magic = new TextDecoder().decode(bytes.subarray(0, CKPT_MAGIC_PREFIX.length));
+  const ckpt = magic === CKPT_MAGIC_PREFIX || /\.ckpt$/i.test(path);
+  return { path, kind: ckpt ? 'ckpt' : 'onnx', bytes };
 }
 
 /** A model-format error (from bytes, so without a file name) named with the file. */

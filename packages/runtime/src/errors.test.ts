@@ -77,6 +77,9 @@ describe('bad input gets a typed, one-line error', () => {
     );
     await rejects(() => lifter.lift([]), ShapeError, /empty/);
     await rejects(() => lifter.lift([pts, []]), ShapeError, /sample 1 has no points/);
+    // An empty point list inside a list (`{"points": []}` read by lfm lift) is a sample with no points.
+    await rejects(() => lifter.lift([[]]), ShapeError, /^sample 0 has no points$/);
+    await rejects(() => lifter.lift([[], pts]), ShapeError, /^sample 0 has no points$/);
     await rejects(
       () => lifter.lift(pts, { mask: [1, 1, 1] }),
       ShapeError,

@@ -187,8 +187,10 @@ function splitSamples(
   }
   if (points.length === 0) throw new ShapeError('no points: the input is an empty list');
   const first = points.find((p) => p !== null && p !== undefined);
+  // A point is never an empty list, so `[]` is a sample without points (`[[]]`: a batch of one).
   const sampleLike = (v: unknown) =>
-    isTyped(v) || (Array.isArray(v) && v.some((e) => e === null || Array.isArray(e) || isTyped(e)));
+    isTyped(v) ||
+    (Array.isArray(v) && (v.length === 0 || v.some((e) => e === null || Array.isArray(e) || isTyped(e))));
   if (first !== undefined && sampleLike(first)) {
     points.forEach((s, b) => {
       if (!isTyped(s) && !Array.isArray(s)) {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TfCore } from '@lfm/core/tfjs';
@@ -120,6 +120,72 @@ describe('trainTfjs', () => {
     }
     expect(entries.filter((e) => e.val).map((e) => e.step)).toEqual([3, 6]);
     expect(entries[5]!.val!.datasets[0]).toMatchObject({ name: ds.name, samples: 3 });
+  });
+
+  it('resume: true in a folder without a checkpoint says it starts from scratch', async () => {
+    const ds = toyDataset({ J: 6, seed: 26 });
+    const out = tmp();
+    const text = captureStream(false);
+    const r = await trainTfjs({
+      tf,
+      datasets: [ds],
+      output: text,
+      config: base(out, { steps: 2, valInterval: 0, resume: true, progress: 'lines' }),
+    });
+    expect(r.step).toBe(2);
+    expect(text.text()).toContain(`no checkpoint in ${out}: starting from scratch\n`);
+    expect(text.text()).not.toMatch(/resuming/);
+  });
+
+  it('a resume truncates metrics.jsonl to the checkpoint: steps past it (a kill between checkpoints) are not repeated', async () => {
+    const ds = toyDataset({ J: 6, seed: 27 });
+    const out = tmp();
+    const early = join(out, 'step2.ckpt');
+    // The whole run logs steps 1…6; last.ckpt is then put back to step 2, as if killed after step 6's log.
+    await trainTfjs({
+      tf,
+      datasets: [ds],
+      config: base(out, { valInterval: 0 }),
+      onLog: (e) => {
+        if (e.step === 3) copyFileSync(join(out, OUTPUT_FILES.last), early);
+      },
+    });
+    copyFileSync(early, join(out, OUTPUT_FILES.last));
+    expect((await loadModelCheckpoint(early)).optimizer!.step).toBe(2);
+    const steps = () =>
+      readFileSync(join(out, OUTPUT_FILES.metrics), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as MetricsEntry).step);
+    expect(steps()).toEqual([1, 2, 3, 4, 5, 6]);
+    const resumed = await trainTfjs({
+      tf,
+      datasets: [ds],
+      config: base(out, { valInterval: 0, resume: true }),
+    });
+    expect(resumed.step).toBe(6);
+    expect(steps()).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('resuming a finished run says so (step N of N) and leaves its checkpoint alone', async () => {
+    const ds = toyDataset({ J: 6, seed: 28 });
+    const out = tmp();
+    await trainTfjs({ tf, datasets: [ds], config: base(out, { steps: 3, valInterval: 0 }) });
+    const last = join(out, OUTPUT_FILES.last);
+    const before = readFileSync(last);
+    const metrics = readFileSync(join(out, OUTPUT_FILES.metrics), 'utf8');
+    const text = captureStream(false);
+    const again = await trainTfjs({
+      tf,
+      datasets: [ds],
+      output: text,
+      config: base(out, { steps: 3, valInterval: 3, resume: true, progress: 'lines' }),
+    });
+    expect(again).toMatchObject({ step: 3, stoppedBy: 'steps', checkpoint: last });
+    expect(text.text()).toMatch(/the run is already finished: step 3 of 3; nothing to train/);
+    expect(text.text()).not.toMatch(/NaN|samples\/s|val @/);
+    expect(readFileSync(last)).toEqual(before);
+    expect(readFileSync(join(out, OUTPUT_FILES.metrics), 'utf8')).toBe(metrics);
   });
 
   it('writes a checkpoint whose model gives the trained outputs, readable by @lfm/model', async () => {

@@ -4,6 +4,7 @@ import { choiceFlag, type FlagSpecs, intFlag, numberFlag, parseFlags, required }
 import { CliError, UsageError } from '../errors.js';
 import { type CliIo, note, resolvePath, table } from '../io.js';
 import { loadTfjs, openLifter, RUNTIMES, readModelFile, resolveModelPath, TFJS_BACKENDS } from '../model.js';
+import { loadRigs } from '../rigs.js';
 
 export const EVAL_FLAGS = {
   data: { type: 'string', short: 'd', multiple: true },
@@ -19,6 +20,7 @@ export const EVAL_FLAGS = {
   steps: { type: 'string' },
   batch: { type: 'string' },
   'max-minutes': { type: 'string' },
+  'rig-plugin': { type: 'string', multiple: true },
 } as const satisfies FlagSpecs;
 
 /** Steps of each per-rig MLP baseline when `--baseline mlp` gets no `--steps`. */
@@ -40,12 +42,15 @@ Options:
       --protocol NAME       synthetic (default; seeded random views, pinhole f = 1000 px) or real
       --seed N              seed of the synthetic protocol (default 0)
       --limit N             at most N samples per dataset, evenly spaced
-      --split NAME          test (default) or val
+      --split NAME          test (default) or val; a dataset without it is not evaluated (an
+                            error naming the splits the data has when none has it)
       --json                print exactly one JSON object:
                             { model, protocol, seed, datasets: [...], mean: {...} }
       --runtime onnx|tfjs   how to run a lifter .ckpt (default onnx)
       --backend NAME        tfjs backend (tensorflow, wasm, cpu) for --runtime tfjs and baselines
       --steps N, --batch B, --max-minutes M   training budget of --baseline mlp
+      --rig-plugin PATH     load rigs from a plugin module (repeatable; checked and registered
+                            before the data loads)
 `;
 
 export async function evalCommand(argv: readonly string[], io: CliIo): Promise<number> {
@@ -70,8 +75,11 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<n
   // Resolve the model before loading data, so a missing model fails fast.
   const modelPath = baseline === undefined ? resolveModelPath(io, flags.model) : undefined;
 
+  await loadRigs(io, flags['rig-plugin'] ?? []);
+
   const trainer = await import('@lfm/trainer');
   let datasets: Dataset[] = await trainer.loadDatasets(dirs, { views: protocol === 'real' });
+  datasets = withSplit(io, datasets, split);
   if (protocol === 'real') {
     datasets = keepIf(io, datasets, (d) => d.views !== undefined, 'no real camera views (views.f32)');
   }
@@ -173,6 +181,27 @@ function keepIf(io: CliIo, datasets: Dataset[], keep: (d: Dataset) => boolean, w
   const skipped = datasets.filter((d) => !out.includes(d)).map((d) => d.name);
   if (out.length === 0) throw new CliError(`nothing to evaluate: ${why}: ${skipped.join(', ')}`, 'E_NO_DATA');
   if (skipped.length > 0) note(io, `not evaluated (${why}): ${skipped.join(', ')}`);
+  return out;
+}
+
+/**
+ * The datasets that have the evaluated split; a note on stderr names the others. CliError naming the
+ * splits each dataset does have when none has it (no empty report of 0 samples).
+ */
+function withSplit(io: CliIo, datasets: Dataset[], split: string): Dataset[] {
+  const splitsOf = (d: Dataset) =>
+    ['train', 'val', 'test'].filter((s) => d.sequences.some((q) => q.split === s && q.count > 0));
+  const out = datasets.filter((d) => splitsOf(d).includes(split));
+  const skipped = datasets
+    .filter((d) => !out.includes(d))
+    .map((d) => {
+      const has = splitsOf(d);
+      return `${d.name} (${has.length > 0 ? `splits: ${has.join(', ')}` : 'no frames'})`;
+    });
+  if (out.length === 0) {
+    throw new CliError(`nothing to evaluate: no ${split} split: ${skipped.join(', ')}`, 'E_NO_DATA');
+  }
+  if (skipped.length > 0) note(io, `not evaluated (no ${split} split): ${skipped.join(', ')}`);
   return out;
 }
 

@@ -1,9 +1,11 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { choiceFlag, type FlagSpecs, intFlag, numberFlag, parseFlags } from '../args.js';
 import { CliError, EXIT, UsageError } from '../errors.js';
-import { type CliIo, resolvePath } from '../io.js';
+import { type CliIo, note, resolvePath } from '../io.js';
 import { TFJS_BACKENDS } from '../model.js';
+import { loadRigs } from '../rigs.js';
 
 export const TRAIN_FLAGS = {
   config: { type: 'string', short: 'c' },
@@ -26,6 +28,7 @@ export const TRAIN_FLAGS = {
   'checkpoint-interval': { type: 'string' },
   'log-interval': { type: 'string' },
   progress: { type: 'string' },
+  'rig-plugin': { type: 'string', multiple: true },
 } as const satisfies FlagSpecs;
 
 export const TRAIN_HELP = `Usage: lfm train --config FILE [flags]
@@ -50,10 +53,13 @@ Options:
   -o, --out DIR              output folder (checkpoints, metrics.jsonl)
       --d-model D, --layers L, --heads H, --max-points N   the lifter's shape
       --max-minutes M        stop (with a checkpoint) after M minutes
-      --resume [PATH]        resume from PATH, or from OUT/last.ckpt when given no path
+      --resume [PATH]        resume from PATH, or from OUT/last.ckpt when given no path (an OUT
+                             without one starts from scratch, with a note on stderr)
       --seed N               seed of the batch stream
       --val-interval N, --checkpoint-interval N, --log-interval N
       --progress MODE        auto (default), bar, lines or none
+      --rig-plugin PATH      load rigs from a plugin module (repeatable; checked and registered
+                             before the data loads)
 `;
 
 export async function trainCommand(argv: readonly string[], io: CliIo): Promise<number> {
@@ -97,7 +103,15 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
     throw new UsageError('--resume without a path resumes OUT/last.ckpt: also pass --out DIR');
   }
 
-  const { runTraining } = await import('@lfm/trainer');
+  await loadRigs(io, flags['rig-plugin'] ?? []);
+  const { OUTPUT_FILES, runTraining } = await import('@lfm/trainer');
+  if (config.resume === true && typeof config.outDir === 'string') {
+    const last = join(config.outDir, OUTPUT_FILES.last);
+    if (!existsSync(last)) {
+      note(io, `no checkpoint in ${config.outDir}: starting from scratch`);
+      config.resume = false;
+    }
+  }
   const result = await runTraining(config, {
     output: io.stdout,
     ...(io.signal && { signal: io.signal }),
