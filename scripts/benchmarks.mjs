@@ -1677,6 +1677,137 @@ function render() {
   md.push('');
 
   // --- costs ---
+  // --- loo ---
+  md.push('## Leave-one-out generalisation (categories never trained on)');
+  md.push('');
+  if (!R.loo) md.push(missing('loo'));
+  else {
+    const L = R.loo;
+    md.push(stageNote(L));
+    md.push('');
+    md.push(
+      `Each group is held out of the training data of \`${L.baseConfig}\` (the other datasets of that config are kept), a model is trained for **${L.steps} steps** (equal samples for every arm), and the group is lifted with **no joint codes** (its rigs are unknown to the model) on its test split. **strict** = nPA-MPJPE as everywhere else; **flip-best** = per sample the better of the prediction and its depth mirror (C3DPO's \`EVAL_MPJPE_best\`: without joint identity a view fixes a symmetric shape only up to that mirror); **flat** = the same 2D with z = 0, aligned the same way — the floor every lifter must beat by far; **sides** = the same model given side codes (left / right / centre from the rig's mirror pairs) instead of zero codes. Choices between arms are made on the groups' **val** splits (last table); the test numbers are reported.`,
+    );
+    md.push('');
+    const avg = (rows, k) => {
+      const v = (rows ?? []).filter((r) => r.samples > 0 && r[k] != null).map((r) => r[k]);
+      return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+    };
+    const ratio = (a, b) => (a == null || b == null || !(b > 0) ? null : a / b);
+    const summary = (arm, key) => {
+      const rs = arm.rows.map((row) => ratio(avg(row[key], 'flipBest'), avg(row[key], 'flat')));
+      const ok = rs.filter((x) => x != null);
+      return {
+        worst: ok.length ? Math.max(...ok) : null,
+        mean: ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : null,
+      };
+    };
+    const idRatio = (arm) => {
+      if (!arm.identity) return null;
+      const c = avg(arm.identity.coded, 'strict');
+      const n = avg(arm.identity.codeless, 'strict');
+      return ratio(n, c);
+    };
+    md.push(
+      table(
+        [
+          'arm',
+          'change',
+          'flip-best / flat: worst group',
+          'mean over groups',
+          'strict / flat (mean)',
+          'strict with sides / flat (mean)',
+          'code-less / coded on trained rigs (val)',
+        ],
+        L.arms.map((a) => {
+          const mean = (key, metric) => {
+            const v = a.rows
+              .map((row) => ratio(avg(row[key], metric), avg(row[key], 'flat')))
+              .filter((x) => x != null);
+            return v.length ? v.reduce((x, y) => x + y, 0) / v.length : null;
+          };
+          const t = summary(a, 'test');
+          return [
+            a.id,
+            a.change,
+            fx(t.worst, 2),
+            fx(t.mean, 2),
+            fx(mean('test', 'strict'), 2),
+            fx(mean('sides', 'strict'), 2),
+            fx(idRatio(a), 2),
+          ];
+        }),
+      ),
+    );
+    md.push('');
+    for (const a of L.arms) {
+      md.push(`### Arm \`${a.id}\`: ${a.change}`);
+      md.push('');
+      md.push(
+        table(
+          [
+            'held-out group',
+            'datasets',
+            'samples',
+            'strict nPA',
+            'flip-best nPA',
+            'flat nPA',
+            'flip-best / flat',
+            'strict with sides',
+            'flip-best with sides',
+            'upper bound (trained with it)',
+            'mean shape (oracle)',
+          ],
+          a.rows.map((row) => [
+            row.group,
+            row.datasets.join(', '),
+            String(row.test.reduce((n, r) => n + r.samples, 0)),
+            fx(avg(row.test, 'strict')),
+            fx(avg(row.test, 'flipBest')),
+            fx(avg(row.test, 'flat')),
+            fx(ratio(avg(row.test, 'flipBest'), avg(row.test, 'flat')), 2),
+            fx(avg(row.sides, 'strict')),
+            fx(avg(row.sides, 'flipBest')),
+            fx(avg(row.upper, 'strict')),
+            fx(
+              avg(
+                (L.meanShape ?? []).filter((m) => row.datasets.includes(m.name)),
+                'strict',
+              ),
+            ),
+          ]),
+        ),
+      );
+      md.push('');
+    }
+    md.push('### Validation splits (what the choice between arms is made on)');
+    md.push('');
+    md.push(
+      table(
+        [
+          'arm',
+          ...L.arms[0].rows.map((r) => `${r.group}: flip-best / flat`),
+          'mean',
+          ...L.arms[0].rows.map((r) => `${r.group}: strict with sides`),
+        ],
+        L.arms.map((a) => {
+          const s = summary(a, 'val');
+          return [
+            a.id,
+            ...a.rows.map((row) => fx(ratio(avg(row.val, 'flipBest'), avg(row.val, 'flat')), 2)),
+            fx(s.mean, 2),
+            ...a.rows.map((row) => fx(avg(row.sidesVal, 'strict'))),
+          ];
+        }),
+      ),
+    );
+    md.push('');
+    md.push(
+      'Mean shape = the Procrustes mean of the held-out rig fitted on its own train split: an oracle that knows the rig (it is not available to a model that never saw it). Upper bound = the same recipe trained with every group (present only when the stage ran with `--loo-upper`).',
+    );
+    md.push('');
+  }
+
   md.push('## Cost of each stage');
   md.push('');
   if (present.length === 0) md.push('_Nothing run yet._');

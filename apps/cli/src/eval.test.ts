@@ -13,6 +13,9 @@ interface Row {
   mpjpe: number | null;
   paMpjpe: number | null;
   nPaMpjpe: number | null;
+  paMpjpeFlipBest: number | null;
+  nPaMpjpeFlipBest: number | null;
+  flatNPaMpjpe: number | null;
 }
 interface Report {
   model: string;
@@ -85,7 +88,19 @@ describe('lfm eval --json', () => {
       ['demo-quadruped', 'quadruped', 6],
     ]);
     for (const d of r.datasets) {
-      expect(Object.keys(d)).toEqual(['name', 'category', 'samples', 'mpjpe', 'paMpjpe', 'nPaMpjpe']);
+      expect(Object.keys(d)).toEqual([
+        'name',
+        'category',
+        'samples',
+        'mpjpe',
+        'paMpjpe',
+        'nPaMpjpe',
+        'paMpjpeFlipBest',
+        'nPaMpjpeFlipBest',
+        'flatNPaMpjpe',
+      ]);
+      expect(d.nPaMpjpeFlipBest!).toBeLessThanOrEqual(d.nPaMpjpe! + 1e-12);
+      expect(d.flatNPaMpjpe!).toBeGreaterThan(0);
       expect(d.paMpjpe!).toBeGreaterThan(0);
       expect(d.nPaMpjpe!).toBeGreaterThan(0);
       expect(d.mpjpe!).toBeGreaterThanOrEqual(d.paMpjpe! * 0.999); // no rotation fitted for mpjpe
@@ -114,6 +129,11 @@ describe('lfm eval --json', () => {
     );
     const change = reflected.datasets.map((m, i) => Math.abs(m.paMpjpe! / base.datasets[i]!.paMpjpe! - 1));
     expect(Math.max(...change)).toBeGreaterThan(1e-2);
+    // …but flip-best scores a prediction and its mirror alike, and the flat guess does not depend on the model.
+    reflected.datasets.forEach((m, i) => {
+      expect(m.nPaMpjpeFlipBest! / base.datasets[i]!.nPaMpjpeFlipBest!).toBeCloseTo(1, 4);
+      expect(m.flatNPaMpjpe).toBeCloseTo(base.datasets[i]!.flatNPaMpjpe!, 10);
+    });
   });
 
   it("camera-frame MPJPE is invariant to the prediction's scale and translation (PnP absorbs them)", async () => {
@@ -181,5 +201,8 @@ describe('lfm eval --json', () => {
     expect(real.stderr).toMatch(
       /^lfm: error: nothing to evaluate: no real camera views \(views\.f32\): demo-face/,
     );
+    const identity = await runCli(['eval', '--data', demoData, '--model', model.onnx, '--identity', 'left']);
+    expect(identity.code).toBe(2);
+    expect(identity.stderr).toMatch(/--identity.*codes, sides, none/);
   });
 });

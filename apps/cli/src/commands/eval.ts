@@ -14,6 +14,7 @@ export const EVAL_FLAGS = {
   seed: { type: 'string' },
   limit: { type: 'string' },
   split: { type: 'string' },
+  identity: { type: 'string' },
   json: { type: 'boolean' },
   runtime: { type: 'string' },
   backend: { type: 'string' },
@@ -44,6 +45,10 @@ Options:
       --limit N             at most N samples per dataset, evenly spaced
       --split NAME          test (default) or val; a dataset without it is not evaluated (an
                             error naming the splits the data has when none has it)
+      --identity NAME       joint identity a model with joint codes gets: codes (default: its
+                            codes for rigs it knows, zeros otherwise), sides (side codes —
+                            left/right/centre from the rig's mirror pairs — instead of zeros), none
+                            (zeros everywhere: every rig treated as unknown)
       --json                print exactly one JSON object:
                             { model, protocol, seed, datasets: [...], mean: {...} }
       --runtime onnx|tfjs   how to run a lifter .ckpt (default onnx)
@@ -64,6 +69,7 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<n
   const seed = intFlag('seed', flags.seed, 0) ?? 0;
   const limit = intFlag('limit', flags.limit, 1);
   const split = choiceFlag('split', flags.split, ['test', 'val'] as const) ?? 'test';
+  const identity = choiceFlag('identity', flags.identity, ['codes', 'sides', 'none'] as const) ?? 'codes';
   const runtime = choiceFlag('runtime', flags.runtime, RUNTIMES) ?? 'onnx';
   const backend = choiceFlag('backend', flags.backend, TFJS_BACKENDS);
   const steps = intFlag('steps', flags.steps, 1);
@@ -167,6 +173,7 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<n
       model: modelName,
       ...(limit !== undefined && { limit }),
       ...(jointCodes && { jointCodes }),
+      identity,
     });
   } finally {
     await release();
@@ -214,6 +221,8 @@ function formatReport(r: EvalReport): string {
     f(d.mpjpe, 3),
     f(d.paMpjpe, 3),
     f(d.nPaMpjpe, 4),
+    f(d.nPaMpjpeFlipBest, 4),
+    f(d.flatNPaMpjpe, 4),
   ]);
   rows.push([
     'mean',
@@ -222,9 +231,23 @@ function formatReport(r: EvalReport): string {
     f(r.mean.mpjpe, 3),
     f(r.mean.paMpjpe, 3),
     f(r.mean.nPaMpjpe, 4),
+    f(r.mean.nPaMpjpeFlipBest, 4),
+    f(r.mean.flatNPaMpjpe, 4),
   ]);
   return (
     `model ${r.model}, protocol ${r.protocol}, seed ${r.seed}\n` +
-    table(['dataset', 'category', 'samples', 'mpjpe', 'paMpjpe', 'nPaMpjpe'], rows)
+    table(
+      [
+        'dataset',
+        'category',
+        'samples',
+        'mpjpe',
+        'paMpjpe',
+        'nPaMpjpe',
+        'nPaMpjpe flip-best',
+        'flat guess nPa',
+      ],
+      rows,
+    )
   );
 }
