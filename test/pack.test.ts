@@ -133,7 +133,8 @@ describe('release dry run (changesets, offline)', () => {
       expect(existsSync(join(dir, '.changeset', 'dry-run.md'))).toBe(false);
       // pnpm resolves `workspace:` ranges from the installed workspace: link the released package's
       // dependencies. The lockfile records workspace dependencies as `link:` paths, not versions, so
-      // the bumped manifests still satisfy it: frozen, offline, and only the one package.
+      // the bumped manifests still satisfy it: frozen, offline, for the one package (pnpm links the
+      // root's devDependencies too, from the store a frozen install filled).
       run(
         'pnpm',
         ['install', '--frozen-lockfile', '--offline', '--ignore-scripts', '--filter', top.name],
