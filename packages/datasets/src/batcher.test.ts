@@ -1,10 +1,12 @@
+import { createHash } from 'node:crypto';
 import { DegenerateError, InputError, normalizeKeypoints } from '@lfm/core';
 import { defineRig } from '@lfm/rig';
 import { describe, expect, it } from 'vitest';
-import { type AugmentOptions, DEFAULT_AUGMENT } from './augment.js';
+import { type AugmentOptions, DEFAULT_AUGMENT, MAX_OCCLUSION_FRACTION } from './augment.js';
 import { type Batch, type BatchSource, createBatcher } from './batcher.js';
 import { CAMERA_MODELS } from './preprocess/camera.js';
-import { knnAdjacency } from './preprocess/graph.js';
+import { adjacencyFromBones, knnAdjacency } from './preprocess/graph.js';
+import { preprocessKeypoints } from './preprocess/pad.js';
 import { type FakeDataset, fakeDataset, snapshot } from './test-support/datasets.js';
 
 const CLEAN: AugmentOptions = {
@@ -252,8 +254,23 @@ describe('createBatcher: augmentation statistics', () => {
     for (let s = 0; s < 64; s++) expect(tb.info.numVisible[s]).toBeGreaterThanOrEqual(3);
   });
 
-  it('occlusion.maxFraction above 0.6 is refused', () => {
-    expect(() => batcher([{ dataset: body }], { occlusion: { maxFraction: 0.7 } })).toThrow(/maxFraction/);
+  it('occlusion.maxFraction up to MAX_OCCLUSION_FRACTION = 0.7 is allowed (≥ 3 stay visible), above is refused', () => {
+    // The limit was raised from 0.6 to 0.7 (heavier occlusion as an augmentation); the ≥ 3 visible
+    // points guarantee is unchanged.
+    expect(MAX_OCCLUSION_FRACTION).toBe(0.7);
+    expect(() => batcher([{ dataset: body }], { occlusion: { maxFraction: 0.75 } })).toThrow(
+      /augment: occlusion.maxFraction must be in \[0, 0.7\]/,
+    );
+    const b = batcher([{ dataset: body }], { ...CLEAN, occlusion: { maxFraction: 0.7 } }, 2, 64, 20).next();
+    let most = 0;
+    for (let s = 0; s < 64; s++) {
+      expect(b.info.numVisible[s]).toBeGreaterThanOrEqual(3);
+      most = Math.max(most, b.info.numPoints[s]! - b.info.numVisible[s]!);
+    }
+    expect(most).toBeGreaterThan(0.6 * 17 - 1); // m = ⌊u · 0.7 · 17⌋ reaches 11 > ⌊0.6 · 17⌋
+    const tiny = fakeDataset({ J: 4, F: 10 });
+    const tb = batcher([{ dataset: tiny }], { ...CLEAN, occlusion: { maxFraction: 0.7 } }, 1, 64, 8).next();
+    for (let s = 0; s < 64; s++) expect(tb.info.numVisible[s]).toBeGreaterThanOrEqual(3);
   });
 
   it('subsets: k uniform in [minPoints, n]; more valid joints than N → a random N of them', () => {
@@ -451,9 +468,273 @@ describe('createBatcher: normalisation, target scale, padding', () => {
 
   it('DEFAULT_AUGMENT is what an empty augment means', () => {
     expect(DEFAULT_AUGMENT.rotation).toBe('uniform');
-    expect(DEFAULT_AUGMENT.occlusion.maxFraction).toBeLessThanOrEqual(0.6);
+    expect(DEFAULT_AUGMENT.occlusion.maxFraction).toBeLessThanOrEqual(MAX_OCCLUSION_FRACTION);
     const a = snapshot(batcher([{ dataset: body }], {}, 3).next());
     const b = snapshot(batcher([{ dataset: body }], { ...DEFAULT_AUGMENT }, 3).next());
     expect(b).toEqual(a);
+  });
+});
+
+/** sha256 of every array of `count` batches (bytes, in a fixed order). */
+function batchesHash(bt: ReturnType<typeof createBatcher>, count: number): string {
+  const h = createHash('sha256');
+  for (let k = 0; k < count; k++) {
+    const b = bt.next();
+    const { info } = b;
+    for (const a of [b.points2d, b.mask, b.adj, b.target3d, ...Object.values(info)]) {
+      const v = a as ArrayBufferView;
+      h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    }
+  }
+  return h.digest('hex');
+}
+
+describe('createBatcher: with every shape-space stage off, batches are bit-identical to before them', () => {
+  // Hashes recorded from the batcher before the shape-space stages (boneScale, anisotropic, mirror,
+  // rearticulate, knnGraph) were added: a disabled stage must draw no random number and change nothing.
+  const sources: BatchSource[] = [{ dataset: body }, { dataset: face }, { dataset: big }];
+  it('the default augment', () => {
+    expect(batchesHash(batcher(sources, {}, 1, 16, 32), 3)).toBe(
+      'ff441e7ac5fdb327a9bc6229d89d08c4f704e45a0695429946c8484a44c6f18f',
+    );
+  });
+  it('cameras, noise, occlusion and subsets on', () => {
+    const augment: AugmentOptions = {
+      cameras: ['pinhole', 'weak-perspective', 'orthographic'],
+      noise: { std: 0.01 },
+      occlusion: { maxFraction: 0.5 },
+      subset: { probability: 0.3 },
+    };
+    expect(batchesHash(batcher(sources, augment, 42, 16, 32), 3)).toBe(
+      '33d438340393ca37029a60633fd99adec4b973e5e97dfdf95defa14486574e86',
+    );
+  });
+  it('a rig source, pixel noise, no rotation, no permutation', () => {
+    const rig = defineRig({
+      id: 'test-hash-chain',
+      category: 'human',
+      joints: Array.from({ length: 17 }, (_, j) => `j${j}`),
+      bones: Array.from({ length: 16 }, (_, j) => [`j${j}`, `j${j + 1}`] as const),
+      mirror: [['j1', 'j2']],
+      citation: 'test',
+    });
+    const augment: AugmentOptions = { rotation: 'none', noise: { std: 2, units: 'pixels' }, permute: false };
+    expect(batchesHash(batcher([{ dataset: body, rig }, { dataset: face }], augment, 7, 8, 24), 3)).toBe(
+      '102913ea5c46f02f8733ef2c2abc20c9b18c76339e8695c894a962b7b4024cb5',
+    );
+  });
+});
+
+describe('createBatcher: shape-space augmentation', () => {
+  const chainRig = defineRig({
+    id: 'test-shape-chain',
+    category: 'human',
+    joints: Array.from({ length: 17 }, (_, j) => `j${j}`),
+    bones: Array.from({ length: 16 }, (_, j) => [`j${j}`, `j${j + 1}`] as const),
+    mirror: [
+      ['j1', 'j2'],
+      ['j3', 'j5'],
+      ['j10', 'j16'],
+    ],
+    citation: 'test',
+  });
+  const FIXED: AugmentOptions = { ...CLEAN, rotation: 'none', permute: false };
+
+  it('every stage on: finite batches, ≥ 3 visible, unit-RMS targets, and a shape unlike the un-augmented one', () => {
+    const perSeq = {
+      ...fakeDataset({ name: 'markers', J: 8, F: 20, edges: [] }),
+      symmetry: [[0, 1] as const],
+      sequences: [
+        { id: 'a', start: 0, count: 10, split: 'train' as const, edges: [[0, 5]] as const },
+        { id: 'b', start: 10, count: 10, split: 'train' as const, edges: [[1, 2]] as const },
+      ],
+    };
+    const faceSym = { ...face, symmetry: [[0, 1] as const, [2, 7] as const] };
+    const sources: BatchSource[] = [
+      { dataset: body, rig: chainRig },
+      { dataset: faceSym },
+      { dataset: big },
+      { dataset: perSeq },
+    ];
+    const stages: AugmentOptions[] = [
+      { boneScale: {} },
+      { anisotropic: { maxLog: 0.3 } },
+      { mirror: {} },
+      { rearticulate: { maxAngle: 90 } },
+      { knnGraph: { probability: 0.5 } },
+      {
+        boneScale: { probability: 0.5, maxLog: 0.5 },
+        anisotropic: { probability: 0.5 },
+        mirror: { probability: 0.5 },
+        rearticulate: { probability: 0.5, maxAngle: 180 },
+        knnGraph: { probability: 0.3 },
+        occlusion: { maxFraction: 0.7 },
+      },
+    ];
+    for (const stage of stages) {
+      const off = snapshot(batcher(sources, {}, 12, 32, 40).next());
+      const bt = batcher(sources, stage, 12, 32, 40);
+      for (let k = 0; k < 3; k++) {
+        const b = bt.next();
+        for (const a of [b.points2d, b.target3d, b.adj, b.info.center3d, b.info.scale3d]) {
+          expect(a.every(Number.isFinite)).toBe(true);
+        }
+        for (let s = 0; s < 32; s++) {
+          expect(b.info.numVisible[s]).toBeGreaterThanOrEqual(3);
+          let ss = 0;
+          for (let i = 0; i < 40; i++)
+            for (let c = 0; c < 3; c++) ss += b.target3d[3 * (s * 40 + i) + c]! ** 2;
+          expect(Math.sqrt(ss / b.info.numVisible[s]!)).toBeCloseTo(1, 4);
+        }
+        if (k === 0) {
+          const on = snapshot(b) as { target3d: number[]; adj: number[] };
+          const changed = stage.knnGraph && !stage.boneScale ? on.adj : on.target3d;
+          expect(changed).not.toEqual(
+            (off as typeof on)[stage.knnGraph && !stage.boneScale ? 'adj' : 'target3d'],
+          );
+        }
+      }
+    }
+  });
+
+  it("mirror: each joint takes its partner's place, reflected (same draws: probability 1 draws no coin)", () => {
+    const sources: BatchSource[] = [{ dataset: body, rig: chainRig }];
+    const off = batcher(sources, FIXED, 4, 16, 20).next();
+    const o = {
+      t: Float32Array.from(off.target3d),
+      p: Float32Array.from(off.points2d),
+      m: Float32Array.from(off.mask),
+    };
+    const on = batcher(sources, { ...FIXED, mirror: {} }, 4, 16, 20).next();
+    const partner = chainRig.mirrorIndex;
+    expect(Array.from(on.info.frame)).toEqual(Array.from(off.info.frame));
+    for (let s = 0; s < 16; s++) {
+      for (let i = 0; i < 17; i++) {
+        const k = s * 20 + i;
+        const m = s * 20 + partner[i]!;
+        expect(on.mask[k]).toBe(o.m[m]);
+        expect(on.target3d[3 * k]!).toBeCloseTo(-o.t[3 * m]!, 5);
+        expect(on.target3d[3 * k + 1]!).toBeCloseTo(o.t[3 * m + 1]!, 5);
+        expect(on.target3d[3 * k + 2]!).toBeCloseTo(o.t[3 * m + 2]!, 5);
+        expect(on.points2d[2 * k]!).toBeCloseTo(-o.p[2 * m]!, 5);
+        expect(on.points2d[2 * k + 1]!).toBeCloseTo(o.p[2 * m + 1]!, 5);
+      }
+    }
+  });
+
+  it('boneScale: bone lengths of the sample (no view rotation) change by factors within [e^−maxLog, e^maxLog]', () => {
+    const maxLog = 0.3;
+    const b = batcher([{ dataset: body }], { ...FIXED, boneScale: { maxLog } }, 5, 16, 20).next();
+    const ratios = new Set<number>();
+    for (let s = 0; s < 16; s++) {
+      const f = b.info.frame[s]!;
+      for (let j = 0; j < 16; j++) {
+        const was = Math.hypot(
+          ...[0, 1, 2].map(
+            (c) => body.points[3 * (f * 17 + j + 1) + c]! - body.points[3 * (f * 17 + j) + c]!,
+          ),
+        );
+        const now =
+          b.info.scale3d[s]! *
+          Math.hypot(
+            ...[0, 1, 2].map(
+              (c) => b.target3d[3 * (s * 20 + j + 1) + c]! - b.target3d[3 * (s * 20 + j) + c]!,
+            ),
+          );
+        const r = now / was;
+        expect(Math.abs(Math.log(r))).toBeLessThan(maxLog + 1e-4);
+        ratios.add(Math.round(r * 1e3));
+      }
+    }
+    expect(ratios.size).toBeGreaterThan(100);
+  });
+
+  it('knnGraph: a rig with bones gets the kNN graph of its 2D with the given probability', () => {
+    const sources: BatchSource[] = [{ dataset: body, rig: chainRig }];
+    const kinds = (b: Batch) =>
+      Array.from({ length: b.batchSize }, (_, s) => {
+        const N = b.maxPoints;
+        const block = Array.from(b.adj.subarray(s * N * N, (s + 1) * N * N));
+        const mask = { data: b.mask.subarray(s * N, (s + 1) * N), shape: [1, N] };
+        const knn = knnAdjacency(
+          { data: b.points2d.subarray(2 * s * N, 2 * (s + 1) * N), shape: [1, N, 2] },
+          mask,
+        );
+        const bones = adjacencyFromBones(chainRig.boneIndices, mask, {
+          jointIndex: { data: b.info.jointIndex.subarray(s * N, (s + 1) * N), shape: [1, N] },
+        });
+        const isKnn = block.every((x, i) => x === knn.data[i]);
+        const isBones = block.every((x, i) => x === bones.data[i]);
+        expect(isKnn !== isBones).toBe(true);
+        return isKnn ? 'knn' : 'bones';
+      });
+    expect(new Set(kinds(batcher(sources, { knnGraph: {} }, 3, 32, 20).next()))).toEqual(new Set(['knn']));
+    const half = kinds(batcher(sources, { knnGraph: { probability: 0.5 } }, 3, 64, 20).next());
+    const n = half.filter((x) => x === 'knn').length;
+    expect(n).toBeGreaterThan(16);
+    expect(n).toBeLessThan(48);
+  });
+
+  it('an unknown rig: the training graph of a sample is the inference graph preprocessKeypoints builds', () => {
+    // Bone-less sources, and a boned one with knnGraph on: both must get the graph the runtime builds
+    // (preprocessKeypoints with no bones and the same k) from the same raw 2D. kNN is invariant to the
+    // batcher's normalisation (a uniform scale and a translation), so reconstruct the raw 2D from
+    // center2d/scale2d and let preprocessKeypoints normalise it again.
+    const noBones = fakeDataset({ name: 'cloud', J: 20, F: 30, edges: [], seed: 8 });
+    for (const [source, extra] of [
+      [{ dataset: noBones }, {}],
+      [{ dataset: body, rig: chainRig }, { knnGraph: {} }],
+    ] as [BatchSource, AugmentOptions][]) {
+      for (const k of [3, 4]) {
+        const N = 24;
+        const b = createBatcher({
+          sources: [source],
+          batchSize: 16,
+          maxPoints: N,
+          augment: { ...CLEAN, permute: false, ...extra },
+          seed: 9,
+          knn: k,
+        }).next();
+        for (let s = 0; s < 16; s++) {
+          const n = b.info.numPoints[s]!;
+          const xy = new Float64Array(2 * n);
+          for (let i = 0; i < n; i++)
+            for (let c = 0; c < 2; c++)
+              xy[2 * i + c] =
+                b.points2d[2 * (s * N + i) + c]! * b.info.scale2d[s]! + b.info.center2d[2 * s + c]!;
+          const mask = Float32Array.from(b.mask.subarray(s * N, s * N + n));
+          const pre = preprocessKeypoints(
+            { data: xy, shape: [1, n, 2] },
+            { mask: { data: mask, shape: [1, n] }, size: N, k },
+          );
+          expect(Array.from(pre.adj.data), `sample ${s}, k ${k}`).toEqual(
+            Array.from(b.adj.subarray(s * N * N, (s + 1) * N * N)),
+          );
+          for (let i = 0; i < 2 * N; i++)
+            expect(Math.abs(pre.points.data[i]! - b.points2d[2 * s * N + i]!)).toBeLessThan(1e-5);
+        }
+      }
+    }
+  });
+
+  it('options are validated with one-line augment: errors; symmetry is only read when a stage needs it', () => {
+    const bad: [AugmentOptions, RegExp][] = [
+      [{ boneScale: { maxLog: 2 } }, /^augment: boneScale.maxLog must be in \[0, 1\]/],
+      [{ boneScale: { probability: 1.5 } }, /^augment: boneScale.probability must be in \[0, 1\], got 1.5$/],
+      [{ anisotropic: { maxLog: -0.1 } }, /^augment: anisotropic.maxLog/],
+      [{ anisotropic: { probability: Number.NaN } }, /^augment: anisotropic.probability/],
+      [{ mirror: { probability: -1 } }, /^augment: mirror.probability/],
+      [{ rearticulate: { maxAngle: 200 } }, /^augment: rearticulate.maxAngle must be in \[0, 180\] degrees/],
+      [{ knnGraph: { probability: 2 } }, /^augment: knnGraph.probability/],
+    ];
+    for (const [augment, message] of bad) {
+      expect(() => batcher([{ dataset: body }], augment)).toThrow(InputError);
+      expect(() => batcher([{ dataset: body }], augment)).toThrow(message);
+    }
+    const broken = { ...body, symmetry: [[0, 17] as const] };
+    expect(() => batcher([{ dataset: broken }], {})).not.toThrow();
+    expect(() => batcher([{ dataset: broken }], { mirror: {} })).toThrow(
+      /source 0 \(body\) symmetry: mirror pair #0/,
+    );
   });
 });

@@ -19,12 +19,28 @@ import {
   writeKnnAdjacency,
 } from './preprocess/graph.js';
 import { type BalancedSampler, type BalancedSamplerOptions, createBalancedSampler } from './sampler.js';
+import {
+  createShapeScratch,
+  happens,
+  jointTree,
+  mirrorIndexOf,
+  mirrorShape,
+  rearticulate,
+  type ShapeScratch,
+  scaleAnisotropic,
+  scaleBones,
+} from './shape-augment.js';
 
-/** What the batcher reads of a dataset (a loaded `Dataset` qualifies; tests build them in memory). */
+/**
+ * What the batcher reads of a dataset (a loaded `Dataset` qualifies; tests build them in memory).
+ * `symmetry` (left/right mirror pairs) is only read by the `mirror` and `boneScale` augmentations,
+ * when the source has no rig.
+ */
 export type DatasetLike = Pick<
   Dataset,
   'name' | 'category' | 'numJoints' | 'frames' | 'points' | 'edges' | 'sequences'
->;
+> &
+  Partial<Pick<Dataset, 'symmetry'>>;
 
 /** One dataset (or part of one) to draw training samples from. */
 export interface BatchSource {
@@ -36,7 +52,8 @@ export interface BatchSource {
   /**
    * Bones from this rig (its joints must be the dataset's, J of them). Default: the dataset's own edges,
    * per sequence where they differ (akhter-markers), which equal its built-in rig's bones. No bones →
-   * the kNN graph of the 2D points.
+   * the kNN graph of the 2D points. The rig's mirror pairs, else the dataset's `symmetry`, are the
+   * left/right pairs of the `mirror` and `boneScale` augmentations.
    */
   readonly rig?: Rig;
   /** Category for balanced sampling (default the dataset's). */
@@ -77,7 +94,10 @@ export interface BatchInfo {
   readonly center2d: Float64Array;
   /** [B]: 2D scale divided by, pixels. */
   readonly scale2d: Float64Array;
-  /** [B, 3]: mean of the visible joints, world (dataset) frame and units. */
+  /**
+   * [B, 3]: mean of the visible joints, world (dataset) frame and units. With shape-space augmentation
+   * on (see `AugmentOptions`), the world points are the augmented ones, not the dataset's.
+   */
   readonly center3d: Float64Array;
   /** [B]: RMS radius of the visible joints about center3d, dataset units (what target3d is divided by). */
   readonly scale3d: Float64Array;
@@ -144,13 +164,16 @@ interface Source {
   /** Per sequence flat bones and starts, when bones differ per sequence. */
   readonly seqBones: Int32Array[] | null;
   readonly seqStart: Int32Array | null;
+  /** mirrorOf[j] = j's left/right partner (or j); null without pairs or when no stage reads them. */
+  readonly mirrorOf: Int32Array | null;
 }
 
 /**
- * The training batch pipeline: category-balanced sampling of (source, frame) → joint selection
- * (random subset, ≤ N) → random point order → uniform SO(3) view, camera at a random multiple of the
- * RMS radius, projection → occlusion → 2D noise → core normalisation and padding → bone or kNN
- * adjacency, into preallocated Float32Arrays (nothing is allocated per sample).
+ * The training batch pipeline: category-balanced sampling of (source, frame) → shape-space augmentation
+ * of the 3D (mirror, bone scaling, re-articulation, anisotropic scaling; all off by default) → joint
+ * selection (random subset, ≤ N) → random point order → uniform SO(3) view, camera at a random
+ * multiple of the RMS radius, projection → occlusion → 2D noise → core normalisation and padding → bone
+ * or kNN adjacency, into preallocated Float32Arrays (nothing is allocated per sample).
  * Same seed → identical batches. InputError for bad options or a rig/dataset joint-count mismatch.
  */
 export function createBatcher(options: BatcherOptions): Batcher {
@@ -163,7 +186,8 @@ export function createBatcher(options: BatcherOptions): Batcher {
   if (!Number.isInteger(k) || k < 1) throw new InputError(`knn must be an integer ≥ 1, got ${k}`);
   const aug = resolveAugment(options.augment);
   const seed = options.seed ?? 0;
-  const sources = options.sources.map(resolveSource);
+  const needsMirrorPairs = aug.mirrorProbability > 0 || aug.boneScaleProbability > 0;
+  const sources = options.sources.map((source, i) => resolveSource(source, i, needsMirrorPairs));
   const sampler = createBalancedSampler(
     options.sources.map((s, i) => ({
       category: s.category ?? s.dataset.category,
@@ -173,6 +197,10 @@ export function createBatcher(options: BatcherOptions): Batcher {
     options.sampling,
   );
   const maxJ = sources.reduce((m, s) => Math.max(m, s.J), 0);
+  const maxBoneEntries = sources.reduce(
+    (m, s) => Math.max(m, s.bones?.length ?? 0, ...(s.seqBones ?? []).map((b) => b.length)),
+    0,
+  );
 
   const points2d = new Float32Array(B * N * 2);
   const mask = new Float32Array(B * N);
@@ -203,6 +231,8 @@ export function createBatcher(options: BatcherOptions): Batcher {
     knn: createKnnScratch(N, k),
     clean2d: aug.noiseStd > 0 && aug.noiseNormalized ? new Float32Array(B * N * 2) : null,
     sampleBones: new Array<Int32Array | null>(B).fill(null),
+    world: new Float64Array(3 * maxJ),
+    shape: createShapeScratch(maxJ, maxBoneEntries),
   };
   const pointsNd = { data: points2d, shape: [B, N, 2] };
   const maskNd = { data: mask, shape: [B, N] };
@@ -292,6 +322,9 @@ interface Scratch {
   readonly knn: KnnScratch;
   readonly clean2d: Float32Array | null;
   readonly sampleBones: (Int32Array | null)[];
+  /** [3·J]: the sample's frame (Float64), shape-space augmented in place. */
+  readonly world: Float64Array;
+  readonly shape: ShapeScratch;
 }
 
 interface MutableBatch {
@@ -302,7 +335,7 @@ interface MutableBatch {
   readonly info: BatchInfo;
 }
 
-function resolveSource(source: BatchSource, i: number): Source {
+function resolveSource(source: BatchSource, i: number, needsMirrorPairs: boolean): Source {
   const ds = source.dataset;
   const J = ds.numJoints;
   const where = `source ${i} (${ds.name})`;
@@ -335,7 +368,23 @@ function resolveSource(source: BatchSource, i: number): Source {
   } else {
     bones = flattenBones(ds.edges, J);
   }
-  return { name: ds.name, points: ds.points, J, frames: frames.slice(0, n), bones, seqBones, seqStart };
+  let mirrorOf: Int32Array | null = null;
+  if (needsMirrorPairs) {
+    const pairs = source.rig
+      ? source.rig.mirrorIndex.flatMap((m, j) => (m > j ? [[j, m] as const] : []))
+      : (ds.symmetry ?? []);
+    mirrorOf = mirrorIndexOf(pairs, J, `${where} symmetry`);
+  }
+  return {
+    name: ds.name,
+    points: ds.points,
+    J,
+    frames: frames.slice(0, n),
+    bones,
+    seqBones,
+    seqStart,
+    mirrorOf,
+  };
 }
 
 function bonesOfFrame(src: Source, frame: number): Int32Array {
@@ -363,15 +412,30 @@ function drawSample(
   batch: MutableBatch,
   scratch: Scratch,
 ): boolean {
-  const { sel, cam, visible, q, R } = scratch;
+  const { sel, cam, visible, q, R, world: X, shape } = scratch;
   const P = src.points;
   const J = src.J;
   const base = 3 * frame * J;
+  for (let c = 0; c < 3 * J; c++) X[c] = P[base + c]!; // the frame, Float32 → Float64 (exact)
+  const bones = bonesOfFrame(src, frame);
 
-  // 1. Joints: the valid ones, a random subset, at most N (selection sampling keeps their order).
+  // 1. Joints: the valid ones (after a mirror, which swaps pairs, missing joints included), then
+  // shape-space augmentation of them (dataset frame; a disabled stage draws nothing), then a random
+  // subset, at most N (selection sampling keeps their order).
+  if (happens(rng, aug.mirrorProbability)) mirrorShape(X, J, src.mirrorOf);
   let n = 0;
-  for (let j = 0; j < J; j++) if (!Number.isNaN(P[base + 3 * j])) sel[n++] = j;
+  for (let j = 0; j < J; j++) if (!Number.isNaN(X[3 * j])) sel[n++] = j;
   if (n < 3) return false;
+  const tree =
+    aug.boneScaleProbability > 0 || aug.rearticulateProbability > 0
+      ? jointTree(X, bones, sel, n, shape)
+      : null;
+  if (tree && happens(rng, aug.boneScaleProbability))
+    scaleBones(X, tree, aug.boneScaleMaxLog, src.mirrorOf, rng, shape);
+  if (tree && happens(rng, aug.rearticulateProbability))
+    rearticulate(X, tree, aug.rearticulateMaxAngle, rng, shape);
+  if (happens(rng, aug.anisotropicProbability))
+    scaleAnisotropic(X, sel, n, aug.anisotropicMaxLog, rng, shape);
   if (aug.subsetProbability > 0 && rng.uniform() < aug.subsetProbability) {
     const lo = Math.min(aug.subsetMinPoints, n);
     n = selectOrdered(sel, n, lo + rng.int(n - lo + 1), rng);
@@ -392,20 +456,20 @@ function drawSample(
   let cy = 0;
   let cz = 0;
   for (let i = 0; i < n; i++) {
-    const o = base + 3 * sel[i]!;
-    cx += P[o]!;
-    cy += P[o + 1]!;
-    cz += P[o + 2]!;
+    const o = 3 * sel[i]!;
+    cx += X[o]!;
+    cy += X[o + 1]!;
+    cz += X[o + 2]!;
   }
   cx /= n;
   cy /= n;
   cz /= n;
   let ss = 0;
   for (let i = 0; i < n; i++) {
-    const o = base + 3 * sel[i]!;
-    const dx = P[o]! - cx;
-    const dy = P[o + 1]! - cy;
-    const dz = P[o + 2]! - cz;
+    const o = 3 * sel[i]!;
+    const dx = X[o]! - cx;
+    const dy = X[o + 1]! - cy;
+    const dz = X[o + 2]! - cz;
     ss += dx * dx + dy * dy + dz * dz;
   }
   const radius = Math.sqrt(ss / n);
@@ -438,10 +502,10 @@ function drawSample(
   const o2 = 2 * b * N;
   let nVisible = 0;
   for (let i = 0; i < n; i++) {
-    const o = base + 3 * sel[i]!;
-    const dx = P[o]! - cx;
-    const dy = P[o + 1]! - cy;
-    const dz = P[o + 2]! - cz;
+    const o = 3 * sel[i]!;
+    const dx = X[o]! - cx;
+    const dy = X[o + 1]! - cy;
+    const dz = X[o + 2]! - cz;
     const x = R[0]! * dx + R[1]! * dy + R[2]! * dz;
     const y = R[3]! * dx + R[4]! * dy + R[5]! * dz;
     const z = R[6]! * dx + R[7]! * dy + R[8]! * dz;
@@ -551,7 +615,8 @@ function drawSample(
   info.translation[3 * b + 2] = distance - (R[6]! * cx + R[7]! * cy + R[8]! * cz);
   info.focal[b] = f;
   info.camera[b] = model;
-  scratch.sampleBones[b] = bonesOfFrame(src, frame);
+  // 10. Graph: the bones, or (knnGraph) the kNN graph an unknown rig gets at inference.
+  scratch.sampleBones[b] = bones.length > 0 && happens(rng, aug.knnGraphProbability) ? null : bones;
   return true;
 }
 
