@@ -119,6 +119,12 @@ export {
   writeJointCodes,
 } from './preprocess/index.js';
 export {
+  createProceduralDatasets,
+  PROCEDURAL_DEFAULTS,
+  type ProceduralDataset,
+  type ProceduralOptions,
+} from './procedural.js';
+export {
   BALANCED_SAMPLER_KEYS,
   type BalancedSampler,
   type BalancedSamplerOptions,
