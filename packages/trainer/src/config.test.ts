@@ -12,6 +12,9 @@ describe('resolveTrainingConfig', () => {
     expect(c.engine).toBe('graph'); // the default engine
     expect(resolveTrainingConfig({ engine: 'tfjs', backend: 'wasm' })).toMatchObject({ engine: 'tfjs' });
     expect(resolveTrainingConfig({ threads: 2 }).threads).toBe(2);
+    expect(c.checkpointMinutes).toBe(5); // time-based checkpoints on by default
+    expect(resolveTrainingConfig({ checkpointMinutes: 0 }).checkpointMinutes).toBe(0);
+    expect(resolveTrainingConfig({ checkpointMinutes: 1e-6 }).checkpointMinutes).toBe(1e-6);
   });
 
   it('names the bad field: unknown keys, types, ranges', () => {
@@ -21,6 +24,12 @@ describe('resolveTrainingConfig', () => {
     expect(() => resolveTrainingConfig({ loss: 'l1' })).toThrow(/loss must be one of/);
     expect(() => resolveTrainingConfig({ engine: 'torch' })).toThrow(/engine must be one of "graph", "tfjs"/);
     expect(() => resolveTrainingConfig({ threads: 0 })).toThrow(/threads must be an integer ≥ 1/);
+    expect(() => resolveTrainingConfig({ checkpointMinutes: -1 })).toThrow(
+      /checkpointMinutes must be a number in \[0, /,
+    );
+    expect(() => resolveTrainingConfig({ checkpointMinutes: '5' })).toThrow(
+      /checkpointMinutes must be a number/,
+    );
     expect(() => resolveTrainingConfig({ sampling: { categoryWeight: { face: 2 } } })).toThrow(
       /unknown sampling key 'categoryWeight' \(known: categoryTemperature, datasetTemperature, categoryWeights\)/,
     );

@@ -81,6 +81,11 @@ export interface TrainingConfig {
   readonly valSeed: number;
   /** Write last.ckpt every this many steps (0 = only at the end). */
   readonly checkpointInterval: number;
+  /**
+   * Also write last.ckpt when this many minutes passed since the last one (0 = off): a run killed
+   * between step checkpoints (a session's end, an OOM kill) loses at most this much work.
+   */
+  readonly checkpointMinutes: number;
   /** A metrics.jsonl line (and a plain progress line) every this many steps. */
   readonly logInterval: number;
   /** Stop (with a checkpoint) after this many minutes of this run (0 = no limit). */
@@ -118,6 +123,7 @@ export const DEFAULT_TRAINING_CONFIG: Readonly<Omit<TrainingConfig, 'model' | 'd
   valSamples: 256,
   valSeed: 0,
   checkpointInterval: 1000,
+  checkpointMinutes: 5,
   logInterval: 10,
   maxMinutes: 0,
   resume: false,
@@ -217,6 +223,7 @@ export function resolveTrainingConfig(input: unknown = {}, context: TrainingCont
   int('valSamples', 1);
   int('valSeed', 0);
   int('checkpointInterval', 0);
+  num('checkpointMinutes', 0, Number.MAX_VALUE);
   int('logInterval', 1);
   num('maxMinutes', 0, Number.MAX_VALUE);
   if (typeof c.resume !== 'boolean' && (typeof c.resume !== 'string' || c.resume.length === 0)) {

@@ -102,6 +102,7 @@ export {
 } from './plots.js';
 export { formatDuration, ProgressReporter, type ProgressState, type ProgressStream } from './progress.js';
 export { loadDatasets, type RunTrainingOptions, runTraining } from './run.js';
+export { type RunStatus, readRunStatus, shellQuote } from './status.js';
 export { createSyntheticCorpus, createSyntheticDataset, type SyntheticDatasetOptions } from './synthetic.js';
 export {
   createTfjsEngine,
@@ -114,6 +115,7 @@ export {
   type MetricsEntry,
   OUTPUT_FILES,
   stepBatch,
+  type TrainCheckpointMetadata,
   type TrainingDataset,
   type TrainOptions,
   type TrainResult,

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TfCore } from '@lfm/core/tfjs';
@@ -6,12 +6,12 @@ import { createBatcher } from '@lfm/datasets';
 import { loadCheckpoint } from '@lfm/model/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeByDataset, trainMlpBaselines } from './baselines.js';
-import { loadModelCheckpoint } from './checkpoint.js';
+import { decodeModelCheckpoint, loadModelCheckpoint } from './checkpoint.js';
 import { resolveTrainingConfig } from './config.js';
 import { datasetCodeTable, evaluate } from './evaluate.js';
 import { captureStream, cpuTf, toyDataset } from './test-support/fixtures.js';
 import { createTfjsPredictor } from './tfjs-engine.js';
-import { jointCodeFiller, type MetricsEntry, OUTPUT_FILES, trainTfjs } from './train.js';
+import { jointCodeFiller, type MetricsEntry, OUTPUT_FILES, trainGraph, trainTfjs } from './train.js';
 
 let tf: TfCore;
 const dirs: string[] = [];
@@ -342,3 +342,141 @@ describe('joint codes in training', () => {
     expect(other(batch)!.every((v) => v === 0)).toBe(true);
   });
 });
+
+describe('trainGraph: resume', () => {
+  const joints = ['hips', 'l_knee', 'r_knee', 'l_foot', 'r_foot', 'head', 'tail'];
+  const paired = {
+    ...toyDataset({ name: 'toy-paired', J: 7, jitter: 0.3, missing: 0.2, seed: 41 }),
+    joints,
+    symmetry: [
+      [1, 2],
+      [3, 4],
+    ] as [number, number][],
+  };
+  const unpaired = toyDataset({ name: 'toy-plain', category: 'other', J: 6, edges: [], seed: 42 });
+  const config = (outDir: string, extra: Record<string, unknown> = {}) => ({
+    model: { ...tinyLifter, jointCodes: 4 },
+    steps: 12,
+    batchSize: 4,
+    lr: 3e-3,
+    warmupSteps: 3,
+    jointCodeDropout: 0.5,
+    sideCodes: 0.5,
+    mirrorLoss: true,
+    // augmentation on: the default random views, noise, occlusion and point order, plus every
+    // shape-space stage (each draws from the batch's (seed, index) stream)
+    augment: {
+      subset: { probability: 0.5 },
+      boneScale: { probability: 0.5 },
+      anisotropic: { probability: 0.5 },
+      mirror: { probability: 0.5 },
+      rearticulate: { probability: 0.5 },
+      knnGraph: { probability: 0.5 },
+    },
+    outDir,
+    valInterval: 4,
+    valSamples: 3,
+    logInterval: 1,
+    checkpointInterval: 0,
+    progress: 'none',
+    threads: 1,
+    ...extra,
+  });
+
+  it('5 steps + resume to 12 give the same parameters as 12 straight (joint codes, dropout, side codes, mirror loss)', async () => {
+    const datasets = [paired, unpaired];
+    const full = await trainGraph({ datasets, config: config(tmp()) });
+    expect(full.step).toBe(12);
+    const out = tmp();
+    const abort = new AbortController();
+    const first = await trainGraph({
+      datasets,
+      config: config(out),
+      signal: abort.signal,
+      onLog: (e) => {
+        if (e.step === 5) abort.abort();
+      },
+    });
+    expect(first).toMatchObject({ stoppedBy: 'signal', step: 5 });
+    const ckpt = await loadModelCheckpoint(join(out, OUTPUT_FILES.last));
+    expect(ckpt.optimizer!.step).toBe(5);
+    expect(ckpt.metadata).toMatchObject({
+      step: 5,
+      samples: 20,
+      savedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      trainSec: expect.any(Number),
+      wallSec: expect.any(Number),
+    });
+    // A signal stop skips the final validation: val entries only at multiples of valInterval.
+    const logged = readFileSync(join(out, OUTPUT_FILES.metrics), 'utf8').trim().split('\n');
+    const firstEntries = logged.map((l) => JSON.parse(l) as MetricsEntry);
+    expect(firstEntries.map((e) => e.step)).toEqual([1, 2, 3, 4, 5]);
+    expect(firstEntries.filter((e) => e.val).map((e) => e.step)).toEqual([4]);
+    const resumed = await trainGraph({ datasets, config: config(out, { resume: true }) });
+    expect(resumed).toMatchObject({ step: 12, samples: 48 });
+    expect(resumed.optimizer.step).toBe(12);
+    let worst = 0;
+    let differing = 0;
+    for (const [name, p] of Object.entries(full.params)) {
+      const q = resumed.params[name]!;
+      let scale = 0;
+      let diff = 0;
+      for (let i = 0; i < p.length; i++) {
+        scale = Math.max(scale, Math.abs(p[i]!));
+        diff = Math.max(diff, Math.abs(p[i]! - q[i]!));
+        if (p[i] !== q[i]) differing++;
+      }
+      worst = Math.max(worst, diff / Math.max(scale, 1e-12));
+    }
+    console.log(`graph resume: ${differing} parameter values differ, max relative difference ${worst}`);
+    expect(worst).toBeLessThanOrEqual(1e-6);
+    for (const k of ['m', 'v'] as const) {
+      for (const [name, a] of Object.entries(full.optimizer[k])) {
+        expect(Array.from(resumed.optimizer[k][name]!), `${k}.${name}`).toEqual(Array.from(a));
+      }
+    }
+    expect(resumed.loss).toBe(full.loss);
+    const steps = readFileSync(join(out, OUTPUT_FILES.metrics), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as MetricsEntry).step);
+    expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]); // appended by the resumed run
+
+    // Stopped by the time budget instead (wherever that falls), then resumed: the same parameters.
+    const timedOut = tmp();
+    const timed = await trainGraph({ datasets, config: config(timedOut, { maxMinutes: 0.15 / 60 }) });
+    expect(timed.stoppedBy === 'time' || timed.step === 12).toBe(true);
+    const again = await trainGraph({ datasets, config: config(timedOut, { resume: true }) });
+    expect(again.step).toBe(12);
+    for (const [name, p] of Object.entries(full.params)) {
+      expect(Array.from(again.params[name]!), name).toEqual(Array.from(p));
+    }
+  });
+
+  it('checkpointMinutes: last.ckpt also when that much time passed (1e-6 min: every step); 0: off', async () => {
+    const datasets = [unpaired];
+    const seen = async (minutes: number) => {
+      const out = tmp();
+      const steps: (number | undefined)[] = [];
+      await trainGraph({
+        datasets,
+        config: config(out, { steps: 4, valInterval: 0, checkpointMinutes: minutes }),
+        // metrics are logged before the step's checkpoint: at step k, last.ckpt holds step k − 1
+        onLog: () => {
+          const path = join(out, OUTPUT_FILES.last);
+          steps.push(existsSync(path) ? readCheckpointStep(path) : undefined);
+        },
+      });
+      return { steps, end: readCheckpointStep(join(out, OUTPUT_FILES.last)) };
+    };
+    expect(await seen(1e-6)).toEqual({ steps: [undefined, 1, 2, 3], end: 4 });
+    expect(await seen(0)).toEqual({ steps: [undefined, undefined, undefined, undefined], end: 4 });
+    expect(resolveTrainingConfig({}).checkpointMinutes).toBe(5);
+  });
+});
+
+/** The step of a checkpoint file (read synchronously: its metadata). */
+function readCheckpointStep(path: string): number {
+  const bytes = readFileSync(path);
+  return decodeModelCheckpoint(bytes).optimizer!.step;
+}

@@ -62,7 +62,10 @@ export interface TrainOptions {
   readonly resume?: ModelCheckpoint;
   /** Progress output (default process.stdout). */
   readonly output?: ProgressStream;
-  /** Stops after the current step (with a checkpoint) when aborted. */
+  /**
+   * Stops after the current step when aborted: writes last.ckpt at that step (no final validation, so
+   * the stop is quick) and resolves with `stoppedBy: 'signal'`; a resume continues exactly from it.
+   */
   readonly signal?: AbortSignal;
   /** Called with every metrics.jsonl entry. */
   readonly onLog?: (entry: MetricsEntry) => void;
@@ -93,6 +96,24 @@ export interface TrainResult {
   readonly checkpoint: string | undefined;
 }
 
+/** What `train` writes into a checkpoint's metadata (last.ckpt, best.ckpt), besides `training` (the config). */
+export interface TrainCheckpointMetadata {
+  readonly trainer: 'lfm-trainer';
+  readonly engine: string;
+  /** Completed updates (all runs). */
+  readonly step: number;
+  /** Samples seen (all runs). */
+  readonly samples: number;
+  /** Best validation nPA-MPJPE so far (null: none yet). */
+  readonly bestScore: number | null;
+  /** When the checkpoint was written (ISO 8601, UTC). */
+  readonly savedAt: string;
+  /** Training time (validation excluded) of all runs up to this checkpoint, seconds. */
+  readonly trainSec: number;
+  /** Wall time of all runs up to this checkpoint, seconds. */
+  readonly wallSec: number;
+}
+
 /** File names inside `outDir`. */
 export const OUTPUT_FILES = Object.freeze({
   last: 'last.ckpt',
@@ -109,9 +130,11 @@ export const OUTPUT_FILES = Object.freeze({
  * decay, over one Float32Array parameter record whatever the engine. Every `valInterval` steps it
  * evaluates each dataset's val split (synthetic protocol, `valSamples` samples); every
  * `checkpointInterval` steps and at the end it writes outDir/last.ckpt atomically (best.ckpt on a
- * better validation nPA-MPJPE). Stops at `steps`, at `maxMinutes`, or on `signal`. A resumed run
- * continues exactly where the checkpoint left off (same batches, schedule and optimizer state), on
- * either engine, so it matches an uninterrupted run to float noise.
+ * better validation nPA-MPJPE), and also when `checkpointMinutes` passed since the last one. Stops
+ * at `steps`, at `maxMinutes`, or on `signal` (after the current step, with a checkpoint). A resumed
+ * run continues exactly where the checkpoint left off (same batches, joint-code dropout, schedule and
+ * optimizer state): on the graph engine with the same threads it reproduces an uninterrupted run bit
+ * for bit (tested), across engines to float noise.
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const { datasets } = options;
@@ -151,6 +174,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let adam: Adam;
   let samples = 0;
   let best = Infinity;
+  let priorTrainSec = 0;
+  let priorWallSec = 0;
   const hyper = { beta1: config.beta1, beta2: config.beta2, epsilon: config.epsilon };
   if (resume) {
     checkSameModel(
@@ -166,6 +191,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     adam = new Adam(model.specs, hyper, resume.optimizer);
     samples = numberOr(resume.metadata?.samples, adam.step * config.batchSize);
     best = numberOr(resume.metadata?.bestScore, Infinity);
+    priorTrainSec = numberOr(resume.metadata?.trainSec, 0);
+    priorWallSec = numberOr(resume.metadata?.wallSec, 0);
     progress.message(`resuming at step ${adam.step}`);
   } else {
     params = model.init();
@@ -264,19 +291,29 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let lastVal: EvalReport | undefined;
   let lastValStep = -1;
   let lastCkptStep = -1;
+  let lastCkptMs = startMs;
+  const ckptEveryMs = config.checkpointMinutes * 60_000;
   let checkpoint: string | undefined;
   let stoppedBy: TrainResult['stoppedBy'] = 'steps';
 
-  const metadata = (): Record<string, JsonValue> => ({
-    trainer: 'lfm-trainer',
-    engine: engine.name,
-    step: adam.step,
-    samples,
-    loss: config.loss,
-    datasets: datasets.map((d) => d.name),
-    bestScore: Number.isFinite(best) ? best : null,
-    training: config as unknown as JsonValue,
-  });
+  const metadata = (): Record<string, JsonValue> => {
+    const m: TrainCheckpointMetadata = {
+      trainer: 'lfm-trainer',
+      engine: engine.name,
+      step: adam.step,
+      samples,
+      bestScore: Number.isFinite(best) ? best : null,
+      savedAt: new Date().toISOString(),
+      trainSec: round3(priorTrainSec + trainMs / 1000),
+      wallSec: round3(priorWallSec + (Date.now() - startMs) / 1000),
+    };
+    return {
+      ...m,
+      loss: config.loss,
+      datasets: datasets.map((d) => d.name),
+      training: config as unknown as JsonValue,
+    };
+  };
   const save = async (name: string) => {
     if (!outDir) return undefined;
     const path = join(outDir, name);
@@ -287,6 +324,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       metadata: metadata(),
     });
     return path;
+  };
+  const saveLast = async () => {
+    checkpoint = await save(OUTPUT_FILES.last);
+    lastCkptStep = adam.step;
+    lastCkptMs = Date.now();
   };
   const validate = async (): Promise<EvalReport | undefined> => {
     if (valSets.length === 0) return undefined;
@@ -383,18 +425,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const doVal = config.valInterval > 0 && step % config.valInterval === 0;
       if (doVal) lastVal = await validate();
       if (step % config.logInterval === 0 || (doVal && lastVal)) await log(doVal ? lastVal : undefined);
-      if (config.checkpointInterval > 0 && step % config.checkpointInterval === 0) {
-        checkpoint = await save(OUTPUT_FILES.last);
-        lastCkptStep = step;
-      }
+      const byStep = config.checkpointInterval > 0 && step % config.checkpointInterval === 0;
+      const byTime = ckptEveryMs > 0 && Date.now() - lastCkptMs >= ckptEveryMs;
+      if (byStep || byTime) await saveLast();
     }
-    if (config.valInterval > 0 && lastValStep !== adam.step && runSteps > 0) {
+    // Stopped by a signal: no final validation (a supervisor's grace period is short), checkpoint first.
+    if (stoppedBy === 'signal' && (lastCkptStep !== adam.step || !checkpoint)) await saveLast();
+    if (stoppedBy !== 'signal' && config.valInterval > 0 && lastValStep !== adam.step && runSteps > 0) {
       lastVal = await validate();
       await log(lastVal);
     } else if (windowSteps > 0) {
       await log();
     }
-    if (lastCkptStep !== adam.step || !checkpoint) checkpoint = await save(OUTPUT_FILES.last);
+    if (lastCkptStep !== adam.step || !checkpoint) await saveLast();
     progress.done();
     const why =
       stoppedBy === 'steps'
@@ -574,6 +617,10 @@ function checkSameModel(ckpt: Record<string, unknown>, want: Record<string, unkn
 
 function maxPointsOf(model: TrainableModel): number | undefined {
   return model.config.kind === 'lifter' ? model.config.maxPoints : undefined;
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
 }
 
 function numberOr(v: JsonValue | undefined, fallback: number): number {

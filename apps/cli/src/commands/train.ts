@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { choiceFlag, type FlagSpecs, intFlag, numberFlag, parseFlags } from '../args.js';
 import { CliError, EXIT, UsageError } from '../errors.js';
-import { type CliIo, note, resolvePath } from '../io.js';
+import { type CliIo, formatJson, note, resolvePath } from '../io.js';
 import { TFJS_BACKENDS } from '../model.js';
 import { loadRigs } from '../rigs.js';
 
@@ -26,19 +26,29 @@ export const TRAIN_FLAGS = {
   seed: { type: 'string' },
   'val-interval': { type: 'string' },
   'checkpoint-interval': { type: 'string' },
+  'checkpoint-minutes': { type: 'string' },
   'log-interval': { type: 'string' },
   progress: { type: 'string' },
   'rig-plugin': { type: 'string', multiple: true },
+  status: { type: 'string' },
+  json: { type: 'boolean' },
 } as const satisfies FlagSpecs;
 
 export const TRAIN_HELP = `Usage: lfm train --config FILE [flags]
        lfm train --data DIR [--data DIR ...] [flags]
+       lfm train --status RUN_DIR [--json]
 
 Trains the lifter. FILE is a JSON training config (see @lfm/trainer TrainingConfig; e.g.
 configs/tiny.json); its relative paths (data, outDir, resume) are relative to the file. Flags
 override the file. The output folder gets last.ckpt, best.ckpt, metrics.jsonl and config.json;
-a progress bar with samples/s and ETA on a terminal, plain lines otherwise (CI). Ctrl-C stops
-after the current step with a checkpoint.
+a progress bar with samples/s and ETA on a terminal, plain lines otherwise (CI).
+
+A long run is a chain of resumes: last.ckpt is written every --checkpoint-interval steps, every
+--checkpoint-minutes minutes (default 5) and at the end, atomically; SIGTERM or Ctrl-C (SIGINT)
+stops after the current step with a checkpoint and prints the command that resumes it (exit 0 on
+SIGTERM, 130 on SIGINT; a second signal exits at once, without a checkpoint). --resume then
+continues exactly: the same batches, joint-code dropout, learning-rate schedule and Adam state, so
+the weights equal those of an uninterrupted run; metrics.jsonl is appended to.
 
 Options:
   -c, --config FILE          training config (JSON)
@@ -57,14 +67,37 @@ Options:
                              without one starts from scratch, with a note on stderr)
       --seed N               seed of the batch stream
       --val-interval N, --checkpoint-interval N, --log-interval N
+      --checkpoint-minutes M
+                             also write last.ckpt when M minutes passed since the last one
+                             (default 5; 0 = off)
       --progress MODE        auto (default), bar, lines or none
       --rig-plugin PATH      load rigs from a plugin module (repeatable; checked and registered
                              before the data loads)
+      --status [RUN_DIR]     print where a run stands, without training: the config's steps, the
+                             last checkpoint (step, samples, time), the best validation nPA-MPJPE,
+                             the last metrics line (loss, samples/s), whether it is finished, and
+                             the command that resumes it; RUN_DIR defaults to --out / the config's
+                             outDir
+      --json                 with --status: one JSON object instead of text
 `;
 
 export async function trainCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const { flags } = parseFlags('train', bareResume(argv), TRAIN_FLAGS);
+  const { flags } = parseFlags('train', bareValue(argv, ['--resume', '--status']), TRAIN_FLAGS);
+  if (flags.json && flags.status === undefined) throw new UsageError('lfm train: --json goes with --status');
   const fromFile = flags.config !== undefined ? await readConfig(resolvePath(io, flags.config)) : {};
+  if (flags.status !== undefined) {
+    const dir =
+      flags.status !== ''
+        ? resolvePath(io, flags.status)
+        : flags.out !== undefined
+          ? resolvePath(io, flags.out)
+          : typeof fromFile.outDir === 'string'
+            ? fromFile.outDir
+            : undefined;
+    if (dir === undefined)
+      throw new UsageError('lfm train: --status needs a RUN_DIR (or --out / a config with outDir)');
+    return statusCommand(dir, flags.json === true, io);
+  }
   const config: Record<string, unknown> = { ...fromFile };
   const model: Record<string, unknown> = {
     ...((fromFile.model as Record<string, unknown> | undefined) ?? {}),
@@ -85,6 +118,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
   set(config, 'seed', intFlag('seed', flags.seed, 0));
   set(config, 'valInterval', intFlag('val-interval', flags['val-interval'], 0));
   set(config, 'checkpointInterval', intFlag('checkpoint-interval', flags['checkpoint-interval'], 0));
+  set(config, 'checkpointMinutes', numberFlag('checkpoint-minutes', flags['checkpoint-minutes'], { min: 0 }));
   set(config, 'logInterval', intFlag('log-interval', flags['log-interval'], 1));
   set(config, 'progress', choiceFlag('progress', flags.progress, ['auto', 'bar', 'lines', 'none'] as const));
   if (flags.resume !== undefined) config.resume = flags.resume === '' ? true : resolvePath(io, flags.resume);
@@ -103,8 +137,9 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
     throw new UsageError('--resume without a path resumes OUT/last.ckpt: also pass --out DIR');
   }
 
-  await loadRigs(io, flags['rig-plugin'] ?? []);
-  const { OUTPUT_FILES, runTraining } = await import('@lfm/trainer');
+  const plugins = flags['rig-plugin'] ?? [];
+  await loadRigs(io, plugins);
+  const { OUTPUT_FILES, runTraining, shellQuote } = await import('@lfm/trainer');
   if (config.resume === true && typeof config.outDir === 'string') {
     const last = join(config.outDir, OUTPUT_FILES.last);
     if (!existsSync(last)) {
@@ -112,18 +147,145 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
       config.resume = false;
     }
   }
-  const result = await runTraining(config, {
-    output: io.stdout,
-    ...(io.signal && { signal: io.signal }),
-  });
-  return result.stoppedBy === 'signal' ? EXIT.interrupted : EXIT.ok;
+  const stop = stopOnSignals(io);
+  try {
+    const result = await runTraining(config, { output: io.stdout, signal: stop.signal });
+    if (result.stoppedBy !== 'signal') return EXIT.ok;
+    const by = stop.received() ?? 'SIGINT';
+    const outDir = typeof config.outDir === 'string' ? config.outDir : undefined;
+    if (result.checkpoint && outDir) {
+      const resume = [
+        'lfm train',
+        ...plugins.map((p) => `--rig-plugin ${shellQuote(resolvePath(io, p))}`),
+        `--config ${shellQuote(join(outDir, OUTPUT_FILES.config))} --resume`,
+      ].join(' ');
+      note(
+        io,
+        `stopped by ${by} at step ${result.step}: checkpoint ${result.checkpoint}; resume with ${resume}`,
+      );
+    } else {
+      note(io, `stopped by ${by} at step ${result.step}: no checkpoint (no output folder: pass --out DIR)`);
+    }
+    // SIGTERM (a supervisor ending a session) is a clean stop; Ctrl-C keeps the shell's 130.
+    return by === 'SIGTERM' ? EXIT.ok : EXIT.interrupted;
+  } finally {
+    stop.dispose();
+  }
 }
 
-/** `--resume` with no value (last, or followed by another flag) means "OUT/last.ckpt": `--resume=`. */
-function bareResume(argv: readonly string[]): string[] {
+/**
+ * An AbortSignal that the first SIGTERM or SIGINT (or `io.signal`, the binary's Ctrl-C) aborts: the
+ * training loop then stops after its current step and writes its checkpoint. A second signal exits at
+ * once (128 + the signal's number), without a checkpoint.
+ */
+function stopOnSignals(io: CliIo): {
+  signal: AbortSignal;
+  received: () => string | undefined;
+  dispose: () => void;
+} {
+  const controller = new AbortController();
+  let received: string | undefined;
+  let count = 0;
+  const handlers = (['SIGTERM', 'SIGINT'] as const).map((name) => {
+    const handler = () => {
+      if (count++ > 0) process.exit(name === 'SIGTERM' ? 143 : 130);
+      received ??= name;
+      if (!controller.signal.aborted) {
+        note(io, `${name}: stopping after the current step with a checkpoint (again: exit at once)`);
+        controller.abort();
+      }
+    };
+    process.on(name, handler);
+    return [name, handler] as const;
+  });
+  const fromIo = () => {
+    received ??= 'SIGINT';
+    if (!controller.signal.aborted) {
+      note(io, 'SIGINT: stopping after the current step with a checkpoint (again: exit at once)');
+      controller.abort();
+    }
+  };
+  if (io.signal?.aborted) fromIo();
+  else io.signal?.addEventListener('abort', fromIo, { once: true });
+  return {
+    signal: controller.signal,
+    received: () => received,
+    dispose: () => {
+      for (const [name, handler] of handlers) process.off(name, handler);
+      io.signal?.removeEventListener('abort', fromIo);
+    },
+  };
+}
+
+/** `lfm train --status DIR [--json]`. */
+async function statusCommand(dir: string, json: boolean, io: CliIo): Promise<number> {
+  const { readRunStatus } = await import('@lfm/trainer');
+  const s = await readRunStatus(dir);
+  if (json) {
+    io.stdout.write(formatJson(s));
+    return EXIT.ok;
+  }
+  const num = (x: number | null | undefined, digits = 4) =>
+    x === null || x === undefined || !Number.isFinite(x) ? String(x) : x.toPrecision(digits);
+  const c = s.checkpoint;
+  const ago = c ? ` (${formatAgo(Date.now() - Date.parse(c.savedAt))})` : '';
+  const lines: [string, string][] = [
+    ['run', s.dir],
+    ['steps', s.steps === null ? 'unknown (no config.json)' : String(s.steps)],
+    [
+      'checkpoint',
+      c
+        ? `step ${c.step}${s.steps !== null ? ` of ${s.steps}` : ''}` +
+          `${c.samples !== null ? `, ${c.samples} samples` : ''}, saved ${c.savedAt}${ago}` +
+          `${c.trainSec !== null ? `, ${formatSeconds(c.trainSec)} of training` : ''}${c.engine ? `, ${c.engine}` : ''}: ${c.path}`
+        : 'none yet',
+    ],
+    [
+      'best val',
+      s.best ? `nPA-MPJPE ${num(s.best.nPaMpjpe)} at step ${s.best.step} (${s.best.source})` : 'none yet',
+    ],
+    [
+      'last log',
+      s.last
+        ? `step ${s.last.step}: loss ${num(s.last.loss)}, ${s.last.samplesPerSec.toFixed(1)} samples/s`
+        : 'none yet',
+    ],
+    [
+      'finished',
+      s.finished ? 'yes' : `no${s.steps !== null ? ` (${s.steps - (c?.step ?? 0)} steps to go)` : ''}`,
+    ],
+    [
+      'resume',
+      s.resume === null
+        ? 'unknown (no config.json)'
+        : s.finished
+          ? `finished: raise steps to train on (${s.resume} --steps N)`
+          : s.resume,
+    ],
+  ];
+  const width = Math.max(...lines.map(([k]) => k.length)) + 2;
+  io.stdout.write(lines.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}\n`).join(''));
+  return EXIT.ok;
+}
+
+function formatSeconds(sec: number): string {
+  if (sec < 90) return `${sec.toFixed(1)} s`;
+  if (sec < 5400) return `${(sec / 60).toFixed(1)} min`;
+  return `${(sec / 3600).toFixed(2)} h`;
+}
+
+function formatAgo(ms: number): string {
+  return Number.isFinite(ms) ? `${formatSeconds(Math.max(0, ms) / 1000)} ago` : 'time unknown';
+}
+
+/**
+ * A value-taking flag of `names` given without a value (last, or followed by another flag) gets the
+ * empty value: `--resume` → `--resume=` ("OUT/last.ckpt"), `--status` → `--status=` (the output folder).
+ */
+function bareValue(argv: readonly string[], names: readonly string[]): string[] {
   return argv.map((a, i) => {
     const next = argv[i + 1];
-    return a === '--resume' && (next === undefined || next.startsWith('-')) ? '--resume=' : a;
+    return names.includes(a) && (next === undefined || next.startsWith('-')) ? `${a}=` : a;
   });
 }
 
