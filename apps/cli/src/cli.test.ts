@@ -39,7 +39,7 @@ describe('usage errors (exit 2)', () => {
     ['flag without its value', ['lift', '--input'], /--input needs a value/],
     ['missing required flag', ['lift'], /--input FILE is required/],
     ['eval without data', ['eval', '--json'], /--data DIR is required/],
-    ['export without out', ['export', '--model', 'a.ckpt'], /--out FILE\.onnx is required/],
+    ['export without model', ['export', '--out', 'a.onnx'], /--model CKPT is required/],
     [
       'bad choice',
       ['lift', '--input', 'x.json', '--camera', 'fisheye'],
