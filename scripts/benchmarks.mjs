@@ -60,6 +60,15 @@ const LOO_GROUPS = {
   rigid: ['pascal3d-aeroplane', 'pascal3d-bicycle', 'pascal3d-chair'],
   shark: ['torresani-shark'],
 };
+// The shape-space augmentation of the loo arms that use it (@lfm/datasets AugmentOptions).
+const SHAPE_AUGMENT = {
+  boneScale: { probability: 0.5, maxLog: 0.2 },
+  anisotropic: { probability: 0.3, maxLog: 0.15 },
+  rearticulate: { probability: 0.3, maxAngle: 30 },
+  mirror: { probability: 0.5 },
+  knnGraph: { probability: 0.2 },
+  occlusion: { probability: 0.5, maxFraction: 0.5 },
+};
 // Recipe arms of the leave-one-out benchmark: overrides of the base training config (--loo-base-config).
 const LOO_ARMS = {
   base: { change: 'none (the base config)', overrides: {} },
@@ -70,6 +79,21 @@ const LOO_ARMS = {
   'mirror-sides': {
     change: 'as mirror, + side codes (left/right/centre) for half the code-dropped samples',
     overrides: { jointCodeDropout: 0.5, mirrorLoss: true, sideCodes: 0.5 },
+  },
+  aug: {
+    change:
+      'as mirror, + shape-space augmentation (bone scaling, anisotropic scaling, re-articulation, L/R mirroring, kNN graph for 20 %, occlusion up to 50 %)',
+    overrides: { jointCodeDropout: 0.5, mirrorLoss: true, augment: SHAPE_AUGMENT },
+  },
+  'aug-procedural': {
+    change:
+      'as aug, + procedural categories (40 random articulated creatures, 20 rigid objects on primitives)',
+    overrides: {
+      jointCodeDropout: 0.5,
+      mirrorLoss: true,
+      augment: SHAPE_AUGMENT,
+      procedural: { creatures: 40, rigid: 20 },
+    },
   },
   'no-codes-mirror': {
     change: 'no joint codes at all + mirror-invariant loss',

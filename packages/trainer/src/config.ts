@@ -1,4 +1,9 @@
-import { type AugmentOptions, BALANCED_SAMPLER_KEYS, type BalancedSamplerOptions } from '@lfm/datasets';
+import {
+  type AugmentOptions,
+  BALANCED_SAMPLER_KEYS,
+  type BalancedSamplerOptions,
+  type ProceduralOptions,
+} from '@lfm/datasets';
 import { ConfigError } from '@lfm/model';
 import { LOSS_KINDS, type LossKind } from './loss.js';
 import { type ModelConfig, resolveModelConfig } from './models.js';
@@ -73,6 +78,13 @@ export interface TrainingConfig {
    * so the model commits to one of the two shapes a view allows instead of averaging them to flat.
    */
   readonly mirrorLoss: boolean;
+  /**
+   * Procedurally generated categories mixed into training (`createProceduralDatasets` of
+   * @lfm/datasets: random articulated creatures and rigid objects on primitives), e.g.
+   * `{ "creatures": 40, "rigid": 20 }`; their share of the batches follows `sampling` (categories
+   * 'procedural-creature' and 'procedural-rigid'). Default: none.
+   */
+  readonly procedural: ProceduralOptions | undefined;
   /** Validate every this many steps on each dataset's val split (0 = never; also at the end when > 0). */
   readonly valInterval: number;
   /** Validation samples per dataset (evenly spaced over its val split). */
@@ -119,6 +131,7 @@ export const DEFAULT_TRAINING_CONFIG: Readonly<Omit<TrainingConfig, 'model' | 'd
   jointCodeDropout: 0.25,
   sideCodes: 0,
   mirrorLoss: false,
+  procedural: undefined,
   valInterval: 500,
   valSamples: 256,
   valSeed: 0,
@@ -208,7 +221,7 @@ export function resolveTrainingConfig(input: unknown = {}, context: TrainingCont
   num('sideCodes', 0, 1);
   if (typeof c.mirrorLoss !== 'boolean')
     fail(`mirrorLoss must be true or false, got ${JSON.stringify(c.mirrorLoss)}`);
-  for (const k of ['augment', 'sampling']) {
+  for (const k of ['augment', 'sampling', 'procedural']) {
     if (c[k] !== undefined && (typeof c[k] !== 'object' || c[k] === null || Array.isArray(c[k]))) {
       fail(`${k} must be an object, got ${JSON.stringify(c[k])}`);
     }

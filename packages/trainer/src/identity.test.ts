@@ -1,10 +1,10 @@
-import { createBatcher, jointCode, jointSides, SIDE_CODE_RIG } from '@lfm/datasets';
+import { createBatcher, createProceduralDatasets, jointCode, jointSides, SIDE_CODE_RIG } from '@lfm/datasets';
 import { describe, expect, it } from 'vitest';
 import { resolveTrainingConfig } from './config.js';
 import { datasetCodeTable, evaluate } from './evaluate.js';
 import { createModel, resolveModelConfig } from './models.js';
 import { toyDataset } from './test-support/fixtures.js';
-import { identityFiller } from './train.js';
+import { identityFiller, train } from './train.js';
 
 const lifter = { kind: 'lifter', dModel: 8, layers: 1, heads: 2, mlpRatio: 2, tpeSigma: 1, seed: 3 } as const;
 const joints = ['hips', 'l_knee', 'r_knee', 'LeftFoot', 'RightFoot', 'head'];
@@ -140,5 +140,64 @@ describe('evaluate: flip-best, the flat guess and the identity a model gets', ()
       identity: 'none',
     });
     expect(seen.every((c) => c.every((v) => v === 0))).toBe(true);
+  });
+});
+
+describe('procedural categories in training', () => {
+  it('join the batches uncoded (side codes where they have mirror pairs) and are not validated', async () => {
+    const ds = toyDataset({ name: 'toy-a', J: 6, train: 8, val: 2, test: 0, seed: 1 });
+    const procedural = createProceduralDatasets({
+      creatures: 3,
+      rigid: 2,
+      framesPerSpecies: 10,
+      maxJoints: 12,
+    });
+    const model = createModel(resolveModelConfig({ ...lifter, jointCodes: 4, codedRigs: ['toy-a'] }));
+    const config = resolveTrainingConfig({
+      model: model.config,
+      jointCodeDropout: 0,
+      sideCodes: 1,
+      mirrorLoss: true,
+    });
+    const sources = [ds, ...procedural];
+    const N = 12;
+    const batcher = createBatcher({
+      sources: sources.map((dataset) => ({ dataset })),
+      batchSize: 64,
+      maxPoints: N,
+      seed: 1,
+    });
+    const fill = identityFiller(model, sources, 64, N, config);
+    const batch = batcher.next();
+    const { mirror } = fill(batch);
+    for (let s = 0; s < 64; s++) {
+      const d = sources[batch.info.source[s]!]!;
+      // Coded rig (no dropout): codes, strict. Procedural: side codes when it has pairs (strict), else none (mirror).
+      const want = d === ds ? 0 : d.symmetry.length > 0 ? 0 : 1;
+      expect(mirror![s], d.name).toBe(want);
+    }
+    expect(new Set(Array.from(batch.info.source)).size).toBeGreaterThan(2);
+
+    const logs: string[] = [];
+    const result = await train({
+      datasets: [ds],
+      config: {
+        model: { ...lifter, jointCodes: 4 },
+        procedural: { creatures: 2, rigid: 1, framesPerSpecies: 10, maxJoints: 12 },
+        mirrorLoss: true,
+        steps: 3,
+        batchSize: 8,
+        maxPoints: 12,
+        valInterval: 3,
+        valSamples: 2,
+        progress: 'lines',
+        threads: 1,
+      },
+      output: { write: (t: string) => (logs.push(t), true), isTTY: false, columns: 80 },
+    });
+    expect(result.step).toBe(3);
+    expect(Number.isFinite(result.loss)).toBe(true);
+    expect(result.model.config).toMatchObject({ codedRigs: ['toy-a'] });
+    expect(result.val!.datasets.map((r) => r.name)).toEqual(['toy-a']);
   });
 });

@@ -6,6 +6,7 @@ import { assertTfjsGradients, type TfCore } from '@lfm/core/tfjs';
 import {
   type Batch,
   createBatcher,
+  createProceduralDatasets,
   type DatasetLike,
   jointSides,
   sideCodeTable,
@@ -153,6 +154,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     assertTfjsGradients(tf);
   }
   const model = createModel(config.model);
+  // Procedurally generated categories (config.procedural) join the training batches only: they are
+  // never coded (no joint codes: unknown rigs) and never validated on.
+  const procedural: TrainingDataset[] = config.procedural ? createProceduralDatasets(config.procedural) : [];
+  if (procedural.length > 0 && model.numJoints !== undefined) {
+    throw new ConfigError(
+      `procedural categories need a lifter (any J); the ${model.kind} model takes J = ${model.numJoints}`,
+    );
+  }
+  const sources: readonly TrainingDataset[] = [...datasets, ...procedural];
   if (model.numJoints !== undefined) {
     const other = datasets.find((d) => d.numJoints !== model.numJoints);
     if (other) {
@@ -209,7 +219,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     throw new ConfigError(`maxPoints ${N} exceeds the model's maxPoints ${modelMaxPoints}`);
   }
   const batcher = createBatcher({
-    sources: datasets.map((dataset) => ({ dataset, split: 'train' as const })),
+    sources: sources.map((dataset) => ({ dataset, split: 'train' as const })),
     batchSize: config.batchSize,
     maxPoints: N,
     seed: config.seed,
@@ -218,7 +228,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     ...(config.knn !== undefined && { knn: config.knn }),
   });
   batcher.seek(adam.step);
-  const identity = identityFiller(model, datasets, batcher.batchSize, N, config);
+  const identity = identityFiller(model, sources, batcher.batchSize, N, config);
   // Validation: datasets with a val split whose J the model accepts.
   const modelMax = modelMaxPoints ?? model.numJoints ?? Infinity;
   const valSets = datasets.filter((d) => splitFrames(d, 'val').length > 0 && d.numJoints <= modelMax);
@@ -311,6 +321,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       ...m,
       loss: config.loss,
       datasets: datasets.map((d) => d.name),
+      ...(procedural.length > 0 && { procedural: procedural.length }),
       training: config as unknown as JsonValue,
     };
   };
@@ -556,7 +567,8 @@ export function identityFiller(
     const sideRng = new Rng([config.seed, batch.index, 0x73696465]);
     for (let b = 0; b < B; b++) {
       const source = batch.info.source[b]!;
-      const drop = rng.uniform() < config.jointCodeDropout;
+      // A rig the model has no codes for is always without identity (it may still get side codes).
+      const drop = rng.uniform() < config.jointCodeDropout || tables[source] === null;
       const side = drop && sideRng.uniform() < config.sideCodes ? sides[source]! : null;
       const table = drop ? side : tables[source]!;
       writeJointCodes(
