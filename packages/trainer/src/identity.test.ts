@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveTrainingConfig } from './config.js';
 import { datasetCodeTable, evaluate } from './evaluate.js';
 import { createModel, resolveModelConfig } from './models.js';
-import { toyDataset } from './test-support/fixtures.js';
+import { captureStream, toyDataset } from './test-support/fixtures.js';
 import { identityFiller, train } from './train.js';
 
 const lifter = { kind: 'lifter', dModel: 8, layers: 1, heads: 2, mlpRatio: 2, tpeSigma: 1, seed: 3 } as const;
@@ -173,12 +173,11 @@ describe('procedural categories in training', () => {
     for (let s = 0; s < 64; s++) {
       const d = sources[batch.info.source[s]!]!;
       // Coded rig (no dropout): codes, strict. Procedural: side codes when it has pairs (strict), else none (mirror).
-      const want = d === ds ? 0 : d.symmetry.length > 0 ? 0 : 1;
+      const want = d === ds ? 0 : (d.symmetry?.length ?? 0) > 0 ? 0 : 1;
       expect(mirror![s], d.name).toBe(want);
     }
     expect(new Set(Array.from(batch.info.source)).size).toBeGreaterThan(2);
 
-    const logs: string[] = [];
     const result = await train({
       datasets: [ds],
       config: {
@@ -193,7 +192,7 @@ describe('procedural categories in training', () => {
         progress: 'lines',
         threads: 1,
       },
-      output: { write: (t: string) => (logs.push(t), true), isTTY: false, columns: 80 },
+      output: captureStream(),
     });
     expect(result.step).toBe(3);
     expect(Number.isFinite(result.loss)).toBe(true);
