@@ -17,7 +17,7 @@ interface Command {
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   lift: {
-    summary: 'lift 2D keypoints (our JSON, COCO results, MediaPipe) to 3D, with the camera',
+    summary: 'lift 2D keypoints and sequences (ours, COCO, MediaPipe, OpenPose, DeepLabCut) to 3D',
     load: async () => {
       const m = await import('./commands/lift.js');
       return { run: m.liftCommand, help: m.LIFT_HELP };
@@ -45,7 +45,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     },
   },
   rigs: {
-    summary: 'list the registered rigs, or show one',
+    summary: 'list the registered rigs, show one, or write one from a DeepLabCut config.yaml',
     load: async () => {
       const m = await import('./commands/rigs.js');
       return { run: m.rigsCommand, help: m.RIGS_HELP };

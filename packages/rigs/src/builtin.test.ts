@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   aflwFace,
   builtinRigs,
+  coco17,
   cocoWholebody133,
   datasetRigs,
   h36m17,
@@ -11,6 +12,8 @@ import {
   hand21,
   ibugFace68,
   jointCodeRig,
+  openposeBody25,
+  openposeCoco18,
   realworldHand,
   SAME_JOINTS_AS,
   standardRigs,
@@ -52,7 +55,7 @@ function otherSide(name: string): string[] {
 }
 
 describe('built-in rigs', () => {
-  it('are 7 standard rigs and the dataset rigs, with unique ids', () => {
+  it('are 8 standard rigs and the dataset rigs, with unique ids', () => {
     expect(standardRigs.map((r) => r.id)).toEqual([
       'coco-17',
       'coco-wholebody-133',
@@ -61,6 +64,7 @@ describe('built-in rigs', () => {
       'ibug-face-68',
       'mediapipe-pose-33',
       'openpose-body-25',
+      'openpose-coco-18',
     ]);
     expect(builtinRigs).toHaveLength(standardRigs.length + datasetRigs.length);
     expect(new Set(builtinRigs.map((r) => r.id)).size).toBe(builtinRigs.length);
@@ -162,5 +166,40 @@ describe('dataset rigs that share a standard layout', () => {
       citation: 'a test',
     });
     expect(jointCodeRig(odd, ['realworld-hand'])).toBeUndefined();
+  });
+});
+
+describe('OpenPose layouts', () => {
+  it('openpose-coco-18 is BODY_25 without mid_hip and the six foot points, in the same order', () => {
+    const feet = /_(big_toe|small_toe|heel)$/;
+    expect(openposeCoco18.joints).toEqual(
+      openposeBody25.joints.filter((name) => name !== 'mid_hip' && !feet.test(name)),
+    );
+    // COCO-17's joints plus a neck.
+    expect(new Set(openposeCoco18.joints)).toEqual(new Set([...coco17.joints, 'neck']));
+    // BODY_25's bones between kept joints are COCO-18 bones; COCO-18 hangs the hips from the neck instead.
+    const body = new Set(openposeBody25.bones.map(([a, b]) => [a, b].sort().join('-')));
+    const coco = openposeCoco18.bones.map(([a, b]) => [a, b].sort().join('-'));
+    expect(coco.filter((b) => !body.has(b)).sort()).toEqual(['left_hip-neck', 'neck-right_hip']);
+  });
+
+  it("hand-21 is OpenPose's hand order: wrist, then four points per finger from the thumb", () => {
+    expect(hand21.joints[0]).toBe('wrist');
+    const fingers = ['thumb', 'index_finger', 'middle_finger', 'ring_finger', 'pinky'];
+    fingers.forEach((f, k) => {
+      for (let i = 1; i <= 4; i++) expect(hand21.joints[4 * k + i]!.startsWith(f)).toBe(true);
+    });
+  });
+
+  it("ibug-face-68 is OpenPose's face-70 without the two pupils (points 68, 69): jaw, brows, nose, eyes, mouth", () => {
+    const groups = ibugFace68.joints.map((n) => /jaw|brow|nose|eye|lip/.exec(n)![0]);
+    const runs = groups.filter((g, i) => g !== groups[i - 1]);
+    expect(runs).toEqual(['jaw', 'brow', 'nose', 'eye', 'lip']);
+    expect([
+      groups.indexOf('brow'),
+      groups.indexOf('nose'),
+      groups.indexOf('eye'),
+      groups.indexOf('lip'),
+    ]).toEqual([17, 27, 36, 48]);
   });
 });

@@ -32,6 +32,7 @@ import { hand21 } from './hand-21.js';
 import { ibugFace68 } from './ibug-face-68.js';
 import { mediapipePose33 } from './mediapipe-pose-33.js';
 import { openposeBody25 } from './openpose-body-25.js';
+import { openposeCoco18 } from './openpose-coco-18.js';
 
 export {
   aflwFace,
@@ -54,6 +55,7 @@ export {
   ibugFace68,
   mediapipePose33,
   openposeBody25,
+  openposeCoco18,
   pascal3dAeroplane,
   pascal3dBicycle,
   pascal3dBoat,
@@ -76,6 +78,7 @@ export const standardRigs: readonly Rig[] = Object.freeze([
   ibugFace68,
   mediapipePose33,
   openposeBody25,
+  openposeCoco18,
 ]);
 
 /**

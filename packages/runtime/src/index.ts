@@ -40,6 +40,18 @@ export {
   type Vec3,
 } from './lifter.js';
 export {
+  cameraJson,
+  type LiftedSequence,
+  type LiftedTrack,
+  type LiftSequenceOptions,
+  liftedSequenceArray,
+  liftedSequenceCsv,
+  liftedSequenceJson,
+  liftSequence,
+  SEQUENCE_FORMAT,
+  trackJointNames,
+} from './sequence.js';
+export {
   createOrtSessionFactory,
   type FloatTensor,
   getSessionFactory,

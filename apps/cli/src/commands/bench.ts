@@ -26,6 +26,12 @@ export const BENCHES = Object.freeze({
     what: 'inference: onnxruntime-node vs onnxruntime-web vs tfjs-wasm (latency, throughput)',
     json: true,
   },
+  sequence: {
+    pkg: '@lfm/runtime',
+    script: 'packages/runtime/bench/sequence.bench.mjs',
+    what: 'lifting a 2D sequence (frames/s, 20-joint rig, batched liftSequence)',
+    json: true,
+  },
   train: {
     pkg: '@lfm/trainer',
     script: 'packages/trainer/bench/train-short.mjs',
@@ -75,7 +81,7 @@ ${Object.entries(BENCHES)
   .join('\n')}
 
 Options:
-      --json    machine-readable output (benchmarks that have it: runtime, train)
+      --json    machine-readable output (benchmarks that have it: runtime, sequence, train)
       --quick   fewer repetitions
 
 lfm bench train (training throughput and the fraction of the machine's MatMul peak):
@@ -151,7 +157,9 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
     }
   }
   if (flags.json && !bench.json) {
-    throw new UsageError(`lfm bench ${name} has no --json output (benchmarks with it: runtime, train)`);
+    throw new UsageError(
+      `lfm bench ${name} has no --json output (benchmarks with it: runtime, sequence, train)`,
+    );
   }
   if (!root || !existsSync(`${root}${bench.script}`)) {
     throw new CliError(

@@ -1,11 +1,22 @@
 import { readFile } from 'node:fs/promises';
-import { detectRig, type Edge, type Keypoints2D, keypointItemPoints } from '@lfm/datasets/preprocess';
+import {
+  detectRig,
+  type Edge,
+  type KeypointSequence,
+  type Keypoints2D,
+  keypointItemPoints,
+} from '@lfm/datasets/preprocess';
 import type { CameraRequest, LiftResult } from '@lfm/runtime';
 import { choiceFlag, type FlagSpecs, numberFlag, parseFlags, required } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
 import { type CliIo, formatJson, note, resolvePath, writeFileAtomic } from '../io.js';
 import { openLifter, RUNTIMES, TFJS_BACKENDS } from '../model.js';
 import { loadRigs } from '../rigs.js';
+import { assignRigs, isDirectory, liftAndWriteSequence, OUTPUT_FORMATS, outputFormat } from '../sequence.js';
+
+/** `--format`: the input formats. */
+export const INPUT_FORMATS = ['lfm', 'coco', 'mediapipe', 'openpose', 'dlc'] as const;
+type InputFormat = (typeof INPUT_FORMATS)[number];
 
 export const LIFT_FLAGS = {
   input: { type: 'string', short: 'i' },
@@ -21,9 +32,12 @@ export const LIFT_FLAGS = {
   backend: { type: 'string' },
   'image-size': { type: 'string' },
   'min-visibility': { type: 'string' },
+  format: { type: 'string' },
+  'format-out': { type: 'string' },
+  'min-likelihood': { type: 'string' },
 } as const satisfies FlagSpecs;
 
-export const LIFT_HELP = `Usage: lfm lift --input FILE [options]
+export const LIFT_HELP = `Usage: lfm lift --input FILE|DIR [options]
 
 Lifts 2D keypoints to 3D and recovers the camera. FILE holds our JSON
 ({"points": [[x, y] | null, ...], "rig"?: ID, "bones"?: [[i, j], ...]}, or a list of them),
@@ -31,8 +45,21 @@ COCO keypoint results ([{"keypoints": [x, y, v, ...], ...}]) or MediaPipe landma
 Prints, per input, {"points3d": [N][3] (null where masked), "camera": {R, t, s, ...}}:
 one object for one input, a list for a list.
 
+Sequences (detected by content, or --format): an OpenPose JSON file or a folder of them
+(DIR: its *.json files in natural order of their names, one frame each, of any format), a
+DeepLabCut predictions CSV, or a list of our JSON / COCO / MediaPipe items with frame ids
+("frame"; COCO "track_id" / "frame_id"). People and animals are told apart by their track id
+(OpenPose person_id, DeepLabCut individuals, COCO track_id, our "track"), else their index in
+the frame; an OpenPose face (pupils dropped: ibug-face-68) and hands are tracks of their own.
+A sequence is written as ONE file holding every track: --format-out json (default): per track
+its frames, source frame ids, points3d [T][J][3] (null where missing) and a camera per frame;
+csv: DeepLabCut's layout with x, y, z per body part (individuals = tracks), plus FILE.meta.json
+with the cameras and ids; npy: float32 [tracks, frames, joints, 3] (NaN = missing), plus
+FILE.meta.json. A frame with fewer than 3 visible points is not lifted (null).
+
 Options:
-  -i, --input FILE          2D keypoints (required)
+  -i, --input FILE|DIR      2D keypoints (required)
+      --format NAME         input format: lfm, coco, mediapipe, openpose or dlc (default: detected)
       --rig ID              rig of every input (bones for the local attention); default: the
                             input's "rig", else COCO-17 / MediaPipe layouts by their point count,
                             else the k-nearest-neighbour graph of the points
@@ -41,11 +68,18 @@ Options:
       --camera ortho|persp  return points3d in the camera frame: ortho (OnP; x, y in pixels)
                             or persp (PnP; needs --focal, --cx, --cy; canonical units)
       --focal F --cx X --cy Y  pinhole intrinsics in pixels (with --camera persp)
-  -o, --out FILE            write the JSON here (atomically) instead of stdout
+  -o, --out FILE            write the result here (atomically) instead of stdout
+      --format-out FMT      a sequence's output: json, csv or npy (default: by --out's
+                            extension, else json; npy needs --out)
       --runtime onnx|tfjs   onnx (default; onnxruntime-node) or tfjs (a .ckpt on tfjs)
       --backend NAME        tfjs backend with --runtime tfjs: tensorflow, wasm or cpu
       --image-size WxH      pixels of the image, for MediaPipe's normalised [0, 1] landmarks
-      --min-visibility V    a COCO/MediaPipe point is visible when its visibility > V (default 0)
+      --min-visibility V    a COCO/MediaPipe/OpenPose point is visible when its visibility
+                            (OpenPose: confidence) > V (default 0)
+      --min-likelihood L    a DeepLabCut point is present when its likelihood >= L (default 0.6)
+
+A DeepLabCut CSV's body parts are matched by name to --rig, else to the --rig-plugin rig
+(lfm rigs from-dlc config.yaml --out rig.js writes one), else lift with the kNN graph.
 `;
 
 export async function liftCommand(argv: readonly string[], io: CliIo): Promise<number> {
@@ -58,8 +92,11 @@ export async function liftCommand(argv: readonly string[], io: CliIo): Promise<n
   const camera = cameraRequest(flags);
   const imageSize = parseImageSize(flags['image-size']);
   const minVisibility = numberFlag('min-visibility', flags['min-visibility']);
+  const format = choiceFlag('format', flags.format, INPUT_FORMATS);
+  const formatOut = choiceFlag('format-out', flags['format-out'], OUTPUT_FORMATS);
+  const minLikelihood = numberFlag('min-likelihood', flags['min-likelihood'], { min: 0, max: 1 });
 
-  await loadRigs(io, flags['rig-plugin'] ?? []);
+  const plugins = await loadRigs(io, flags['rig-plugin'] ?? []);
   let rigFlag: string | undefined;
   if (flags.rig !== undefined) {
     const { resolveRig } = await import('@lfm/runtime');
@@ -67,10 +104,52 @@ export async function liftCommand(argv: readonly string[], io: CliIo): Promise<n
   }
 
   const file = resolvePath(io, input);
-  const kp = await readInput(file, {
+  const read = await readInput(file, {
     ...(imageSize && { imageSize }),
     ...(minVisibility !== undefined && { minVisibility }),
+    ...(minLikelihood !== undefined && { minLikelihood }),
+    ...(format !== undefined && { format }),
   });
+  if (minLikelihood !== undefined && read.sequence?.format !== 'dlc') {
+    throw new UsageError('--min-likelihood applies to DeepLabCut CSV input');
+  }
+  if (read.sequence) {
+    const out = outputFormat(formatOut, flags.out);
+    if (out === 'npy' && flags.out === undefined) {
+      throw new UsageError('--format-out npy writes a file: pass --out FILE.npy');
+    }
+    const seq = read.sequence;
+    if (seq.tracks.length === 0) {
+      throw new CliError(
+        `${input}: no keypoints to lift: none of its ${seq.frames.length} frame${seq.frames.length === 1 ? ' has' : 's have'} a visible point`,
+        'E_DATA_FORMAT',
+      );
+    }
+    if (seq.normalized) {
+      note(io, 'MediaPipe landmarks are normalised to the image ([0, 1]); pass --image-size WxH for pixels');
+    }
+    const rigged = await assignRigs(io, seq, {
+      rig: rigFlag,
+      plugins,
+      input,
+      pluginPaths: flags['rig-plugin'] ?? [],
+    });
+    const lifter = await openLifter(io, { model: flags.model, runtime, backend });
+    try {
+      await liftAndWriteSequence(io, lifter, rigged, { input, out: flags.out, format: out, camera });
+    } catch (err) {
+      throw withFile(input, err, false);
+    } finally {
+      await lifter.release();
+    }
+    return 0;
+  }
+  if (formatOut !== undefined && formatOut !== 'json') {
+    throw new UsageError(
+      `--format-out ${formatOut} is for sequences (a folder, OpenPose, DeepLabCut, or items with frame ids); ${input} is a single frame`,
+    );
+  }
+  const kp = read.file!;
   if (kp.keypoints.normalized) {
     note(io, 'MediaPipe landmarks are normalised to the image ([0, 1]); pass --image-size WxH for pixels');
   }
@@ -159,26 +238,59 @@ interface InputFile {
   readonly isList: boolean;
 }
 
+/** A single-frame keypoint file (the per-item output), or a sequence. */
+interface Input {
+  readonly file?: InputFile;
+  readonly sequence?: KeypointSequence;
+}
+
 async function readInput(
   file: string,
-  options: { imageSize?: { width: number; height: number }; minVisibility?: number },
-): Promise<InputFile> {
+  options: {
+    imageSize?: { width: number; height: number };
+    minVisibility?: number;
+    minLikelihood?: number;
+    format?: InputFormat;
+  },
+): Promise<Input> {
+  if (await isDirectory(file)) {
+    const { readKeypointSequence } = await import('@lfm/datasets');
+    return { sequence: await readKeypointSequence(file, options) };
+  }
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new CliError(`${file}: input file not found`, 'E_NOT_FOUND');
-    if (code === 'EISDIR')
-      throw new CliError(`${file}: is a directory, not a keypoint JSON file`, 'E_NOT_FOUND');
     throw err;
   }
-  const { parseKeypointJson } = await import('@lfm/datasets/preprocess');
-  const keypoints = parseKeypointJson(text, { ...options, file });
-  // parseKeypointJson parsed it already; this second parse of valid JSON only reads the top level.
-  const top = JSON.parse(text) as unknown;
+  const pre = await import('@lfm/datasets/preprocess');
+  const { format, minLikelihood: _dlcOnly, ...rest } = options;
+  const notJson = !/^\uFEFF?\s*[[{]/.test(text);
+  if (format === 'dlc' || (format === undefined && (pre.isDlcCsv(text) || notJson))) {
+    // parseSequenceText names both formats for a file that is neither JSON nor a DeepLabCut CSV.
+    const { parseSequenceText } = await import('@lfm/datasets');
+    return { sequence: parseSequenceText(text, { ...options, file }) };
+  }
+  const jsonFormat = format === 'openpose' ? undefined : format;
+  const keypointOptions = { ...rest, ...(jsonFormat !== undefined && { format: jsonFormat }), file };
+  let top: unknown;
+  try {
+    top = JSON.parse(text);
+  } catch {
+    pre.parseKeypointJson(text, keypointOptions); // throws the reader's message (NaN literals, …)
+  }
+  if (format === 'openpose' || (format === undefined && pre.isOpenPose(top))) {
+    const { parseSequenceText } = await import('@lfm/datasets');
+    return { sequence: parseSequenceText(text, { ...options, file }) };
+  }
+  if (pre.isKeypointSequenceValue(top, jsonFormat)) {
+    return { sequence: pre.sequenceFromKeypointValue(top, keypointOptions) };
+  }
+  const keypoints = pre.parseKeypoints(top, keypointOptions);
   const isList = keypoints.batch > 1 || (Array.isArray(top) && keypoints.format !== 'mediapipe');
-  return { keypoints, isList };
+  return { file: { keypoints, isList } };
 }
 
 /** Per-item point lists `[N][2] | null` (each item its own N), rig ids and bones. */
@@ -197,6 +309,6 @@ function toSamples(
 
 function cameraJson(c: NonNullable<LiftResult['camera']>): Record<string, unknown> {
   if (c.kind === 'ortho') return { R: c.R, t: c.t, s: c.s, kind: c.kind, rmse: c.rmse };
-  // PnP: camera-frame points are R X + t in the model's units (scale 1).
+  // PnP: camera-frame points are R X + t in the model's units (scale 1). (@lfm/runtime cameraJson: the same.)
   return { R: c.R, t: c.t, s: 1, kind: c.kind, rmse: c.rmse, fx: c.fx, fy: c.fy, cx: c.cx, cy: c.cy };
 }

@@ -1,7 +1,8 @@
 /**
  * `@lfm/datasets/preprocess`: the browser-safe preprocessing shared by training and inference (no
  * `node:*` imports, directly or through anything it imports): projection, padding + masks, the
- * local-attention graph (bones or kNN), and the 2D keypoint JSON parsers.
+ * local-attention graph (bones or kNN), the 2D keypoint JSON parsers, and the keypoint sequence
+ * readers (OpenPose JSON, DeepLabCut CSV, our JSON / COCO / MediaPipe with frame ids).
  */
 export {
   CAMERA_MODELS,
@@ -15,6 +16,16 @@ export {
   type RigidTransform,
   transformPoints,
 } from './camera.js';
+export {
+  DLC_MIN_LIKELIHOOD,
+  type DlcColumnGroup,
+  type DlcParseOptions,
+  type DlcTable,
+  isDlcCsv,
+  parseCsv,
+  parseDlcCsv,
+  readDlcTable,
+} from './dlc.js';
 export {
   adjacencyFromBones,
   type BoneAdjacencyOptions,
@@ -46,6 +57,14 @@ export {
   parseKeypoints,
 } from './keypoints.js';
 export {
+  addOpenPoseFrame,
+  isOpenPose,
+  OPENPOSE_BODY_RIGS,
+  OPENPOSE_FACE_POINTS,
+  type OpenPoseOptions,
+  parseOpenPose,
+} from './openpose.js';
+export {
   type PaddedKeypoints,
   type PadOptions,
   type PreprocessedKeypoints,
@@ -53,3 +72,21 @@ export {
   padKeypoints,
   preprocessKeypoints,
 } from './pad.js';
+export {
+  addKeypointFrame,
+  frameIdsFromNames,
+  isKeypointSequenceValue,
+  type KeypointSequence,
+  type KeypointTrack,
+  naturalCompare,
+  retargetTrack,
+  SequenceBuilder,
+  type SequenceFormat,
+  type SequenceFrame,
+  type SequenceParseOptions,
+  sequenceFromKeypointValue,
+  type TrackFrameInput,
+  type TrackPart,
+  trackKey,
+} from './sequence.js';
+export { sequenceFromFrameValues } from './sequence-folder.js';
