@@ -42,6 +42,15 @@ export interface LifterConfig {
    * object-agnostic model).
    */
   readonly jointCodes: number;
+  /**
+   * K of the random-walk structural encoding (0 = off): each point gets the return probabilities
+   * (P^k)_ii, k = 1…K, of the random walk P = D⁻¹A on the local-attention graph A (bones, or kNN for a
+   * rig without bones), added to its token through a learned [K, D] projection — a point's role in
+   * the graph (a leaf, a hub, how far along a chain), which any rig carries and which names no rig, so
+   * a model without joint codes still tells the joints of a skeleton apart (up to its symmetries).
+   * Needs an attention kind that reads the graph ('local' or 'hybrid').
+   */
+  readonly structural: number;
   /** The rig ids whose joint codes the model was trained with; other rigs get zero codes (a contract for runtimes). */
   readonly codedRigs?: readonly string[];
   /**
@@ -73,6 +82,7 @@ export const DEFAULT_LIFTER_CONFIG: Readonly<LifterConfig> = Object.freeze({
   norm: 'paper',
   seed: 0,
   jointCodes: 0,
+  structural: 0,
   head: 'shape',
 });
 
@@ -89,6 +99,7 @@ const KEYS: readonly (keyof LifterConfig)[] = [
   'seed',
   'maxPoints',
   'jointCodes',
+  'structural',
   'codedRigs',
   'head',
 ];
@@ -104,6 +115,7 @@ export const ARCHITECTURE_KEYS: readonly (keyof LifterConfig)[] = [
   'branchWidth',
   'norm',
   'jointCodes',
+  'structural',
   'head',
 ];
 
@@ -162,6 +174,14 @@ export function validateLifterConfig(config: LifterConfig): void {
   int('seed', 0);
   if (c.maxPoints !== undefined) int('maxPoints', 1);
   int('jointCodes', 0);
+  int('structural', 0);
+  if (config.structural > 32)
+    throw new ConfigError(`structural must be at most 32, got ${config.structural}`);
+  if (config.structural > 0 && config.attention === 'global') {
+    throw new ConfigError(
+      "structural needs the local-attention graph: attention 'local' or 'hybrid', not 'global'",
+    );
+  }
   oneOf('head', ['shape', 'camera']);
   if (
     c.codedRigs !== undefined &&

@@ -2,7 +2,7 @@ import { LfmError, nPaMpjpe, type Ops, Rng, randomRotation, ShapeError } from '@
 import { createReferenceParams, type RefTensor, refTensor } from '@lfm/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LifterConfig } from './config.js';
-import { cameraHead, forwardLifter, initParameters, parameterShapes } from './lifter.js';
+import { cameraHead, forwardLifter, initParameters, parameterShapes, randomWalkEncoding } from './lifter.js';
 import {
   forwardRef,
   forwardTfjs,
@@ -34,7 +34,43 @@ const VARIANTS: [string, Partial<LifterConfig>][] = [
   ['tpe / hybrid / paper, half-width branches', { branchWidth: 'half' }],
   ['tpe / hybrid / pre, half-width branches', { branchWidth: 'half', norm: 'pre' }],
   ['tpe / hybrid / pre, camera head', { norm: 'pre', head: 'camera', jointCodes: 3 }],
+  ['tpe / hybrid / pre, structural encoding', { norm: 'pre', structural: 4 }],
+  [
+    'tpe / local / pre, structural encoding + camera head',
+    { attention: 'local', norm: 'pre', structural: 3, head: 'camera', jointCodes: 3 },
+  ],
 ];
+
+describe('randomWalkEncoding', () => {
+  it('is the return probability of the random walk on the present points’ graph: a 3-path, a masked 4th point', () => {
+    // Path 0 – 1 – 2 with self loops; point 3 masked (its garbage edges must not count).
+    const adj = Float64Array.from([1, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1]);
+    const mask = Float64Array.from([1, 1, 1, 0]);
+    const out = randomWalkEncoding(refOps, refTensor(adj, [1, 4, 4]), refTensor(mask, [1, 4]), 3).data;
+    // P = D⁻¹A with degrees 2, 3, 2: diag P = (1/2, 1/3, 1/2), diag P²_0 = 1/4 + 1/6 = 5/12, …
+    const P = [
+      [1 / 2, 1 / 2, 0],
+      [1 / 3, 1 / 3, 1 / 3],
+      [0, 1 / 2, 1 / 2],
+    ];
+    const mul = (X: number[][], Y: number[][]) =>
+      X.map((r) => Y[0]!.map((_, j) => r.reduce((s, v, k) => s + v * Y[k]![j]!, 0)));
+    const P2 = mul(P, P);
+    const P3 = mul(P2, P);
+    const want = [0, 1, 2].flatMap((i) => [P[i]![i]!, P2[i]![i]!, P3[i]![i]!]);
+    expect(want[0]).toBeCloseTo(1 / 2, 15);
+    expect(want[1]).toBeCloseTo(5 / 12, 15);
+    for (let k = 0; k < 9; k++) expect(out[k]).toBeCloseTo(want[k]!, 12);
+    expect(Array.from(out.slice(9))).toEqual([0, 0, 0]);
+  });
+
+  it('config: needs the graph, at most 32', () => {
+    expect(() => tinyConfig({ attention: 'global', structural: 2 })).toThrow(
+      /structural needs the local-attention graph/,
+    );
+    expect(() => tinyConfig({ structural: 33 })).toThrow(/at most 32/);
+  });
+});
 
 describe('parameters', () => {
   it('parameterShapes: the naming scheme, in order, with trainability', () => {

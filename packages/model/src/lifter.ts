@@ -82,6 +82,18 @@ export function parameterShapes(config: LifterConfig): ParameterSpec[] {
       { name: 'joint_code.b', shape: [d], trainable: true, init: { kind: 'zeros' } },
     );
   }
+  if (config.structural > 0) {
+    // Return probabilities are in [0, 1] (about 1/degree): N(0, 1) weights, as for the joint codes.
+    specs.push(
+      {
+        name: 'structural.w',
+        shape: [config.structural, d],
+        trainable: true,
+        init: { kind: 'normal', std: 1 },
+      },
+      { name: 'structural.b', shape: [d], trainable: true, init: { kind: 'zeros' } },
+    );
+  }
   for (let l = 0; l < config.layers; l++) {
     specs.push(...prefixSpecs(`layers.${l}`, graphLayerParameterSpecs(config)));
   }
@@ -172,6 +184,11 @@ export function forwardLifterParts<T>(
     const codes = ops.where(present, inputs.codes, 0);
     x = ops.add(x, ops.linear(codes, params.get('joint_code.w', [k, d]), params.get('joint_code.b', [d])));
   }
+  if (config.structural > 0) {
+    const K = config.structural;
+    const rw = randomWalkEncoding(ops, inputs.adj!, inputs.mask, K);
+    x = ops.add(x, ops.linear(rw, params.get('structural.w', [K, d]), params.get('structural.b', [d])));
+  }
   const biases = attentionBiases(ops, config.attention, inputs.mask, inputs.adj);
   for (let l = 0; l < config.layers; l++) {
     x = graphTransformerLayer(ops, scopeParams(params, `layers.${l}`), x, biases, config);
@@ -187,6 +204,29 @@ export function forwardLifterParts<T>(
     return { output: cameraHead(ops, shape, points, present, trust), shape: ops.mul(shape, present) };
   }
   return { output: ops.mul(shape, present) };
+}
+
+/**
+ * The random-walk structural encoding [B, N, K] of `LifterConfig.structural`: with A the graph among
+ * the present points (adj [B, N, N] with its self loops, rows and columns of masked points zeroed)
+ * and P = D⁻¹A its random walk, feature k of point i is (P^k)_ii, k = 1…K — computed as
+ * diag(P^k) = Σ_j (P^(k−1))_ij P_ji, so no identity matrix of the dynamic N is needed. Zero at
+ * masked points. Permutation-equivariant: it depends on the graph, not on the order of the points.
+ */
+export function randomWalkEncoding<T>(ops: Ops<T>, adj: T, mask: T, K: number): T {
+  const m = ops.expandDims(mask, -1); // [B, N, 1]
+  const a = ops.mul(ops.mul(adj, m), ops.expandDims(mask, 1)); // present rows and columns only
+  const degree = ops.maximum(ops.reduceSum(a, -1, true), 1); // [B, N, 1]
+  const p = ops.div(a, degree);
+  const pT = ops.transpose(p, [0, 2, 1]);
+  // k = 1: (P)_ii = A_ii / d_i, and A_ii is the self loop (1 at a present point).
+  const features: T[] = [ops.div(m, degree)];
+  let power = p; // P^(k−1)
+  for (let k = 2; k <= K; k++) {
+    features.push(ops.reduceSum(ops.mul(power, pT), -1, true));
+    if (k < K) power = ops.matMul(power, p);
+  }
+  return ops.mul(ops.concat(features, -1), m);
 }
 
 /** Keeps det(P Pᵀ) (P of unit norm: det ∈ [0, ¼]) and the projected energy away from 0 (a collapsed or edge-on S). */
@@ -233,6 +273,41 @@ export function cameraHead<T>(
   iterations = CAMERA_HEAD_ITERATIONS,
   ridge = CAMERA_HEAD_RIDGE,
 ): T {
+  const { observed, view: q, depth } = fitCameraHead(ops, shape, points, present, iterations, ridge);
+  // x, y = λᵢ p̂ᵢ + (1 − λᵢ) qᵢ: the observation where it is trusted, the fitted view elsewhere.
+  const xy = trust === undefined ? observed : ops.add(q, ops.mul(trust, ops.sub(observed, q)));
+  return ops.mul(ops.concat([xy, depth], 2), present);
+}
+
+/** The camera `cameraHead` fits to a shape (see `fitCameraHead`); every tensor per sample b. */
+export interface CameraHeadFit<T> {
+  /** [B, N, 3] the shape, centred on its visible mean, 0 at masked points. */
+  readonly shape: T;
+  /** [B, N, 2] the observed 2D, centred, after the perspective corrections p̂ᵢ = pᵢ (1 + w zᵢ) (p itself with 0 iterations). */
+  readonly observed: T;
+  /** [B, N, 2] qᵢ = s R₂ Sᵢ: the fitted scaled orthographic view of the shape (what p̂ should be). */
+  readonly view: T;
+  /** [B, N, 1] zᵢ = s r₃·Sᵢ: the fitted depth. */
+  readonly depth: T;
+  /** [B, 2, 3] R₂, [B, 1, 3] r₃ (rows of a proper rotation), [B, 1, 1] s: the last orthographic fit. */
+  readonly R2: T;
+  readonly r3: T;
+  readonly scale: T;
+}
+
+/**
+ * The closed-form camera of `cameraHead`: shape S [B, N, 3], points p [B, N, 2] (0 where masked),
+ * present [B, N, 1] → the fit (`CameraHeadFit`): the scaled orthographic view, refined `iterations`
+ * times for perspective. The reprojection residual of S through its camera is `view − observed`.
+ */
+export function fitCameraHead<T>(
+  ops: Ops<T>,
+  shape: T,
+  points: T,
+  present: T,
+  iterations = CAMERA_HEAD_ITERATIONS,
+  ridge = CAMERA_HEAD_RIDGE,
+): CameraHeadFit<T> {
   const count = ops.maximum(ops.reduceSum(present, 1, true), 1); // [B, 1, 1]
   const centre = (v: T) => {
     const masked = ops.mul(v, present);
@@ -246,11 +321,7 @@ export function cameraHead<T>(
     const depth = ops.mul(ops.matMul(S, r3, { transposeB: true }), scale); // [B, N, 1]
     // q = s R₂ S: the orthographic view's own points.
     const q = ops.mul(ops.matMul(S, R2, { transposeB: true }), scale);
-    if (k === iterations) {
-      // x, y = λᵢ p̂ᵢ + (1 − λᵢ) qᵢ: the observation where it is trusted, the fitted view elsewhere.
-      const xy = trust === undefined ? observed : ops.add(q, ops.mul(trust, ops.sub(observed, q)));
-      return ops.mul(ops.concat([xy, depth], 2), present);
-    }
+    if (k === iterations) return { shape: S, observed, view: q, depth, R2, r3, scale };
     // w = Σ (pᵢ zᵢ)·(qᵢ − pᵢ) / Σ ‖pᵢ zᵢ‖².
     const pz = ops.mul(p, depth);
     const num = ops.reduceSum(ops.mul(pz, ops.sub(q, p)), [1, 2], true);

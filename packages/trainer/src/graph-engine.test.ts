@@ -187,6 +187,10 @@ describe('gradient parity of the training loss: graph engine vs tfjs autodiff vs
     await checkParity('tpe/local/pre', { ...tiny, attention: 'local', norm: 'pre', layers: 2 }, 4);
   });
 
+  it('lifter: TPE encoding, hybrid attention, pre-norm, random-walk structural encoding', async () => {
+    await checkParity('tpe/hybrid/pre/structural', { ...tiny, norm: 'pre', structural: 4 }, 4);
+  });
+
   it('the per-rig MLP baseline', async () => {
     await checkParity('mlp baseline', { kind: 'mlp', numJoints: 6, hidden: 8, blocks: 1, seed: 2 }, 6);
   });
