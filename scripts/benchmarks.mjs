@@ -95,6 +95,20 @@ const LOO_ARMS = {
       procedural: { creatures: 40, rigid: 20 },
     },
   },
+  'aug-procedural-structural': {
+    change: 'as aug-procedural, + the random-walk structural encoding (K = 8) of the graph',
+    overrides: {
+      jointCodeDropout: 0.5,
+      mirrorLoss: true,
+      augment: SHAPE_AUGMENT,
+      procedural: { creatures: 40, rigid: 20 },
+      model: { structural: 8 },
+    },
+  },
+  'no-codes-structural': {
+    change: 'no joint codes + mirror-invariant loss + the random-walk structural encoding (K = 8)',
+    overrides: { jointCodeDropout: 0, mirrorLoss: true, model: { jointCodes: 0, structural: 8 } },
+  },
   'no-codes-mirror': {
     change: 'no joint codes at all + mirror-invariant loss',
     overrides: { jointCodeDropout: 0, mirrorLoss: true, model: { jointCodes: 0 } },
