@@ -10,15 +10,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'apps', 'cli', 'dist', 'bin.js');
 
-function trackerLines(): string[] {
+function trackerBlock(): string[] {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const start = readme.indexOf('## From trackers');
   const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
   const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
-  return block
-    .split('\n')
-    .map((l) => l.replace(/\s+#.*$/, '').trim())
-    .filter((l) => l.startsWith('pnpm lfm '));
+  return block.split('\n').map((l) => l.replace(/\s+#.*$/, '').trim());
+}
+
+function trackerLines(): string[] {
+  return trackerBlock().filter((l) => l.startsWith('pnpm lfm '));
 }
 
 describe('the README "From trackers" commands run', () => {
@@ -29,6 +30,15 @@ describe('the README "From trackers" commands run', () => {
     expect(lines[0]).toMatch(/^pnpm lfm rigs from-dlc \S+config\.yaml --out \S+\.js$/);
     expect(lines.filter((l) => /lift --rig-plugin \S+\.js --input \S+\.csv --out/.test(l))).toHaveLength(2);
     expect(lines.some((l) => /lift --input examples\/trackers\/openpose-body25 --out/.test(l))).toBe(true);
+  });
+
+  it('the DeepLabCut path is three commands: the rig, a smoothed 3D sequence, the viewer', () => {
+    const block = trackerBlock().filter((l) => l.startsWith('pnpm '));
+    expect(block[0]).toMatch(/^pnpm lfm rigs from-dlc /);
+    expect(block[1]).toMatch(
+      /^pnpm lfm lift --rig-plugin \S+\.js --input \S+\.csv --out \S+\.json --smooth one-euro/,
+    );
+    expect(block[2]).toBe('pnpm --filter @lfm/viewer dev');
   });
 
   // In order: the lifts load the plugin the first line writes.
@@ -49,9 +59,13 @@ describe('the README "From trackers" commands run', () => {
       if (out.endsWith('.json')) {
         const doc = JSON.parse(readFileSync(path, 'utf8')) as {
           format: string;
+          temporal?: { smooth: { filter: string } | null; flips: string };
           tracks: { rig?: string; points3d: unknown[][]; cameras: unknown[] }[];
         };
         expect(doc.format).toBe('lfm-sequence');
+        if (args.includes('--smooth')) {
+          expect(doc.temporal).toMatchObject({ smooth: { filter: 'one-euro' }, flips: 'fix' });
+        }
         expect(doc.tracks.length).toBeGreaterThan(0);
         for (const t of doc.tracks) {
           expect(t.points3d.length).toBe(t.cameras.length);

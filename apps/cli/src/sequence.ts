@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { KeypointSequence, KeypointTrack } from '@lfm/datasets/preprocess';
 import type { Rig } from '@lfm/rig';
-import type { CameraRequest, LiftedSequence, Lifter } from '@lfm/runtime';
+import type { CameraRequest, LiftedSequence, Lifter, SmoothOptions } from '@lfm/runtime';
 import { UsageError } from './errors.js';
 import { type CliIo, formatJson, note, resolvePath, writeFileAtomic } from './io.js';
 
@@ -132,6 +132,10 @@ export async function liftAndWriteSequence(
     out: string | undefined;
     format: OutputFormat;
     camera: CameraRequest | undefined;
+    /** One-Euro smoothing of the 2D (undefined: none). */
+    smooth?: SmoothOptions | undefined;
+    /** Depth-sign consistency across frames (default keep). */
+    flips?: 'fix' | 'keep' | undefined;
   },
 ): Promise<LiftedSequence> {
   const { liftSequence, liftedSequenceArray, liftedSequenceCsv, liftedSequenceJson } = await import(
@@ -143,13 +147,19 @@ export async function liftAndWriteSequence(
   try {
     lifted = await liftSequence(lifter, seq, {
       camera: options.camera,
+      smooth: options.smooth,
+      flips: options.flips,
       ...(progress.onProgress && { onProgress: progress.onProgress }),
     });
   } finally {
     progress.end();
   }
   const { out, format } = options;
-  const stats = `${lifted.tracks.length} track${lifted.tracks.length === 1 ? '' : 's'}, ${lifted.frames.length} frame${lifted.frames.length === 1 ? '' : 's'}`;
+  const flipped = lifted.tracks.reduce((n, t) => n + (t.flipped?.reduce((a, f) => a + f, 0) ?? 0), 0);
+  const stats =
+    `${lifted.tracks.length} track${lifted.tracks.length === 1 ? '' : 's'}, ${lifted.frames.length} frame${lifted.frames.length === 1 ? '' : 's'}` +
+    (lifted.temporal.smooth ? ', One-Euro smoothed' : '') +
+    (lifted.temporal.flips === 'fix' ? `, ${flipped} depth flip${flipped === 1 ? '' : 's'} fixed` : '');
   if (format === 'json') {
     const text = formatJson(liftedSequenceJson(lifted, { input: options.input }));
     if (out === undefined) io.stdout.write(text);

@@ -1,5 +1,6 @@
 import './style.css';
-import type { Keypoints2D } from '@lfm/datasets/preprocess';
+import type { KeypointSequence, Keypoints2D } from '@lfm/datasets/preprocess';
+import { type CameraResult, type LiftedSequence, liftedSequenceJson } from '@lfm/runtime';
 import type { Lifter } from '@lfm/runtime/web';
 import { loadShippedLifter, MODEL_URL } from './model.js';
 import {
@@ -15,8 +16,31 @@ import {
   resultJson,
   rigsWithJoints,
 } from './pipeline.js';
-import { draw2d } from './view2d.js';
-import { draw3d, fromRows, IDENTITY, type Mat3, type Orbit, orbitDrag, orbitZoom } from './view3d.js';
+import {
+  displaySequence,
+  filesName,
+  framesAt,
+  type InputFile,
+  liftViewerSequence,
+  readInputFiles,
+  type SequenceSettings,
+  type TrackFrame,
+  trackBones,
+  trackColor,
+  type ViewerInput,
+} from './sequence.js';
+import { draw2d, draw2dTracks, type Fit2D, fit2d } from './view2d.js';
+import {
+  draw3d,
+  frameOf,
+  fromRows,
+  IDENTITY,
+  type Mat3,
+  type Orbit,
+  orbitDrag,
+  orbitZoom,
+  type Vec3,
+} from './view3d.js';
 
 /** The shipped examples (the repository's examples/*.json), bundled as text at build time. */
 const EXAMPLES: Record<string, string> = Object.fromEntries(
@@ -27,14 +51,54 @@ const EXAMPLES: Record<string, string> = Object.fromEntries(
     .sort(([a], [b]) => a.localeCompare(b)),
 );
 
+/**
+ * The shipped tracker fixtures (examples/trackers/<name>/: a DeepLabCut CSV + config.yaml, an OpenPose
+ * folder), bundled as text: each folder is one sequence example, loaded as if its files were dropped.
+ */
+const SEQUENCE_EXAMPLES: Record<string, InputFile[]> = (() => {
+  const files = import.meta.glob<string>('../../../examples/trackers/*/*.{csv,yaml,json}', {
+    query: '?raw',
+    import: 'default',
+    eager: true,
+  });
+  const out: Record<string, InputFile[]> = {};
+  for (const [path, text] of Object.entries(files)) {
+    const parts = path.split('/');
+    const key = `trackers/${parts[parts.length - 2]}`;
+    (out[key] ??= []).push({ name: parts[parts.length - 1]!, text });
+  }
+  for (const list of Object.values(out)) list.sort((a, b) => a.name.localeCompare(b.name));
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+})();
+
 /** Largest file the page reads (a keypoint file is small; this guards against dropping a video). */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
 type Status = 'loading' | 'ready' | 'lifting' | 'done' | 'error';
 
+/** The sequence player's state (`window.__lfm.sequence`). */
+interface SequenceState {
+  /** Frames of the sequence. */
+  frames: number;
+  /** The frame shown (index into the sequence's frames) and its source id. */
+  frame: number;
+  frameId: number | string;
+  playing: boolean;
+  /** One-Euro smoothing + the depth-flip fix on. */
+  smooth: boolean;
+  /** Playback rate, and the filter's clock. */
+  fps: number;
+  tracks: { key: string; rig: string | null; color: string; frames: number; flipped: number }[];
+  /** Every track at the frame shown: 2D, camera-frame 3D (orthographic), camera. */
+  current: TrackFrame[];
+  notes: readonly string[];
+}
+
 /** What the page exposes for tests and the console as `window.__lfm`. */
 interface PageState {
   status: Status;
+  /** One keypoint file (items, one lifted at a time) or a sequence (every frame lifted, played). */
+  mode: 'single' | 'sequence';
   /** File name of the current input (an example's or a dropped file's). */
   source: string | null;
   item: number;
@@ -48,6 +112,8 @@ interface PageState {
   liftMs: number | null;
   /** Increments on every finished lift or error (tests wait for it to change). */
   runs: number;
+  /** The sequence player, in sequence mode. */
+  sequence: SequenceState | null;
 }
 
 declare global {
@@ -67,6 +133,7 @@ const ui = {
   file: $<HTMLInputElement>('file'),
   item: $<HTMLSelectElement>('item'),
   itemLabel: $<HTMLLabelElement>('item-label'),
+  itemName: $<HTMLSpanElement>('item-name'),
   rig: $<HTMLSelectElement>('rig'),
   imageSize: $<HTMLInputElement>('image-size'),
   imageSizeLabel: $<HTMLLabelElement>('image-size-label'),
@@ -81,10 +148,19 @@ const ui = {
   fromCamera: $<HTMLButtonElement>('from-camera'),
   save: $<HTMLButtonElement>('save'),
   modelInfo: $<HTMLSpanElement>('model-info'),
+  player: $<HTMLDivElement>('player'),
+  play: $<HTMLButtonElement>('play'),
+  prev: $<HTMLButtonElement>('prev'),
+  next: $<HTMLButtonElement>('next'),
+  frame: $<HTMLInputElement>('frame'),
+  frameLabel: $<HTMLSpanElement>('frame-label'),
+  smooth: $<HTMLInputElement>('smooth'),
+  fps: $<HTMLInputElement>('fps'),
 };
 
 const state: PageState = {
   status: 'loading',
+  mode: 'single',
   source: null,
   item: 0,
   rig: 'auto',
@@ -95,6 +171,7 @@ const state: PageState = {
   runtime: null,
   liftMs: null,
   runs: 0,
+  sequence: null,
 };
 window.__lfm = state;
 
@@ -104,6 +181,18 @@ let request: LiftRequest | null = null;
 let orbit: Orbit = { rotation: IDENTITY, zoom: 1 };
 let cameraR: Mat3 | undefined;
 let generation = 0;
+
+/** The sequence being played: its input, lift, the 2D shown, and fits fixed for the whole sequence. */
+let seq: {
+  input: Extract<ViewerInput, { kind: 'sequence' }>;
+  lifted: LiftedSequence;
+  shown: KeypointSequence;
+  bones: (readonly (readonly [number, number])[])[];
+  /** The corners of the 2D bounding box of every frame. */
+  box2d: [number, number][];
+  frame3d: { center: Vec3; radius: number };
+} | null = null;
+let playTimer: ReturnType<typeof setInterval> | null = null;
 
 function setStatus(s: Status, note?: string): void {
   state.status = s;
@@ -181,6 +270,10 @@ function placeholder(c: HTMLCanvasElement, words: string): void {
 }
 
 function render2d(): void {
+  if (state.mode === 'sequence') {
+    renderSequence2d();
+    return;
+  }
   if (!request) {
     placeholder(ui.view2d, 'no input');
     return;
@@ -190,6 +283,10 @@ function render2d(): void {
 }
 
 function render3d(): void {
+  if (state.mode === 'sequence') {
+    renderSequence3d();
+    return;
+  }
   if (!state.result || !request) {
     placeholder(ui.view3d, state.status === 'lifting' ? 'lifting…' : 'no 3D yet');
     return;
@@ -201,8 +298,52 @@ function render3d(): void {
   });
 }
 
+function renderSequence2d(): void {
+  const cur = state.sequence?.current;
+  if (!seq || !cur) {
+    placeholder(ui.view2d, state.status === 'lifting' ? 'lifting…' : 'no input');
+    return;
+  }
+  const { ctx, w, h } = sizeCanvas(ui.view2d);
+  const fit: Fit2D = fit2d(seq.box2d, w, h);
+  draw2dTracks(
+    ctx,
+    w,
+    h,
+    cur.map((t) => ({ points: t.points2d, bones: seq!.bones[t.index]!, color: trackColor(t.index) })),
+    fit,
+    dpr(),
+  );
+}
+
+/** All tracks of the frame in the camera frame (orthographic: x, y pixels, z depth), one scene. */
+function renderSequence3d(): void {
+  const cur = state.sequence?.current;
+  if (!seq || !cur) {
+    placeholder(ui.view3d, state.status === 'lifting' ? 'lifting…' : 'no 3D yet');
+    return;
+  }
+  const points: (Vec3 | null)[] = [];
+  const bones: [number, number][] = [];
+  const colors: (readonly [number, number, number])[] = [];
+  for (const t of cur) {
+    const o = points.length;
+    for (const [i, j] of seq.bones[t.index]!) bones.push([o + i, o + j]);
+    for (const p of t.points3d) {
+      points.push(p);
+      colors.push(trackColor(t.index));
+    }
+  }
+  const { ctx, w, h } = sizeCanvas(ui.view3d);
+  // The camera frame: the camera is the identity (a frustum when orbited away from it).
+  draw3d(ctx, w, h, { points, bones, colors, camera: IDENTITY, frame: seq.frame3d }, orbit, {
+    showCamera: ui.showCamera.checked,
+    dpr: dpr(),
+  });
+}
+
 function renderAll(): void {
-  ui.save.disabled = state.result === null;
+  ui.save.disabled = state.mode === 'sequence' ? seq === null : state.result === null;
   render2d();
   render3d();
 }
@@ -310,6 +451,11 @@ function renderCamera(): void {
     ui.camera.replaceChildren();
     return;
   }
+  showCameraPanel(c);
+}
+
+/** The camera panel: R, then s, t and the RMSE; `extra` rows for a sequence's track. */
+function showCameraPanel(c: CameraResult, extra: [string, string][] = []): void {
   const fmt = (v: number) => (Math.abs(v) >= 1000 ? v.toFixed(1) : v.toPrecision(4));
   const table = document.createElement('table');
   table.className = 'matrix';
@@ -331,7 +477,7 @@ function renderCamera(): void {
           ['reprojection RMSE', `${fmt(c.rmse)} px`],
         ];
   const dl = document.createElement('dl');
-  for (const [k, v] of lines) {
+  for (const [k, v] of [...extra, ...lines]) {
     const dt = document.createElement('dt');
     dt.textContent = k;
     const dd = document.createElement('dd');
@@ -408,6 +554,7 @@ async function refresh(): Promise<void> {
 }
 
 function load(name: string, body: string): void {
+  leaveSequence();
   state.source = name;
   state.item = 0;
   state.rig = 'auto';
@@ -415,11 +562,286 @@ function load(name: string, body: string): void {
   void refresh();
 }
 
+// --- sequences: lift every frame, play them ----------------------------------------------------------
+
+function settings(): SequenceSettings {
+  const fps = Number(ui.fps.value);
+  return { smooth: ui.smooth.checked, fps: Number.isFinite(fps) && fps >= 1 ? Math.min(240, fps) : 30 };
+}
+
+function stopPlaying(): void {
+  if (playTimer !== null) clearInterval(playTimer);
+  playTimer = null;
+  ui.play.textContent = '▶ play';
+  ui.play.setAttribute('aria-label', 'play');
+  if (state.sequence) state.sequence.playing = false;
+}
+
+function startPlaying(): void {
+  if (!seq || !state.sequence) return;
+  stopPlaying();
+  const F = seq.lifted.frames.length;
+  playTimer = setInterval(() => setFrame((state.sequence!.frame + 1) % F), 1000 / settings().fps);
+  ui.play.textContent = '❚❚ pause';
+  ui.play.setAttribute('aria-label', 'pause');
+  state.sequence.playing = true;
+}
+
+/** Back to the single-file view (a single file was loaded). */
+function leaveSequence(): void {
+  stopPlaying();
+  seq = null;
+  state.sequence = null;
+  state.mode = 'single';
+  ui.player.hidden = true;
+  ui.itemName.textContent = 'Item';
+}
+
+/** Shows a sequence: lifts all its frames, then frame 0. */
+async function loadSequence(
+  input: Extract<ViewerInput, { kind: 'sequence' }>,
+  source: string,
+): Promise<void> {
+  stopPlaying();
+  state.mode = 'sequence';
+  state.source = source;
+  state.item = 0;
+  state.request = null;
+  state.result = null;
+  text = null;
+  request = null;
+  keypoints = null;
+  seq = null;
+  state.sequence = null;
+  ui.player.hidden = false;
+  ui.itemName.textContent = 'Track';
+  ui.imageSize.disabled = true;
+  ui.imageSizeLabel.classList.add('muted');
+  const auto = Object.assign(document.createElement('option'), {
+    value: 'auto',
+    textContent: 'auto (per track)',
+  });
+  ui.rig.replaceChildren(auto);
+  ui.rig.disabled = true;
+  ui.item.replaceChildren(
+    ...input.sequence.tracks.map((t, k) =>
+      Object.assign(document.createElement('option'), {
+        value: String(k),
+        textContent: `${t.key}${t.rig ? ` (${t.rig})` : ''}, ${t.frames.length} frame${t.frames.length === 1 ? '' : 's'}`,
+      }),
+    ),
+  );
+  ui.item.disabled = input.sequence.tracks.length < 2;
+  ui.itemLabel.classList.toggle('muted', input.sequence.tracks.length < 2);
+  await relift(input, 0);
+}
+
+/** (Re)lifts the sequence with the current settings and shows frame `frame`. */
+async function relift(input: Extract<ViewerInput, { kind: 'sequence' }>, frame: number): Promise<void> {
+  const gen = ++generation;
+  showError(null);
+  const playing = state.sequence?.playing === true;
+  stopPlaying();
+  setStatus('lifting', `lifting ${input.sequence.frames.length} frames…`);
+  renderAll();
+  try {
+    const lifter = await lifterReady;
+    const opts = settings();
+    const t0 = performance.now();
+    const lifted = await liftViewerSequence(lifter, input, opts);
+    if (gen !== generation) return;
+    state.liftMs = performance.now() - t0;
+    const shown = displaySequence(input, opts);
+    // Fits fixed over the whole sequence: the 2D bounding box, the 3D centre and radius.
+    const box = [
+      Number.POSITIVE_INFINITY,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+    ];
+    for (const t of shown.tracks) {
+      for (let k = 0; k < t.mask.length; k++) {
+        if (t.mask[k] !== 1) continue;
+        const x = t.points[2 * k]!;
+        const y = t.points[2 * k + 1]!;
+        box[0] = Math.min(box[0]!, x);
+        box[1] = Math.min(box[1]!, y);
+        box[2] = Math.max(box[2]!, x);
+        box[3] = Math.max(box[3]!, y);
+      }
+    }
+    const all3d: Vec3[] = [];
+    for (const t of lifted.tracks) {
+      for (let k = 0; k < t.mask.length; k++) {
+        if (t.mask[k] === 1) all3d.push([t.points3d[3 * k]!, t.points3d[3 * k + 1]!, t.points3d[3 * k + 2]!]);
+      }
+    }
+    seq = {
+      input,
+      lifted,
+      shown,
+      bones: input.sequence.tracks.map((t) => trackBones(t, input.rigs)),
+      box2d: [
+        [box[0]!, box[1]!],
+        [box[2]!, box[3]!],
+      ],
+      frame3d: frameOf(all3d),
+    };
+    state.sequence = {
+      frames: lifted.frames.length,
+      frame: 0,
+      frameId: lifted.frames[0]!.id,
+      playing: false,
+      smooth: opts.smooth,
+      fps: opts.fps,
+      tracks: lifted.tracks.map((t, k) => ({
+        key: t.key,
+        rig: t.rig ?? null,
+        color: `rgb(${trackColor(k).join(', ')})`,
+        frames: t.frames.length,
+        flipped: t.flipped ? t.flipped.reduce((a, f) => a + f, 0) : 0,
+      })),
+      current: [],
+      notes: input.notes,
+    };
+    ui.frame.max = String(lifted.frames.length - 1);
+    orbit = { rotation: IDENTITY, zoom: 1 };
+    setFrame(frame);
+    state.runs++;
+    const n = lifted.tracks.reduce((a, t) => a + t.frames.length, 0);
+    setStatus('done', `lifted ${n} track-frame${n === 1 ? '' : 's'} in ${state.liftMs.toFixed(0)} ms`);
+    renderAll();
+    if (playing) startPlaying();
+  } catch (err) {
+    if (gen !== generation) return;
+    seq = null;
+    state.sequence = null;
+    const line = errorLine(err);
+    fail(err, line.startsWith(`${state.source}:`) ? undefined : (state.source ?? undefined));
+    renderAll();
+  }
+}
+
+/** Shows frame f of the sequence. */
+function setFrame(f: number): void {
+  if (!seq || !state.sequence) return;
+  const F = seq.lifted.frames.length;
+  const frame = Math.max(0, Math.min(F - 1, Math.round(f)));
+  state.sequence.frame = frame;
+  state.sequence.frameId = seq.lifted.frames[frame]!.id;
+  state.sequence.current = framesAt(seq.lifted, seq.shown, frame);
+  ui.frame.value = String(frame);
+  const file = seq.lifted.frames[frame]!.file;
+  ui.frameLabel.textContent = `frame ${frame + 1} / ${F} (id ${JSON.stringify(state.sequence.frameId)}${file ? `, ${file}` : ''})`;
+  ui.info2d.textContent = `${state.source ?? ''} — frame ${JSON.stringify(state.sequence.frameId)}`;
+  renderSequenceInfo();
+  render2d();
+  render3d();
+}
+
+/** The camera panel (the selected track at this frame) and the input summary with the track legend. */
+function renderSequenceInfo(): void {
+  const s = state.sequence;
+  if (!seq || !s) return;
+  const t = s.current[state.item] ?? s.current[0];
+  if (t?.camera) {
+    showCameraPanel(t.camera, [
+      ['track', `${t.key} (frame ${JSON.stringify(s.frameId)})`],
+      ...(t.flipped
+        ? ([['depth', 'flipped by the fixer (was the mirror image)']] as [string, string][])
+        : []),
+    ]);
+  } else {
+    const p = document.createElement('p');
+    p.className = 'caption';
+    p.textContent = t ? `track ${t.key}: not in this frame (or too few points to lift)` : '';
+    ui.camera.replaceChildren(p);
+  }
+  const what: Record<string, string> = {
+    dlc: 'DeepLabCut CSV',
+    openpose: 'OpenPose JSON',
+    lfm: 'lift JSON sequence',
+    coco: 'COCO results sequence',
+    mediapipe: 'MediaPipe sequence',
+  };
+  const summary = document.createElement('p');
+  summary.textContent =
+    `${what[seq.lifted.format] ?? seq.lifted.format}, ${s.frames} frames, ${s.tracks.length} track${s.tracks.length === 1 ? '' : 's'}` +
+    `; 3D in the camera frame (orthographic, pixels)` +
+    (s.smooth
+      ? `; One-Euro smoothed at ${s.fps} fps, ${s.tracks.reduce((a, x) => a + x.flipped, 0)} depth flips fixed`
+      : '') +
+    '.';
+  const legend = document.createElement('div');
+  legend.className = 'legend';
+  s.tracks.forEach((tr, k) => {
+    const item = document.createElement('span');
+    const sw = document.createElement('span');
+    sw.className = 'swatch';
+    sw.style.background = tr.color;
+    item.append(
+      sw,
+      `${tr.key}: ${tr.rig ?? 'no rig (kNN graph)'}, ${seq!.input.sequence.tracks[k]!.numJoints} points`,
+    );
+    legend.append(item);
+  });
+  const notes = s.notes.map((n) =>
+    Object.assign(document.createElement('p'), { className: 'caption', textContent: n }),
+  );
+  ui.rigInfo.replaceChildren(summary, legend, ...notes);
+}
+
+ui.play.addEventListener('click', () => (state.sequence?.playing ? stopPlaying() : startPlaying()));
+ui.prev.addEventListener('click', () => {
+  stopPlaying();
+  if (state.sequence) setFrame(state.sequence.frame - 1);
+});
+ui.next.addEventListener('click', () => {
+  stopPlaying();
+  if (state.sequence) setFrame(state.sequence.frame + 1);
+});
+ui.frame.addEventListener('input', () => {
+  stopPlaying();
+  setFrame(Number(ui.frame.value));
+});
+ui.smooth.addEventListener('change', () => {
+  if (seq) void relift(seq.input, state.sequence?.frame ?? 0);
+});
+ui.fps.addEventListener('change', () => {
+  // The filter's clock changes the lift only when smoothing; the playback rate always.
+  if (seq && ui.smooth.checked) void relift(seq.input, state.sequence?.frame ?? 0);
+  else if (state.sequence) {
+    state.sequence.fps = settings().fps;
+    if (state.sequence.playing) startPlaying();
+  }
+});
+document.addEventListener('keydown', (e) => {
+  if (state.mode !== 'sequence' || !state.sequence) return;
+  const target = e.target as HTMLElement | null;
+  if (target && (target.tagName === 'INPUT' || target.tagName === 'SELECT') && target !== ui.frame) return;
+  if (e.key === ' ') {
+    e.preventDefault();
+    state.sequence.playing ? stopPlaying() : startPlaying();
+  } else if (e.key === 'ArrowRight' && target !== ui.frame) {
+    stopPlaying();
+    setFrame(state.sequence.frame + 1);
+  } else if (e.key === 'ArrowLeft' && target !== ui.frame) {
+    stopPlaying();
+    setFrame(state.sequence.frame - 1);
+  }
+});
+
 ui.example.replaceChildren(
   ...[
     Object.assign(document.createElement('option'), { value: '', textContent: 'choose an example…' }),
     ...Object.keys(EXAMPLES).map((name) =>
       Object.assign(document.createElement('option'), { value: name, textContent: name }),
+    ),
+    ...Object.entries(SEQUENCE_EXAMPLES).map(([name, files]) =>
+      Object.assign(document.createElement('option'), {
+        value: name,
+        textContent: `${name} (sequence: ${files.map((f) => f.name).join(', ')})`,
+      }),
     ),
   ],
 );
@@ -427,30 +849,58 @@ ui.example.addEventListener('change', () => {
   const name = ui.example.value;
   const body = EXAMPLES[name];
   if (body !== undefined) load(name, body);
+  const files = SEQUENCE_EXAMPLES[name];
+  if (files !== undefined) loadFiles(files, name);
 });
 
-async function readFile(file: File): Promise<void> {
-  ui.example.value = '';
-  if (file.size > MAX_FILE_BYTES) {
-    state.source = file.name;
+/** Reads the files (a single keypoint file, or a sequence's) and shows them. */
+function loadFiles(files: readonly InputFile[], source?: string): void {
+  let input: ViewerInput;
+  try {
+    input = readInputFiles(files);
+  } catch (err) {
+    leaveSequence();
+    state.source = source ?? filesName(files);
     text = null;
     request = null;
     state.request = null;
-    const mb = (file.size / 1e6).toFixed(0);
-    fail(pageError('E_TOO_LARGE', `${file.name}: ${mb} MB is too large for a keypoint JSON file`));
+    const line = errorLine(err);
+    const named = files.some((f) => line.startsWith(`${f.name}:`));
+    fail(err, named ? undefined : state.source);
     renderAll();
     return;
   }
-  try {
-    load(file.name, await file.text());
-  } catch (err) {
-    fail(err, `${file.name}: could not read the file`);
+  if (input.kind === 'single') load(input.name, input.text);
+  else void loadSequence(input, source ?? input.name);
+}
+
+async function readFiles(list: readonly File[]): Promise<void> {
+  ui.example.value = '';
+  const big = list.find((f) => f.size > MAX_FILE_BYTES);
+  if (big) {
+    leaveSequence();
+    state.source = big.name;
+    text = null;
+    request = null;
+    state.request = null;
+    const mb = (big.size / 1e6).toFixed(0);
+    fail(pageError('E_TOO_LARGE', `${big.name}: ${mb} MB is too large for a keypoint file`));
+    renderAll();
+    return;
   }
+  let files: InputFile[];
+  try {
+    files = await Promise.all(list.map(async (f) => ({ name: f.name, text: await f.text() })));
+  } catch (err) {
+    fail(err, `${filesName(list)}: could not read the file`);
+    return;
+  }
+  loadFiles(files);
 }
 
 ui.file.addEventListener('change', () => {
-  const f = ui.file.files?.[0];
-  if (f) void readFile(f);
+  const list = Array.from(ui.file.files ?? []);
+  if (list.length > 0) void readFiles(list);
   ui.file.value = '';
 });
 document.addEventListener('dragover', (e) => {
@@ -463,11 +913,16 @@ document.addEventListener('dragleave', (e) => {
 document.addEventListener('drop', (e) => {
   e.preventDefault();
   document.body.classList.remove('dragging');
-  const f = e.dataTransfer?.files?.[0];
-  if (f) void readFile(f);
+  const list = Array.from(e.dataTransfer?.files ?? []);
+  if (list.length > 0) void readFiles(list);
 });
 
 ui.item.addEventListener('change', () => {
+  if (state.mode === 'sequence') {
+    state.item = Number(ui.item.value) || 0;
+    renderSequenceInfo();
+    return;
+  }
   state.item = Number(ui.item.value) || 0;
   state.rig = 'auto';
   void refresh();
@@ -479,6 +934,16 @@ ui.rig.addEventListener('change', () => {
 ui.imageSize.addEventListener('change', () => void refresh());
 
 ui.save.addEventListener('click', () => {
+  if (state.mode === 'sequence') {
+    if (!seq) return;
+    const doc = liftedSequenceJson(seq.lifted, { input: state.source ?? 'input' });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([JSON.stringify(doc)], { type: 'application/json' }));
+    a.download = `${(state.source ?? 'sequence').replace(/\.(json|csv)$/i, '').replace(/[^\w.-]+/g, '_')}.lifted.json`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+    return;
+  }
   const r = state.result;
   if (!r) return;
   const body = JSON.stringify({ points3d: r.points3d, camera: r.camera, rig: request?.rig }, null, 2);

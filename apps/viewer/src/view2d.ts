@@ -71,3 +71,53 @@ export function draw2d(
     }
   });
 }
+
+/** One track of a sequence frame, for `draw2dTracks`. */
+export interface Track2D {
+  readonly points: readonly ([number, number] | null)[];
+  readonly bones: readonly (readonly [number, number])[];
+  /** r, g, b. */
+  readonly color: readonly [number, number, number];
+}
+
+/**
+ * Several tracks in one image, each in its colour, with a fit fixed by the caller (a player fits the
+ * whole sequence once, so the picture does not jump from frame to frame).
+ */
+export function draw2dTracks(
+  ctx: CanvasRenderingContext2D,
+  w: number,
+  h: number,
+  tracks: readonly Track2D[],
+  fit: Fit2D,
+  dpr: number,
+): void {
+  ctx.fillStyle = '#10141c';
+  ctx.fillRect(0, 0, w, h);
+  const { scale, ox, oy } = fit;
+  const at = (p: [number, number]) => [ox + scale * p[0], oy + scale * p[1]] as const;
+  for (const t of tracks) {
+    const rgb = t.color.join(', ');
+    ctx.strokeStyle = `rgba(${rgb}, 0.75)`;
+    ctx.lineWidth = 2.5 * dpr;
+    ctx.beginPath();
+    for (const [i, j] of t.bones) {
+      const a = t.points[i];
+      const b = t.points[j];
+      if (!a || !b) continue;
+      const [ax, ay] = at(a);
+      const [bx, by] = at(b);
+      ctx.moveTo(ax, ay);
+      ctx.lineTo(bx, by);
+    }
+    ctx.stroke();
+    ctx.fillStyle = `rgb(${rgb})`;
+    for (const p of t.points) {
+      if (!p) continue;
+      const [x, y] = at(p);
+      ctx.beginPath();
+      ctx.arc(x, y, 3.5 * dpr, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+  }
+}

@@ -144,6 +144,10 @@ export interface Scene3D {
   readonly bones: readonly (readonly [number, number])[];
   /** The recovered camera's rotation (camFromCanonical, rows), drawn as a frustum. */
   readonly camera?: Mat3 | undefined;
+  /** The centre and radius to view (default: the points'); a player fixes it for the whole sequence. */
+  readonly frame?: { readonly center: Vec3; readonly radius: number } | undefined;
+  /** [N] r, g, b per point (default: yellow); a bone takes its first joint's colour (default: blue). */
+  readonly colors?: readonly (readonly [number, number, number])[] | undefined;
 }
 
 export interface DrawOptions {
@@ -165,7 +169,7 @@ export function draw3d(
 ): (Projected | null)[] {
   ctx.fillStyle = BG;
   ctx.fillRect(0, 0, w, h);
-  const frame = frameOf(scene.points);
+  const frame = scene.frame ?? frameOf(scene.points);
   const proj = projector(o, frame, w, h);
   const pts = scene.points.map((p) => (p ? proj(p) : null));
   const dist = BASE_DISTANCE * o.zoom;
@@ -186,7 +190,8 @@ export function draw3d(
     items.push({
       depth: depth + 1e-3, // a bone goes behind its joints
       draw: () => {
-        ctx.strokeStyle = `rgba(79, 163, 255, ${shade(depth).toFixed(3)})`;
+        const c = scene.colors?.[i];
+        ctx.strokeStyle = `rgba(${c ? c.join(', ') : '79, 163, 255'}, ${((c ? 0.8 : 1) * shade(depth)).toFixed(3)})`;
         ctx.lineWidth = 3 * u;
         ctx.beginPath();
         ctx.moveTo(a.x, a.y);
@@ -195,13 +200,14 @@ export function draw3d(
       },
     });
   }
-  pts.forEach((p) => {
+  pts.forEach((p, i) => {
     if (!p) return;
+    const c = scene.colors?.[i];
     items.push({
       depth: p.depth,
       draw: () => {
         const s = shade(p.depth);
-        ctx.fillStyle = `rgba(255, 204, 77, ${s.toFixed(3)})`;
+        ctx.fillStyle = `rgba(${c ? c.join(', ') : '255, 204, 77'}, ${s.toFixed(3)})`;
         ctx.beginPath();
         ctx.arc(p.x, p.y, (2 + 3 * s) * u, 0, 2 * Math.PI);
         ctx.fill();

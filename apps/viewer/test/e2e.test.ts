@@ -11,6 +11,15 @@ import {
   readKeypointFile,
   resultJson,
 } from '../src/pipeline.js';
+import {
+  displaySequence,
+  framesAt,
+  type InputFile,
+  liftViewerSequence,
+  readInputFiles,
+  type SequenceSettings,
+  type TrackFrame,
+} from '../src/sequence.js';
 import { type StaticServer, serveStatic } from './static-server.js';
 
 /**
@@ -18,6 +27,8 @@ import { type StaticServer, serveStatic } from './static-server.js';
  * localhost, Debian's chromium driven by playwright-core. Every shipped example is lifted by the page
  * (onnxruntime-web, wasm) and by @lfm/runtime/node (onnxruntime-node) from the same model file; the 3D
  * and the camera must agree to 1e-4. Malformed files must give a readable message on the page.
+ * Sequences (a DeepLabCut CSV + config.yaml, an OpenPose folder's files) are played: frames stepped,
+ * scrubbed and played, each frame's camera-frame 3D compared with the Node lift of the same frame.
  */
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -26,6 +37,7 @@ const VIEWER = join(HERE, '..');
 const DIST = join(VIEWER, 'dist');
 const ARTIFACTS = join(VIEWER, 'test-artifacts');
 const EXAMPLES = join(VIEWER, '..', '..', 'examples');
+const TRACKERS = join(EXAMPLES, 'trackers');
 const TOL = 1e-4;
 
 const hasChromium = existsSync(CHROMIUM);
@@ -48,6 +60,18 @@ interface PageState {
   modelUrl: string;
   runtime: string | null;
   runs: number;
+  mode: 'single' | 'sequence';
+  sequence: {
+    frames: number;
+    frame: number;
+    frameId: number | string;
+    playing: boolean;
+    smooth: boolean;
+    fps: number;
+    tracks: { key: string; rig: string | null; color: string; frames: number; flipped: number }[];
+    current: TrackFrame[];
+    notes: string[];
+  } | null;
 }
 
 const pageState = (page: Page) => page.evaluate(() => (window as unknown as { __lfm: PageState }).__lfm);
@@ -140,11 +164,21 @@ describe.skipIf(!hasChromium)('viewer (headless chromium)', () => {
     .filter((f) => f.endsWith('.json'))
     .sort();
 
-  it('lists the shipped examples', async () => {
+  const sequenceExamples = readdirSync(TRACKERS, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => `trackers/${d.name}`)
+    .sort();
+
+  it('lists the shipped examples, then the tracker sequences', async () => {
     const options = await page.$$eval('#example option', (os) =>
       os.map((o) => (o as HTMLOptionElement).value).filter(Boolean),
     );
-    expect(options).toEqual(examples);
+    expect(options).toEqual([...examples, ...sequenceExamples]);
+    expect(sequenceExamples).toEqual([
+      'trackers/dlc-multi',
+      'trackers/dlc-quadruped',
+      'trackers/openpose-body25',
+    ]);
   });
 
   it.each(examples)('lifts %s in the browser exactly as @lfm/runtime/node does (≤ 1e-4)', async (name) => {
@@ -291,6 +325,203 @@ describe.skipIf(!hasChromium)('viewer (headless chromium)', () => {
     expect(bad.status).toBe('error');
     expect(bad.error).toBe("image size must be W×H in pixels, e.g. 1280x720; got 'big'");
     await page.fill('#image-size', '');
+  });
+
+  // --- sequences -------------------------------------------------------------------------------------
+
+  const trackerFile = (dir: string, name: string): InputFile => ({
+    name,
+    text: readFileSync(join(TRACKERS, dir, name), 'utf8'),
+  });
+  const upload = (files: InputFile[]) =>
+    files.map((f) => ({
+      name: f.name,
+      mimeType: f.name.endsWith('.csv')
+        ? 'text/csv'
+        : f.name.endsWith('.json')
+          ? 'application/json'
+          : 'text/yaml',
+      buffer: Buffer.from(f.text),
+    }));
+  const frameIs = (f: number) =>
+    page.waitForFunction((n) => (window as unknown as { __lfm: PageState }).__lfm.sequence?.frame === n, f);
+
+  /** The page's frame f against the Node lift of the same files: 3D, cameras (pixels ÷ s), 2D. */
+  async function expectFrameMatches(
+    files: InputFile[],
+    settings: SequenceSettings,
+    f: number,
+  ): Promise<void> {
+    const state = await pageState(page);
+    expect(state.sequence!.frame).toBe(f);
+    expect(state.sequence!.smooth).toBe(settings.smooth);
+    const input = readInputFiles(files);
+    if (input.kind !== 'sequence') throw new Error('not a sequence');
+    const lifted = await liftViewerSequence(lifter, input, settings);
+    const want = framesAt(lifted, displaySequence(input, settings), f);
+    const got = state.sequence!.current;
+    expect(got.map((t) => [t.key, t.row])).toEqual(want.map((t) => [t.key, t.row]));
+    for (const [k, w] of want.entries()) {
+      const g = got[k]!;
+      expect(g.flipped).toBe(w.flipped);
+      expect(g.points3d.map((p) => p === null)).toEqual(w.points3d.map((p) => p === null));
+      if (w.camera === null) {
+        expect(g.camera).toBeNull();
+        continue;
+      }
+      const s = w.camera.kind === 'ortho' ? w.camera.s : 1;
+      const d3 = maxAbsDiff(g.points3d, w.points3d) / s;
+      const dR = maxAbsDiff(g.camera!.R, w.camera.R);
+      const d2 = maxAbsDiff(g.points2d, w.points2d);
+      console.log(
+        `[viewer e2e] sequence ${input.name}, frame ${f}, track ${w.key}${settings.smooth ? ' (smoothed)' : ''}: ` +
+          `max |web − node|: points3d/s ${d3.toExponential(2)}, R ${dR.toExponential(2)}, 2D ${d2.toExponential(2)}`,
+      );
+      expect(d3).toBeLessThanOrEqual(TOL);
+      expect(dR).toBeLessThanOrEqual(TOL);
+      expect(d2).toBeLessThanOrEqual(TOL);
+    }
+  }
+
+  const quadruped = () => [
+    trackerFile('dlc-quadruped', 'predictions.csv'),
+    trackerFile('dlc-quadruped', 'config.yaml'),
+  ];
+
+  it('plays a DeepLabCut CSV dropped with its config.yaml: stepped and scrubbed frames equal @lfm/runtime/node (≤ 1e-4)', async () => {
+    const files = quadruped();
+    const source = 'predictions.csv + config.yaml';
+    const state = await settle(page, source, () => page.setInputFiles('#file', upload(files)));
+    expect(state.error).toBeNull();
+    expect(state.status).toBe('done');
+    expect(state.mode).toBe('sequence');
+    expect(state.sequence!.frames).toBe(6);
+    expect(state.sequence!.tracks.map((t) => [t.key, t.rig, t.frames])).toEqual([['0', 'dlc-quadruped', 6]]);
+    expect(await page.locator('#player').isVisible()).toBe(true);
+    const off = { smooth: false, fps: 30 };
+    await expectFrameMatches(files, off, 0);
+    // Step with the buttons and the keyboard, then scrub.
+    await page.click('#next');
+    await page.click('#next');
+    await frameIs(2);
+    await expectFrameMatches(files, off, 2);
+    await page.click('#prev');
+    await frameIs(1);
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await frameIs(3);
+    await page.$eval('#frame', (el) => {
+      (el as HTMLInputElement).value = '5';
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await frameIs(5);
+    await expectFrameMatches(files, off, 5);
+    expect(await page.locator('#frame-label').textContent()).toBe('frame 6 / 6 (id 5)');
+    // The camera panel shows this frame's camera of the track.
+    expect(await page.locator('#camera').textContent()).toContain('track0 (frame 5)');
+    // Orbit a little so the depth and the camera frustum show, and keep a picture.
+    const box = (await page.locator('#view3d').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 + 70, box.y + box.height / 2 + 45, { steps: 6 });
+    await page.mouse.up();
+    await page.mouse.wheel(0, 500);
+    await page.screenshot({ path: join(ARTIFACTS, 'viewer-sequence.png') });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('plays and pauses; the frame advances and loops', async () => {
+    await page.fill('#fps', '20');
+    await page.dispatchEvent('#fps', 'change');
+    await page.click('#play');
+    expect((await pageState(page)).sequence!.playing).toBe(true);
+    // From frame 5 it loops to 0 and goes on.
+    await frameIs(0);
+    await frameIs(2);
+    await page.click('#play');
+    const paused = (await pageState(page)).sequence!;
+    expect(paused.playing).toBe(false);
+    expect(paused.fps).toBe(20);
+    await page.waitForTimeout(200);
+    expect((await pageState(page)).sequence!.frame).toBe(paused.frame);
+    expect(await page.locator('#play').textContent()).toBe('▶ play');
+  });
+
+  it('smoothing on relifts with the One-Euro filter and the depth-flip fix, as @lfm/runtime/node does', async () => {
+    const files = quadruped();
+    await page.fill('#fps', '30');
+    await page.dispatchEvent('#fps', 'change');
+    const frame = (await pageState(page)).sequence!.frame;
+    const state = await settle(page, 'predictions.csv + config.yaml', () => page.check('#smooth'));
+    expect(state.status).toBe('done');
+    expect(state.sequence!.smooth).toBe(true);
+    expect(state.sequence!.frame).toBe(frame); // stays on its frame
+    await expectFrameMatches(files, { smooth: true, fps: 30 }, frame);
+    await page.click('#next');
+    await frameIs((frame + 1) % 6 === 0 ? 5 : frame + 1);
+    await settle(page, 'predictions.csv + config.yaml', () => page.uncheck('#smooth'));
+  });
+
+  it('an OpenPose folder dropped as its files: two people in two colours, frame by frame as in Node', async () => {
+    const names = readdirSync(join(TRACKERS, 'openpose-body25')).sort();
+    const files = names.map((n) => trackerFile('openpose-body25', n));
+    const source = 'video_000000000000_keypoints.json … video_000000000002_keypoints.json (3 files)';
+    const state = await settle(page, source, () =>
+      page.evaluate((fs) => {
+        const dt = new DataTransfer();
+        for (const f of fs) dt.items.add(new File([f.text], f.name, { type: 'application/json' }));
+        document.body.dispatchEvent(
+          new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }),
+        );
+      }, files),
+    );
+    expect(state.status).toBe('done');
+    expect(state.sequence!.tracks.map((t) => [t.key, t.rig])).toEqual([
+      ['0', 'openpose-body-25'],
+      ['1', 'openpose-body-25'],
+    ]);
+    expect(new Set(state.sequence!.tracks.map((t) => t.color)).size).toBe(2);
+    await expectFrameMatches(files, { smooth: false, fps: 30 }, 0);
+    await page.click('#next');
+    await frameIs(1);
+    await expectFrameMatches(files, { smooth: false, fps: 30 }, 1);
+    expect(await page.locator('#item-name').textContent()).toBe('Track');
+    await page.screenshot({ path: join(ARTIFACTS, 'viewer-sequence-openpose.png') });
+  });
+
+  it('opens a tracker sequence from the examples menu, and a multi-animal CSV keeps an absent animal out of its frame', async () => {
+    const state = await settle(page, 'trackers/dlc-multi', () =>
+      page.selectOption('#example', 'trackers/dlc-multi'),
+    );
+    expect(state.status).toBe('done');
+    expect(state.sequence!.tracks.map((t) => [t.key, t.frames])).toEqual([
+      ['animal1', 4],
+      ['animal2', 3],
+      ['single', 4],
+    ]);
+    await page.$eval('#frame', (el) => {
+      (el as HTMLInputElement).value = '3';
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await frameIs(3);
+    const files = ['config.yaml', 'predictions.csv'].map((n) => trackerFile('dlc-multi', n));
+    await expectFrameMatches(files, { smooth: false, fps: 30 }, 3);
+    expect((await pageState(page)).sequence!.current[1]!.row).toBe(-1);
+    // A single file again: back to the per-item view.
+    const single = await settle(page, 'hand.json', () => page.selectOption('#example', 'hand.json'));
+    expect(single.mode).toBe('single');
+    expect(single.sequence).toBeNull();
+    expect(await page.locator('#player').isHidden()).toBe(true);
+  });
+
+  it('a sequence that cannot be read gets a one-line message', async () => {
+    const yaml = trackerFile('dlc-quadruped', 'config.yaml');
+    const state = await settle(page, 'config.yaml', () => page.setInputFiles('#file', upload([yaml])));
+    expect(state.status).toBe('error');
+    expect(state.error).toMatch(
+      /config\.yaml: a config\.yaml alone has no keypoints: drop it together with the predictions CSV/,
+    );
+    expect(await page.locator('#player').isHidden()).toBe(true);
   });
 
   it('recovers from an error with the next good input', async () => {

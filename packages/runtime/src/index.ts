@@ -18,6 +18,16 @@ export {
   resolveCamera,
 } from './camera.js';
 export {
+  fixMirrorFlips,
+  MIRROR_NOISE_CORRELATION,
+  MIRROR_PRIOR,
+  MIRROR_TIE,
+  type MirrorFixOptions,
+  type MirrorFixResult,
+  type MirrorTrackInput,
+  mirrorEvidence,
+} from './flips.js';
+export {
   type BatchInput,
   type InputOptions,
   type MaskInput,
@@ -49,6 +59,7 @@ export {
   liftedSequenceJson,
   liftSequence,
   SEQUENCE_FORMAT,
+  type TemporalSettings,
   trackJointNames,
 } from './sequence.js';
 export {
@@ -64,3 +75,15 @@ export {
   type SessionFactory,
   type SessionOptions,
 } from './session.js';
+export {
+  type MissingPolicy,
+  ONE_EURO_DEFAULTS,
+  OneEuroFilter,
+  type OneEuroOptions,
+  resolveSmoothOptions,
+  type SmoothOptions,
+  smoothingFactor,
+  smoothSequence,
+  smoothTrack,
+  UNIT_STEP_DEFAULT_FPS,
+} from './smoothing.js';

@@ -7,8 +7,10 @@ import type {
 } from '@lfm/datasets/preprocess';
 import type { Rig } from '@lfm/rig';
 import type { CameraRequest, CameraResult } from './camera.js';
+import { fixMirrorFlips } from './flips.js';
 import { type RigInput, resolveRig } from './input.js';
 import { type Lifter, type LiftResult, MIN_VISIBLE_POINTS } from './lifter.js';
+import { type MissingPolicy, resolveSmoothOptions, type SmoothOptions, smoothTrack } from './smoothing.js';
 
 /**
  * Lifting 2D keypoint sequences (@lfm/datasets `KeypointSequence`: OpenPose folders, DeepLabCut CSVs,
@@ -33,6 +35,32 @@ export interface LiftSequenceOptions {
   batchSize?: number | undefined;
   /** Called after every batch with the frames lifted so far and the total (over all tracks). */
   onProgress?: ((done: number, total: number) => void) | undefined;
+  /**
+   * One-Euro smoothing of each track's 2D before lifting (./smoothing.js `smoothTrack`: per point and
+   * coordinate, the clock the frame index ÷ `fps`); undefined = none.
+   */
+  smooth?: SmoothOptions | undefined;
+  /**
+   * 'fix': make the depth sign consistent across each track's frames (./flips.js `fixMirrorFlips`:
+   * a frame closer to its predecessor's mirror image is flipped, with its camera); 'keep' (default):
+   * every frame as lifted.
+   */
+  flips?: 'fix' | 'keep' | undefined;
+}
+
+/** The temporal processing a sequence was lifted with (`LiftedSequence.temporal`). */
+export interface TemporalSettings {
+  /** The One-Euro filter's parameters (defaults filled in), or null: no smoothing. */
+  readonly smooth: {
+    readonly filter: 'one-euro';
+    readonly minCutoff: number;
+    readonly beta: number;
+    readonly dCutoff: number;
+    /** null = unit steps (cutoffs in cycles per frame). */
+    readonly fps: number | null;
+    readonly missing: MissingPolicy;
+  } | null;
+  readonly flips: 'fix' | 'keep';
 }
 
 /** One track's lift. */
@@ -57,6 +85,8 @@ export interface LiftedTrack {
   readonly mask: Uint8Array;
   /** [T] each frame's camera; null for a frame that was not lifted. */
   readonly cameras: (CameraResult | null)[];
+  /** [T] with `flips: 'fix'`: 1 where the frame's depth was flipped (points and camera re-posed). */
+  readonly flipped?: Uint8Array;
 }
 
 export interface LiftedSequence {
@@ -67,6 +97,8 @@ export interface LiftedSequence {
   readonly space: 'canonical' | 'camera';
   /** The 2D input was MediaPipe's normalised [0, 1] coordinates. */
   readonly normalized: boolean;
+  /** The smoothing and flip fixing applied. */
+  readonly temporal: TemporalSettings;
 }
 
 /**
@@ -83,12 +115,18 @@ export async function liftSequence(
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new RangeError(`batchSize must be an integer ≥ 1, got ${batchSize}`);
   }
+  const smooth = options.smooth === undefined ? undefined : resolveSmoothOptions(options.smooth);
+  const flips = options.flips ?? 'keep';
+  if (flips !== 'fix' && flips !== 'keep') {
+    throw new RangeError(`flips must be 'fix' or 'keep', got ${JSON.stringify(flips)}`);
+  }
   const persp = options.camera !== undefined && options.camera.kind !== 'ortho';
   const minVisible = persp ? 4 : MIN_VISIBLE_POINTS;
   const total = sequence.tracks.reduce((n, t) => n + t.frames.length, 0);
   let done = 0;
   const tracks: LiftedTrack[] = [];
-  for (const track of sequence.tracks) {
+  for (const input of sequence.tracks) {
+    const track = smooth ? smoothTrack(input, smooth) : input;
     const given = options.rig ? options.rig(track) : track.rig;
     const rig: Rig | undefined = given === undefined ? undefined : resolveRig(given);
     const J = track.numJoints;
@@ -144,6 +182,16 @@ export async function liftSequence(
     if (T > rows.length) options.onProgress?.(done, total);
     const joints = rig?.joints ?? track.joints;
     const rigId = rig?.id;
+    let fixed: { points3d: Float32Array; cameras: (CameraResult | null)[]; flipped?: Uint8Array } = {
+      points3d,
+      cameras,
+    };
+    if (flips === 'fix') {
+      fixed = fixMirrorFlips(
+        { numJoints: J, points3d, mask, cameras },
+        { space: options.camera ? 'camera' : 'canonical', input: track },
+      );
+    }
     tracks.push({
       key: track.key,
       track: track.track,
@@ -152,9 +200,8 @@ export async function liftSequence(
       ...(joints !== undefined && { joints }),
       numJoints: J,
       frames: track.frames,
-      points3d,
       mask,
-      cameras,
+      ...fixed,
     });
   }
   return {
@@ -163,6 +210,19 @@ export async function liftSequence(
     tracks,
     space: options.camera ? 'camera' : 'canonical',
     normalized: sequence.normalized,
+    temporal: {
+      smooth: smooth
+        ? {
+            filter: 'one-euro',
+            minCutoff: smooth.minCutoff,
+            beta: smooth.beta,
+            dCutoff: smooth.dCutoff,
+            fps: smooth.fps ?? null,
+            missing: smooth.missing,
+          }
+        : null,
+      flips,
+    },
   };
 }
 
@@ -228,6 +288,7 @@ export function liftedSequenceJson(
     space: seq.space,
     ...(seq.normalized && { normalized: true }),
     ...(options.points && { points3d: options.points }),
+    ...((seq.temporal.smooth !== null || seq.temporal.flips === 'fix') && { temporal: seq.temporal }),
     frames: seq.frames.map((f) => ({ id: f.id, ...(f.file !== undefined && { file: f.file }) })),
     tracks: seq.tracks.map((t) => {
       const J = t.numJoints;
@@ -249,6 +310,9 @@ export function liftedSequenceJson(
           ),
         }),
         cameras: t.cameras.map((c) => (c ? cameraJson(c) : null)),
+        ...(t.flipped && {
+          flippedFrames: Array.from(t.frames).filter((_, k) => t.flipped![k] === 1),
+        }),
       };
     }),
   };

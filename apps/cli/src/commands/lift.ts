@@ -6,7 +6,7 @@ import {
   type Keypoints2D,
   keypointItemPoints,
 } from '@lfm/datasets/preprocess';
-import type { CameraRequest, LiftResult } from '@lfm/runtime';
+import type { CameraRequest, LiftResult, SmoothOptions } from '@lfm/runtime';
 import { choiceFlag, type FlagSpecs, numberFlag, parseFlags, required } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
 import { type CliIo, formatJson, note, resolvePath, writeFileAtomic } from '../io.js';
@@ -35,7 +35,18 @@ export const LIFT_FLAGS = {
   format: { type: 'string' },
   'format-out': { type: 'string' },
   'min-likelihood': { type: 'string' },
+  smooth: { type: 'string' },
+  'min-cutoff': { type: 'string' },
+  beta: { type: 'string' },
+  'd-cutoff': { type: 'string' },
+  fps: { type: 'string' },
+  flips: { type: 'string' },
 } as const satisfies FlagSpecs;
+
+/** `--smooth`. */
+export const SMOOTH_FILTERS = ['one-euro', 'none'] as const;
+/** `--flips`. */
+export const FLIP_MODES = ['fix', 'keep'] as const;
 
 export const LIFT_HELP = `Usage: lfm lift --input FILE|DIR [options]
 
@@ -57,6 +68,17 @@ csv: DeepLabCut's layout with x, y, z per body part (individuals = tracks), plus
 with the cameras and ids; npy: float32 [tracks, frames, joints, 3] (NaN = missing), plus
 FILE.meta.json. A frame with fewer than 3 visible points is not lifted (null).
 
+Temporal (sequences): --smooth one-euro filters each track's 2D before lifting, per point
+and coordinate, with the One-Euro filter (Casiez et al., CHI 2012: a low-pass whose cutoff
+rises with the speed: minCutoff + beta·|speed|); a missing point stays missing and its filter
+keeps its state through the gap (the next sample is filtered over the elapsed time). Frame f
+is at time f / --fps (cutoffs in Hz), else at f (unit steps: cutoffs in cycles per frame; the
+defaults are then the Hz defaults at 30 fps). --flips fix makes the depth sign consistent
+along each track: frames whose lifted shape is closer to the previous frame's mirror image
+than to it are flipped back, with their camera (decided for the whole track at once; the 2D
+they project to is unchanged). The JSON output (or the sidecar) records both ("temporal",
+and per track "flippedFrames").
+
 Options:
   -i, --input FILE|DIR      2D keypoints (required)
       --format NAME         input format: lfm, coco, mediapipe, openpose or dlc (default: detected)
@@ -77,6 +99,15 @@ Options:
       --min-visibility V    a COCO/MediaPipe/OpenPose point is visible when its visibility
                             (OpenPose: confidence) > V (default 0)
       --min-likelihood L    a DeepLabCut point is present when its likelihood >= L (default 0.6)
+      --smooth one-euro|none  smooth a sequence's 2D before lifting (default none)
+      --min-cutoff F        One-Euro cutoff at rest, > 0 (default 1 Hz; without --fps
+                            1/30 per frame)
+      --beta B              One-Euro speed coefficient, >= 0, per pixel/s = per pixel/frame
+                            (default 0.01)
+      --d-cutoff F          the speed estimate's cutoff, > 0 (default: as --min-cutoff's)
+      --fps F               the sequence's frame rate: the filter's clock (default: unit steps)
+      --flips fix|keep      fix depth-sign flips between frames (default: fix with --smooth
+                            one-euro, keep without)
 
 A DeepLabCut CSV's body parts are matched by name to --rig, else to the --rig-plugin rig
 (lfm rigs from-dlc config.yaml --out rig.js writes one), else lift with the kNN graph.
@@ -95,6 +126,7 @@ export async function liftCommand(argv: readonly string[], io: CliIo): Promise<n
   const format = choiceFlag('format', flags.format, INPUT_FORMATS);
   const formatOut = choiceFlag('format-out', flags['format-out'], OUTPUT_FORMATS);
   const minLikelihood = numberFlag('min-likelihood', flags['min-likelihood'], { min: 0, max: 1 });
+  const temporal = temporalFlags(flags);
 
   const plugins = await loadRigs(io, flags['rig-plugin'] ?? []);
   let rigFlag: string | undefined;
@@ -136,13 +168,25 @@ export async function liftCommand(argv: readonly string[], io: CliIo): Promise<n
     });
     const lifter = await openLifter(io, { model: flags.model, runtime, backend });
     try {
-      await liftAndWriteSequence(io, lifter, rigged, { input, out: flags.out, format: out, camera });
+      await liftAndWriteSequence(io, lifter, rigged, {
+        input,
+        out: flags.out,
+        format: out,
+        camera,
+        smooth: temporal.smooth,
+        flips: temporal.flips,
+      });
     } catch (err) {
       throw withFile(input, err, false);
     } finally {
       await lifter.release();
     }
     return 0;
+  }
+  if (temporal.given !== undefined) {
+    throw new UsageError(
+      `--${temporal.given} is for sequences (a folder, OpenPose, DeepLabCut, or items with frame ids); ${input} is a single frame`,
+    );
   }
   if (formatOut !== undefined && formatOut !== 'json') {
     throw new UsageError(
@@ -196,6 +240,39 @@ function withFile(input: string, err: unknown, single: boolean): unknown {
     single ? 'the input' : `item ${b}`,
   );
   return new CliError(`${input}: ${message}`, code);
+}
+
+/** The temporal flags: the One-Euro options (or none), the flip mode, and the first flag given. */
+function temporalFlags(flags: {
+  smooth?: string;
+  'min-cutoff'?: string;
+  beta?: string;
+  'd-cutoff'?: string;
+  fps?: string;
+  flips?: string;
+}): { smooth: SmoothOptions | undefined; flips: 'fix' | 'keep'; given: string | undefined } {
+  const filter = choiceFlag('smooth', flags.smooth, SMOOTH_FILTERS) ?? 'none';
+  const params = (['min-cutoff', 'beta', 'd-cutoff', 'fps'] as const).filter((k) => flags[k] !== undefined);
+  if (filter === 'none' && params.length > 0) {
+    throw new UsageError(`--${params[0]} needs --smooth one-euro`);
+  }
+  const flips = choiceFlag('flips', flags.flips, FLIP_MODES) ?? (filter === 'one-euro' ? 'fix' : 'keep');
+  const given = (['smooth', 'flips'] as const).find((k) => flags[k] !== undefined);
+  if (filter === 'none') return { smooth: undefined, flips, given };
+  const minCutoff = numberFlag('min-cutoff', flags['min-cutoff'], { positive: true });
+  const beta = numberFlag('beta', flags.beta, { min: 0 });
+  const dCutoff = numberFlag('d-cutoff', flags['d-cutoff'], { positive: true });
+  const fps = numberFlag('fps', flags.fps, { positive: true });
+  return {
+    smooth: {
+      ...(minCutoff !== undefined && { minCutoff }),
+      ...(beta !== undefined && { beta }),
+      ...(dCutoff !== undefined && { dCutoff }),
+      ...(fps !== undefined && { fps }),
+    },
+    flips,
+    given,
+  };
 }
 
 function cameraRequest(flags: {

@@ -1,9 +1,19 @@
 /**
  * `@lfm/datasets/preprocess`: the browser-safe preprocessing shared by training and inference (no
  * `node:*` imports, directly or through anything it imports): projection, padding + masks, the
- * local-attention graph (bones or kNN), the 2D keypoint JSON parsers, and the keypoint sequence
- * readers (OpenPose JSON, DeepLabCut CSV, our JSON / COCO / MediaPipe with frame ids).
+ * local-attention graph (bones or kNN), the 2D keypoint JSON parsers, the keypoint sequence
+ * readers (OpenPose JSON, DeepLabCut CSV, our JSON / COCO / MediaPipe with frame ids) and the
+ * DeepLabCut config.yaml reader.
  */
+
+// A DeepLabCut project's config.yaml → rigs (the `yaml` parser is browser-safe).
+export {
+  type DlcConfig,
+  type DlcRigOptions,
+  dlcRigSpecs,
+  mirrorPairs,
+  parseDlcConfig,
+} from '../dlc-config.js';
 export {
   CAMERA_MODELS,
   type Camera,
