@@ -1846,6 +1846,23 @@ function render() {
     md.push('');
   }
 
+  // --- temporal smoothing (scripts/smoothing-bench.mjs writes docs/benchmarks/smoothing.md) ---
+  const smoothing = join(figDir, 'smoothing.md');
+  if (existsSync(smoothing)) {
+    md.push('## Temporal smoothing of sequences (h36m-cams)');
+    md.push('');
+    md.push(
+      '_From `node scripts/smoothing-bench.mjs` (its own file, [benchmarks/smoothing.md](benchmarks/smoothing.md), included here): `lfm lift --smooth one-euro` and the depth-flip fixer on the real 4-camera sequences._',
+    );
+    md.push('');
+    md.push(
+      readFileSync(smoothing, 'utf8')
+        .replace(/^#[^\n]*\n/, '')
+        .trim(),
+    );
+    md.push('');
+  }
+
   md.push('## Cost of each stage');
   md.push('');
   if (present.length === 0) md.push('_Nothing run yet._');
