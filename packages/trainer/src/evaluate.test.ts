@@ -72,16 +72,31 @@ describe('evaluate', () => {
     expect(Object.keys(report)).toEqual(['model', 'protocol', 'seed', 'datasets', 'mean']);
     expect(report).toMatchObject({ model: 'gt', protocol: 'synthetic', seed: 2 });
     const row = report.datasets[0]!;
-    expect(Object.keys(row)).toEqual(['name', 'category', 'samples', 'mpjpe', 'paMpjpe', 'nPaMpjpe']);
+    expect(Object.keys(row)).toEqual([
+      'name',
+      'category',
+      'samples',
+      'mpjpe',
+      'paMpjpe',
+      'nPaMpjpe',
+      'paMpjpeFlipBest',
+      'nPaMpjpeFlipBest',
+      'flatNPaMpjpe',
+    ]);
     expect(row).toMatchObject({ name: 'toy-eval', category: 'toy-category', samples: 10 });
     expect(row.paMpjpe!).toBeLessThan(1e-3);
     expect(row.nPaMpjpe!).toBeLessThan(1e-4);
+    expect(row.nPaMpjpeFlipBest!).toBeLessThan(1e-4);
+    expect(row.flatNPaMpjpe!).toBeGreaterThan(0.05); // the ground truth is not flat
     expect(row.mpjpe!).toBeLessThan(1e-3); // PnP recovers the protocol's camera exactly
     expect(report.mean).toEqual({
       samples: 10,
       mpjpe: row.mpjpe,
       paMpjpe: row.paMpjpe,
       nPaMpjpe: row.nPaMpjpe,
+      paMpjpeFlipBest: row.paMpjpeFlipBest,
+      nPaMpjpeFlipBest: row.nPaMpjpeFlipBest,
+      flatNPaMpjpe: row.flatNPaMpjpe,
     });
   });
 
