@@ -37,6 +37,13 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       return { run: m.trainCommand, help: m.TRAIN_HELP };
     },
   },
+  adapt: {
+    summary: 'teach a pretrained model a new rig from its 2D keypoints alone (no 3D)',
+    load: async () => {
+      const m = await import('./commands/adapt.js');
+      return { run: m.adaptCommand, help: m.ADAPT_HELP };
+    },
+  },
   export: {
     summary: 'export a checkpoint as an ONNX model',
     load: async () => {

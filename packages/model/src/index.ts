@@ -28,7 +28,9 @@ export { CheckpointMismatchError, ConfigError } from './errors.js';
 export {
   CAMERA_HEAD_ITERATIONS,
   CAMERA_HEAD_RIDGE,
+  type CameraHeadFit,
   cameraHead,
+  fitCameraHead,
   forwardLifter,
   forwardLifterParts,
   initParameters,

@@ -78,7 +78,10 @@ export interface LifterPreprocessContract {
   /**
    * `codes` [B, N, k] (absent — undefined/null — when the model has none): per point, the joint code
    * of (rig id, joint name) by `scheme` (`@lfm/datasets/preprocess` `jointCode`) when the sample's
-   * rig is one of `rigs`, else zeros; zeros at masked and padding slots.
+   * rig is one of `rigs`, else zeros; zeros at masked and padding slots. `tables` (optional; models
+   * adapted by `lfm adapt`): rigs whose codes are stored as data — rig id → its joint names and the
+   * [J, k] table row-major — used instead of `scheme` for those rigs (a reader that predates `tables`
+   * gives them zeros, the identity-unknown input).
    */
   readonly jointCodes?: {
     readonly scheme: string;
@@ -86,6 +89,9 @@ export interface LifterPreprocessContract {
     readonly rigs: readonly string[];
     readonly unknown: 'zeros';
     readonly implementation: string;
+    readonly tables?: Readonly<
+      Record<string, { readonly joints: readonly string[]; readonly codes: readonly number[] }>
+    >;
   } | null;
   /**
    * Padding: samples are padded to the batch's N; `mask` [B, N] is 1 for a present point, 0 for an
@@ -113,13 +119,22 @@ export interface LifterModelInfo {
   readonly jointCodes: {
     readonly scheme: string;
     readonly k: number;
+    /** Rigs whose codes are `scheme`'s (the rigs the model was trained with). */
     readonly rigs: readonly string[];
+    /** Rigs whose codes are stored in the model (adapted by `lfm adapt`), by rig id; absent for other models. */
+    readonly tables?: Readonly<Record<string, JointCodeTableData>>;
   } | null;
   /** k of the kNN graph for inputs without bones. */
   readonly knnK: number;
   readonly producer: string | undefined;
   /** The exporting checkpoint's training metadata, when it had any. */
   readonly training: unknown;
+}
+
+/** A rig's joint codes stored as data: its joint names (J) and the [J, k] table, row-major. */
+export interface JointCodeTableData {
+  readonly joints: readonly string[];
+  readonly codes: Float32Array;
 }
 
 /**
@@ -243,7 +258,13 @@ export function parseLifterMetadata(
     ) {
       fail(`the model expects joint codes this build does not implement (${JSON.stringify(c)})`);
     }
-    jointCodes = { scheme: c!.scheme, k: c!.k, rigs: Object.freeze([...c!.rigs]) };
+    const tables = parseCodeTables(c!.tables, c!.k, fail);
+    jointCodes = {
+      scheme: c!.scheme,
+      k: c!.k,
+      rigs: Object.freeze([...c!.rigs]),
+      ...(tables && { tables }),
+    };
   }
 
   let maxPoints: number | undefined;
@@ -270,4 +291,37 @@ export function parseLifterMetadata(
     producer: get(K.producer),
     training: trainingText === undefined ? undefined : json(K.training),
   };
+}
+
+/** `jointCodes.tables` of the metadata, checked (each table J·k finite numbers, J joint names). */
+function parseCodeTables(
+  raw: unknown,
+  k: number,
+  fail: (message: string) => never,
+): Readonly<Record<string, JointCodeTableData>> | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    fail('the joint-code tables must be an object: rig id → table');
+  const out: Record<string, JointCodeTableData> = {};
+  for (const [rig, t] of Object.entries(raw as Record<string, unknown>)) {
+    const table = t as { joints?: unknown; codes?: unknown } | null;
+    const joints = table?.joints;
+    const codes = table?.codes;
+    if (!Array.isArray(joints) || !joints.every((j) => typeof j === 'string') || joints.length === 0) {
+      fail(`the joint-code table of rig '${rig}' needs joints: a list of joint names`);
+    }
+    const J = (joints as string[]).length;
+    if (
+      !Array.isArray(codes) ||
+      codes.length !== J * k ||
+      !codes.every((v) => typeof v === 'number' && Number.isFinite(v))
+    ) {
+      fail(`the joint-code table of rig '${rig}' needs codes: ${J}·${k} = ${J * k} finite numbers`);
+    }
+    out[rig] = Object.freeze({
+      joints: Object.freeze([...(joints as string[])]),
+      codes: Float32Array.from(codes as number[]),
+    });
+  }
+  return Object.freeze(out);
 }

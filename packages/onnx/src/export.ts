@@ -9,6 +9,7 @@ import {
   resolveLifterConfig,
 } from '@lfm/model';
 import {
+  type JointCodeTableData,
   LIFTER_FORMAT,
   LIFTER_FORMAT_VERSION,
   LIFTER_METADATA_KEYS,
@@ -32,6 +33,11 @@ export interface ExportLifterOptions {
   knnK?: number;
   /** Stored as the model's producer and `lfm.producer` (default `@lfm/onnx`). */
   producer?: { name: string; version?: string };
+  /**
+   * Joint codes stored as data (a model adapted by `lfm adapt`): rig id → its joints and [J, k]
+   * table, written to `lfm.preprocess` `jointCodes.tables`. Needs a model with joint codes.
+   */
+  jointCodeTables?: Readonly<Record<string, JointCodeTableData>>;
   /** Extra metadata_props; keys under `lfm.` are reserved. */
   metadata?: Readonly<Record<string, string>>;
   docString?: string;
@@ -68,6 +74,7 @@ export function exportLifter(
   const { maxPoints, codedRigs, ...rest } = config;
   const k = config.jointCodes;
   const traceConfig = resolveLifterConfig(rest);
+  const tables = codeTablesJson(options.jointCodeTables, k);
   const withAdj = usesAdjacency(config.attention);
   const r = createOnnxRecorder({ dims: TRACE_DIMS });
   const points = r.input('points', ['B', 'N', 2]);
@@ -117,6 +124,7 @@ export function exportLifter(
             rigs: [...(codedRigs ?? [])],
             unknown: 'zeros',
             implementation: '@lfm/datasets/preprocess jointCodeTable, writeJointCodes',
+            ...(tables && { tables }),
           }
         : null,
     padding: { mask: '1 = present, 0 = absent or padding', maskedPointValue: 0, outputAtMasked: 0 },
@@ -146,4 +154,29 @@ export function exportLifter(
         (k > 0 ? `, codes [B,N,${k}]` : '') +
         ' → points3d [B,N,3]. Contract in metadata_props lfm.*',
   });
+}
+
+/** The metadata form of stored code tables (numbers at float32 precision), checked; undefined for none. */
+function codeTablesJson(
+  tables: Readonly<Record<string, JointCodeTableData>> | undefined,
+  k: number,
+): Record<string, { joints: string[]; codes: number[] }> | undefined {
+  if (tables === undefined || Object.keys(tables).length === 0) return undefined;
+  if (k === 0) throw new InputError('jointCodeTables: the model has no joint-code input (jointCodes 0)');
+  const out: Record<string, { joints: string[]; codes: number[] }> = {};
+  for (const [rig, t] of Object.entries(tables)) {
+    const J = t.joints.length;
+    if (J === 0 || t.codes.length !== J * k) {
+      throw new InputError(
+        `jointCodeTables: rig '${rig}' has ${J} joints and ${t.codes.length} codes, need J·k = ${J * k}`,
+      );
+    }
+    const codes = Array.from(t.codes, (v) => {
+      if (!Number.isFinite(v)) throw new InputError(`jointCodeTables: rig '${rig}' has a non-finite code`);
+      // 9 significant digits give back the float32 exactly.
+      return Number(Math.fround(v).toPrecision(9));
+    });
+    out[rig] = { joints: [...t.joints], codes };
+  }
+  return out;
 }

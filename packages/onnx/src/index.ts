@@ -4,6 +4,7 @@ export { OnnxFormatError } from './errors.js';
 export type { ExportLifterOptions, LifterSource } from './export.js';
 export { exportLifter } from './export.js';
 export type {
+  JointCodeTableData,
   LifterIo,
   LifterModelInfo,
   LifterPreprocessContract,
@@ -45,4 +46,5 @@ export {
 } from './proto.js';
 export type { OnnxRecorder, OnnxRecorderOptions, Sym, ToModelOptions } from './recorder.js';
 export { createOnnxRecorder } from './recorder.js';
+export { type LifterWeights, readLifterWeights } from './weights.js';
 export type { Int64 } from './wire.js';

@@ -244,20 +244,28 @@ export class Lifter {
   }
 
   /**
-   * [B, N, k] joint codes of a parsed batch: a sample whose rig the model was trained with gets its
+   * [B, N, k] joint codes of a parsed batch: a sample of a rig whose codes the model stores (an
+   * adapted rig, `info.jointCodes.tables`, same joint count) gets those; a sample whose rig the model was trained with gets its
    * joints' codes (points are in the rig's joint order), as does a rig with the same joints as one of
    * those (`@lfm/rigs` `jointCodeRig`: hand-21 → realworld-hand, …); any other sample zeros (identity
    * unknown).
    */
   #codes(rigs: readonly (Rig | undefined)[], counts: Int32Array, N: number): Float32Array {
-    const { k, rigs: known } = this.info.jointCodes!;
+    const { k, rigs: known, tables } = this.info.jointCodes!;
     const out = new Float32Array(rigs.length * N * k);
     const slots = new Int32Array(N);
     rigs.forEach((rig, b) => {
-      const source = rig && jointCodeRig(rig, known);
-      if (source === undefined) return;
+      if (rig === undefined) return;
+      // Codes stored in the model (`lfm adapt`) for this rig id and joint count come first.
+      const stored = tables?.[rig.id];
+      let table: Float32Array;
+      if (stored !== undefined && stored.joints.length === rig.joints.length) table = stored.codes;
+      else {
+        const source = jointCodeRig(rig, known);
+        if (source === undefined) return;
+        table = jointCodeTable(source.id, source.joints, k);
+      }
       for (let i = 0; i < N; i++) slots[i] = i < counts[b]! ? i : -1;
-      const table = jointCodeTable(source.id, source.joints, k);
       writeJointCodes(out.subarray(b * N * k, (b + 1) * N * k), slots, table, k);
     });
     return out;

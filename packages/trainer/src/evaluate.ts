@@ -99,7 +99,14 @@ export interface EvaluateOptions {
    * name; a built-in rig with the same joints as a known one takes its codes, e.g. h36m-cams →
    * h36m-body). Datasets of other rigs get zero codes. Default: no codes in the batches.
    */
-  readonly jointCodes?: { readonly k: number; readonly rigs: readonly string[] };
+  readonly jointCodes?: {
+    readonly k: number;
+    readonly rigs: readonly string[];
+    /** Codes the model stores as data (adapted rigs, `lfm adapt`), by rig id: used first for a dataset of that name and J. */
+    readonly tables?: Readonly<
+      Record<string, { readonly joints: readonly string[]; readonly codes: Float32Array }>
+    >;
+  };
   /**
    * Which identity a model with joint codes gets: 'codes' (default) its rig's codes where it knows the
    * rig, zeros elsewhere; 'sides' the same, but side codes (left / right / centre, `sideCodeTable`)
@@ -253,7 +260,9 @@ async function evaluateDataset(
   const codeK = options.jointCodes?.k ?? 0;
   const identity = options.identity ?? 'codes';
   const rigCodes =
-    codeK > 0 && identity !== 'none' ? evalCodeTable(ds, codeK, options.jointCodes!.rigs) : null;
+    codeK > 0 && identity !== 'none'
+      ? evalCodeTable(ds, codeK, options.jointCodes!.rigs, options.jointCodes!.tables)
+      : null;
   const codeTable =
     rigCodes ??
     (codeK > 0 && identity === 'sides' && (ds.symmetry?.length ?? 0) > 0 && ds.joints
@@ -417,7 +426,8 @@ export function datasetCodeTable(
 }
 
 /**
- * The codes a model coded for `coded` rigs gets for a dataset: its own rig's when coded, else those of
+ * The codes a model coded for `coded` rigs gets for a dataset: the model's stored table of the
+ * dataset's rig when it has one (`tables`, an adapted rig), its own rig's when coded, else those of
  * the dataset rig a built-in rig of that id has the same joints as (`@lfm/rigs` `jointCodeRig`, e.g.
  * h36m-cams → h36m-body), else null (identity unknown).
  */
@@ -425,7 +435,16 @@ function evalCodeTable(
   ds: Pick<EvaluationDataset, 'name' | 'numJoints' | 'joints'>,
   k: number,
   coded: readonly string[],
+  tables?: NonNullable<EvaluateOptions['jointCodes']>['tables'],
 ): Float32Array | null {
+  const stored = tables?.[ds.name];
+  if (
+    stored !== undefined &&
+    stored.joints.length === ds.numJoints &&
+    stored.codes.length === ds.numJoints * k
+  ) {
+    return stored.codes;
+  }
   if (coded.includes(ds.name)) return datasetCodeTable(ds, k);
   const builtin = builtinRigs.find((r) => r.id === ds.name);
   const source = builtin && jointCodeRig(builtin, coded);
