@@ -4,10 +4,8 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import type { LossAndGradients, StepBatch, TrainingEngine } from './engine.js';
 import type { PredictFn } from './evaluate.js';
 import {
-  alignedMaskedMse,
   alignedMaskedMsePerSample,
   type LossKind,
-  maskedMse,
   maskedMsePerSample,
   mirrorInvariantLoss,
   solveProcrustesAlignment,
@@ -112,12 +110,8 @@ export function tfjsLossAndGradients(
           const mirror = tf.tensor(batch.mirror ?? new Float32Array(B), [B], 'float32');
           return mirrorInvariantLoss(ops, perSample, pred, mirror);
         }
-        if (loss === 'mse') return maskedMse(ops, pred, target, mask);
-        const a = solveProcrustesAlignment(pred.dataSync() as Float32Array, batch.target3d, batch.mask, B, N);
-        fallback += a.fallback;
-        const R = tf.tensor(a.R, [B, 3, 3], 'float32');
-        const s = tf.tensor(a.s, [B], 'float32');
-        return alignedMaskedMse(ops, pred, target, mask, R, s);
+        // The mean of the per-sample losses is exactly `alignedMaskedMse` / `maskedMse`.
+        return ops.reduceMean(perSample(pred));
       };
       return extra.reduce((sum, p) => ops.add(sum, lossOf(p)), lossOf(output)) as tfc.Scalar;
     },
