@@ -22,6 +22,7 @@ import { type BalancedSampler, type BalancedSamplerOptions, createBalancedSample
 import {
   createShapeScratch,
   happens,
+  jointCentroid,
   jointTree,
   mirrorIndexOf,
   mirrorShape,
@@ -232,6 +233,7 @@ export function createBatcher(options: BatcherOptions): Batcher {
     clean2d: aug.noiseStd > 0 && aug.noiseNormalized ? new Float32Array(B * N * 2) : null,
     sampleBones: new Array<Int32Array | null>(B).fill(null),
     world: new Float64Array(3 * maxJ),
+    centre: new Float64Array(3),
     shape: createShapeScratch(maxJ, maxBoneEntries),
   };
   const pointsNd = { data: points2d, shape: [B, N, 2] };
@@ -324,6 +326,8 @@ interface Scratch {
   readonly sampleBones: (Int32Array | null)[];
   /** [3·J]: the sample's frame (Float64), shape-space augmented in place. */
   readonly world: Float64Array;
+  /** [3]: the kept joints' centre. */
+  readonly centre: Float64Array;
   readonly shape: ShapeScratch;
 }
 
@@ -452,18 +456,10 @@ function drawSample(
   }
 
   // 3. Centre and RMS radius of the kept joints (Float64).
-  let cx = 0;
-  let cy = 0;
-  let cz = 0;
-  for (let i = 0; i < n; i++) {
-    const o = 3 * sel[i]!;
-    cx += X[o]!;
-    cy += X[o + 1]!;
-    cz += X[o + 2]!;
-  }
-  cx /= n;
-  cy /= n;
-  cz /= n;
+  const mean = jointCentroid(X, sel, n, scratch.centre);
+  const cx = mean[0]!;
+  const cy = mean[1]!;
+  const cz = mean[2]!;
   let ss = 0;
   for (let i = 0; i < n; i++) {
     const o = 3 * sel[i]!;

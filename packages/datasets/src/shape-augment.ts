@@ -159,18 +159,10 @@ export function spanningTree(
   const { parent, order } = tree;
   parent.fill(-1);
   mark.fill(0);
-  let cx = 0;
-  let cy = 0;
-  let cz = 0;
-  for (let i = 0; i < n; i++) {
-    const o = 3 * joints[i]!;
-    cx += points[o]!;
-    cy += points[o + 1]!;
-    cz += points[o + 2]!;
-  }
-  cx /= n;
-  cy /= n;
-  cz /= n;
+  const mean = jointCentroid(points, joints, n, centre);
+  const cx = mean[0]!;
+  const cy = mean[1]!;
+  const cz = mean[2]!;
   let root = joints[0]!;
   let best = Infinity;
   for (let i = 0; i < n; i++) {
@@ -298,18 +290,10 @@ export function scaleAlongAxes(
   axes: ArrayLike<number>,
   factors: ArrayLike<number>,
 ): void {
-  let cx = 0;
-  let cy = 0;
-  let cz = 0;
-  for (let i = 0; i < n; i++) {
-    const o = 3 * joints[i]!;
-    cx += points[o]!;
-    cy += points[o + 1]!;
-    cz += points[o + 2]!;
-  }
-  cx /= n;
-  cy /= n;
-  cz /= n;
+  const mean = jointCentroid(points, joints, n, centre);
+  const cx = mean[0]!;
+  const cy = mean[1]!;
+  const cz = mean[2]!;
   const A = axes;
   for (let i = 0; i < n; i++) {
     const o = 3 * joints[i]!;
@@ -323,6 +307,34 @@ export function scaleAlongAxes(
     points[o + 1] = cy + A[1]! * a + A[4]! * b + A[7]! * c;
     points[o + 2] = cz + A[2]! * a + A[5]! * b + A[8]! * c;
   }
+}
+
+/** Scratch for jointCentroid's result (the callers read it at once). */
+const centre = new Float64Array(3);
+
+/**
+ * The mean of the points of joints[0..n) (points row-major, 3 per joint), written to out
+ * (x, y, z) and returned; sums then divides, in Float64.
+ */
+export function jointCentroid(
+  points: ArrayLike<number>,
+  joints: ArrayLike<number>,
+  n: number,
+  out: Float64Array = new Float64Array(3),
+): Float64Array {
+  let cx = 0;
+  let cy = 0;
+  let cz = 0;
+  for (let i = 0; i < n; i++) {
+    const o = 3 * joints[i]!;
+    cx += points[o]!;
+    cy += points[o + 1]!;
+    cz += points[o + 2]!;
+  }
+  out[0] = cx / n;
+  out[1] = cy / n;
+  out[2] = cz / n;
+  return out;
 }
 
 /**
