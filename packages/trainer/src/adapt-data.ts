@@ -203,18 +203,7 @@ export function adaptSamplesFromKeypoints(
       points2d[2 * (b * J + j) + 1] = kp.points[2 * (b * N + j) + 1]!;
     }
   }
-  return keepVisible(
-    {
-      rig,
-      source,
-      count: B,
-      numJoints: J,
-      points2d,
-      mask,
-      group: Int32Array.from({ length: B }, (_, b) => b),
-    },
-    `${source}: no item has ${MIN_ADAPT_POINTS} or more visible points`,
-  );
+  return singleCameraSamples(rig, source, B, points2d, mask, 'item');
 }
 
 /**
@@ -251,18 +240,7 @@ export function adaptSamplesFromSequence(
     if (mask[k] === 1 && !(Number.isFinite(points2d[2 * k]!) && Number.isFinite(points2d[2 * k + 1]!)))
       mask[k] = 0;
   }
-  return keepVisible(
-    {
-      rig,
-      source,
-      count: S,
-      numJoints: J,
-      points2d,
-      mask,
-      group: Int32Array.from({ length: S }, (_, s) => s),
-    },
-    `${source}: no frame has ${MIN_ADAPT_POINTS} or more visible points`,
-  );
+  return singleCameraSamples(rig, source, S, points2d, mask, 'frame');
 }
 
 /**
@@ -298,6 +276,32 @@ export function checkAdaptSamples(s: AdaptSamples): void {
       }
     }
   }
+}
+
+/**
+ * `count` samples of `rig` that are each their own group (one camera), with fewer than
+ * MIN_ADAPT_POINTS visible dropped (InputError when none is left: no `item` has enough).
+ */
+function singleCameraSamples(
+  rig: AdaptRig,
+  source: string,
+  count: number,
+  points2d: Float64Array,
+  mask: Uint8Array,
+  item: string,
+): AdaptSamples & { readonly dropped: number } {
+  return keepVisible(
+    {
+      rig,
+      source,
+      count,
+      numJoints: rig.joints.length,
+      points2d,
+      mask,
+      group: Int32Array.from({ length: count }, (_, s) => s),
+    },
+    `${source}: no ${item} has ${MIN_ADAPT_POINTS} or more visible points`,
+  );
 }
 
 /** The samples with ≥ MIN_ADAPT_POINTS visible points; InputError `empty` when none. */

@@ -1,5 +1,5 @@
 import { InputError, LfmError, nd, type Ops, type Params, Rng, randomRotation } from '@lfm/core';
-import { DEFAULT_KNN_K, type Edge, jointCodeTable, preprocessKeypoints, type Split } from '@lfm/datasets';
+import { DEFAULT_KNN_K, type Edge, preprocessKeypoints, type Split } from '@lfm/datasets';
 import {
   type ConfigError,
   forwardLifterParts,
@@ -18,7 +18,6 @@ import {
   type Sym,
 } from '@lfm/onnx';
 import { alignSimilarity } from '@lfm/procrustes';
-import { builtinRigs, jointCodeRig } from '@lfm/rigs';
 import type * as Ort from 'onnxruntime-node';
 import {
   type AdaptDataset,
@@ -37,6 +36,7 @@ import {
 } from './adapt-loss.js';
 import { decodeModelCheckpoint } from './checkpoint.js';
 import type { ProgressMode } from './config.js';
+import { rigCodeTable } from './evaluate.js';
 import { defaultGraphThreads, graphSessionOptions, loadOnnxRuntime } from './graph-engine.js';
 import { lifterConfigOf } from './models.js';
 import { Adam } from './optim.js';
@@ -771,19 +771,11 @@ function initialTable(
   tables: AdaptBase['jointCodeTables'],
 ): { table: Float32Array; init: AdaptedRig['init'] } {
   const k = config.jointCodes;
-  const J = rig.joints.length;
-  const stored = tables?.[rig.id];
-  if (stored && stored.joints.length === J && stored.codes.length === J * k) {
-    return { table: stored.codes.slice(), init: 'adapted' };
-  }
-  const coded = config.codedRigs ?? [];
-  if (coded.includes(rig.id)) return { table: jointCodeTable(rig.id, rig.joints, k), init: 'coded' };
-  const builtin = builtinRigs.find((r) => r.id === rig.id);
-  const source = builtin && jointCodeRig(builtin, coded);
-  if (source !== undefined && source.numJoints === J) {
-    return { table: jointCodeTable(source.id, source.joints, k), init: 'coded' };
-  }
-  return { table: new Float32Array(J * k), init: 'zeros' };
+  const t = rigCodeTable(rig.id, rig.joints, k, config.codedRigs ?? [], tables);
+  if (t === null) return { table: new Float32Array(rig.joints.length * k), init: 'zeros' };
+  return t.from === 'stored'
+    ? { table: t.codes.slice(), init: 'adapted' }
+    : { table: t.codes, init: 'coded' };
 }
 
 /** Sample indices grouped by `group`, in first-seen order. */

@@ -437,19 +437,33 @@ function evalCodeTable(
   coded: readonly string[],
   tables?: NonNullable<EvaluateOptions['jointCodes']>['tables'],
 ): Float32Array | null {
-  const stored = tables?.[ds.name];
-  if (
-    stored !== undefined &&
-    stored.joints.length === ds.numJoints &&
-    stored.codes.length === ds.numJoints * k
-  ) {
-    return stored.codes;
+  const joints = ds.joints ?? Array.from({ length: ds.numJoints }, (_, j) => `j${j}`);
+  return rigCodeTable(ds.name, joints, k, coded, tables)?.codes ?? null;
+}
+
+/**
+ * The code table [J, k] a model coded for `coded` rigs gets for rig `id` with `joints`: `tables[id]`
+ * when it has those J joints and J·k codes ('stored', not copied), the rig's hashed codes when it is
+ * coded, else those of the dataset rig a built-in rig of that id has the same joints as (`jointCodeRig`;
+ * both 'coded'), else null (identity unknown). Shared by evaluation and `adapt`.
+ */
+export function rigCodeTable(
+  id: string,
+  joints: readonly string[],
+  k: number,
+  coded: readonly string[],
+  tables?: Readonly<Record<string, { readonly joints: readonly string[]; readonly codes: Float32Array }>>,
+): { readonly codes: Float32Array; readonly from: 'stored' | 'coded' } | null {
+  const J = joints.length;
+  const stored = tables?.[id];
+  if (stored !== undefined && stored.joints.length === J && stored.codes.length === J * k) {
+    return { codes: stored.codes, from: 'stored' };
   }
-  if (coded.includes(ds.name)) return datasetCodeTable(ds, k);
-  const builtin = builtinRigs.find((r) => r.id === ds.name);
+  if (coded.includes(id)) return { codes: jointCodeTable(id, joints, k), from: 'coded' };
+  const builtin = builtinRigs.find((r) => r.id === id);
   const source = builtin && jointCodeRig(builtin, coded);
-  return source !== undefined && source.numJoints === ds.numJoints
-    ? jointCodeTable(source.id, source.joints, k)
+  return source !== undefined && source.numJoints === J
+    ? { codes: jointCodeTable(source.id, source.joints, k), from: 'coded' }
     : null;
 }
 
