@@ -45,7 +45,7 @@ export async function assignRigs(
     pluginPaths: readonly string[];
   },
 ): Promise<KeypointSequence> {
-  const [{ getRig, listRigs }, { retargetTrack }] = await Promise.all([
+  const [{ getRig, matchRigByJoints }, { retargetTrack }] = await Promise.all([
     import('@lfm/rig'),
     import('@lfm/datasets/preprocess'),
   ]);
@@ -53,21 +53,15 @@ export async function assignRigs(
   const tracks = seq.tracks.map((track): KeypointTrack => {
     if (track.joints) {
       const names = track.joints;
-      const overlap = (r: Rig) => names.filter((n) => r.jointIndex.has(n)).length;
       let rig: Rig | undefined;
       let from = '';
       if (options.rig !== undefined) {
         rig = getRig(options.rig);
         from = ' (--rig)';
       } else {
-        const best = [...options.plugins].sort((a, b) => overlap(b) - overlap(a))[0];
-        if (best && overlap(best) > 0) {
-          rig = best;
-          from = ` (from ${options.pluginPaths.join(', ')})`;
-        } else {
-          const set = new Set(names);
-          rig = listRigs().find((r) => r.numJoints === set.size && names.every((n) => r.jointIndex.has(n)));
-        }
+        const match = matchRigByJoints(names, options.plugins);
+        rig = match?.rig;
+        if (match?.candidate) from = ` (from ${options.pluginPaths.join(', ')})`;
       }
       if (!rig) {
         unmatched.push(track.key);

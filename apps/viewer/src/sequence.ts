@@ -13,7 +13,7 @@ import {
   sequenceFromFrameValues,
   sequenceFromKeypointValue,
 } from '@lfm/datasets/preprocess';
-import { defineRig, listRigs, type Rig } from '@lfm/rig';
+import { defineRig, matchRigByJoints, type Rig } from '@lfm/rig';
 import { registerBuiltinRigs } from '@lfm/rigs';
 import {
   type CameraResult,
@@ -163,12 +163,7 @@ export function assignRigs(
   const tracks = seq.tracks.map((track): KeypointTrack => {
     if (!track.joints) return track;
     const names = track.joints;
-    const overlap = (r: Rig) => names.filter((n) => r.jointIndex.has(n)).length;
-    let rig = [...rigs.values()].sort((a, b) => overlap(b) - overlap(a))[0];
-    if (!rig || overlap(rig) === 0) {
-      const set = new Set(names);
-      rig = listRigs().find((r) => r.numJoints === set.size && names.every((n) => r.jointIndex.has(n)));
-    }
+    const rig = matchRigByJoints(names, rigs.values())?.rig;
     if (!rig) {
       unmatched.push(track.key);
       return track;

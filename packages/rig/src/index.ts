@@ -24,4 +24,4 @@ export {
 } from './errors.js';
 export { indexedJoints } from './joints.js';
 export { type LoadRigPluginOptions, loadRigPlugin, type RigPluginValue } from './plugin.js';
-export { getRig, hasRig, listRigs, registerRig } from './registry.js';
+export { getRig, hasRig, listRigs, matchRigByJoints, registerRig } from './registry.js';

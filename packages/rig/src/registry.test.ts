@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defineRig, type RigSpecInput } from './define-rig.js';
 import { RigConflictError, UnknownRigError } from './errors.js';
-import { getRig, hasRig, listRigs, registerRig } from './registry.js';
+import { getRig, hasRig, listRigs, matchRigByJoints, registerRig } from './registry.js';
 
 const spec = (id: string, extra: Partial<RigSpecInput> = {}): RigSpecInput => ({
   id,
@@ -104,5 +104,14 @@ describe('rig registry', () => {
     const fromCopy = copy.registerRig(spec('reg-from-copy'));
     expect(getRig('reg-from-copy')).toBe(fromCopy);
     expect(() => copy.registerRig(spec('reg-shared', { category: 'other' }))).toThrow(/already registered/);
+  });
+
+  it('matchRigByJoints: the candidate sharing most names, else the registered rig with exactly them', () => {
+    const small = defineRig(spec('match-small', { joints: ['a', 'x', 'y'], bones: [], mirror: [] }));
+    const big = defineRig(spec('match-big'));
+    expect(matchRigByJoints(['a', 'b'], [small, big])).toEqual({ rig: big, candidate: true });
+    const exact = registerRig(spec('match-exact', { joints: ['p', 'q', 'r'], bones: [], mirror: [] }));
+    expect(matchRigByJoints(['r', 'q', 'p'], [small])).toEqual({ rig: exact, candidate: false });
+    expect(matchRigByJoints(['p', 'q'], [small])).toBeUndefined();
   });
 });

@@ -70,3 +70,20 @@ export function hasRig(id: string): boolean {
 export function listRigs(): Rig[] {
   return [...registry().rigs.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
+
+/**
+ * The rig for named joints (e.g. DeepLabCut body parts): of `candidates`, the one sharing most of
+ * `names` (the first of a tie; at least one name shared), with `candidate: true`; else the registered
+ * rig with exactly those names (`candidate: false`); else undefined.
+ */
+export function matchRigByJoints(
+  names: readonly string[],
+  candidates: Iterable<Rig>,
+): { readonly rig: Rig; readonly candidate: boolean } | undefined {
+  const overlap = (r: Rig) => names.filter((n) => r.jointIndex.has(n)).length;
+  const best = [...candidates].sort((a, b) => overlap(b) - overlap(a))[0];
+  if (best && overlap(best) > 0) return { rig: best, candidate: true };
+  const set = new Set(names);
+  const rig = listRigs().find((r) => r.numJoints === set.size && names.every((n) => r.jointIndex.has(n)));
+  return rig && { rig, candidate: false };
+}
