@@ -1,31 +1,18 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readKeypointSequence } from '@lfm/datasets';
-import { type Lifter, liftSequence, smoothSequence } from '@lfm/runtime';
-import { loadLifter } from '@lfm/runtime/node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { examples, makeTinyModel, runCli } from './test-support/cli.js';
+import { liftSequence, smoothSequence } from '@lfm/runtime';
+import { describe, expect, it } from 'vitest';
+import { examples } from './test-support/cli.js';
+import { useTinyLifter } from './test-support/lifter.js';
 
 // `lfm lift --smooth one-euro` (the 2D of each track One-Euro filtered before lifting) and
 // `--flips fix` (depth-sign consistency) on a sequence: the output equals @lfm/runtime's liftSequence
 // with the same options, records them, and the flags are checked.
 
-const dir = mkdtempSync(join(tmpdir(), 'lfm-cli-smoothing-'));
+const tiny = useTinyLifter('lfm-cli-smoothing-');
+const { dir, lift } = tiny;
 const openpose = join(examples, 'trackers', 'openpose-body25');
-let model: Awaited<ReturnType<typeof makeTinyModel>>;
-let lifter: Lifter;
-
-beforeAll(async () => {
-  model = await makeTinyModel(dir);
-  lifter = await loadLifter(model.onnx);
-});
-afterAll(async () => {
-  await lifter.release();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const lift = (...args: string[]) => runCli(['lift', '--model', model.onnx, ...args]);
 
 interface Doc {
   temporal?: {
@@ -46,7 +33,7 @@ describe('lfm lift --smooth', () => {
     });
     const seq = await readKeypointSequence(openpose);
     const options = { smooth: { fps: 25, beta: 0.02 }, flips: 'fix' as const };
-    const want = await liftSequence(lifter, seq, options);
+    const want = await liftSequence(tiny.lifter, seq, options);
     expect(doc.tracks.map((t) => t.key)).toEqual(want.tracks.map((t) => t.key));
     doc.tracks.forEach((t, k) => {
       const w = want.tracks[k]!;
@@ -60,7 +47,7 @@ describe('lfm lift --smooth', () => {
       expect(t.flippedFrames).toEqual(Array.from(w.frames).filter((_, i) => w.flipped![i] === 1));
     });
     // It is the smoothed 2D that was lifted: not the raw lift.
-    const raw = await liftSequence(lifter, seq);
+    const raw = await liftSequence(tiny.lifter, seq);
     const smoothed = smoothSequence(seq, { fps: 25, beta: 0.02 });
     expect(smoothed.tracks[0]!.points).not.toEqual(seq.tracks[0]!.points);
     expect(want.tracks[0]!.points3d).not.toEqual(raw.tracks[0]!.points3d);

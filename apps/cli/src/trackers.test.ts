@@ -1,22 +1,12 @@
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDlcConfig, parseNpy, readDlcTable } from '@lfm/datasets';
 import { openposeBody25 } from '@lfm/rigs';
-import { type Lifter, loadLifter } from '@lfm/runtime/node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from './io.js';
 import { main } from './main.js';
-import { type CliRun, examples, makeTinyModel, runCli } from './test-support/cli.js';
+import { type CliRun, examples, runCli } from './test-support/cli.js';
+import { useTinyLifter } from './test-support/lifter.js';
 
 // The tracker formats end to end through `lfm`: OpenPose folders, DeepLabCut CSVs with the rig plugin
 // `lfm rigs from-dlc` writes, sequences of our JSON / COCO; the sequence output in json, csv and npy
@@ -52,21 +42,9 @@ interface SeqDoc {
   tracks: SeqTrack[];
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'lfm-cli-trackers-'));
+const tiny = useTinyLifter('lfm-cli-trackers-');
+const { dir, lift } = tiny;
 const trackers = join(examples, 'trackers');
-let model: Awaited<ReturnType<typeof makeTinyModel>>;
-let lifter: Lifter;
-
-beforeAll(async () => {
-  model = await makeTinyModel(dir);
-  lifter = await loadLifter(model.onnx);
-});
-afterAll(async () => {
-  await lifter.release();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const lift = (...args: string[]) => runCli(['lift', '--model', model.onnx, ...args]);
 
 async function liftJson(...args: string[]): Promise<SeqDoc> {
   const r = await lift(...args);
@@ -138,7 +116,9 @@ describe('OpenPose', () => {
       for (let f = 0; f < 3; f++) {
         const file = join(folder, doc.frames[f]!.file!);
         const person = JSON.parse(readFileSync(file, 'utf8')).people[k];
-        const one = await lifter.lift(openposePoints(person.pose_keypoints_2d), { rig: 'openpose-body-25' });
+        const one = await tiny.lifter.lift(openposePoints(person.pose_keypoints_2d), {
+          rig: 'openpose-body-25',
+        });
         expect(maxDiff(track.points3d![f]!, one.points3d)).toBeLessThan(2e-4);
         expect(track.cameras[f]!.s).toBeCloseTo((one.camera as { s: number }).s, 2);
       }
@@ -447,7 +427,7 @@ describe('progress on stderr for long sequences', () => {
       env: {},
     };
     const code = await main(
-      ['lift', '--model', model.onnx, '--input', f, '--out', join(dir, 'tty', 'o.json')],
+      ['lift', '--model', tiny.model.onnx, '--input', f, '--out', join(dir, 'tty', 'o.json')],
       io,
     );
     expect(code, stderr).toBe(0);

@@ -170,6 +170,35 @@ function againstTruth(z: number[][], truth: Vec3[][]): number[] {
   );
 }
 
+/**
+ * fixMirrorFlips in camera space of T frames of J points, `frame(t)`: every point seen, every frame by
+ * the identity orthographic camera.
+ */
+function fixOrthoFrames(J: number, T: number, frame: (t: number) => readonly Vec3[]) {
+  const points3d = new Float32Array(T * J * 3);
+  const cameras: CameraResult[] = [];
+  for (let t = 0; t < T; t++) {
+    frame(t).forEach((p, j) => {
+      points3d.set(p, 3 * (t * J + j));
+    });
+    cameras.push({
+      kind: 'ortho',
+      R: [
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+      ],
+      s: 1,
+      t: [0, 0],
+      rmse: 0,
+    });
+  }
+  return fixMirrorFlips(
+    { numJoints: J, points3d, mask: new Uint8Array(T * J).fill(1), cameras },
+    { space: 'camera' },
+  );
+}
+
 describe('fixMirrorFlips', () => {
   const T = 36;
   const step = (8 * Math.PI) / 180;
@@ -227,35 +256,15 @@ describe('fixMirrorFlips', () => {
     // A square tilting back and forth about the horizontal axis, mirrored on frames 2 and 3.
     const J = 4;
     const T = 6;
-    const points3d = new Float32Array(T * J * 3);
-    const cameras: CameraResult[] = [];
-    for (let t = 0; t < T; t++) {
+    const out = fixOrthoFrames(J, T, (t) => {
       const a = 0.4 + 0.05 * t;
-      const sq: Vec3[] = [
+      return [
         [-1, -1, 0],
         [1, -1, 0],
         [1, 1, 0],
         [-1, 1, 0],
-      ].map(([x, y]) => [x!, y! * Math.cos(a), y! * Math.sin(a) * (t === 2 || t === 3 ? -1 : 1)]);
-      sq.forEach((p, j) => {
-        points3d.set(p, 3 * (t * J + j));
-      });
-      cameras.push({
-        kind: 'ortho',
-        R: [
-          [1, 0, 0],
-          [0, 1, 0],
-          [0, 0, 1],
-        ],
-        s: 1,
-        t: [0, 0],
-        rmse: 0,
-      });
-    }
-    const out = fixMirrorFlips(
-      { numJoints: J, points3d, mask: new Uint8Array(T * J).fill(1), cameras },
-      { space: 'camera' },
-    );
+      ].map(([x, y]): Vec3 => [x!, y! * Math.cos(a), y! * Math.sin(a) * (t === 2 || t === 3 ? -1 : 1)]);
+    });
     expect(Array.from(out.flipped)).toEqual([0, 0, 1, 1, 0, 0]);
     for (let t = 0; t < T; t++) {
       expect(out.points3d[3 * (t * J + 2) + 2]!).toBeGreaterThan(0);
@@ -270,31 +279,7 @@ describe('fixMirrorFlips', () => {
       100 * rng.normal(),
       60 * rng.normal(),
     ]);
-    const run = (frame: (t: number) => Vec3[], T: number) => {
-      const points3d = new Float32Array(T * J * 3);
-      const cameras: CameraResult[] = [];
-      for (let t = 0; t < T; t++) {
-        frame(t).forEach((p, j) => {
-          points3d.set(p, 3 * (t * J + j));
-        });
-        cameras.push({
-          kind: 'ortho',
-          R: [
-            [1, 0, 0],
-            [0, 1, 0],
-            [0, 0, 1],
-          ],
-          s: 1,
-          t: [0, 0],
-          rmse: 0,
-        });
-      }
-      const out = fixMirrorFlips(
-        { numJoints: J, points3d, mask: new Uint8Array(T * J).fill(1), cameras },
-        { space: 'camera' },
-      );
-      return Array.from(out.flipped);
-    };
+    const run = (frame: (t: number) => Vec3[], T: number) => Array.from(fixOrthoFrames(J, T, frame).flipped);
     // Frame 20 of 40 is garbage (random depths): whatever the verdicts about it, only it may flip —
     // a chain of pairwise verdicts would flip the whole second half on one "mirror" verdict.
     for (let seed = 0; seed < 12; seed++) {
