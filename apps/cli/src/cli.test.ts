@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultModelCandidates, NO_DEFAULT_MODEL } from './model.js';
-import { type CliRun, demoData, examples, makeTinyModel, repoRoot, runCli } from './test-support/cli.js';
+import { demoData, examples, makeTinyModel, repoRoot, runCli } from './test-support/cli.js';
+import { expectOneLineError } from './test-support/expect.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lfm-cli-'));
 let model: Awaited<ReturnType<typeof makeTinyModel>>;
@@ -18,17 +19,6 @@ function file(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
-}
-
-/** The run failed with exit `code` and exactly one line `lfm: error: …` on stderr, nothing on stdout. */
-function expectOneLineError(r: CliRun, code: number, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(code);
-  expect(r.stdout).toBe('');
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^lfm: error: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
 }
 
 describe('usage errors (exit 2)', () => {

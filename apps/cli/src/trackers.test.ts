@@ -5,7 +5,8 @@ import { openposeBody25 } from '@lfm/rigs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from './io.js';
 import { main } from './main.js';
-import { type CliRun, examples, runCli } from './test-support/cli.js';
+import { examples, runCli } from './test-support/cli.js';
+import { expectOneLineError } from './test-support/expect.js';
 import { useTinyLifter } from './test-support/lifter.js';
 
 // The tracker formats end to end through `lfm`: OpenPose folders, DeepLabCut CSVs with the rig plugin
@@ -50,17 +51,6 @@ async function liftJson(...args: string[]): Promise<SeqDoc> {
   const r = await lift(...args);
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as SeqDoc;
-}
-
-/** The run failed with exit `code` and one line `lfm: error: …` on stderr, nothing on stdout. */
-function expectOneLineError(r: CliRun, code: number, pattern: RegExp | string): void {
-  expect(r.code, r.stderr).toBe(code);
-  expect(r.stdout).toBe('');
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^lfm: error: /);
-  if (typeof pattern === 'string') expect(lines[0]).toContain(pattern);
-  else expect(lines[0]).toMatch(pattern);
 }
 
 /** A fresh scratch folder. */

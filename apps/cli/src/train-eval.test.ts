@@ -2,7 +2,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliRun, demoData, makeTinyModel, repoRoot, runCli } from './test-support/cli.js';
+import { demoData, makeTinyModel, repoRoot, runCli } from './test-support/cli.js';
+import { expectOneLineError } from './test-support/expect.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lfm-cli-train-eval-'));
 const plugin = join(repoRoot, 'packages', 'rig', 'examples', 'my-rig.js');
@@ -12,16 +13,6 @@ beforeAll(async () => {
   model = await makeTinyModel(dir);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** The run failed with exit `code` and exactly one line `lfm: error: …` on stderr, nothing on stdout. */
-function expectOneLineError(r: CliRun, code: number, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(code);
-  expect(r.stdout).toBe('');
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^lfm: error: /);
-  expect(lines[0]).toMatch(pattern);
-}
 
 /** A copy of demo-hand (named `name`) whose `test` sequences are relabelled `to`. */
 function handWithoutTest(name: string, to: 'val' | 'train'): string {
