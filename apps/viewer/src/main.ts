@@ -3,15 +3,14 @@ import type { KeypointSequence, Keypoints2D } from '@lfm/datasets/preprocess';
 import { type CameraResult, type LiftedSequence, liftedSequenceJson } from '@lfm/runtime';
 import type { Lifter } from '@lfm/runtime/web';
 import { loadShippedLifter, MODEL_URL } from './model.js';
+import type { PageState, Status } from './page-state.js';
 import {
   buildRequest,
   describeGraph,
   detectRig,
   errorLine,
   type LiftRequest,
-  type LiftResultJson,
   liftOptions,
-  type RigChoice,
   readKeypointFile,
   resultJson,
   rigsWithJoints,
@@ -24,7 +23,6 @@ import {
   liftViewerSequence,
   readInputFiles,
   type SequenceSettings,
-  type TrackFrame,
   trackBones,
   trackColor,
   type ViewerInput,
@@ -73,48 +71,6 @@ const SEQUENCE_EXAMPLES: Record<string, InputFile[]> = (() => {
 
 /** Largest file the page reads (a keypoint file is small; this guards against dropping a video). */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
-
-type Status = 'loading' | 'ready' | 'lifting' | 'done' | 'error';
-
-/** The sequence player's state (`window.__lfm.sequence`). */
-interface SequenceState {
-  /** Frames of the sequence. */
-  frames: number;
-  /** The frame shown (index into the sequence's frames) and its source id. */
-  frame: number;
-  frameId: number | string;
-  playing: boolean;
-  /** One-Euro smoothing + the depth-flip fix on. */
-  smooth: boolean;
-  /** Playback rate, and the filter's clock. */
-  fps: number;
-  tracks: { key: string; rig: string | null; color: string; frames: number; flipped: number }[];
-  /** Every track at the frame shown: 2D, camera-frame 3D (orthographic), camera. */
-  current: TrackFrame[];
-  notes: readonly string[];
-}
-
-/** What the page exposes for tests and the console as `window.__lfm`. */
-interface PageState {
-  status: Status;
-  /** One keypoint file (items, one lifted at a time) or a sequence (every frame lifted, played). */
-  mode: 'single' | 'sequence';
-  /** File name of the current input (an example's or a dropped file's). */
-  source: string | null;
-  item: number;
-  rig: RigChoice;
-  /** What was lifted: points and the rig/bones passed to `lift`. */
-  request: { points: LiftRequest['points']; rig: string | null; bones: LiftRequest['bones'] | null } | null;
-  result: LiftResultJson | null;
-  error: string | null;
-  modelUrl: string;
-  runtime: string | null;
-  liftMs: number | null;
-  /** Increments on every finished lift or error (tests wait for it to change). */
-  runs: number;
-  /** The sequence player, in sequence mode. */
-  sequence: SequenceState | null;
-}
 
 declare global {
   interface Window {

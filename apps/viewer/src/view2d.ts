@@ -46,15 +46,7 @@ export function draw2d(
   ctx.strokeStyle = 'rgba(79, 163, 255, 0.9)';
   ctx.lineWidth = 2.5 * dpr;
   ctx.beginPath();
-  for (const [i, j] of bones) {
-    const a = points[i];
-    const b = points[j];
-    if (!a || !b) continue;
-    const [ax, ay] = at(a);
-    const [bx, by] = at(b);
-    ctx.moveTo(ax, ay);
-    ctx.lineTo(bx, by);
-  }
+  traceBones(ctx, points, bones, at);
   ctx.stroke();
   const labels = points.length <= 40;
   ctx.font = `${10 * dpr}px system-ui, sans-serif`;
@@ -101,15 +93,7 @@ export function draw2dTracks(
     ctx.strokeStyle = `rgba(${rgb}, 0.75)`;
     ctx.lineWidth = 2.5 * dpr;
     ctx.beginPath();
-    for (const [i, j] of t.bones) {
-      const a = t.points[i];
-      const b = t.points[j];
-      if (!a || !b) continue;
-      const [ax, ay] = at(a);
-      const [bx, by] = at(b);
-      ctx.moveTo(ax, ay);
-      ctx.lineTo(bx, by);
-    }
+    traceBones(ctx, t.points, t.bones, at);
     ctx.stroke();
     ctx.fillStyle = `rgb(${rgb})`;
     for (const p of t.points) {
@@ -119,5 +103,23 @@ export function draw2dTracks(
       ctx.arc(x, y, 3.5 * dpr, 0, 2 * Math.PI);
       ctx.fill();
     }
+  }
+}
+
+/** Adds to ctx's path a segment per bone whose two points are present (`at`: image position). */
+function traceBones(
+  ctx: CanvasRenderingContext2D,
+  points: readonly ([number, number] | null)[],
+  bones: readonly (readonly [number, number])[],
+  at: (p: [number, number]) => readonly [number, number],
+): void {
+  for (const [i, j] of bones) {
+    const a = points[i];
+    const b = points[j];
+    if (!a || !b) continue;
+    const [ax, ay] = at(a);
+    const [bx, by] = at(b);
+    ctx.moveTo(ax, ay);
+    ctx.lineTo(bx, by);
   }
 }

@@ -4,13 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { type Lifter, loadLifter } from '@lfm/runtime/node';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildRequest,
-  type LiftResultJson,
-  liftOptions,
-  readKeypointFile,
-  resultJson,
-} from '../src/pipeline.js';
+import type { PageState } from '../src/page-state.js';
+import { buildRequest, liftOptions, readKeypointFile, resultJson } from '../src/pipeline.js';
 import {
   displaySequence,
   framesAt,
@@ -18,7 +13,6 @@ import {
   liftViewerSequence,
   readInputFiles,
   type SequenceSettings,
-  type TrackFrame,
 } from '../src/sequence.js';
 import { type StaticServer, serveStatic } from './static-server.js';
 
@@ -45,33 +39,6 @@ if (!hasChromium) {
   console.warn(
     `[viewer e2e] SKIPPED: ${CHROMIUM} not found. Install Debian's chromium (apt-get install chromium; .ci/run does) to run the browser test.`,
   );
-}
-
-interface PageState {
-  status: string;
-  source: string | null;
-  request: {
-    points: ([number, number] | null)[];
-    rig: string | null;
-    bones: [number, number][] | null;
-  } | null;
-  result: LiftResultJson | null;
-  error: string | null;
-  modelUrl: string;
-  runtime: string | null;
-  runs: number;
-  mode: 'single' | 'sequence';
-  sequence: {
-    frames: number;
-    frame: number;
-    frameId: number | string;
-    playing: boolean;
-    smooth: boolean;
-    fps: number;
-    tracks: { key: string; rig: string | null; color: string; frames: number; flipped: number }[];
-    current: TrackFrame[];
-    notes: string[];
-  } | null;
 }
 
 const pageState = (page: Page) => page.evaluate(() => (window as unknown as { __lfm: PageState }).__lfm);
