@@ -192,10 +192,14 @@ function axisColumns(axis: string): [number, number] {
 
 /**
  * A rotation uniform on SO(3) (Haar measure): the normalised quaternion of four standard normals,
- * which is uniform on S³ (Shoemake's subgroup algorithm draws the same distribution).
+ * which is uniform on S³ (Shoemake's subgroup algorithm draws the same distribution). `q` is the
+ * quaternion's scratch (4 values; pass one for no allocation in a loop).
  */
-export function randomRotation(rng: Rng, out: Mat3 = new Float64Array(9)): Mat3 {
-  const q = new Float64Array(4);
+export function randomRotation(
+  rng: Rng,
+  out: Mat3 = new Float64Array(9),
+  q: Float64Array = new Float64Array(4),
+): Mat3 {
   let n = 0;
   do {
     for (let i = 0; i < 4; i++) q[i] = rng.normal();

@@ -1,11 +1,4 @@
-import {
-  DegenerateError,
-  InputError,
-  normalizeKeypoints,
-  quaternionToMatrix,
-  Rng,
-  ShapeError,
-} from '@lfm/core';
+import { DegenerateError, InputError, normalizeKeypoints, Rng, randomRotation, ShapeError } from '@lfm/core';
 import type { Rig } from '@lfm/rig';
 import { type AugmentOptions, type ResolvedAugment, resolveAugment } from './augment.js';
 import { type Dataset, type Split, sequenceEdges, splitFrames } from './dataset.js';
@@ -471,18 +464,10 @@ function drawSample(
   const radius = Math.sqrt(ss / n);
   if (!(radius > 0)) return false;
 
-  // 4. View: R uniform on SO(3) (normalised quaternion of 4 normals, as core randomRotation draws it,
-  // into scratch: no allocation), camera model, distance.
+  // 4. View: R uniform on SO(3) (core randomRotation, its quaternion in scratch: no allocation),
+  // camera model, distance.
   if (aug.rotate) {
-    let norm = 0;
-    do {
-      q[0] = rng.normal();
-      q[1] = rng.normal();
-      q[2] = rng.normal();
-      q[3] = rng.normal();
-      norm = Math.hypot(q[0], q[1], q[2], q[3]);
-    } while (norm < 1e-6);
-    quaternionToMatrix(q, R);
+    randomRotation(rng, R, q);
   } else {
     R.fill(0);
     R[0] = R[4] = R[8] = 1;

@@ -1,4 +1,4 @@
-import { axisAngleToMatrix, InputError, quaternionToMatrix, type Rng } from '@lfm/core';
+import { axisAngleToMatrix, InputError, type Rng, randomRotation } from '@lfm/core';
 
 /**
  * Shape-space augmentation: stages that change a training sample's 3D shape (in the dataset frame,
@@ -266,15 +266,7 @@ export function scaleAnisotropic(
   scratch: ShapeScratch,
 ): void {
   const { q, axes, axisFactor } = scratch;
-  let norm = 0;
-  do {
-    q[0] = rng.normal();
-    q[1] = rng.normal();
-    q[2] = rng.normal();
-    q[3] = rng.normal();
-    norm = Math.hypot(q[0], q[1], q[2], q[3]);
-  } while (norm < 1e-6);
-  quaternionToMatrix(q, axes);
+  randomRotation(rng, axes, q);
   for (let i = 0; i < 3; i++) axisFactor[i] = Math.exp(maxLog * (2 * rng.uniform() - 1));
   scaleAlongAxes(points, joints, n, axes, axisFactor);
 }
