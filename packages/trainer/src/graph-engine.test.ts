@@ -72,8 +72,8 @@ function batches(model: TrainableModel, count: number): StepBatch[] {
   });
 }
 
-/** The training loss in Float64: the model on the reference engine, then mean over samples of the aligned MSE. */
-function referenceLoss(
+/** The model's prediction [B, N, 3] in Float64: its forward on the reference engine. */
+function referencePrediction(
   model: TrainableModel,
   params: Record<string, Float64Array | Float32Array>,
   b: StepBatch,
@@ -81,12 +81,21 @@ function referenceLoss(
   const p = createReferenceParams(
     Object.fromEntries(model.specs.map((s) => [s.name, refTensor(params[s.name]!, s.shape)])),
   );
-  const pred = model.forward(refOps, p, {
+  return model.forward(refOps, p, {
     points: refTensor(b.points2d, [b.B, b.N, 2]),
     mask: refTensor(b.mask, [b.B, b.N]),
     ...(b.adj && { adj: refTensor(b.adj, [b.B, b.N, b.N]) }),
-  });
-  const a = alignSimilarity(nd(pred.data, [b.B, b.N, 3]), nd(b.target3d, [b.B, b.N, 3]), {
+  }).data;
+}
+
+/** The training loss in Float64: the model on the reference engine, then mean over samples of the aligned MSE. */
+function referenceLoss(
+  model: TrainableModel,
+  params: Record<string, Float64Array | Float32Array>,
+  b: StepBatch,
+) {
+  const pred = referencePrediction(model, params, b);
+  const a = alignSimilarity(nd(pred, [b.B, b.N, 3]), nd(b.target3d, [b.B, b.N, 3]), {
     weights: nd(b.mask, [b.B, b.N]),
   });
   let sum = 0;
@@ -216,14 +225,7 @@ describe('the mirror-invariant loss (samples without joint identity)', () => {
       const mirror = Float32Array.from([1, 0, 1, 1]);
       const b = { ...b0!, mirror };
       // The reference: the model in Float64, then each sample's loss and its mirror's.
-      const p = createReferenceParams(
-        Object.fromEntries(model.specs.map((s) => [s.name, refTensor(params[s.name]!, s.shape)])),
-      );
-      const pred = model.forward(refOps, p, {
-        points: refTensor(b.points2d, [b.B, b.N, 2]),
-        mask: refTensor(b.mask, [b.B, b.N]),
-        ...(b.adj && { adj: refTensor(b.adj, [b.B, b.N, b.N]) }),
-      }).data;
+      const pred = referencePrediction(model, params, b);
       const mirrored = Float64Array.from(pred, (v, i) => (i % 3 === 2 ? -v : v));
       const direct = rmsd2(pred, b);
       const flipped = rmsd2(mirrored, b);
