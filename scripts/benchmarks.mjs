@@ -1258,6 +1258,10 @@ function render() {
     ['node scripts/benchmarks.mjs --verify', 'recompute every cached stage with its settings, compare'],
     ['node scripts/benchmarks.mjs --verify --runs runs/bench-verify', '… and retrain every arm from scratch'],
     ['node scripts/benchmarks.mjs --render-only', 'rebuild this file and the figures from the JSON'],
+    [
+      'node scripts/benchmarks.mjs --stages loo --loo-groups quadruped,faces --loo-train-only --loo-arms base',
+      'train some leave-one-out models (one process per core)',
+    ],
   ];
   const width = Math.max(...commands.map(([c]) => c.length));
   md.push('```sh');
