@@ -1,4 +1,4 @@
-// Makes the small, project-made data that ships in the repository for a fresh machine (DESIGN.md:
+// Makes the small, project-made data that ships in the repository for a fresh machine (the README's "Data":
 // the default training data of `lfm train` must be small and permissive, or made by the project):
 //
 //   data/demo-shapes/<name>/{meta.json, points.f32}   four procedurally generated categories

@@ -24,7 +24,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     },
   },
   eval: {
-    summary: 'evaluate a model or a baseline on dataset folders (DESIGN.md protocol)',
+    summary: 'evaluate a model or a baseline on dataset folders (docs/PROTOCOL.md protocol)',
     load: async () => {
       const m = await import('./commands/eval.js');
       return { run: m.evalCommand, help: m.EVAL_HELP };

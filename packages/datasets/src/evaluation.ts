@@ -3,7 +3,7 @@ import { type Dataset, type Split, splitFrames } from './dataset.js';
 import { type Intrinsics, PINHOLE, projectPoint } from './preprocess/camera.js';
 
 /**
- * The evaluation protocols of DESIGN.md, as data generators (the metrics are core's).
+ * The evaluation protocols of docs/PROTOCOL.md, as data generators (the metrics are core's).
  *
  * `synthetic`: sample i of dataset d ↔ frame `frames[i]` of the evaluated split (ascending). A generator
  * seeded by (seed, d, i) — `new Rng([seed, d, i])` — draws R uniform on SO(3) (core `randomRotation`);

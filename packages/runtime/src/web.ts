@@ -13,7 +13,7 @@ import {
  * use. Everything of `@lfm/runtime` is re-exported; `loadLifter` here fetches URLs.
  *
  * Threads: onnxruntime-web has ONE process-wide wasm thread count, fixed when its first session is
- * created: `threads` if given, else 1 in Node (measured: 2 threads are slower there, BACKENDS.md §4)
+ * created: `threads` if given, else 1 in Node (measured: 2 threads are slower there, docs/BACKENDS.md §4)
  * and onnxruntime-web's own default in browsers (multi-threading needs a cross-origin-isolated page).
  */
 export * from './index.js';

@@ -39,7 +39,7 @@ export interface BenchConfig {
   readonly maxPoints: number;
 }
 
-/** Named configurations; 'd128-l4' is DESIGN.md's reference (D = 128, L = 4, 4 heads, B = 64, N = 48). */
+/** Named configurations; 'd128-l4' is the reference of docs/BACKENDS.md (D = 128, L = 4, 4 heads, B = 64, N = 48). */
 export const BENCH_CONFIGS: Readonly<Record<string, BenchConfig>> = Object.freeze({
   'd64-l2': { model: { dModel: 64, layers: 2, heads: 4 }, batchSize: 64, maxPoints: 48 },
   'd128-l4': { model: { dModel: 128, layers: 4, heads: 4 }, batchSize: 64, maxPoints: 48 },

@@ -62,7 +62,7 @@ describe('evaluate', () => {
     expect(Array.from(seen.get('h36m-cams')!)).toEqual(Array.from(jointCodeTable('h36m-cams', names, 3)));
   });
 
-  it('returns the DESIGN.md report shape; the ground truth scores ~0 on every metric', async () => {
+  it('returns the docs/PROTOCOL.md report shape; the ground truth scores ~0 on every metric', async () => {
     const report = await evaluate({
       predict: worldPredictor(ds, 0),
       datasets: [ds, other].slice(0, 1),

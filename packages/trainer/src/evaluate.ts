@@ -19,7 +19,7 @@ import { type PinholeIntrinsics, solvePnP } from '@lfm/procrustes';
 import { builtinRigs, jointCodeRig } from '@lfm/rigs';
 
 /**
- * The evaluation of DESIGN.md ("Evaluation protocol"), engine-agnostic: samples from `@lfm/datasets`'
+ * The evaluation protocol of docs/PROTOCOL.md, engine-agnostic: samples from `@lfm/datasets`'
  * protocol generators, the model behind a batch `PredictFn`, the metrics from `@lfm/core` and the
  * camera recovery from `@lfm/procrustes`.
  */
@@ -158,7 +158,7 @@ export interface EvalRow {
   readonly flatNPaMpjpe: number | null;
 }
 
-/** The `lfm eval --json` object of DESIGN.md. */
+/** The `lfm eval --json` object of docs/PROTOCOL.md. */
 export interface EvalReport {
   readonly model: string;
   readonly protocol: EvalProtocol;
@@ -183,7 +183,7 @@ export interface EvalReport {
 export const MIN_EVAL_JOINTS = 4;
 
 /**
- * Evaluates `predict` on every dataset under `protocol` (DESIGN.md):
+ * Evaluates `predict` on every dataset under `protocol` (docs/PROTOCOL.md):
  * - `synthetic`: the generator of `@lfm/datasets` (seeded by (seed, dataset, sample), uniform SO(3)
  *   view, pinhole at 6 RMS radii, f = 1000 px);
  * - `real`: each real camera's 2D (views.f32); mpjpe is null (the sources give no camera).

@@ -29,7 +29,7 @@ export const MLP_BASELINE_STEPS = 1000;
 
 export const EVAL_HELP = `Usage: lfm eval --data DIR [--data DIR ...] [--model PATH | --baseline mean-shape|mlp] [options]
 
-Evaluates a model under the DESIGN.md protocol. DIR is a dataset folder (meta.json + points.f32) or a
+Evaluates a model under the protocol of docs/PROTOCOL.md. DIR is a dataset folder (meta.json + points.f32) or a
 folder of them. Per dataset: mpjpe (camera frame after PnP, centring and scale only), paMpjpe
 (after similarity Procrustes) and nPaMpjpe (paMpjpe / ground-truth RMS radius), and their means.
 

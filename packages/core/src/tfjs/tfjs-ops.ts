@@ -169,7 +169,7 @@ export function createTfjsOps(tf: TfCore): Ops<Tensor> {
       const out = checked('matMul', () => matMulShape(a.shape, b.shape, options));
       const ta = options.transposeA ?? false;
       const tb = options.transposeB ?? false;
-      // Unbatched: transpose explicitly so tfjs-wasm takes its XNNPACK path (BACKENDS.md §2).
+      // Unbatched: transpose explicitly so tfjs-wasm takes its XNNPACK path (docs/BACKENDS.md §2).
       if (a.rank === 2 && b.rank === 2) return tf.matMul(ta ? tf.transpose(a) : a, tb ? tf.transpose(b) : b);
       if (b.rank === 2 && !ta) {
         // [..., M, K] · [K, P] is one 2-D product.
