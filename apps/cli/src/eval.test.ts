@@ -16,6 +16,8 @@ interface Row {
   paMpjpeFlipBest: number | null;
   nPaMpjpeFlipBest: number | null;
   flatNPaMpjpe: number | null;
+  depthSpread: number | null;
+  nPaMpjpeSetFlip: number | null;
 }
 interface Report {
   model: string;
@@ -98,7 +100,12 @@ describe('lfm eval --json', () => {
         'paMpjpeFlipBest',
         'nPaMpjpeFlipBest',
         'flatNPaMpjpe',
+        'depthSpread',
+        'nPaMpjpeSetFlip',
       ]);
+      expect(d.nPaMpjpeSetFlip!).toBeLessThanOrEqual(d.nPaMpjpe! + 1e-12);
+      expect(d.nPaMpjpeSetFlip!).toBeGreaterThanOrEqual(d.nPaMpjpeFlipBest! - 1e-12);
+      expect(d.depthSpread!).toBeGreaterThan(0);
       expect(d.nPaMpjpeFlipBest!).toBeLessThanOrEqual(d.nPaMpjpe! + 1e-12);
       expect(d.flatNPaMpjpe!).toBeGreaterThan(0);
       expect(d.paMpjpe!).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 import { Rng, randomRotation } from '@lfm/core';
-import { jointCodeTable } from '@lfm/datasets';
+import { createSyntheticEvalSet, jointCodeTable } from '@lfm/datasets';
 import { h36mBody } from '@lfm/rigs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -82,12 +82,15 @@ describe('evaluate', () => {
       'paMpjpeFlipBest',
       'nPaMpjpeFlipBest',
       'flatNPaMpjpe',
+      'depthSpread',
+      'nPaMpjpeSetFlip',
     ]);
     expect(row).toMatchObject({ name: 'toy-eval', category: 'toy-category', samples: 10 });
     expect(row.paMpjpe!).toBeLessThan(1e-3);
     expect(row.nPaMpjpe!).toBeLessThan(1e-4);
     expect(row.nPaMpjpeFlipBest!).toBeLessThan(1e-4);
     expect(row.flatNPaMpjpe!).toBeGreaterThan(0.05); // the ground truth is not flat
+    expect(row.depthSpread!).toBeGreaterThan(0); // world-frame truth: depth, but not the camera's
     expect(row.mpjpe!).toBeLessThan(1e-3); // PnP recovers the protocol's camera exactly
     expect(report.mean).toEqual({
       samples: 10,
@@ -97,7 +100,35 @@ describe('evaluate', () => {
       paMpjpeFlipBest: row.paMpjpeFlipBest,
       nPaMpjpeFlipBest: row.nPaMpjpeFlipBest,
       flatNPaMpjpe: row.flatNPaMpjpe,
+      depthSpread: row.depthSpread,
+      nPaMpjpeSetFlip: row.nPaMpjpeSetFlip,
     });
+    expect(row.nPaMpjpeSetFlip).toBeCloseTo(row.nPaMpjpe!, 12); // the truth is not mirrored
+  });
+
+  it('depthSpread: 1 for the camera-frame truth at any scale, 0.5 for half its depth, 0 for flat; a mirrored set: nPaMpjpeSetFlip', async () => {
+    const set = createSyntheticEvalSet(ds, { split: 'test', seed: 4 });
+    const camera = (zScale: number, scale: number): PredictFn => (b) => {
+      const J = b.numPoints;
+      const out = new Float32Array(b.batchSize * J * 3);
+      for (let i = 0; i < b.batchSize; i++) {
+        const s = set.frame.indexOf(b.frame[i]!);
+        for (let j = 0; j < J * 3; j++) {
+          out[i * J * 3 + j] = scale * set.pointsCam[s * J * 3 + j]! * (j % 3 === 2 ? zScale : 1);
+        }
+      }
+      return out;
+    };
+    const spread = async (predict: PredictFn) =>
+      (await evaluate({ predict, datasets: [ds], seed: 4 })).datasets[0]!.depthSpread!;
+    expect(await spread(camera(1, 3))).toBeCloseTo(1, 5);
+    expect(await spread(camera(0.5, 1))).toBeCloseTo(0.5, 5);
+    expect(await spread(camera(0, 1))).toBe(0);
+    // The whole set mirrored: strict is bad, the set-level flip recovers the truth; flip-best too.
+    const mirrored = (await evaluate({ predict: camera(-1, 1), datasets: [ds], seed: 4 })).datasets[0]!;
+    expect(mirrored.nPaMpjpe!).toBeGreaterThan(0.05);
+    expect(mirrored.nPaMpjpeSetFlip!).toBeLessThan(1e-4);
+    expect(mirrored.nPaMpjpeFlipBest!).toBeLessThan(1e-4);
   });
 
   it('is invariant to a similarity transform of the prediction (PA exactly; mpjpe to scale/translation)', async () => {

@@ -156,6 +156,20 @@ export interface EvalRow {
   readonly nPaMpjpeFlipBest: number | null;
   /** The flat guess's nPA-MPJPE: the model's 2D input with z = 0, aligned the same way (its own mirror). */
   readonly flatNPaMpjpe: number | null;
+  /**
+   * How much depth the predictions have against the ground truth's (synthetic protocol; null for
+   * 'real', whose 3D is not in the camera frame): per sample the depth RMS of the camera-frame
+   * prediction ÷ its x-y RMS (both about the visible joints' centroid), summed over samples, ÷ the
+   * same sum for the ground truth. 1 = as deep as the truth; 0 = flat (a model that averages the two
+   * depth mirrors of an identity-less shape).
+   */
+  readonly depthSpread: number | null;
+  /**
+   * Strict nPA-MPJPE with ONE mirror chosen for the whole set (NRSfM's convention: a model learnt
+   * from 2D alone may come out globally mirrored): the better of the mean strict nPA of the
+   * predictions and that of all of them depth-mirrored (z → −z) — never chosen per sample.
+   */
+  readonly nPaMpjpeSetFlip: number | null;
 }
 
 /** The `lfm eval --json` object of docs/PROTOCOL.md. */
@@ -176,6 +190,8 @@ export interface EvalReport {
     paMpjpeFlipBest: number | null;
     nPaMpjpeFlipBest: number | null;
     flatNPaMpjpe: number | null;
+    depthSpread: number | null;
+    nPaMpjpeSetFlip: number | null;
   };
 }
 
@@ -253,6 +269,8 @@ async function evaluateDataset(
       paMpjpeFlipBest: null,
       nPaMpjpeFlipBest: null,
       flatNPaMpjpe: null,
+      depthSpread: null,
+      nPaMpjpeSetFlip: null,
     };
   }
 
@@ -278,6 +296,9 @@ async function evaluateDataset(
   let sumPaBest = 0;
   let sumNpaBest = 0;
   let sumFlat = 0;
+  let sumNpaMirrored = 0;
+  let spreadPred = 0;
+  let spreadGt = 0;
   for (let k0 = 0; k0 < keep.length; k0 += batchSize) {
     const idx = keep.slice(k0, k0 + batchSize);
     const B = idx.length;
@@ -330,6 +351,8 @@ async function evaluateDataset(
       }
     }
     const errors = poseErrors(nd(pred, [B, J, 3]), nd(g, [B, J, 3]), nd(m, [B, J]), { flipBest: true });
+    const mirrored = Float32Array.from(pred, (v, i) => (i % 3 === 2 ? -v : v));
+    const mirroredErrors = poseErrors(nd(mirrored, [B, J, 3]), nd(g, [B, J, 3]), nd(m, [B, J]));
     const flat = new Float64Array(B * J * 3);
     for (let i = 0; i < B * J; i++) {
       flat[3 * i] = pre.points.data[2 * i]!;
@@ -342,6 +365,9 @@ async function evaluateDataset(
       sumPaBest += errors.flipBest!.paMpjpe.perSample[b]!;
       sumNpaBest += errors.flipBest!.nPaMpjpe.perSample[b]!;
       sumFlat += flatErrors.nPaMpjpe.perSample[b]!;
+      sumNpaMirrored += mirroredErrors.nPaMpjpe.perSample[b]!;
+      spreadPred += relativeDepth(pred, m, b, J);
+      spreadGt += relativeDepth(g, m, b, J);
     }
     if (intrinsics) sumMpjpe += cameraFrameErrors(pred, p2, g, m, B, J, intrinsics);
   }
@@ -354,7 +380,30 @@ async function evaluateDataset(
     paMpjpeFlipBest: sumPaBest / n,
     nPaMpjpeFlipBest: sumNpaBest / n,
     flatNPaMpjpe: sumFlat / n,
+    depthSpread: protocol === 'synthetic' && spreadGt > 0 ? spreadPred / spreadGt : null,
+    nPaMpjpeSetFlip: Math.min(sumNpa, sumNpaMirrored) / n,
   };
+}
+
+/** Sample b's depth RMS ÷ its x-y RMS about the centroid of its visible joints (0 when degenerate). */
+function relativeDepth(p: ArrayLike<number>, m: ArrayLike<number>, b: number, J: number): number {
+  let n = 0;
+  const c = [0, 0, 0];
+  for (let j = 0; j < J; j++) {
+    if (m[b * J + j] !== 1) continue;
+    n++;
+    for (let a = 0; a < 3; a++) c[a]! += p[(b * J + j) * 3 + a]!;
+  }
+  if (n === 0) return 0;
+  let xy = 0;
+  let z = 0;
+  for (let j = 0; j < J; j++) {
+    if (m[b * J + j] !== 1) continue;
+    const o = (b * J + j) * 3;
+    xy += (p[o]! - c[0]! / n) ** 2 + (p[o + 1]! - c[1]! / n) ** 2;
+    z += (p[o + 2]! - c[2]! / n) ** 2;
+  }
+  return xy > 0 ? Math.sqrt(z / xy) : 0;
 }
 
 const OCCLUDE_STREAM = 0x6f63636c; // 'occl'
@@ -563,7 +612,15 @@ const ZERO3 = [0, 0, 0];
 
 function meanRow(rows: readonly EvalRow[]): EvalReport['mean'] {
   const mean = (
-    k: 'mpjpe' | 'paMpjpe' | 'nPaMpjpe' | 'paMpjpeFlipBest' | 'nPaMpjpeFlipBest' | 'flatNPaMpjpe',
+    k:
+      | 'mpjpe'
+      | 'paMpjpe'
+      | 'nPaMpjpe'
+      | 'paMpjpeFlipBest'
+      | 'nPaMpjpeFlipBest'
+      | 'flatNPaMpjpe'
+      | 'depthSpread'
+      | 'nPaMpjpeSetFlip',
   ) => {
     const v = rows.map((r) => r[k]).filter((x): x is number => x !== null);
     return v.length === 0 ? null : v.reduce((a, b) => a + b, 0) / v.length;
@@ -576,5 +633,7 @@ function meanRow(rows: readonly EvalRow[]): EvalReport['mean'] {
     paMpjpeFlipBest: mean('paMpjpeFlipBest'),
     nPaMpjpeFlipBest: mean('nPaMpjpeFlipBest'),
     flatNPaMpjpe: mean('flatNPaMpjpe'),
+    depthSpread: mean('depthSpread'),
+    nPaMpjpeSetFlip: mean('nPaMpjpeSetFlip'),
   };
 }

@@ -125,6 +125,7 @@ describe('evaluate: flip-best, the flat guess and the identity a model gets', ()
     expect(row.nPaMpjpe).toBeCloseTo(row.flatNPaMpjpe!, 12);
     expect(row.nPaMpjpeFlipBest).toBeCloseTo(row.flatNPaMpjpe!, 12); // the flat shape is its own mirror
     expect(flat.mean.flatNPaMpjpe).toBeCloseTo(row.flatNPaMpjpe!, 12);
+    expect(row.depthSpread).toBe(0); // no depth at all
     // Unknown rig + identity 'sides' → side codes.
     const sides = jointSides(joints, sym);
     expect(Array.from(seen[0]!.subarray(4, 8))).toEqual(Array.from(jointCode(SIDE_CODE_RIG, sides[1]!, 4)));
