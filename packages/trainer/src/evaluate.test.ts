@@ -108,17 +108,19 @@ describe('evaluate', () => {
 
   it('depthSpread: 1 for the camera-frame truth at any scale, 0.5 for half its depth, 0 for flat; a mirrored set: nPaMpjpeSetFlip', async () => {
     const set = createSyntheticEvalSet(ds, { split: 'test', seed: 4 });
-    const camera = (zScale: number, scale: number): PredictFn => (b) => {
-      const J = b.numPoints;
-      const out = new Float32Array(b.batchSize * J * 3);
-      for (let i = 0; i < b.batchSize; i++) {
-        const s = set.frame.indexOf(b.frame[i]!);
-        for (let j = 0; j < J * 3; j++) {
-          out[i * J * 3 + j] = scale * set.pointsCam[s * J * 3 + j]! * (j % 3 === 2 ? zScale : 1);
+    const camera =
+      (zScale: number, scale: number): PredictFn =>
+      (b) => {
+        const J = b.numPoints;
+        const out = new Float32Array(b.batchSize * J * 3);
+        for (let i = 0; i < b.batchSize; i++) {
+          const s = set.frame.indexOf(b.frame[i]!);
+          for (let j = 0; j < J * 3; j++) {
+            out[i * J * 3 + j] = scale * set.pointsCam[s * J * 3 + j]! * (j % 3 === 2 ? zScale : 1);
+          }
         }
-      }
-      return out;
-    };
+        return out;
+      };
     const spread = async (predict: PredictFn) =>
       (await evaluate({ predict, datasets: [ds], seed: 4 })).datasets[0]!.depthSpread!;
     expect(await spread(camera(1, 3))).toBeCloseTo(1, 5);
