@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { benchTraining, trainingMatMulFlops } from './bench.js';
+import { type BenchTrainingResult, benchTraining, formatBench, trainingMatMulFlops } from './bench.js';
 import { buildModelGraphs } from './graph-engine.js';
 import { createModel, type LifterModelConfig, resolveModelConfig } from './models.js';
 import { captureStream } from './test-support/fixtures.js';
@@ -74,5 +74,37 @@ describe('benchTraining', () => {
     await expect(benchTraining({ config: 'd1024-l99', output: null })).rejects.toThrow(
       /unknown bench config/,
     );
+  });
+});
+
+describe('benchTraining: workers', () => {
+  it('takes workers (validated before any work) and names them in the text', async () => {
+    await expect(benchTraining({ workers: 0, output: null })).rejects.toThrow(
+      /workers must be an integer ≥ 1/,
+    );
+    const r = {
+      engine: 'graph-onnxruntime',
+      config: 'd128-l4',
+      model: { dModel: 128, layers: 4, heads: 4, mlpRatio: 4, attention: 'hybrid', params: 1e6 },
+      batchSize: 64,
+      maxPoints: 48,
+      threads: 1,
+      workers: 2,
+      steps: 1,
+      warmup: 0,
+      msPerStep: { median: 1, min: 1, max: 1 },
+      engineMsPerStep: 1,
+      samplesPerSec: 1,
+      gflopPerStep: 1,
+      gflopsPerSec: 1,
+      matmulPeak: { size: 1024, threads: 1, gflopsPerSec: 1 },
+      peakFraction: 1,
+      enginePeakFraction: 1,
+      data: 'synthetic',
+      loadAverage: [0, 0, 0],
+      cpus: 2,
+    } satisfies BenchTrainingResult;
+    expect(formatBench(r)).toMatch(/engine graph-onnxruntime \(2 workers × 1 thread\): /);
+    expect(formatBench({ ...r, workers: 1 })).toMatch(/engine graph-onnxruntime \(1 thread\): /);
   });
 });

@@ -55,8 +55,13 @@ export interface BenchTrainingOptions {
   readonly steps?: number;
   /** Untimed first steps (default 3 on the graph engine, 1 on tfjs). */
   readonly warmup?: number;
-  /** Graph engine and MatMul-peak intra-op threads (default `defaultGraphThreads()`; tfjs: 1). */
+  /**
+   * Graph engine (per session) and MatMul-peak intra-op threads (default `defaultGraphThreads()`, 1
+   * with `workers` > 1; tfjs: 1).
+   */
   readonly threads?: number;
+  /** Graph engine: data-parallel workers (`GraphEngineOptions.workers`; default 1 = in-process). */
+  readonly workers?: number;
   /** tfjs engine: this tfjs (gradients registered, backend active) … */
   readonly tf?: TfCore;
   /** … else `loadTfjsBackend(backend)` (default 'wasm'). */
@@ -88,8 +93,10 @@ export interface BenchTrainingResult {
   };
   readonly batchSize: number;
   readonly maxPoints: number;
-  /** Intra-op threads (graph engine and MatMul peak); 1 for tfjs. */
+  /** Intra-op threads (per graph-engine session, and the MatMul peak's); 1 for tfjs. */
   readonly threads: number;
+  /** Graph engine data-parallel workers (sessions); 1 for tfjs. */
+  readonly workers: number;
   readonly steps: number;
   readonly warmup: number;
   /** Per training step (batch, loss and gradients, clipping, Adam): median, min, max over the timed steps. */
@@ -154,7 +161,11 @@ export async function benchTraining(options: BenchTrainingOptions = {}): Promise
   ] as const) {
     if (!Number.isInteger(v) || v < min) throw new InputError(`${k} must be an integer ≥ ${min}, got ${v}`);
   }
-  const threads = graph ? (options.threads ?? defaultGraphThreads()) : 1;
+  const workers = graph ? (options.workers ?? 1) : 1;
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new InputError(`workers must be an integer ≥ 1, got ${workers}`);
+  }
+  const threads = graph ? (options.threads ?? (workers > 1 ? 1 : defaultGraphThreads())) : 1;
   const config = resolveModelConfig({ kind: 'lifter', ...bench.model }) as LifterModelConfig;
   const model = createModel(config);
   const { datasets, data } = await benchData(options.data);
@@ -170,7 +181,7 @@ export async function benchTraining(options: BenchTrainingOptions = {}): Promise
   const params = model.init();
   let engine: TrainingEngine;
   if (graph) {
-    engine = await createGraphEngine(model, params, 'procrustes', { threads });
+    engine = await createGraphEngine(model, params, 'procrustes', { threads, workers });
   } else {
     let tf = options.tf;
     if (!tf) {
@@ -202,6 +213,7 @@ export async function benchTraining(options: BenchTrainingOptions = {}): Promise
   } finally {
     await engine.dispose();
   }
+  // After `dispose` the parameters are ordinary arrays again (with workers they were shared).
   const alignment =
     graph && options.alignment ? await timeAlignment(model, params, lastBatch!, threads) : undefined;
   const peak = await measureMatMulPeak(threads);
@@ -222,6 +234,7 @@ export async function benchTraining(options: BenchTrainingOptions = {}): Promise
     batchSize: B,
     maxPoints: N,
     threads,
+    workers,
     steps,
     warmup,
     msPerStep: { median, min: Math.min(...stepMs), max: Math.max(...stepMs) },
@@ -250,7 +263,7 @@ export function formatBench(r: BenchTrainingResult): string {
     `bench train ${r.config}: D=${m.dModel} L=${m.layers} heads=${m.heads} mlpRatio=${m.mlpRatio} ${m.attention}, ` +
       `${(m.params / 1e6).toFixed(2)}M params, B=${r.batchSize} N=${r.maxPoints}, ` +
       `${r.data === 'synthetic' ? 'synthetic data' : `data ${r.data.join(', ')}`}`,
-    `  engine ${r.engine}${r.engine.startsWith('graph') ? ` (${r.threads} thread${r.threads > 1 ? 's' : ''})` : ''}: ` +
+    `  engine ${r.engine}${r.engine.startsWith('graph') ? ` (${r.workers > 1 ? `${r.workers} workers × ` : ''}${r.threads} thread${r.threads > 1 ? 's' : ''})` : ''}: ` +
       `${f(r.samplesPerSec)} samples/s — step median ${f(r.msPerStep.median)} ms ` +
       `(min ${f(r.msPerStep.min)}, max ${f(r.msPerStep.max)}; loss+gradients ${f(r.engineMsPerStep)} ms) ` +
       `over ${r.steps} steps after ${r.warmup} warm-up`,

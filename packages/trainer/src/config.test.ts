@@ -12,6 +12,8 @@ describe('resolveTrainingConfig', () => {
     expect(c.engine).toBe('graph'); // the default engine
     expect(resolveTrainingConfig({ engine: 'tfjs', backend: 'wasm' })).toMatchObject({ engine: 'tfjs' });
     expect(resolveTrainingConfig({ threads: 2 }).threads).toBe(2);
+    expect(c.workers).toBe(1); // one in-process session by default
+    expect(resolveTrainingConfig({ workers: 2 }).workers).toBe(2);
     expect(c.checkpointMinutes).toBe(5); // time-based checkpoints on by default
     expect(resolveTrainingConfig({ checkpointMinutes: 0 }).checkpointMinutes).toBe(0);
     expect(resolveTrainingConfig({ checkpointMinutes: 1e-6 }).checkpointMinutes).toBe(1e-6);
@@ -24,6 +26,9 @@ describe('resolveTrainingConfig', () => {
     expect(() => resolveTrainingConfig({ loss: 'l1' })).toThrow(/loss must be one of/);
     expect(() => resolveTrainingConfig({ engine: 'torch' })).toThrow(/engine must be one of "graph", "tfjs"/);
     expect(() => resolveTrainingConfig({ threads: 0 })).toThrow(/threads must be an integer ≥ 1/);
+    expect(() => resolveTrainingConfig({ workers: 0 })).toThrow(/workers must be an integer ≥ 1, got 0/);
+    expect(() => resolveTrainingConfig({ workers: 1.5 })).toThrow(/workers must be an integer ≥ 1/);
+    expect(() => resolveTrainingConfig({ workers: '2' })).toThrow(/workers must be an integer ≥ 1/);
     expect(() => resolveTrainingConfig({ checkpointMinutes: -1 })).toThrow(
       /checkpointMinutes must be a number in \[0, /,
     );

@@ -32,8 +32,22 @@ export interface TrainingConfig {
   readonly engine: TrainEngine;
   /** The tfjs engine's preferred backend for `runTraining` (default: tensorflow if installed, else wasm). */
   readonly backend: TfjsBackendName | undefined;
-  /** The graph engine's onnxruntime intra-op threads (default `defaultGraphThreads()`: cores, at most 2). */
+  /**
+   * The graph engine's onnxruntime intra-op threads per session (default `defaultGraphThreads()`:
+   * cores − 1, at most 4; 1 when `workers` > 1).
+   */
   readonly threads: number | undefined;
+  /**
+   * The graph engine's data-parallel workers (integer ≥ 1, default 1 = one in-process session): W > 1
+   * runs W worker_threads, each with its own session of the same training graph (`threads` intra-op
+   * threads each, default 1) on a contiguous 1/W shard of every batch; their losses and gradients,
+   * weighted by shard size, add up to exactly the full-batch ones (float rounding aside). The point:
+   * with several intra-op threads each of a step's ~900 small ops ends in a thread synchronisation,
+   * which stalls while another job holds a core; W one-thread sessions synchronise once per step.
+   * A run is deterministic (and resumes exactly) for a given W; another W changes float rounding.
+   * The tfjs engine ignores it.
+   */
+  readonly workers: number;
   /** Dataset folders (meta.json + points.f32), or folders of such folders. `runTraining` only. */
   readonly data: readonly string[];
   /** Output folder: checkpoints (last.ckpt, best.ckpt), metrics.jsonl, config.json. None = nothing written. */
@@ -111,6 +125,7 @@ export const DEFAULT_TRAINING_CONFIG: Readonly<Omit<TrainingConfig, 'model' | 'd
   engine: 'graph',
   backend: undefined,
   threads: undefined,
+  workers: 1,
   outDir: undefined,
   steps: 10_000,
   batchSize: 64,
@@ -194,6 +209,7 @@ export function resolveTrainingConfig(input: unknown = {}, context: TrainingCont
   };
   oneOf('engine', TRAIN_ENGINES);
   if (c.threads !== undefined) int('threads', 1);
+  int('workers', 1);
   if (c.backend !== undefined) oneOf('backend', ['tensorflow', 'wasm', 'cpu']);
   const data = c.data ?? [];
   const dataList = typeof data === 'string' ? [data] : data;

@@ -2,6 +2,12 @@ import { availableParallelism } from 'node:os';
 import { type Dim, LfmError } from '@lfm/core';
 import { buildTrainingGraph, createOnnxRecorder, type Graph, type OnnxRecorder, type Sym } from '@lfm/onnx';
 import type * as Ort from 'onnxruntime-node';
+import {
+  createDataParallelSession,
+  resolveWorkers,
+  type TrainingSession,
+  withPrivateCopies,
+} from './data-parallel.js';
 import type { LossAndGradients, StepBatch, TrainingEngine } from './engine.js';
 import type { PredictBatch, PredictFn } from './evaluate.js';
 import {
@@ -23,6 +29,16 @@ import type { TrainableModel } from './models.js';
  * solved inside the graph (`procrustesLossOps`: Horn's quaternion by repeated squaring, constant in the
  * backward pass) — measured cheaper than the alternative, a forward-only run per step whose prediction
  * is aligned in JS and fed back (README, "The alignment inside the graph": +21 % per step).
+ *
+ * Data-parallel mode (`workers` W > 1, `data-parallel.ts`): instead of one in-process session, W
+ * worker_threads each run their own session of the same training graph (`threads` intra-op threads
+ * each, default 1) on a contiguous shard of the batch, and the main thread combines their losses and
+ * gradients, weighted by shard size, into exactly the full-batch values (the loss is a mean over
+ * samples of per-sample terms; see there). Why: with several intra-op threads each of the step's
+ * ~900 small ops ends in a thread synchronisation, which stalls whenever a thread is descheduled;
+ * W one-thread sessions on separate shards synchronise once per step. The parameters live in shared
+ * memory (Adam still updates the record in place); every batch input is sharded generically, by
+ * name, along its leading 'B' dimension. Deterministic for a given W (not across W: float rounding).
  */
 
 /** onnxruntime session settings of the graph engine. */
@@ -38,6 +54,14 @@ export interface GraphEngineOptions {
    * (`mirrorInvariantLoss`), the others the plain one (`StepBatch.mirror`; default all 0).
    */
   readonly mirror?: boolean;
+  /**
+   * Data-parallel worker threads (default 1: the in-process session). W > 1: W sessions in
+   * worker_threads, each on a 1/W shard of every batch (see above), each with `threads` intra-op
+   * threads (default 1 then). The engine moves the graph's parameter arrays of `params` into shared
+   * memory (replacing `params[name]` by a SharedArrayBuffer-backed copy, the same values) and puts
+   * ordinary arrays back at `dispose`: hold the record, not its arrays. `dispose` ends the workers.
+   */
+  readonly workers?: number;
 }
 
 /**
@@ -211,7 +235,8 @@ export async function createGraphPredictor(
     graphSessionOptions({ ...options, profilePrefix: undefined }),
   );
   const paramNames = session.inputNames.filter((n) => !DATA_INPUTS.includes(n));
-  const fixed = paramTensors(ort, model, params, paramNames);
+  // Tensors over shared parameters (the data-parallel engine's) read a private copy at each call.
+  const fixed = withPrivateCopies(ort, paramTensors(ort, model, params, paramNames));
   const maxPoints = model.config.kind === 'lifter' ? model.config.maxPoints : undefined;
   const predict = async (batch: PredictBatch): Promise<Float32Array> => {
     const { batchSize: B, numPoints: N } = batch;
@@ -219,7 +244,7 @@ export async function createGraphPredictor(
       throw new LfmError('E_INPUT', `${N} points exceed the model's maximum of ${maxPoints}`);
     }
     const out = await session.run({
-      ...fixed,
+      ...fixed(),
       points: new ort.Tensor('float32', batch.points2d, [B, N, 2]),
       mask: new ort.Tensor('float32', batch.mask, [B, N]),
       ...(model.needsAdjacency && { adj: new ort.Tensor('float32', batch.adj, [B, N, N]) }),
@@ -239,11 +264,24 @@ export async function createGraphEngine(
   params: Record<string, Float32Array>,
   loss: LossKind,
   options: GraphEngineOptions = {},
-): Promise<TrainingEngine & { readonly threads: number }> {
+): Promise<TrainingEngine & { readonly threads: number; readonly workers: number }> {
   const ort = await loadOnnxRuntime();
   const graphs = buildModelGraphs(model, params, loss, { mirror: options.mirror ?? false });
-  const sessionOptions = graphSessionOptions(options);
-  const session = await ort.InferenceSession.create(graphs.training, sessionOptions);
+  const workers = resolveWorkers(options.workers);
+  const sessionOptions = graphSessionOptions(
+    workers > 1 ? { ...options, threads: options.threads ?? 1 } : options,
+  );
+  const session: TrainingSession =
+    workers > 1
+      ? await createDataParallelSession(
+          ort,
+          graphs,
+          params,
+          Object.fromEntries(model.specs.map((s) => [s.name, s.shape])),
+          sessionOptions,
+          workers,
+        )
+      : await ort.InferenceSession.create(graphs.training, sessionOptions);
   const fixed = paramTensors(ort, model, params, graphs.paramNames);
   const trainable = Object.entries(graphs.gradients);
   let predictor: Promise<PredictFn & { dispose(): Promise<void> }> | undefined;
@@ -270,6 +308,7 @@ export async function createGraphEngine(
     name: 'graph-onnxruntime',
     model,
     threads: sessionOptions.intraOpNumThreads!,
+    workers,
     lossAndGradients,
     sync: () => {},
     predict: async (batch) => {

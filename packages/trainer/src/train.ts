@@ -57,8 +57,8 @@ export interface TrainOptions {
   readonly engine?: TrainEngine;
   /** The tfjs engine's tfjs: gradients registered, a backend active (see `@lfm/trainer/tfjs-backend`). */
   readonly tf?: TfCore;
-  /** More onnxruntime settings of the graph engine (its threads come from `config.threads`). */
-  readonly graph?: Omit<GraphEngineOptions, 'threads'>;
+  /** More onnxruntime settings of the graph engine (its threads and workers come from the config). */
+  readonly graph?: Omit<GraphEngineOptions, 'threads' | 'workers'>;
   /** Resume from this checkpoint (overrides `config.resume`). */
   readonly resume?: ModelCheckpoint;
   /** Progress output (default process.stdout). */
@@ -286,6 +286,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           ...options.graph,
           mirror: config.mirrorLoss,
           ...(config.threads !== undefined && { threads: config.threads }),
+          workers: config.workers,
         });
   const startMs = Date.now();
   const deadlineMs = config.maxMinutes > 0 ? startMs + config.maxMinutes * 60_000 : Infinity;

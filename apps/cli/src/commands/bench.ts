@@ -50,12 +50,13 @@ export const BENCH_FLAGS = {
   config: { type: 'string' },
   steps: { type: 'string' },
   threads: { type: 'string' },
+  workers: { type: 'string' },
   backend: { type: 'string' },
   data: { type: 'string', multiple: true },
 } as const satisfies FlagSpecs;
 
 /** The flags only `lfm bench train` takes. */
-const TRAIN_ONLY = ['engine', 'config', 'steps', 'threads', 'backend', 'data'] as const;
+const TRAIN_ONLY = ['engine', 'config', 'steps', 'threads', 'workers', 'backend', 'data'] as const;
 
 /** `benchTraining` of @lfm/trainer, as far as the CLI uses it (present in trainers that have it). */
 type BenchTraining = (options: {
@@ -64,6 +65,7 @@ type BenchTraining = (options: {
   steps?: number;
   warmup?: number;
   threads?: number;
+  workers?: number;
   backend?: TfjsBackendName;
   data?: readonly string[];
   json?: boolean;
@@ -88,7 +90,9 @@ lfm bench train (training throughput and the fraction of the machine's MatMul pe
       --engine graph|tfjs   the training engine (default graph)
       --config NAME         model and batch: d64-l2, d128-l4 (default), d256-l4
       --steps N             timed steps
-      --threads N           intra-op threads (graph engine)
+      --threads N           intra-op threads per session (graph engine; default 1 with --workers)
+      --workers N           data-parallel worker threads of the graph engine, each with its own
+                            session on a 1/N shard of every batch (default 1: in-process)
       --backend NAME        tfjs backend with --engine tfjs (tensorflow, wasm, cpu)
       --data DIR            dataset folder(s) for the batches (default ../shared/data when
                             present, else a built-in synthetic corpus)
@@ -134,12 +138,14 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
     if (typeof trainer.benchTraining === 'function') {
       const steps = intFlag('steps', flags.steps, 1);
       const threads = intFlag('threads', flags.threads, 1);
+      const workers = intFlag('workers', flags.workers, 1);
       await trainer.benchTraining({
         ...optional('engine', choiceFlag('engine', flags.engine, ['graph', 'tfjs'] as const)),
         ...optional('config', flags.config),
         ...optional('steps', steps ?? (flags.quick ? 3 : undefined)),
         ...optional('warmup', flags.quick ? 1 : undefined),
         ...optional('threads', threads),
+        ...optional('workers', workers),
         ...optional('backend', choiceFlag('backend', flags.backend, TFJS_BACKENDS)),
         ...optional(
           'data',

@@ -13,6 +13,7 @@ export const TRAIN_FLAGS = {
   engine: { type: 'string' },
   backend: { type: 'string' },
   threads: { type: 'string' },
+  workers: { type: 'string' },
   steps: { type: 'string' },
   batch: { type: 'string' },
   lr: { type: 'string' },
@@ -56,7 +57,9 @@ Options:
       --engine graph|tfjs    training engine (default: the trainer's)
       --backend NAME         tfjs backend: tensorflow, wasm or cpu (default: tensorflow if
                              installed, else wasm)
-      --threads N            intra-op threads of the graph engine
+      --threads N            intra-op threads of the graph engine (per session)
+      --workers N            data-parallel worker threads of the graph engine: N sessions, each
+                             on a 1/N shard of every batch (config key workers; default 1)
       --steps N              optimizer steps
       --batch B              batch size
       --lr X                 peak learning rate
@@ -109,6 +112,7 @@ export async function trainCommand(argv: readonly string[], io: CliIo): Promise<
   set(config, 'engine', choiceFlag('engine', flags.engine, ['graph', 'tfjs'] as const));
   set(config, 'backend', choiceFlag('backend', flags.backend, TFJS_BACKENDS));
   set(config, 'threads', intFlag('threads', flags.threads, 1));
+  set(config, 'workers', intFlag('workers', flags.workers, 1));
   set(config, 'steps', intFlag('steps', flags.steps, 1));
   set(config, 'batchSize', intFlag('batch', flags.batch, 1));
   set(config, 'lr', numberFlag('lr', flags.lr, { positive: true }));
