@@ -266,7 +266,28 @@ describe('runtimes and model files', () => {
       expect(tfjs[b]!.camera.s).toBeCloseTo(onnx[b]!.camera.s, 2);
     }
   }, 120_000);
+
+  it('a mirror-pair model (mirrorPairs) lifts a rig on onnxruntime and --runtime tfjs alike, its pairs fed', async () => {
+    const m = await makeTinyModel(join(dir, 'pairs'), { mirrorPairs: true }, 'pairs');
+    const run = async (...extra: string[]) => {
+      const r = await runCli(['lift', '--input', join(examples, 'coco-body.json'), ...extra]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return JSON.parse(r.stdout) as Lifted[];
+    };
+    const onnx = await run('--model', m.onnx);
+    const tfjs = await run('--model', m.ckpt, '--runtime', 'tfjs', '--backend', 'cpu');
+    for (let b = 0; b < 2; b++) {
+      expectLifted(onnx[b]!, onnx[b]!.points3d.length, missingOf(onnx[b]!));
+      expect(maxDiff(tfjs[b]!.points3d, onnx[b]!.points3d)).toBeLessThan(1e-4);
+    }
+  }, 120_000);
 });
+
+/** The indices of a lift's null points. */
+function missingOf(out: Lifted): number[] {
+  return out.points3d.flatMap((p, i) => (p === null ? [i] : []));
+}
 
 describe('lfm export', () => {
   it('writes an ONNX model that passes checkModel and lifts like the checkpoint', async () => {

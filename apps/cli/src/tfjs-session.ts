@@ -42,6 +42,7 @@ export async function createTfjsSessionFactory(
           const y = tf.tidy(() => {
             const adj = t(feeds.adj);
             const codes = t(feeds.codes);
+            const pairs = t(feeds.pairs);
             return forwardLifter(
               ops,
               view,
@@ -50,6 +51,7 @@ export async function createTfjsSessionFactory(
                 mask: t(feeds.mask)!,
                 ...(adj && { adj }),
                 ...(codes && { codes }),
+                ...(pairs && { pairs }),
               },
               config,
             );

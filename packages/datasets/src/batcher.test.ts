@@ -6,7 +6,9 @@ import { type AugmentOptions, DEFAULT_AUGMENT, MAX_OCCLUSION_FRACTION } from './
 import { type Batch, type BatchSource, createBatcher } from './batcher.js';
 import { CAMERA_MODELS } from './preprocess/camera.js';
 import { adjacencyFromBones, knnAdjacency } from './preprocess/graph.js';
+import { writeMirrorPairs } from './preprocess/mirror-pairs.js';
 import { preprocessKeypoints } from './preprocess/pad.js';
+import { mirrorIndexOf } from './shape-augment.js';
 import { type FakeDataset, fakeDataset, snapshot } from './test-support/datasets.js';
 
 const CLEAN: AugmentOptions = {
@@ -736,5 +738,96 @@ describe('createBatcher: shape-space augmentation', () => {
     expect(() => batcher([{ dataset: broken }], { mirror: {} })).toThrow(
       /source 0 \(body\) symmetry: mirror pair #0/,
     );
+  });
+});
+
+describe('createBatcher: mirror pairs (BatcherOptions.pairs)', () => {
+  const rig = defineRig({
+    id: 'test-pairs-chain',
+    category: 'human',
+    joints: Array.from({ length: 17 }, (_, j) => `j${j}`),
+    bones: Array.from({ length: 16 }, (_, j) => [`j${j}`, `j${j + 1}`] as const),
+    mirror: [
+      ['j1', 'j2'],
+      ['j3', 'j5'],
+      ['j10', 'j16'],
+      ['j6', 'j7'],
+    ],
+    citation: 'test',
+  });
+  const faceSym = { ...face, symmetry: [[0, 1] as const, [2, 7] as const, [4, 29] as const] };
+  // face has no symmetry and no rig: zero pairs; big (91 joints > N) is always subset.
+  const sources: BatchSource[] = [
+    { dataset: body, rig },
+    { dataset: faceSym },
+    { dataset: face },
+    { dataset: big },
+  ];
+  const partnersOf = (s: number): ArrayLike<number> | null =>
+    s === 0 ? rig.mirrorIndex : s === 1 ? mirrorIndexOf(faceSym.symmetry, 30) : null;
+  const make = (augment: AugmentOptions, pairs: boolean) =>
+    createBatcher({ sources, batchSize: 24, maxPoints: 12, augment, seed: 3, pairs });
+
+  it('follow the slots through subsetting, permutation, occlusion and the mirror; the batches are otherwise unchanged', () => {
+    const augment: AugmentOptions = {
+      subset: { probability: 0.7, minPoints: 4 },
+      occlusion: { maxFraction: 0.5 },
+      mirror: { probability: 0.5 },
+    };
+    const on = make(augment, true);
+    const off = make(augment, false);
+    let kept = 0;
+    let dropped = 0;
+    for (let k = 0; k < 4; k++) {
+      const b = on.next();
+      const { pairs: _, ...rest } = snapshot(b);
+      const plain = off.next();
+      expect(plain.pairs).toBeUndefined();
+      expect(rest).toEqual(snapshot(plain));
+      const P = b.pairs!;
+      const N = 12;
+      for (let s = 0; s < 24; s++) {
+        const partners = partnersOf(b.info.source[s]!);
+        const slots = Array.from(b.info.jointIndex.subarray(s * N, (s + 1) * N));
+        for (let i = 0; i < N; i++) {
+          const row = Array.from(P.subarray((s * N + i) * N, (s * N + i + 1) * N));
+          const j = slots[i]!;
+          const want = new Array<number>(N).fill(0);
+          if (j >= 0 && partners && partners[j] !== j) {
+            const t = slots.indexOf(partners[j]!);
+            if (t >= 0) {
+              want[t] = 1;
+              kept++;
+            } else dropped++; // the partner was not kept: no pair
+          }
+          expect(row, `sample ${s}, slot ${i}`).toEqual(want);
+        }
+      }
+    }
+    // Both cases happened: partners kept together, and partners removed by the subsetting.
+    expect(kept).toBeGreaterThan(20);
+    expect(dropped).toBeGreaterThan(5);
+  });
+
+  it('a subset keeps the pair relations of kept joints and drops those of removed ones (writeMirrorPairs)', () => {
+    const out = new Float32Array(25);
+    // Slots hold joints 5, 1, 3, 2, padding of a rig with pairs 1 ↔ 2, 3 ↔ 5, 0 ↔ 4.
+    writeMirrorPairs(out, [5, 1, 3, 2, -1], [4, 2, 1, 5, 0, 3]);
+    const rows = Array.from({ length: 5 }, (_, i) => Array.from(out.subarray(5 * i, 5 * i + 5)));
+    expect(rows).toEqual([
+      [0, 0, 1, 0, 0],
+      [0, 0, 0, 1, 0],
+      [1, 0, 0, 0, 0],
+      [0, 1, 0, 0, 0],
+      [0, 0, 0, 0, 0],
+    ]);
+    // Drop joint 3 (slot 2 → joint 0, whose partner 4 is not kept): 5 loses its partner.
+    writeMirrorPairs(out, [5, 1, 0, 2, -1], [4, 2, 1, 5, 0, 3]);
+    expect(Array.from(out.subarray(0, 5))).toEqual([0, 0, 0, 0, 0]);
+    expect(Array.from(out.subarray(10, 15))).toEqual([0, 0, 0, 0, 0]);
+    expect(Array.from(out.subarray(5, 10))).toEqual([0, 0, 0, 1, 0]);
+    writeMirrorPairs(out, [5, 1, 0, 2, -1], null);
+    expect(out.every((v) => v === 0)).toBe(true);
+    expect(() => writeMirrorPairs(new Float32Array(24), [0, 1, 2, 3, 4], null)).toThrow(InputError);
   });
 });

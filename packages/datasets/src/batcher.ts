@@ -11,6 +11,7 @@ import {
   writeBoneAdjacency,
   writeKnnAdjacency,
 } from './preprocess/graph.js';
+import { writeMirrorPairs } from './preprocess/mirror-pairs.js';
 import { type BalancedSampler, type BalancedSamplerOptions, createBalancedSampler } from './sampler.js';
 import {
   createShapeScratch,
@@ -70,6 +71,12 @@ export interface BatcherOptions {
   readonly sampling?: BalancedSamplerOptions;
   /** k of the kNN graph for sources without bones (default DEFAULT_KNN_K). */
   readonly knn?: number;
+  /**
+   * Also fill `Batch.pairs` (the mirror partners of a lifter with `mirrorPairs`) from each source's
+   * left/right pairs: its rig's mirror pairs, else the dataset's `symmetry` (none: zeros). Default
+   * false (no `pairs` in the batches). Draws no random numbers: the batches are otherwise unchanged.
+   */
+  readonly pairs?: boolean;
 }
 
 /** Per-sample bookkeeping: where a sample came from and how to get back to dataset units. */
@@ -121,6 +128,14 @@ export interface Batch {
   /** [B, N, N]: local-attention graph (bones, or kNN when the source has none); diagonal all 1. */
   readonly adj: Float32Array;
   /**
+   * [B, N, N] with `BatcherOptions.pairs`: P[b,i,j] = 1 iff slot j holds the left/right mirror
+   * partner of slot i's joint (`writeMirrorPairs`), after every stage that selects, reorders or
+   * mirrors joints — a kept joint whose partner was not kept gets a zero row, as do centre-line
+   * joints, padding, and every slot of a source without pairs. Occluded slots keep their pairs (the
+   * model masks them). Undefined without the option.
+   */
+  readonly pairs?: Float32Array;
+  /**
    * [B, N, 3]: the loss target, camera-frame orientation (R applied), centred on the visible joints'
    * mean and divided by their RMS radius (so its visible RMS radius is 1); 0 where mask is 0.
    * Dataset units: target3d · scale3d; world frame: Rᵀ (target3d · scale3d) + center3d.
@@ -167,7 +182,8 @@ interface Source {
  * of the 3D (mirror, bone scaling, re-articulation, anisotropic scaling; all off by default) → joint
  * selection (random subset, ≤ N) → random point order → uniform SO(3) view, camera at a random
  * multiple of the RMS radius, projection → occlusion → 2D noise → core normalisation and padding → bone
- * or kNN adjacency, into preallocated Float32Arrays (nothing is allocated per sample).
+ * or kNN adjacency (and, with `pairs`, the slots' mirror partners), into preallocated Float32Arrays
+ * (nothing is allocated per sample).
  * Same seed → identical batches. InputError for bad options or a rig/dataset joint-count mismatch.
  */
 export function createBatcher(options: BatcherOptions): Batcher {
@@ -180,7 +196,8 @@ export function createBatcher(options: BatcherOptions): Batcher {
   if (!Number.isInteger(k) || k < 1) throw new InputError(`knn must be an integer ≥ 1, got ${k}`);
   const aug = resolveAugment(options.augment);
   const seed = options.seed ?? 0;
-  const needsMirrorPairs = aug.mirrorProbability > 0 || aug.boneScaleProbability > 0;
+  const needsMirrorPairs =
+    aug.mirrorProbability > 0 || aug.boneScaleProbability > 0 || options.pairs === true;
   const sources = options.sources.map((source, i) => resolveSource(source, i, needsMirrorPairs));
   const sampler = createBalancedSampler(
     options.sources.map((s, i) => ({
@@ -199,6 +216,7 @@ export function createBatcher(options: BatcherOptions): Batcher {
   const points2d = new Float32Array(B * N * 2);
   const mask = new Float32Array(B * N);
   const adj = new Float32Array(B * N * N);
+  const pairs = options.pairs === true ? new Float32Array(B * N * N) : undefined;
   const target3d = new Float32Array(B * N * 3);
   const info: BatchInfo = {
     source: new Int32Array(B),
@@ -232,7 +250,17 @@ export function createBatcher(options: BatcherOptions): Batcher {
   const pointsNd = { data: points2d, shape: [B, N, 2] };
   const maskNd = { data: mask, shape: [B, N] };
   let position = 0;
-  const batch = { batchSize: B, maxPoints: N, index: 0, points2d, mask, adj, target3d, info };
+  const batch = {
+    batchSize: B,
+    maxPoints: N,
+    index: 0,
+    points2d,
+    mask,
+    adj,
+    ...(pairs && { pairs }),
+    target3d,
+    info,
+  };
 
   const fill = (b: number, rng: Rng): void => {
     let s = 0;
@@ -300,6 +328,16 @@ export function createBatcher(options: BatcherOptions): Batcher {
           for (let i = 0; i < n; i++) slotOfJoint[info.jointIndex[b * N + i]!] = -1;
         } else {
           writeKnnAdjacency(points2d, mask, b * N, N, k, adj, b * N * N, scratch.knn);
+        }
+      }
+      if (pairs) {
+        // The relation of the slots' joints: a mirror (which swaps partners' points) keeps it.
+        for (let b = 0; b < B; b++) {
+          writeMirrorPairs(
+            pairs.subarray(b * N * N, (b + 1) * N * N),
+            info.jointIndex.subarray(b * N, (b + 1) * N),
+            sources[info.source[b]!]!.mirrorOf,
+          );
         }
       }
       return batch;

@@ -157,6 +157,7 @@ export {
   trackKey,
   transformPoints,
   writeJointCodes,
+  writeMirrorPairs,
 } from './preprocess/index.js';
 export {
   createProceduralDatasets,
@@ -171,3 +172,4 @@ export {
   createBalancedSampler,
   type SamplerGroup,
 } from './sampler.js';
+export { mirrorIndexOf } from './shape-augment.js';

@@ -45,6 +45,16 @@ describe('LifterConfig', () => {
     expect(() => resolveLifterConfig({ head: 'pnp' })).toThrow(/head must be 'shape' or 'camera', got "pnp"/);
   });
 
+  it('mirrorPairs: false by default (configs and files written before it existed), and part of the architecture', () => {
+    const { mirrorPairs: _, ...before } = DEFAULT_LIFTER_CONFIG;
+    expect(resolveLifterConfig(before).mirrorPairs).toBe(false);
+    expect(resolveLifterConfig({ mirrorPairs: true }).mirrorPairs).toBe(true);
+    expect(ARCHITECTURE_KEYS).toContain('mirrorPairs');
+    expect(() => resolveLifterConfig({ mirrorPairs: 'yes' })).toThrow(
+      /mirrorPairs must be true or false, got "yes"/,
+    );
+  });
+
   it.each([
     [{ dModel: 30, heads: 4 }, /dModel 30 must be divisible by heads 4/],
     [{ dModel: 12, heads: 4, encoding: 'tpe' }, null],

@@ -51,6 +51,16 @@ export interface LifterConfig {
    * Needs an attention kind that reads the graph ('local' or 'hybrid').
    */
   readonly structural: number;
+  /**
+   * The mirror-partner input (default false; every model made before the option): each point gets
+   * the 2D offset to its left/right mirror partner and a has-partner flag (`inputs.pairs` [B, N, N],
+   * P[b,i,j] = 1 iff j is i's partner; from the rig's mirror pairs), added to its token through a
+   * learned [3, D] projection. For a bilaterally symmetric shape the vectors between partners are
+   * parallel in any view and their midpoints lie on the symmetry plane — a cue to the 3D that any rig
+   * declaring mirror pairs carries and that names no rig (an unknown category still has it). An
+   * all-zero P (centre-line joints, no pairs known) is a valid input.
+   */
+  readonly mirrorPairs: boolean;
   /** The rig ids whose joint codes the model was trained with; other rigs get zero codes (a contract for runtimes). */
   readonly codedRigs?: readonly string[];
   /**
@@ -83,6 +93,7 @@ export const DEFAULT_LIFTER_CONFIG: Readonly<LifterConfig> = Object.freeze({
   seed: 0,
   jointCodes: 0,
   structural: 0,
+  mirrorPairs: false,
   head: 'shape',
 });
 
@@ -100,6 +111,7 @@ const KEYS: readonly (keyof LifterConfig)[] = [
   'maxPoints',
   'jointCodes',
   'structural',
+  'mirrorPairs',
   'codedRigs',
   'head',
 ];
@@ -116,6 +128,7 @@ export const ARCHITECTURE_KEYS: readonly (keyof LifterConfig)[] = [
   'norm',
   'jointCodes',
   'structural',
+  'mirrorPairs',
   'head',
 ];
 
@@ -181,6 +194,9 @@ export function validateLifterConfig(config: LifterConfig): void {
     throw new ConfigError(
       "structural needs the local-attention graph: attention 'local' or 'hybrid', not 'global'",
     );
+  }
+  if (typeof c.mirrorPairs !== 'boolean') {
+    throw new ConfigError(`mirrorPairs must be true or false, got ${JSON.stringify(c.mirrorPairs)}`);
   }
   oneOf('head', ['shape', 'camera']);
   if (

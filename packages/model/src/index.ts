@@ -36,5 +36,6 @@ export {
   initParameters,
   type LifterInputs,
   type LifterParts,
+  mirrorPairFeature,
   parameterShapes,
 } from './lifter.js';

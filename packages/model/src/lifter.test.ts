@@ -2,7 +2,14 @@ import { LfmError, nPaMpjpe, type Ops, Rng, randomRotation, ShapeError } from '@
 import { createReferenceParams, type RefTensor, refTensor } from '@lfm/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LifterConfig } from './config.js';
-import { cameraHead, forwardLifter, initParameters, parameterShapes, randomWalkEncoding } from './lifter.js';
+import {
+  cameraHead,
+  forwardLifter,
+  initParameters,
+  mirrorPairFeature,
+  parameterShapes,
+  randomWalkEncoding,
+} from './lifter.js';
 import {
   forwardRef,
   forwardTfjs,
@@ -19,6 +26,7 @@ import {
   tinyConfig,
   useCpuBackend,
   withCodes,
+  withPairs,
 } from './test-support/harness.js';
 
 beforeAll(useCpuBackend);
@@ -38,6 +46,11 @@ const VARIANTS: [string, Partial<LifterConfig>][] = [
   [
     'tpe / local / pre, structural encoding + camera head',
     { attention: 'local', norm: 'pre', structural: 3, head: 'camera', jointCodes: 3 },
+  ],
+  ['tpe / hybrid / pre, mirror pairs', { norm: 'pre', mirrorPairs: true }],
+  [
+    'tpe / local / paper, mirror pairs + joint codes + camera head',
+    { attention: 'local', mirrorPairs: true, jointCodes: 3, head: 'camera' },
   ],
 ];
 
@@ -69,6 +82,129 @@ describe('randomWalkEncoding', () => {
       /structural needs the local-attention graph/,
     );
     expect(() => tinyConfig({ structural: 33 })).toThrow(/at most 32/);
+  });
+});
+
+describe('mirrorPairFeature (mirrorPairs)', () => {
+  // 5 points: 0 ↔ 1 partners, 2 ↔ 4 partners with 4 masked, 3 on the centre line.
+  const N = 5;
+  const points = Float64Array.from([0.5, 0.1, -0.3, 0.2, 0.9, -0.4, 0, 0.7, 1e3, Number.NaN]);
+  const mask = Float64Array.from([1, 1, 1, 1, 0]);
+  const pairs = new Float64Array(N * N);
+  for (const [i, j] of [
+    [0, 1],
+    [2, 4],
+  ] as const) {
+    pairs[i * N + j] = 1;
+    pairs[j * N + i] = 1;
+  }
+  const masked = points.map((v, k) => (mask[Math.floor(k / 2)] === 1 ? v : 0));
+  const feature = (p: Float64Array, P: Float64Array, m: Float64Array) =>
+    mirrorPairFeature(refOps, refTensor(P, [1, N, N]), refTensor(p, [1, N, 2]), refTensor(m, [1, N]))
+      .data as Float64Array;
+
+  it('is [offset to the present partner, has partner]: zero for the centre line, a masked partner, a masked point', () => {
+    const f = feature(masked, pairs, mask);
+    expect(Array.from(f)).toEqual([
+      -0.3 - 0.5,
+      0.2 - 0.1,
+      1,
+      0.5 - -0.3,
+      0.1 - 0.2,
+      1,
+      0,
+      0,
+      0, // 2's partner 4 is masked
+      0,
+      0,
+      0, // 3: centre line
+      0,
+      0,
+      0, // 4: masked
+    ]);
+  });
+
+  it('is permutation-equivariant: permuting the points and P both ways permutes the feature', () => {
+    const perm = [3, 0, 4, 2, 1];
+    const pp = new Float64Array(2 * N);
+    const pm = new Float64Array(N);
+    const pP = new Float64Array(N * N);
+    for (let i = 0; i < N; i++) {
+      pp[2 * i] = masked[2 * perm[i]!]!;
+      pp[2 * i + 1] = masked[2 * perm[i]! + 1]!;
+      pm[i] = mask[perm[i]!]!;
+      for (let j = 0; j < N; j++) pP[i * N + j] = pairs[perm[i]! * N + perm[j]!]!;
+    }
+    const f = feature(masked, pairs, mask);
+    const g = feature(pp, pP, pm);
+    for (let i = 0; i < N; i++) for (let c = 0; c < 3; c++) expect(g[3 * i + c]).toBe(f[3 * perm[i]! + c]);
+  });
+
+  it('the lifter reads it: pairs required when configured, shape-checked, and who is whose partner matters', () => {
+    const c = tinyConfig({ mirrorPairs: true });
+    expect(() => tinyConfig({ mirrorPairs: 1 as unknown as boolean })).toThrow(
+      /mirrorPairs must be true or false, got 1/,
+    );
+    const params = randomParams(c, 9);
+    const base = randomBatch(31, 2, 6);
+    const paired = withPairs(base, true, 32);
+    const p = createReferenceParams(
+      Object.fromEntries(
+        parameterShapes(c).map((s) => [s.name, refTensor(params[s.name]!, s.shape)]),
+      ) as Record<string, RefTensor>,
+    );
+    const inputs = {
+      points: refTensor(base.points, [2, 6, 2]),
+      mask: refTensor(base.mask, [2, 6]),
+      adj: refTensor(base.adj, [2, 6, 6]),
+    };
+    expect(() => forwardLifter(refOps, p, inputs, c)).toThrow(
+      /reads mirror partners: inputs.pairs \[B, N, N\]/,
+    );
+    expect(() =>
+      forwardLifter(
+        refOps,
+        p,
+        { ...inputs, pairs: refTensor(paired.pairs!.subarray(0, 2 * 6 * 5), [2, 6, 5]) },
+        c,
+      ),
+    ).toThrow(/pairs axis 2 is N=5 but N is 6/);
+    // Swap which points are partners (0 ↔ 1, 2 ↔ 3 → 0 ↔ 2, 1 ↔ 3) in sample 0: its output changes.
+    const set = (P: Float32Array, edges: [number, number][]) => {
+      P.fill(0, 0, 36);
+      for (const [i, j] of edges) {
+        P[i * 6 + j] = 1;
+        P[j * 6 + i] = 1;
+      }
+    };
+    const a = { ...paired, pairs: paired.pairs!.slice() };
+    set(a.pairs, [
+      [0, 1],
+      [2, 3],
+    ]);
+    const b = { ...paired, pairs: paired.pairs!.slice() };
+    set(b.pairs, [
+      [0, 2],
+      [1, 3],
+    ]);
+    const ya = forwardTfjs(c, params, a);
+    const yb = forwardTfjs(c, params, b);
+    expect(maxDiff(ya.subarray(0, 18), yb.subarray(0, 18))).toBeGreaterThan(1e-3);
+    // Sample 1 is untouched.
+    expect(maxDiff(ya.subarray(18), yb.subarray(18))).toBe(0);
+    // No pairs known (zeros) is a valid input, different from real pairs.
+    const zeros = { ...paired, pairs: new Float32Array(paired.pairs!.length) };
+    expect(maxDiff(forwardTfjs(c, params, zeros), forwardTfjs(c, params, a))).toBeGreaterThan(1e-3);
+    expect(maxDiff(forwardTfjs(c, params, zeros), forwardRef(c, params, zeros))).toBeLessThan(1e-4);
+    // A config without mirrorPairs ignores a pairs input, and has no pairs parameters.
+    const plain = tinyConfig();
+    const pp = randomParams(plain, 9);
+    expect(maxDiff(forwardTfjs(plain, pp, a), forwardTfjs(plain, pp, base))).toBe(0);
+    expect(parameterShapes(plain).some((s) => s.name.startsWith('pairs.'))).toBe(false);
+    const fmt = (s: { name: string; shape: readonly number[] }) => `${s.name}[${s.shape.join(',')}]`;
+    const withP = parameterShapes(c).map(fmt);
+    expect(withP.filter((n) => n.startsWith('pairs.'))).toEqual(['pairs.w[3,16]', 'pairs.b[16]']);
+    expect(withP.filter((n) => !n.startsWith('pairs.'))).toEqual(parameterShapes(plain).map(fmt));
   });
 });
 
@@ -202,7 +338,7 @@ describe('parameters', () => {
         >,
       );
       const read = new Set<string>();
-      const batch = withCodes(randomBatch(1, 1, 4), c.jointCodes, 2);
+      const batch = withPairs(withCodes(randomBatch(1, 1, 4), c.jointCodes, 2), c.mirrorPairs, 3);
       forwardLifter(
         refOps,
         {
@@ -216,6 +352,7 @@ describe('parameters', () => {
           mask: refTensor(batch.mask, [1, 4]),
           adj: refTensor(batch.adj, [1, 4, 4]),
           ...(batch.codes && { codes: refTensor(batch.codes, [1, 4, c.jointCodes]) }),
+          ...(batch.pairs && { pairs: refTensor(batch.pairs, [1, 4, 4]) }),
         },
         c,
       );
@@ -229,8 +366,12 @@ describe.each(VARIANTS)('lifter %s', (_name, overrides) => {
   const params = randomParams(config, 3);
   const B = 3;
   const N = 7;
-  // A masked point in every sample; random joint codes for the joint-code variant.
-  const batch = withCodes(randomBatch(11, B, N, [5, N + 2, 2 * N]), config.jointCodes, 13);
+  // A masked point in every sample; random joint codes and mirror partners for the variants with them.
+  const batch = withPairs(
+    withCodes(randomBatch(11, B, N, [5, N + 2, 2 * N]), config.jointCodes, 13),
+    config.mirrorPairs,
+    14,
+  );
   const present = (p: number) => batch.mask[p] === 1;
 
   it('tfjs (float32) and the Float64 reference engine agree; masked points output exactly 0', () => {
@@ -293,7 +434,11 @@ describe.each(VARIANTS)('lifter %s', (_name, overrides) => {
   });
 
   it('tfjs autodiff gradients of every trainable parameter match Float64 central differences', () => {
-    const small = withCodes(randomBatch(21, 2, 5, [3]), config.jointCodes, 22);
+    const small = withPairs(
+      withCodes(randomBatch(21, 2, 5, [3]), config.jointCodes, 22),
+      config.mirrorPairs,
+      23,
+    );
     const rng = new Rng(6);
     const weights = Float32Array.from({ length: 2 * 5 * 3 }, () => rng.normal());
     const { loss, grads } = tfjsLossAndGrads(config, params, small, weights);
@@ -464,6 +609,7 @@ describe('lifter: locality, inputs and errors', () => {
   it.each([
     ['full', {}],
     ['half', { branchWidth: 'half' }],
+    ['mirror-pair', { mirrorPairs: true }],
   ] as [string, Partial<LifterConfig>][])(
     '%s branches: bake neither B nor N into an op argument (the ONNX recorder keeps them symbolic)',
     (_, o) => {
@@ -492,7 +638,7 @@ describe('lifter: locality, inputs and errors', () => {
           throw new Error('gather is not expected');
         },
       };
-      const batch = randomBatch(5, B, N, [3, 17]);
+      const batch = withPairs(randomBatch(5, B, N, [3, 17]), c.mirrorPairs, 6);
       const y = forwardLifter(
         spy,
         createReferenceParams(
@@ -505,6 +651,7 @@ describe('lifter: locality, inputs and errors', () => {
           points: refTensor(batch.points, [B, N, 2]),
           mask: refTensor(batch.mask, [B, N]),
           adj: refTensor(batch.adj, [B, N, N]),
+          ...(batch.pairs && { pairs: refTensor(batch.pairs, [B, N, N]) }),
         },
         c,
       );

@@ -44,6 +44,13 @@ export interface LifterInputs<T> {
    * `config.jointCodes` > 0, ignored otherwise.
    */
   readonly codes?: T;
+  /**
+   * [B, N, N] 0/1 mirror partners: P[b,i,j] = 1 iff point j is point i's left/right mirror partner
+   * (j ≠ i; at most one per row); an all-zero row for a centre-line or unpaired point, or when the
+   * pairs are unknown. Built from the rig's mirror pairs by the data/runtime preprocessing. Required
+   * when `config.mirrorPairs` is true, ignored otherwise.
+   */
+  readonly pairs?: T;
 }
 
 /**
@@ -53,6 +60,8 @@ export interface LifterInputs<T> {
  * - `encoder.omega` [2, D/2], `encoder.phase` [D/2] (TPE, not trainable), or `encoder.fc1.{w,b}`,
  *   `encoder.fc2.{w,b}` (MLP encoding);
  * - `joint_code.{w,b}` [k, D] (only with `jointCodes` k > 0: tokens += codes · W + b);
+ * - `structural.{w,b}` [K, D] (only with `structural` K > 0: tokens += random-walk encoding · W + b);
+ * - `pairs.{w,b}` [3, D] (only with `mirrorPairs`: tokens += [partner offset, has partner] · W + b);
  * - `layers.{l}.local.{wq,bq,wk,wv,bv}`, `layers.{l}.global.{…}` (per the attention kind; [D, W] and
  *   [W] with W = D, or D/2 under `branchWidth: 'half'`),
  *   `layers.{l}.proj.{w,b}` [2D or D, D] (hybrid `'full'` or not), `layers.{l}.norm1.{gamma,beta}`,
@@ -92,6 +101,13 @@ export function parameterShapes(config: LifterConfig): ParameterSpec[] {
         init: { kind: 'normal', std: 1 },
       },
       { name: 'structural.b', shape: [d], trainable: true, init: { kind: 'zeros' } },
+    );
+  }
+  if (config.mirrorPairs) {
+    // The offsets are differences of normalised 2D (|·| ≲ 2), the flag 0/1: N(0, 1) weights, as above.
+    specs.push(
+      { name: 'pairs.w', shape: [3, d], trainable: true, init: { kind: 'normal', std: 1 } },
+      { name: 'pairs.b', shape: [d], trainable: true, init: { kind: 'zeros' } },
     );
   }
   for (let l = 0; l < config.layers; l++) {
@@ -156,6 +172,10 @@ export function forwardLifterParts<T>(
       config.jointCodes > 0 && inputs.codes !== undefined
         ? [ops.shape(inputs.codes), ['B', 'N', config.jointCodes]]
         : undefined,
+    pairs:
+      config.mirrorPairs && inputs.pairs !== undefined
+        ? [ops.shape(inputs.pairs), ['B', 'N', 'N']]
+        : undefined,
   });
   if (config.maxPoints !== undefined && N! > config.maxPoints) {
     throw new LfmError('E_INPUT', `${N} points exceed the model's maximum of ${config.maxPoints}`);
@@ -188,6 +208,15 @@ export function forwardLifterParts<T>(
     const K = config.structural;
     const rw = randomWalkEncoding(ops, inputs.adj!, inputs.mask, K);
     x = ops.add(x, ops.linear(rw, params.get('structural.w', [K, d]), params.get('structural.b', [d])));
+  }
+  if (config.mirrorPairs) {
+    if (inputs.pairs === undefined) {
+      throw new ShapeError(
+        'this lifter reads mirror partners: inputs.pairs [B, N, N] (P[b,i,j] = 1 iff j is i’s partner; zeros = none known)',
+      );
+    }
+    const feature = mirrorPairFeature(ops, inputs.pairs, points, inputs.mask);
+    x = ops.add(x, ops.linear(feature, params.get('pairs.w', [3, d]), params.get('pairs.b', [d])));
   }
   const biases = attentionBiases(ops, config.attention, inputs.mask, inputs.adj);
   for (let l = 0; l < config.layers; l++) {
@@ -227,6 +256,21 @@ export function randomWalkEncoding<T>(ops: Ops<T>, adj: T, mask: T, K: number): 
     if (k < K) power = ops.matMul(power, p);
   }
   return ops.mul(ops.concat(features, -1), m);
+}
+
+/**
+ * The mirror-partner feature [B, N, 3] of `LifterConfig.mirrorPairs`: with P the partner matrix
+ * among the present points (pairs [B, N, N], rows and columns of masked points zeroed), point i gets
+ * the 2D offset to its partner, off = P·p − rowsum(P) ⊙ p (p the points [B, N, 2], 0 where masked),
+ * and has = rowsum(P) (1 when its partner is present, else 0): [off, has]. Zero at masked points and
+ * for points without a present partner. Permutation-equivariant: P is permuted with the points.
+ */
+export function mirrorPairFeature<T>(ops: Ops<T>, pairs: T, points: T, mask: T): T {
+  const m = ops.expandDims(mask, -1); // [B, N, 1]
+  const p = ops.mul(ops.mul(pairs, m), ops.expandDims(mask, 1)); // present rows and columns only
+  const has = ops.reduceSum(p, -1, true); // [B, N, 1]
+  const offset = ops.sub(ops.matMul(p, points), ops.mul(has, points)); // [B, N, 2]
+  return ops.concat([offset, has], -1);
 }
 
 /** Keeps det(P Pᵀ) (P of unit norm: det ∈ [0, ¼]) and the projected energy away from 0 (a collapsed or edge-on S). */

@@ -94,6 +94,17 @@ export interface LifterPreprocessContract {
     >;
   } | null;
   /**
+   * `pairs` [B, N, N] (absent — undefined/null — when the model has none, `config.mirrorPairs`
+   * false): P[b,i,j] = 1 iff point j is point i's left/right mirror partner in the sample's rig
+   * (`@lfm/rig` `Rig.mirrorIndex`; j ≠ i), else 0; all zeros for a sample without a rig or with a rig
+   * that declares no pairs (`unknown: 'zeros'`). The model masks it by presence itself.
+   */
+  readonly mirrorPairs?: {
+    readonly source: 'rig-mirror-pairs';
+    readonly unknown: 'zeros';
+    readonly implementation: string;
+  } | null;
+  /**
    * Padding: samples are padded to the batch's N; `mask` [B, N] is 1 for a present point, 0 for an
    * absent or padding slot; `points` holds 0 there; `points3d` comes out 0 there.
    */
@@ -124,6 +135,8 @@ export interface LifterModelInfo {
     /** Rigs whose codes are stored in the model (adapted by `lfm adapt`), by rig id; absent for other models. */
     readonly tables?: Readonly<Record<string, JointCodeTableData>>;
   } | null;
+  /** True when the model takes the mirror partners `pairs` [B, N, N] (`config.mirrorPairs`). */
+  readonly mirrorPairs: boolean;
   /** k of the kNN graph for inputs without bones. */
   readonly knnK: number;
   readonly producer: string | undefined;
@@ -211,10 +224,17 @@ export function parseLifterMetadata(
   }
   const names = io.inputs.map((s) => s.name);
   const adjacency = usesAdjacency(config.attention);
-  const want = ['points', 'mask', ...(adjacency ? ['adj'] : []), ...(config.jointCodes > 0 ? ['codes'] : [])];
+  const want = [
+    'points',
+    'mask',
+    ...(adjacency ? ['adj'] : []),
+    ...(config.jointCodes > 0 ? ['codes'] : []),
+    ...(config.mirrorPairs ? ['pairs'] : []),
+  ];
   if (names.join() !== want.join()) {
     fail(
-      `the lifter's inputs are [${names.join(', ')}], expected [${want.join(', ')}] for attention '${config.attention}'`,
+      `the lifter's inputs are [${names.join(', ')}], expected [${want.join(', ')}] for attention '${config.attention}'` +
+        (config.mirrorPairs ? ' with mirror pairs' : ''),
     );
   }
   if (io.outputs.length !== 1 || io.outputs[0]!.name !== 'points3d') {
@@ -267,6 +287,13 @@ export function parseLifterMetadata(
     };
   }
 
+  if (config.mirrorPairs) {
+    const p = pre.mirrorPairs;
+    if (p?.source !== 'rig-mirror-pairs' || p.unknown !== 'zeros') {
+      fail(`the model expects mirror pairs this build does not implement (${JSON.stringify(p)})`);
+    }
+  }
+
   let maxPoints: number | undefined;
   const mp = get(K.maxPoints);
   if (mp !== undefined) {
@@ -287,6 +314,7 @@ export function parseLifterMetadata(
     preprocess: pre,
     usesAdjacency: adjacency,
     jointCodes,
+    mirrorPairs: config.mirrorPairs,
     knnK,
     producer: get(K.producer),
     training: trainingText === undefined ? undefined : json(K.training),

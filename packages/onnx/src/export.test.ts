@@ -65,7 +65,16 @@ function batch(seed: number, B: number, N: number) {
       }
     }
   const codes = Float32Array.from({ length: B * N * 3 }, () => rng.normal());
-  return { points, mask, adj, codes };
+  // Mirror partners: a random matching of about two thirds of each sample's points.
+  const pairs = new Float32Array(B * N * N);
+  for (let b = 0; b < B; b++) {
+    const order = rng.permutation(N);
+    for (let t = 0; t + 1 < (2 * N) / 3; t += 2) {
+      pairs[(b * N + order[t]!) * N + order[t + 1]!] = 1;
+      pairs[(b * N + order[t + 1]!) * N + order[t]!] = 1;
+    }
+  }
+  return { points, mask, adj, codes, pairs };
 }
 
 function tfjsForward(
@@ -87,6 +96,7 @@ function tfjsForward(
         mask: tf.tensor(x.mask, [B, N]),
         ...(config.attention !== 'global' && { adj: tf.tensor(x.adj, [B, N, N]) }),
         ...(config.jointCodes > 0 && { codes: tf.tensor(x.codes, [B, N, 3]) }),
+        ...(config.mirrorPairs && { pairs: tf.tensor(x.pairs, [B, N, N]) }),
       },
       config,
     );
@@ -112,18 +122,20 @@ function refForward(
       mask: refTensor(x.mask, [B, N]),
       ...(config.attention !== 'global' && { adj: refTensor(x.adj, [B, N, N]) }),
       ...(config.jointCodes > 0 && { codes: refTensor(x.codes, [B, N, 3]) }),
+      ...(config.mirrorPairs && { pairs: refTensor(x.pairs, [B, N, N]) }),
     },
     config,
   ).data;
 }
 
-/** The ONNX feeds of a batch for `config`'s inputs: adj unless global attention, codes (k = 3) with joint codes. */
+/** The ONNX feeds of a batch for `config`'s inputs: adj unless global attention, codes (k = 3) with joint codes, pairs with mirrorPairs. */
 function feeds(config: LifterConfig, x: ReturnType<typeof batch>, B: number, N: number) {
   return {
     points: new ort.Tensor('float32', x.points, [B, N, 2]),
     mask: new ort.Tensor('float32', x.mask, [B, N]),
     ...(config.attention !== 'global' && { adj: new ort.Tensor('float32', x.adj, [B, N, N]) }),
     ...(config.jointCodes > 0 && { codes: new ort.Tensor('float32', x.codes, [B, N, 3]) }),
+    ...(config.mirrorPairs && { pairs: new ort.Tensor('float32', x.pairs, [B, N, N]) }),
   };
 }
 
@@ -288,6 +300,63 @@ describe('exportLifter', () => {
         }),
       }),
     ).toThrow(/joint codes this build does not implement/);
+  });
+
+  it('exports a mirror-pair lifter: a pairs [B, N, N] input, its contract, and equal outputs', async () => {
+    const c = tiny({ mirrorPairs: true, jointCodes: 3, norm: 'pre', maxPoints: 40 });
+    const w = params(c, 8);
+    const model = exportLifter({ config: c, params: w });
+    const s = checkModel(model);
+    expect(s.inputs.map((v) => [v.name, v.dims])).toEqual([
+      ['points', ['B', 'N', 2]],
+      ['mask', ['B', 'N']],
+      ['adj', ['B', 'N', 'N']],
+      ['codes', ['B', 'N', 3]],
+      ['pairs', ['B', 'N', 'N']],
+    ]);
+    const info = parseLifterMetadata(readModelMetadata(model));
+    expect(info.mirrorPairs).toBe(true);
+    expect(info.config.mirrorPairs).toBe(true);
+    expect(info.preprocess.mirrorPairs).toMatchObject({ source: 'rig-mirror-pairs', unknown: 'zeros' });
+    // A model without pairs: no input, no contract entry.
+    const plain = parseLifterMetadata(readModelMetadata(exportLifter({ config, params: weights })));
+    expect(plain.mirrorPairs).toBe(false);
+    expect(plain.preprocess.mirrorPairs).toBeUndefined();
+    expect(plain.io.inputs.map((v) => v.name)).not.toContain('pairs');
+    const session = await ort.InferenceSession.create(model);
+    for (const [B, N] of [
+      [3, 11],
+      [2, 6],
+    ] as const) {
+      const x = batch(14 + N, B, N);
+      const y = (await session.run(feeds(c, x, B, N))).points3d!.data as Float32Array;
+      expect(maxAbs(y, tfjsForward(c, w, x, B, N))).toBeLessThan(1e-4);
+      expect(maxAbs(y, refForward(c, w, x, B, N))).toBeLessThan(1e-4);
+      // The pairs are read: zero pairs give another answer.
+      const none = (await session.run(feeds(c, { ...x, pairs: new Float32Array(B * N * N) }, B, N))).points3d!
+        .data as Float32Array;
+      expect(maxAbs(none, y)).toBeGreaterThan(1e-3);
+    }
+    await session.release();
+    // The metadata must declare the pairs input: a contract without it (or another pairs scheme) is refused.
+    const meta = readModelMetadata(model);
+    const io = JSON.parse(meta[LIFTER_METADATA_KEYS.io]!);
+    expect(() =>
+      parseLifterMetadata({
+        ...meta,
+        [LIFTER_METADATA_KEYS.io]: JSON.stringify({
+          ...io,
+          inputs: io.inputs.filter((v: { name: string }) => v.name !== 'pairs'),
+        }),
+      }),
+    ).toThrow(/expected \[points, mask, adj, codes, pairs\]/);
+    const pre = JSON.parse(meta[LIFTER_METADATA_KEYS.preprocess]!);
+    expect(() =>
+      parseLifterMetadata({
+        ...meta,
+        [LIFTER_METADATA_KEYS.preprocess]: JSON.stringify({ ...pre, mirrorPairs: null }),
+      }),
+    ).toThrow(/mirror pairs this build does not implement/);
   });
 
   it('exports a decoded checkpoint and keeps its training metadata', () => {

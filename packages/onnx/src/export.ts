@@ -52,7 +52,9 @@ const TRACE_DIMS = { B: 2, N: 5 };
  * as an initializer.
  *
  *   inputs   points [B, N, 2] float32, normalised (see `lfm.preprocess`); mask [B, N] float32 0/1;
- *            adj [B, N, N] float32 0/1 — only when the attention kind has a local branch
+ *            adj [B, N, N] float32 0/1 — only when the attention kind has a local branch;
+ *            codes [B, N, k] — only with joint codes; pairs [B, N, N] float32 0/1 (mirror
+ *            partners) — only with `mirrorPairs`
  *   output   points3d [B, N, 3] float32, canonical frame, normalised units, 0 at masked points
  *
  * B and N are dynamic. metadata_props carry the contract in `LIFTER_METADATA_KEYS`. Throws
@@ -81,10 +83,12 @@ export function exportLifter(
   const mask = r.input('mask', ['B', 'N']);
   const adj = withAdj ? r.input('adj', ['B', 'N', 'N']) : undefined;
   const codes = k > 0 ? r.input('codes', ['B', 'N', k]) : undefined;
+  const withPairs = config.mirrorPairs;
+  const pairs = withPairs ? r.input('pairs', ['B', 'N', 'N']) : undefined;
   const y = forwardLifter(
     r.ops,
     r.params(source.params),
-    { points, mask, ...(adj && { adj }), ...(codes && { codes }) },
+    { points, mask, ...(adj && { adj }), ...(codes && { codes }), ...(pairs && { pairs }) },
     traceConfig,
   );
   r.output('points3d', y);
@@ -95,6 +99,7 @@ export function exportLifter(
       { name: 'mask', dims: ['B', 'N'] },
       ...(withAdj ? [{ name: 'adj', dims: ['B', 'N', 'N'] }] : []),
       ...(k > 0 ? [{ name: 'codes', dims: ['B', 'N', k] }] : []),
+      ...(withPairs ? [{ name: 'pairs', dims: ['B', 'N', 'N'] }] : []),
     ],
     outputs: [{ name: 'points3d', dims: ['B', 'N', 3] }],
   };
@@ -127,6 +132,14 @@ export function exportLifter(
             ...(tables && { tables }),
           }
         : null,
+    // Only written for a model with pairs: the metadata of every other model stays as before.
+    ...(withPairs && {
+      mirrorPairs: {
+        source: 'rig-mirror-pairs' as const,
+        unknown: 'zeros' as const,
+        implementation: '@lfm/datasets/preprocess writeMirrorPairs',
+      },
+    }),
     padding: { mask: '1 = present, 0 = absent or padding', maskedPointValue: 0, outputAtMasked: 0 },
   };
   const producer = options.producer ?? { name: '@lfm/onnx' };
@@ -152,6 +165,7 @@ export function exportLifter(
         'points [B,N,2] normalised, mask [B,N]' +
         (withAdj ? ', adj [B,N,N]' : '') +
         (k > 0 ? `, codes [B,N,${k}]` : '') +
+        (withPairs ? ', pairs [B,N,N]' : '') +
         ' → points3d [B,N,3]. Contract in metadata_props lfm.*',
   });
 }

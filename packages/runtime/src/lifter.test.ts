@@ -7,9 +7,11 @@ import {
   knnAdjacency,
   type PreprocessedKeypoints,
 } from '@lfm/datasets/preprocess';
+import { registerRig } from '@lfm/rig';
 import { builtinRigs } from '@lfm/rigs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Lifter, LiftResult } from './index.js';
+import type { Lifter, LiftResult, SessionFactory } from './index.js';
+import { loadLifter as loadCoreLifter } from './lifter.js';
 import * as nodeRuntime from './node.js';
 import {
   forwardReference,
@@ -451,3 +453,109 @@ function expectRotation(R: readonly (readonly number[])[]): void {
     R[0]![2]! * (R[1]![0]! * R[2]![1]! - R[1]![1]! * R[2]![0]!);
   expect(det).toBeCloseTo(1, 9);
 }
+
+/** [N, N]: P[i, j] = 1 iff j = rig.mirrorIndex[i] ≠ i, built independently of the runtime. */
+function pairsFromRig(rig: { readonly mirrorIndex: readonly number[] }): Float32Array {
+  const N = rig.mirrorIndex.length;
+  const P = new Float32Array(N * N);
+  rig.mirrorIndex.forEach((m, i) => {
+    if (m !== i) P[i * N + m] = 1;
+  });
+  return P;
+}
+
+describe.each(ENGINES)('%s, a mirror-pair model', (_engine, loadLifter) => {
+  it("feeds a rig's mirror pairs, zeros without a rig (each as tfjs does); the pairs change the lift", async () => {
+    const model = makeModel({ mirrorPairs: true, norm: 'pre' });
+    const lifter = await loadLifter(model.bytes);
+    try {
+      expect(lifter.info.mirrorPairs).toBe(true);
+      expect(lifter.info.io.inputs.map((s) => s.name)).toEqual(['points', 'mask', 'adj', 'pairs']);
+      const rng = new Rng(47);
+      const h36m: Sample = { points: randomPixels(rng, 17), mask: randomMask(rng, 17), rig: 'h36m-17' };
+      const rig = rigById('h36m-17');
+      expect(rig.mirror.length).toBeGreaterThan(0);
+      const got = await lifter.lift(h36m.points, { mask: h36m.mask, rig: 'h36m-17' });
+      const pre = trainingPreprocess(h36m);
+      expect(maxErr(got, forwardTfjs(model, pre, undefined, pairsFromRig(rig)))).toBeLessThan(1e-4);
+      // The same points and bones without the rig: no pairs known (zeros), another answer.
+      const bones = rig.boneIndices.map((e) => [...e] as Edge);
+      const anonymous = await lifter.lift(h36m.points, { mask: h36m.mask, bones });
+      expect(maxErr(anonymous, forwardTfjs(model, pre))).toBeLessThan(1e-4);
+      expect(maxErr(anonymous, flat3(got))).toBeGreaterThan(1e-3);
+      // forward: pairs omitted = zeros; a wrong size is refused.
+      const inputs = { points: pre.points.data, mask: pre.mask.data, adj: pre.adj.data, batch: 1 };
+      expect(await lifter.forward(inputs)).toEqual(
+        await lifter.forward({ ...inputs, pairs: new Float32Array(17 * 17) }),
+      );
+      await expect(lifter.forward({ ...inputs, pairs: new Float32Array(17) })).rejects.toThrow(
+        /pairs have 17 values, need B·N·N = 289/,
+      );
+    } finally {
+      await lifter.release();
+    }
+  });
+});
+
+describe('a mirror-pair model on a registered rig', () => {
+  it('the fed pairs are the rig’s mirrorIndex, padded with zeros; a sample without a rig gets zeros', async () => {
+    const rig = registerRig({
+      id: 'test-runtime-mirror-crab',
+      category: 'test',
+      joints: ['body', 'l_claw', 'r_claw', 'l_leg', 'r_leg', 'tail'],
+      bones: [
+        ['body', 'l_claw'],
+        ['body', 'r_claw'],
+        ['body', 'l_leg'],
+        ['body', 'r_leg'],
+        ['body', 'tail'],
+      ],
+      mirror: [
+        ['l_claw', 'r_claw'],
+        ['r_leg', 'l_leg'],
+      ],
+      citation: 'test',
+    });
+    const fed: Float32Array[] = [];
+    const spy: SessionFactory = {
+      ...nodeRuntime.onnxruntimeNode,
+      name: 'spy',
+      async createSession(bytes, options) {
+        const session = await nodeRuntime.onnxruntimeNode.createSession(bytes, options);
+        return {
+          inputNames: session.inputNames,
+          outputNames: session.outputNames,
+          release: () => session.release(),
+          run: (feeds) => {
+            fed.push(Float32Array.from(feeds.pairs!.data));
+            expect(feeds.pairs!.dims).toEqual([2, 8, 8]);
+            return session.run(feeds);
+          },
+        };
+      },
+    };
+    const model = makeModel({ mirrorPairs: true });
+    const lifter = await loadCoreLifter(model.bytes, { runtime: spy });
+    try {
+      const rng = new Rng(53);
+      const crab = randomPixels(rng, 6);
+      const other = randomPixels(rng, 8);
+      const [lifted] = await lifter.lift([crab, other], { rig: ['test-runtime-mirror-crab', undefined] });
+      expect(fed).toHaveLength(1);
+      const want = new Float32Array(2 * 64);
+      const P = pairsFromRig(rig);
+      for (let i = 0; i < 6; i++) want.set(P.subarray(6 * i, 6 * i + 6), 8 * i);
+      expect(Array.from(fed[0]!)).toEqual(Array.from(want));
+      // claw ↔ claw and leg ↔ leg, both ways; body and tail on the centre line.
+      expect(rig.mirrorIndex).toEqual([0, 2, 1, 4, 3, 5]);
+      const pre = trainingPreprocess({
+        points: crab,
+        mask: [1, 1, 1, 1, 1, 1],
+        bones: [...rig.boneIndices].map((e) => [...e] as Edge),
+      });
+      expect(maxErr(lifted!, forwardTfjs(model, pre, undefined, P))).toBeLessThan(1e-4);
+    } finally {
+      await lifter.release();
+    }
+  });
+});

@@ -1,5 +1,10 @@
 import { InputError, LfmError, nd, ShapeError } from '@lfm/core';
-import { jointCodeTable, preprocessKeypoints, writeJointCodes } from '@lfm/datasets/preprocess';
+import {
+  jointCodeTable,
+  preprocessKeypoints,
+  writeJointCodes,
+  writeMirrorPairs,
+} from '@lfm/datasets/preprocess';
 import {
   checkModel,
   LifterFormatError,
@@ -84,6 +89,11 @@ export interface ForwardInputs {
   readonly adj?: Float32Array;
   /** [B, N, k] joint codes (`info.jointCodes`); zeros (identity unknown) when omitted. */
   readonly codes?: Float32Array;
+  /**
+   * [B, N, N] 0/1 mirror partners (`info.mirrorPairs`; P[b,i,j] = 1 iff point j is point i's
+   * left/right partner); zeros (none known) when omitted. Ignored by a model without them.
+   */
+  readonly pairs?: Float32Array;
   /** B. */
   readonly batch: number;
 }
@@ -122,8 +132,9 @@ export class Lifter {
    * Lifts one sample — points [N][2] (`[x, y] | null`) or a Float32Array/Float64Array [N·2] — or a
    * batch — [B][N][2], or a flat array [B·N·2] with `options.batch = B` — of 2D keypoints in any
    * units (pixels). Per sample: pad to the batch's N, normalise (@lfm/core `normalizeKeypoints`),
-   * build the local-attention graph from the rig's bones or kNN (@lfm/datasets/preprocess), run the
-   * model, then recover the camera. Returns one LiftResult, or one per sample for a batch.
+   * build the local-attention graph from the rig's bones or kNN (@lfm/datasets/preprocess) — and,
+   * for a model with `mirrorPairs`, the mirror partners from the rig's mirror pairs (none without a
+   * rig) — run the model, then recover the camera. Returns one LiftResult, or one per sample for a batch.
    *
    * Throws ShapeError (malformed points/mask, a rig of another size), InputError (a visible NaN, fewer
    * than 3 visible points, more points than the model's maximum, bad bones or camera), DegenerateError
@@ -155,6 +166,7 @@ export class Lifter {
       mask: pre.mask.data,
       ...(this.info.usesAdjacency && { adj: pre.adj.data }),
       ...(this.info.jointCodes && { codes: this.#codes(input.rigs, counts, N) }),
+      ...(this.info.mirrorPairs && { pairs: this.#pairs(input.rigs, counts, N) }),
       batch: B,
     });
     const recovered =
@@ -218,6 +230,11 @@ export class Lifter {
       throw new ShapeError(`codes have ${inputs.codes.length} values, need B·N·k = ${B * N * k}`);
     }
     const codes = k > 0 ? (inputs.codes ?? new Float32Array(B * N * k)) : undefined;
+    const withPairs = this.info.mirrorPairs;
+    if (withPairs && inputs.pairs !== undefined && inputs.pairs.length !== B * N * N) {
+      throw new ShapeError(`pairs have ${inputs.pairs.length} values, need B·N·N = ${B * N * N}`);
+    }
+    const pairs = withPairs ? (inputs.pairs ?? new Float32Array(B * N * N)) : undefined;
     const out = new Float32Array(B * N * 3);
     for (let b0 = 0; b0 < B; b0 += MAX_RUN_BATCH) {
       const b1 = Math.min(B, b0 + MAX_RUN_BATCH);
@@ -230,6 +247,7 @@ export class Lifter {
           adj: { data: inputs.adj!.subarray(b0 * N * N, b1 * N * N), dims: [nb, N, N] },
         }),
         ...(codes && { codes: { data: codes.subarray(b0 * N * k, b1 * N * k), dims: [nb, N, k] } }),
+        ...(pairs && { pairs: { data: pairs.subarray(b0 * N * N, b1 * N * N), dims: [nb, N, N] } }),
       };
       const y = (await session.run(feeds)).points3d;
       if (!y || y.data.length !== nb * N * 3) {
@@ -267,6 +285,21 @@ export class Lifter {
       }
       for (let i = 0; i < N; i++) slots[i] = i < counts[b]! ? i : -1;
       writeJointCodes(out.subarray(b * N * k, (b + 1) * N * k), slots, table, k);
+    });
+    return out;
+  }
+
+  /**
+   * [B, N, N] mirror partners of a parsed batch: a sample with a rig gets its rig's mirror pairs
+   * (`Rig.mirrorIndex`; points are in the rig's joint order), one without zeros (none known).
+   */
+  #pairs(rigs: readonly (Rig | undefined)[], counts: Int32Array, N: number): Float32Array {
+    const out = new Float32Array(rigs.length * N * N);
+    const slots = new Int32Array(N);
+    rigs.forEach((rig, b) => {
+      if (rig === undefined) return;
+      for (let i = 0; i < N; i++) slots[i] = i < counts[b]! ? i : -1;
+      writeMirrorPairs(out.subarray(b * N * N, (b + 1) * N * N), slots, rig.mirrorIndex);
     });
     return out;
   }

@@ -5,6 +5,7 @@ import {
   type Edge,
   type KeypointSequence,
   type Keypoints2D,
+  mirrorIndexOf,
   type Split,
   sequenceEdges,
   sequenceIndexOfFrame,
@@ -25,6 +26,11 @@ export interface AdaptRig {
   readonly joints: readonly string[];
   /** Bones (0-based index pairs) of the local attention; empty = the kNN graph of each sample's 2D. */
   readonly bones: readonly Edge[];
+  /**
+   * Length J: j's left/right mirror partner, or j (`@lfm/rig` `Rig.mirrorIndex`), fed to a model
+   * with `mirrorPairs`; absent = no pairs known (zeros).
+   */
+  readonly mirrorIndex?: ArrayLike<number>;
 }
 
 /** The 2D samples of one rig. */
@@ -55,7 +61,7 @@ export const MIN_ADAPT_POINTS = 3;
 
 /** What `adaptSamplesFromDataset` reads of a dataset: a loaded `Dataset` qualifies. */
 export type AdaptDataset = Pick<Dataset, 'name' | 'numJoints' | 'frames' | 'points' | 'sequences' | 'edges'> &
-  Partial<Pick<Dataset, 'joints' | 'views' | 'dir' | 'perSequenceEdges' | 'category' | 'units'>>;
+  Partial<Pick<Dataset, 'joints' | 'views' | 'dir' | 'perSequenceEdges' | 'category' | 'units' | 'symmetry'>>;
 
 /** How a dataset's 2D is read (see `adaptSamplesFromDataset`). */
 export interface DatasetSamplesOptions {
@@ -147,7 +153,14 @@ export function adaptSamplesFromDataset(
     }
   }
   const joints = ds.joints ?? Array.from({ length: J }, (_, j) => `j${j}`);
-  const rig: AdaptRig = { id: options.rigId ?? ds.name, joints, bones: ds.edges };
+  const partners =
+    (ds.symmetry?.length ?? 0) > 0 ? mirrorIndexOf(ds.symmetry!, J, `${ds.name} symmetry`) : null;
+  const rig: AdaptRig = {
+    id: options.rigId ?? ds.name,
+    joints,
+    bones: ds.edges,
+    ...(partners && { mirrorIndex: partners }),
+  };
   const bones = ds.perSequenceEdges ? perSequenceBones(ds, frameOf) : undefined;
   return keepVisible(
     {

@@ -285,6 +285,22 @@ describe('what is adapted', () => {
     expect(r.steps).toBe(4);
   });
 
+  it('a mirror-pair base model is fed its rig’s mirror pairs (from the dataset’s symmetry)', async () => {
+    const base = tinyBase({ mirrorPairs: true });
+    const plain = multiViewDataset();
+    const paired = { ...plain, symmetry: [[1, 2] as const, [3, 4] as const] };
+    expect(Array.from(adaptSamplesFromDataset(paired, { protocol: 'real' }).rig.mirrorIndex!)).toEqual([
+      0, 2, 1, 4, 3, 5,
+    ]);
+    expect(adaptSamplesFromDataset(plain, { protocol: 'real' }).rig.mirrorIndex).toBeUndefined();
+    const run = (ds: Dataset) =>
+      adapt({ base, datasets: [ds], protocol: 'real', steps: 2, batchSize: 6, ...quiet });
+    const [withPairs, without] = [await run(paired), await run(plain)];
+    expect(withPairs.jointCodeTables['toy-cams']!.codes.some((v) => v !== 0)).toBe(true);
+    // The base model's lift (and so the objective) depends on the pairs it is fed.
+    expect(withPairs.initial.reprojection).not.toBe(without.initial.reprojection);
+  });
+
   it("mode 'last-layers': the last layer, final norm and decoder change, the rest do not", async () => {
     const base = tinyBase({ layers: 2 });
     const r = await adapt({

@@ -1,5 +1,5 @@
 import { InputError, LfmError, nd, type Ops, type Params, Rng, randomRotation } from '@lfm/core';
-import { DEFAULT_KNN_K, type Edge, preprocessKeypoints, type Split } from '@lfm/datasets';
+import { DEFAULT_KNN_K, type Edge, preprocessKeypoints, type Split, writeMirrorPairs } from '@lfm/datasets';
 import {
   type ConfigError,
   forwardLifterParts,
@@ -224,6 +224,8 @@ export interface AdaptObjectiveInputs<T> {
   readonly mask: T;
   readonly adj?: T;
   readonly codes: T;
+  /** [B, N, N] mirror partners, for a model with `mirrorPairs`. */
+  readonly pairs?: T;
   readonly base?: T;
   readonly partner?: T;
   readonly rotation?: T;
@@ -247,14 +249,14 @@ export function adaptObjectiveOps<T>(
   config: LifterConfig,
   weights: AdaptWeights,
 ): { loss: T; terms: Partial<Record<AdaptTerm, T>>; aligned: T | undefined } {
-  const { mask, adj, codes } = inputs;
+  const { mask, adj, codes, pairs } = inputs;
   // The lifted shape the prior terms constrain: the observed 2D with the head's fitted depth
   // (`cameraFitOps`); for a model with the paper's head, its output.
   const lift = (p: T) => {
     const { output, shape } = forwardLifterParts(
       ops,
       params,
-      { points: p, mask, ...(adj && { adj }), codes },
+      { points: p, mask, ...(adj && { adj }), codes, ...(pairs && { pairs }) },
       config,
     );
     if (shape === undefined) return { output, lifted: output, reprojection: undefined };
@@ -325,6 +327,7 @@ export function buildAdaptGraph(
     mask: r.input('mask', ['B', 'N']),
     ...(config.attention !== 'global' && { adj: r.input('adj', ['B', 'N', 'N']) }),
     codes: r.input('codes', ['B', 'N', k]),
+    ...(lifter.mirrorPairs && { pairs: r.input('pairs', ['B', 'N', 'N']) }),
     ...(w.base > 0 && { base: r.input('base', ['B', 'N', 3]) }),
     ...(options.multiView && w.multiView > 0 && { partner: r.input('partner', ['B', 'B']) }),
     ...(w.canonical > 0 && { rotation: r.input('rotation', ['B', 3, 3]) }),
@@ -805,6 +808,21 @@ function preprocessSamples(samples: AdaptSamples, idx: readonly number[], knn = 
   return { points: pre.points.data, mask: pre.mask.data, adj: pre.adj.data };
 }
 
+/** [B, J, J] copies of a rig's mirror partners (`AdaptRig.mirrorIndex`; zeros without). */
+function tiledPairs(rig: AdaptSamples['rig'], B: number): Float32Array {
+  const J = rig.joints.length;
+  const out = new Float32Array(B * J * J);
+  if (rig.mirrorIndex === undefined) return out;
+  const first = out.subarray(0, J * J);
+  writeMirrorPairs(
+    first,
+    Int32Array.from({ length: J }, (_, j) => j),
+    rig.mirrorIndex,
+  );
+  for (let b = 1; b < B; b++) out.set(first, b * J * J);
+  return out;
+}
+
 /** [B, J, k] copies of a rig's table. */
 function tiledCodes(table: Float32Array, B: number): Float32Array {
   const out = new Float32Array(B * table.length);
@@ -827,10 +845,11 @@ function buildLiftedForwardGraph(
   const mask = r.input('mask', ['B', 'N']);
   const adj = config.attention === 'global' ? undefined : r.input('adj', ['B', 'N', 'N']);
   const codes = r.input('codes', ['B', 'N', lifter.jointCodes]);
+  const pairs = lifter.mirrorPairs ? r.input('pairs', ['B', 'N', 'N']) : undefined;
   const { output, shape } = forwardLifterParts(
     r.ops,
     r.params(params),
-    { points, mask, ...(adj && { adj }), codes },
+    { points, mask, ...(adj && { adj }), codes, ...(pairs && { pairs }) },
     lifter,
   );
   r.output('lifted', shape === undefined ? output : cameraFitOps(r.ops, shape, points, mask).lifted);
@@ -851,6 +870,7 @@ async function liftAll(
   const out = new Float32Array(S * J * 3);
   const chunk = 256;
   const wantsAdj = session.inputNames.includes('adj');
+  const wantsPairs = session.inputNames.includes('pairs');
   for (let s0 = 0; s0 < S; s0 += chunk) {
     const idx = Array.from({ length: Math.min(chunk, S - s0) }, (_, i) => s0 + i);
     const B = idx.length;
@@ -861,6 +881,7 @@ async function liftAll(
       mask: new ort.Tensor('float32', pre.mask, [B, J]),
       ...(wantsAdj && { adj: new ort.Tensor('float32', pre.adj, [B, J, J]) }),
       codes: new ort.Tensor('float32', tiledCodes(table, B), [B, J, k]),
+      ...(wantsPairs && { pairs: new ort.Tensor('float32', tiledPairs(samples.rig, B), [B, J, J]) }),
     });
     out.set(y.lifted!.data as Float32Array, s0 * J * 3);
   }
@@ -1132,6 +1153,7 @@ function batchFeeds(
   };
   const wants = (name: string) => graph.inputs.includes(name);
   if (wants('adj')) feeds.adj = new ort.Tensor('float32', pre.adj, [B, J, J]);
+  if (wants('pairs')) feeds.pairs = new ort.Tensor('float32', tiledPairs(rig.samples.rig, B), [B, J, J]);
   if (wants('base')) {
     const base = new Float32Array(B * J * 3);
     idx.forEach((s, b) => {

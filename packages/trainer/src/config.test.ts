@@ -38,6 +38,17 @@ describe('resolveTrainingConfig', () => {
     expect(() => resolveTrainingConfig({ sampling: { categoryWeight: { face: 2 } } })).toThrow(
       /unknown sampling key 'categoryWeight' \(known: categoryTemperature, datasetTemperature, categoryWeights\)/,
     );
+    expect(resolveTrainingConfig({}).pairsDropout).toBe(0); // pairs always fed by default
+    expect(resolveTrainingConfig({ pairsDropout: 0.5 }).pairsDropout).toBe(0.5);
+    expect(() => resolveTrainingConfig({ pairsDropout: 1.5 })).toThrow(
+      /pairsDropout must be a number in \[0, 1\]/,
+    );
+    expect(resolveTrainingConfig({ model: { mirrorPairs: true } }).model).toMatchObject({
+      mirrorPairs: true,
+    });
+    expect(() => resolveTrainingConfig({ model: { mirrorPairs: 'on' } })).toThrow(
+      /mirrorPairs must be true or false/,
+    );
     expect(() => resolveTrainingConfig({ model: { kind: 'cnn' } })).toThrow(ConfigError);
     expect(() => resolveTrainingConfig({ model: { dModel: 30, heads: 4 } })).toThrow(/divisible/);
   });

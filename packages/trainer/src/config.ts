@@ -93,6 +93,12 @@ export interface TrainingConfig {
    */
   readonly mirrorLoss: boolean;
   /**
+   * For a lifter with `mirrorPairs`: the probability that a training sample's mirror partners are
+   * all zeroed (none known), so the model also lifts rigs that declare no pairs. Default 0: every
+   * sample gets its rig's pairs (a rig without pairs gets zeros anyway).
+   */
+  readonly pairsDropout: number;
+  /**
    * Procedurally generated categories mixed into training (`createProceduralDatasets` of
    * @lfm/datasets: random articulated creatures and rigid objects on primitives), e.g.
    * `{ "creatures": 40, "rigid": 20 }`; their share of the batches follows `sampling` (categories
@@ -146,6 +152,7 @@ export const DEFAULT_TRAINING_CONFIG: Readonly<Omit<TrainingConfig, 'model' | 'd
   jointCodeDropout: 0.25,
   sideCodes: 0,
   mirrorLoss: false,
+  pairsDropout: 0,
   procedural: undefined,
   valInterval: 500,
   valSamples: 256,
@@ -237,6 +244,7 @@ export function resolveTrainingConfig(input: unknown = {}, context: TrainingCont
   num('sideCodes', 0, 1);
   if (typeof c.mirrorLoss !== 'boolean')
     fail(`mirrorLoss must be true or false, got ${JSON.stringify(c.mirrorLoss)}`);
+  num('pairsDropout', 0, 1);
   for (const k of ['augment', 'sampling', 'procedural']) {
     if (c[k] !== undefined && (typeof c[k] !== 'object' || c[k] === null || Array.isArray(c[k]))) {
       fail(`${k} must be an object, got ${JSON.stringify(c[k])}`);

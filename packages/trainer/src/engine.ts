@@ -35,6 +35,11 @@ export interface StepBatch {
   readonly target3d: Float32Array;
   /** [B, N, k] joint codes for a model with `codeSize` k > 0 (zeros = identity unknown). */
   readonly codes?: Float32Array | undefined;
+  /**
+   * [B, N, N] mirror partners for a model that reads them (`readsPairs`; P[b,i,j] = 1 iff slot j is
+   * slot i's partner); zeros (none known) when omitted.
+   */
+  readonly pairs?: Float32Array | undefined;
   /** [B] 1 = score this sample mirror-invariantly (identity unknown: codes dropped, no side labels). */
   readonly mirror?: Float32Array | undefined;
 }

@@ -10,10 +10,12 @@ import {
   frameEdges,
   jointCodeTable,
   jointSides,
+  mirrorIndexOf,
   preprocessKeypoints,
   type Split,
   sideCodeTable,
   writeJointCodes,
+  writeMirrorPairs,
 } from '@lfm/datasets';
 import { type PinholeIntrinsics, solvePnP } from '@lfm/procrustes';
 import { builtinRigs, jointCodeRig } from '@lfm/rigs';
@@ -41,6 +43,12 @@ export interface PredictBatch {
   readonly adj: Float32Array;
   /** [B, N, k] joint codes, when `EvaluateOptions.jointCodes` asks for them (zeros for a rig not in its list). */
   readonly codes?: Float32Array;
+  /**
+   * [B, N, N] mirror partners (P[b,i,j] = 1 iff joint j is joint i's left/right partner) from the
+   * dataset's `symmetry`, zeros when it has none or with `EvaluateOptions.pairs` false; read by models
+   * with `mirrorPairs`. Like the bones, not rig identity: fed under every `identity` mode.
+   */
+  readonly pairs?: Float32Array;
   /** The dataset, for predictors that route by rig (per-rig baselines). */
   readonly dataset: { readonly name: string; readonly category: string; readonly numJoints: number };
   /** [B] the dataset frame of each sample. */
@@ -57,11 +65,12 @@ export interface ForwardModel {
     readonly mask: Float32Array;
     readonly adj?: Float32Array;
     readonly codes?: Float32Array;
+    readonly pairs?: Float32Array;
     readonly batch: number;
   }): Promise<Float32Array>;
 }
 
-/** The PredictFn of a loaded lifter: the batch's inputs (codes when present) to its `forward`. */
+/** The PredictFn of a loaded lifter: the batch's inputs (codes and pairs when present) to its `forward`. */
 export function forwardPredictor(model: ForwardModel): PredictFn {
   return (b) =>
     model.forward({
@@ -69,6 +78,7 @@ export function forwardPredictor(model: ForwardModel): PredictFn {
       mask: b.mask,
       adj: b.adj,
       ...(b.codes && { codes: b.codes }),
+      ...(b.pairs && { pairs: b.pairs }),
       batch: b.batchSize,
     });
 }
@@ -113,6 +123,12 @@ export interface EvaluateOptions {
    * instead of zeros for a rig with mirror pairs; 'none' zeros everywhere (identity unknown).
    */
   readonly identity?: 'codes' | 'sides' | 'none';
+  /**
+   * Feed each dataset's mirror pairs (its `symmetry`) as `PredictBatch.pairs` (default true; a model
+   * without `mirrorPairs` ignores them). false: zero pairs (none known), to measure what they bring.
+   * Independent of `identity`: pairs name no rig.
+   */
+  readonly pairs?: boolean;
   /**
    * Robustness: extra perturbations of the protocol's 2D (`perturbKeypoints`), seeded by (seed,
    * dataset, sample) so that a report is reproducible. Default: none (the plain protocol, exactly).
@@ -287,6 +303,10 @@ async function evaluateDataset(
       ? sideCodeTable(jointSides(ds.joints, ds.symmetry!), codeK)
       : null);
   const slots = Int32Array.from({ length: J }, (_, j) => j);
+  const partners =
+    options.pairs !== false && (ds.symmetry?.length ?? 0) > 0
+      ? mirrorIndexOf(ds.symmetry!, J, `${ds.name} symmetry`)
+      : null;
   const perturb = options.perturb;
   const perturbs = (perturb?.occlude ?? 0) > 0 || (perturb?.noisePx ?? 0) > 0;
   const datasetKey = evalDatasetKey(ds.name);
@@ -333,6 +353,7 @@ async function evaluateDataset(
       mask: pre.mask.data,
       adj: pre.adj.data,
       ...(codeK > 0 && { codes: batchCodes(codeTable, slots, B, codeK) }),
+      pairs: batchPairs(partners, slots, B),
       dataset: info,
       frame: f,
     });
@@ -521,6 +542,17 @@ function batchCodes(table: Float32Array | null, slots: Int32Array, B: number, k:
   const out = new Float32Array(B * N * k);
   if (table !== null)
     for (let b = 0; b < B; b++) writeJointCodes(out.subarray(b * N * k, (b + 1) * N * k), slots, table, k);
+  return out;
+}
+
+/** [B, N, N]: every sample's mirror partners (`writeMirrorPairs`; zeros for `partners` null). */
+function batchPairs(partners: Int32Array | null, slots: Int32Array, B: number): Float32Array {
+  const N = slots.length;
+  const out = new Float32Array(B * N * N);
+  if (partners === null) return out;
+  const first = out.subarray(0, N * N);
+  writeMirrorPairs(first, slots, partners); // every sample has the dataset's joints in its order
+  for (let b = 1; b < B; b++) out.set(first, b * N * N);
   return out;
 }
 

@@ -48,9 +48,20 @@ function randomParams(model: TrainableModel, seed: number): Record<string, Float
 }
 
 function batches(model: TrainableModel, count: number): StepBatch[] {
+  // Mirror pairs (read only by a model with mirrorPairs; they change no batch of the others).
   const sources = [
-    { dataset: toyDataset({ name: 'bones', J: 6, missing: 0.3, jitter: 0.3, seed: 1 }) },
-    { dataset: toyDataset({ name: 'knn', category: 'other', J: 9, edges: [], jitter: 0.3, seed: 2 }) },
+    {
+      dataset: {
+        ...toyDataset({ name: 'bones', J: 6, missing: 0.3, jitter: 0.3, seed: 1 }),
+        symmetry: [[0, 1] as const, [2, 4] as const],
+      },
+    },
+    {
+      dataset: {
+        ...toyDataset({ name: 'knn', category: 'other', J: 9, edges: [], jitter: 0.3, seed: 2 }),
+        symmetry: [[0, 8] as const, [3, 5] as const, [1, 2] as const],
+      },
+    },
   ];
   const J = model.numJoints;
   const batcher = createBatcher({
@@ -59,15 +70,18 @@ function batches(model: TrainableModel, count: number): StepBatch[] {
     maxPoints: J ?? 7, // 'knn' (J = 9) is subsampled, 'bones' (J = 6) padded
     seed: 5,
     augment: { occlusion: { probability: 0.5, maxFraction: 0.3 } },
+    pairs: model.readsPairs,
   });
   return Array.from({ length: count }, () => {
-    const b = stepBatch(batcher.next(), model);
+    const next = batcher.next();
+    const b = stepBatch(next, model);
     return {
       ...b,
       points2d: b.points2d.slice(),
       mask: b.mask.slice(),
       adj: b.adj?.slice(),
       target3d: b.target3d.slice(),
+      ...(model.readsPairs && { pairs: next.pairs!.slice() }),
     };
   });
 }
@@ -85,6 +99,7 @@ function referencePrediction(
     points: refTensor(b.points2d, [b.B, b.N, 2]),
     mask: refTensor(b.mask, [b.B, b.N]),
     ...(b.adj && { adj: refTensor(b.adj, [b.B, b.N, b.N]) }),
+    ...(b.pairs && { pairs: refTensor(b.pairs, [b.B, b.N, b.N]) }),
   }).data;
 }
 
@@ -198,6 +213,20 @@ describe('gradient parity of the training loss: graph engine vs tfjs autodiff vs
 
   it('lifter: TPE encoding, hybrid attention, pre-norm, random-walk structural encoding', async () => {
     await checkParity('tpe/hybrid/pre/structural', { ...tiny, norm: 'pre', structural: 4 }, 4);
+  });
+
+  it('lifter: TPE encoding, hybrid attention, pre-norm, mirror-partner input (pairs.w, pairs.b)', async () => {
+    const config = { ...tiny, norm: 'pre', mirrorPairs: true };
+    // The batches carry partners between present joints, or the pairs parameters would get no gradient.
+    const [b] = batches(createModel(resolveModelConfig(config)), 1);
+    let present = 0;
+    for (let k = 0; k < b!.pairs!.length; k++) {
+      const i = Math.floor(k / b!.N);
+      const j = Math.floor(i / b!.N) * b!.N + (k % b!.N);
+      if (b!.pairs![k] === 1 && b!.mask[i] === 1 && b!.mask[j] === 1) present++;
+    }
+    expect(present).toBeGreaterThan(2);
+    await checkParity('tpe/hybrid/pre/pairs', config, 4);
   });
 
   it('the per-rig MLP baseline', async () => {

@@ -77,7 +77,10 @@ export function defaultGraphThreads(): number {
 
 /** The serialised graphs of a model (parameters as graph inputs), and the names to feed and read. */
 export interface ModelGraphs {
-  /** Inputs: points, mask, adj (when the model reads it), target, then every parameter. Outputs: loss, grad/<param>. */
+  /**
+   * Inputs: points, mask, adj, codes, pairs (those the model reads), target, mirror (with the mirror
+   * loss), then every parameter. Outputs: loss, grad/<param>.
+   */
   readonly training: Uint8Array;
   /** Output name of the loss. */
   readonly lossName: string;
@@ -97,7 +100,13 @@ interface Traced {
   readonly pred: Sym;
   /** The model's extra training predictions (`TrainableModel.trainingForward`); not in the forward graph. */
   readonly extra: Sym[];
-  readonly inputs: { points: Sym; mask: Sym; adj: Sym | undefined; codes: Sym | undefined };
+  readonly inputs: {
+    points: Sym;
+    mask: Sym;
+    adj: Sym | undefined;
+    codes: Sym | undefined;
+    pairs: Sym | undefined;
+  };
 }
 
 /** The model's forward pass traced with the parameters as graph inputs: points, mask, adj → points3d. */
@@ -114,13 +123,15 @@ function traceForward(model: TrainableModel, params: Readonly<Record<string, Flo
   const mask = r.input('mask', ['B', N]);
   const adj = model.needsAdjacency ? r.input('adj', ['B', N, N]) : undefined;
   const codes = model.codeSize > 0 ? r.input('codes', ['B', N, model.codeSize]) : undefined;
+  const pairs = model.readsPairs ? r.input('pairs', ['B', N, N]) : undefined;
   const { output: pred, extra } = model.trainingForward(r.ops, r.params(params), {
     points,
     mask,
     ...(adj && { adj }),
     ...(codes && { codes }),
+    ...(pairs && { pairs }),
   });
-  return { recorder: r, pred, extra, inputs: { points, mask, adj, codes } };
+  return { recorder: r, pred, extra, inputs: { points, mask, adj, codes, pairs } };
 }
 
 /** The training graph of `model` with `loss` (see `ModelGraphs`). `params` only fix the shapes. */
@@ -249,6 +260,7 @@ export async function createGraphPredictor(
       mask: new ort.Tensor('float32', batch.mask, [B, N]),
       ...(model.needsAdjacency && { adj: new ort.Tensor('float32', batch.adj, [B, N, N]) }),
       ...codesFeed(ort, model, batch.codes, B, N),
+      ...pairsFeed(ort, model, batch.pairs, B, N),
     });
     return (out.points3d!.data as Float32Array).slice();
   };
@@ -297,6 +309,7 @@ export async function createGraphEngine(
       mask: new ort.Tensor('float32', batch.mask, [B, N]),
       ...(model.needsAdjacency && { adj: new ort.Tensor('float32', batch.adj!, [B, N, N]) }),
       ...codesFeed(ort, model, batch.codes, B, N),
+      ...pairsFeed(ort, model, batch.pairs, B, N),
       target: new ort.Tensor('float32', batch.target3d, [B, N, 3]),
       ...(options.mirror && { mirror: new ort.Tensor('float32', batch.mirror ?? new Float32Array(B), [B]) }),
     });
@@ -324,7 +337,7 @@ export async function createGraphEngine(
 }
 
 /** The forward graph's data inputs (everything else is a parameter). */
-const DATA_INPUTS = ['points', 'mask', 'adj', 'codes'];
+const DATA_INPUTS = ['points', 'mask', 'adj', 'codes', 'pairs'];
 
 /** The `codes` feed of a model with joint codes: the batch's, or zeros (identity unknown). */
 function codesFeed(
@@ -340,4 +353,19 @@ function codesFeed(
     throw new LfmError('E_INPUT', `codes have ${codes.length} values, need B·N·k = ${B * N * k}`);
   }
   return { codes: new ort.Tensor('float32', codes ?? new Float32Array(B * N * k), [B, N, k]) };
+}
+
+/** The `pairs` feed of a model that reads mirror partners: the batch's, or zeros (none known). */
+function pairsFeed(
+  ort: typeof Ort,
+  model: TrainableModel,
+  pairs: Float32Array | undefined,
+  B: number,
+  N: number,
+): Record<string, Ort.Tensor> {
+  if (!model.readsPairs) return {};
+  if (pairs !== undefined && pairs.length !== B * N * N) {
+    throw new LfmError('E_INPUT', `pairs have ${pairs.length} values, need B·N·N = ${B * N * N}`);
+  }
+  return { pairs: new ort.Tensor('float32', pairs ?? new Float32Array(B * N * N), [B, N, N]) };
 }

@@ -67,6 +67,8 @@ export interface TrainableModel {
   readonly needsAdjacency: boolean;
   /** k of the joint-code input `inputs.codes` [B, N, k]; 0 = the model reads none. */
   readonly codeSize: number;
+  /** Whether `forward` reads the mirror partners `inputs.pairs` [B, N, N] (a lifter with `mirrorPairs`). */
+  readonly readsPairs: boolean;
   /** Seeded initial parameters, in `specs` order. */
   init(): Record<string, Float32Array>;
   /** points [B, N, 2] (normalised), mask [B, N], adj [B, N, N] → [B, N, 3], zero at masked points. */
@@ -129,6 +131,7 @@ export function createModel(config: ModelConfig): TrainableModel {
       numJoints: undefined,
       needsAdjacency: usesAdjacency(lifter.attention),
       codeSize: lifter.jointCodes,
+      readsPairs: lifter.mirrorPairs,
       init: () => initParameterRecord(specs, lifter.seed),
       forward: (ops, params, inputs) => forwardLifter(ops, params, inputs, lifter),
       trainingForward: (ops, params, inputs) => {
@@ -145,6 +148,7 @@ export function createModel(config: ModelConfig): TrainableModel {
     numJoints: resolved.numJoints,
     needsAdjacency: false,
     codeSize: 0,
+    readsPairs: false,
     init: () => initParameterRecord(specs, resolved.seed),
     forward: (ops, params, inputs) => forwardMlp(ops, params, inputs, resolved),
     trainingForward: (ops, params, inputs) => ({

@@ -95,6 +95,7 @@ export function tfjsLossAndGradients(
         mask,
         ...(batch.adj && { adj: tf.tensor(batch.adj, [B, N, N], 'float32') }),
         ...tfjsCodes(tf, state.model, batch.codes, B, N),
+        ...tfjsPairs(tf, state.model, batch.pairs, B, N),
       });
       // The alignment of a prediction (or of its mirror image), solved in JS on its values.
       const perSample = (pred: tfc.Tensor): tfc.Tensor => {
@@ -153,6 +154,7 @@ export function createTfjsPredictor(
         mask: tf.tensor(batch.mask, [B, N], 'float32'),
         ...(model.needsAdjacency && { adj: tf.tensor(batch.adj, [B, N, N], 'float32') }),
         ...tfjsCodes(tf, model, batch.codes, B, N),
+        ...tfjsPairs(tf, model, batch.pairs, B, N),
       }),
     );
     try {
@@ -201,4 +203,19 @@ function tfjsCodes(
     throw new LfmError('E_INPUT', `codes have ${codes.length} values, need B·N·k = ${B * N * k}`);
   }
   return { codes: tf.tensor(codes ?? new Float32Array(B * N * k), [B, N, k], 'float32') };
+}
+
+/** The `pairs` input of a model that reads mirror partners: the batch's, or zeros (none known). */
+function tfjsPairs(
+  tf: TfCore,
+  model: TrainableModel,
+  pairs: Float32Array | undefined,
+  B: number,
+  N: number,
+): { pairs?: tfc.Tensor } {
+  if (!model.readsPairs) return {};
+  if (pairs !== undefined && pairs.length !== B * N * N) {
+    throw new LfmError('E_INPUT', `pairs have ${pairs.length} values, need B·N·N = ${B * N * N}`);
+  }
+  return { pairs: tf.tensor(pairs ?? new Float32Array(B * N * N), [B, N, N], 'float32') };
 }

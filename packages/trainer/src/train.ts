@@ -226,9 +226,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     ...(config.augment && { augment: config.augment }),
     ...(config.sampling && { sampling: config.sampling }),
     ...(config.knn !== undefined && { knn: config.knn }),
+    ...(model.readsPairs && { pairs: true }),
   });
   batcher.seek(adam.step);
   const identity = identityFiller(model, sources, batcher.batchSize, N, config);
+  const pairs = pairsFiller(model, batcher.batchSize, N, config);
   // Validation: datasets with a val split whose J the model accepts.
   const modelMax = modelMaxPoints ?? model.numJoints ?? Infinity;
   const valSets = datasets.filter((d) => splitFrames(d, 'val').length > 0 && d.numJoints <= modelMax);
@@ -402,7 +404,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const t0 = performance.now();
       const next = batcher.next();
       const { codes, mirror } = identity(next);
-      const batch = { ...stepBatch(next, model), codes, mirror };
+      const batch = { ...stepBatch(next, model), codes, mirror, pairs: pairs(next) };
       const { loss, grads, fallback } = await engine.lossAndGradients(batch);
       if (!Number.isFinite(loss)) {
         throw new LfmError(
@@ -514,6 +516,37 @@ export function stepBatch(batch: Batch, model: TrainableModel): StepBatch {
     }
   }
   return { B, N: J, points2d, mask, adj: undefined, target3d };
+}
+
+/**
+ * The mirror partners of training batches for a model that reads them (`readsPairs`): the batch's
+ * own (`Batch.pairs`, the batcher's buffer, which the next batch overwrites), with each sample's
+ * zeroed with probability `pairsDropout` (seeded by (seed, batch index), so a resumed run sees the
+ * same); undefined for other models.
+ */
+export function pairsFiller(
+  model: TrainableModel,
+  B: number,
+  N: number,
+  config: Pick<TrainingConfig, 'seed' | 'pairsDropout'>,
+): (batch: Batch) => Float32Array | undefined {
+  if (!model.readsPairs) return () => undefined;
+  return (batch) => {
+    const pairs = batch.pairs;
+    if (pairs === undefined) {
+      throw new LfmError(
+        'E_INPUT',
+        'the model reads mirror pairs, but the batch has none (batcher pairs: true)',
+      );
+    }
+    if (config.pairsDropout > 0) {
+      const rng = new Rng([config.seed, batch.index, 0x70616972]); // 'pair'
+      for (let b = 0; b < B; b++) {
+        if (rng.uniform() < config.pairsDropout) pairs.fill(0, b * N * N, (b + 1) * N * N);
+      }
+    }
+    return pairs;
+  };
 }
 
 /** The rigs a code-reading model knows (its `codedRigs`). */

@@ -126,12 +126,17 @@ export async function adaptCommand(argv: readonly string[], io: CliIo): Promise<
 
   await loadRigs(io, flags['rig-plugin'] ?? []);
   let rig:
-    | { id: string; joints: readonly string[]; bones: readonly (readonly [number, number])[] }
+    | {
+        id: string;
+        joints: readonly string[];
+        bones: readonly (readonly [number, number])[];
+        mirrorIndex: readonly number[];
+      }
     | undefined;
   if (flags.rig !== undefined) {
     const { resolveRig } = await import('@lfm/runtime');
     const r = resolveRig(flags.rig); // an unknown id fails here, naming close ones
-    rig = { id: r.id, joints: r.joints, bones: r.boneIndices };
+    rig = { id: r.id, joints: r.joints, bones: r.boneIndices, mirrorIndex: r.mirrorIndex };
   }
 
   let datasets: Dataset[] = [];

@@ -66,6 +66,7 @@ export {
   parseKeypointJson,
   parseKeypoints,
 } from './keypoints.js';
+export { writeMirrorPairs } from './mirror-pairs.js';
 export {
   addOpenPoseFrame,
   isOpenPose,

@@ -47,6 +47,31 @@ export interface Batch {
   codes?: Float32Array;
   /** k of `codes`. */
   k?: number;
+  /** [B, N, N] 0/1 mirror partners, for a config with `mirrorPairs`. */
+  pairs?: Float32Array;
+}
+
+/**
+ * The batch with random mirror partners [B, N, N] (a random matching of about two thirds of each
+ * sample's points, the rest unpaired; a masked point keeps its pairs, which must not count);
+ * unchanged when `on` is false.
+ */
+export function withPairs(batch: Batch, on: boolean, seed: number): Batch {
+  if (!on) return batch;
+  const { B, N } = batch;
+  const rng = new Rng(seed);
+  const pairs = new Float32Array(B * N * N);
+  for (let b = 0; b < B; b++) {
+    const order = rng.permutation(N);
+    const paired = 2 * Math.floor(N / 3);
+    for (let t = 0; t + 1 < paired; t += 2) {
+      const i = order[t]!;
+      const j = order[t + 1]!;
+      pairs[(b * N + i) * N + j] = 1;
+      pairs[(b * N + j) * N + i] = 1;
+    }
+  }
+  return { ...batch, pairs };
 }
 
 /** The batch with random joint codes [B, N, k] (garbage at masked points); unchanged for k = 0. */
@@ -64,13 +89,14 @@ function inputsOf<T>(
   batch: Batch,
   make: (data: Float32Array, shape: number[]) => T,
   withAdj = true,
-): { points: T; mask: T; adj?: T; codes?: T } {
+): { points: T; mask: T; adj?: T; codes?: T; pairs?: T } {
   const { B, N } = batch;
   return {
     points: make(batch.points, [B, N, 2]),
     mask: make(batch.mask, [B, N]),
     ...(withAdj && { adj: make(batch.adj, [B, N, N]) }),
     ...(batch.codes && { codes: make(batch.codes, [B, N, batch.k!]) }),
+    ...(batch.pairs && { pairs: make(batch.pairs, [B, N, N]) }),
   };
 }
 
@@ -99,7 +125,7 @@ export function randomBatch(seed: number, B: number, N: number, absent: readonly
   return { B, N, points, mask, adj };
 }
 
-/** The batch with points reordered: new point i is old point perm[i] (adjacency permuted both ways). */
+/** The batch with points reordered: new point i is old point perm[i] (adjacency and pairs permuted both ways). */
 export function permuteBatch(batch: Batch, perm: ArrayLike<number>): Batch {
   const { B, N } = batch;
   const out: Batch = {
@@ -114,6 +140,7 @@ export function permuteBatch(batch: Batch, perm: ArrayLike<number>): Batch {
     out.codes = new Float32Array(batch.codes.length);
     out.k = k;
   }
+  if (batch.pairs) out.pairs = new Float32Array(batch.pairs.length);
   for (let b = 0; b < B; b++)
     for (let i = 0; i < N; i++) {
       const src = perm[i]!;
@@ -122,11 +149,14 @@ export function permuteBatch(batch: Batch, perm: ArrayLike<number>): Batch {
       out.points[2 * (b * N + i)] = batch.points[2 * (b * N + src)]!;
       out.points[2 * (b * N + i) + 1] = batch.points[2 * (b * N + src) + 1]!;
       for (let j = 0; j < N; j++) out.adj[(b * N + i) * N + j] = batch.adj[(b * N + src) * N + perm[j]!]!;
+      if (out.pairs)
+        for (let j = 0; j < N; j++)
+          out.pairs[(b * N + i) * N + j] = batch.pairs![(b * N + src) * N + perm[j]!]!;
     }
   return out;
 }
 
-/** The batch with `extra` padded points appended to every sample: garbage coordinates, random adjacency. */
+/** The batch with `extra` padded points appended to every sample: garbage coordinates, random adjacency and pairs. */
 export function padBatch(batch: Batch, extra: number, seed: number): Batch {
   const { B, N } = batch;
   const M = N + extra;
@@ -143,6 +173,7 @@ export function padBatch(batch: Batch, extra: number, seed: number): Batch {
     out.codes = Float32Array.from({ length: B * M * k }, () => 1e3 * rng.normal());
     out.k = k;
   }
+  if (batch.pairs) out.pairs = new Float32Array(B * M * M);
   for (let b = 0; b < B; b++)
     for (let i = 0; i < M; i++) {
       if (i < N) out.codes?.set(batch.codes!.subarray((b * N + i) * k, (b * N + i + 1) * k), (b * M + i) * k);
@@ -156,6 +187,10 @@ export function padBatch(batch: Batch, extra: number, seed: number): Batch {
       for (let j = 0; j < M; j++) {
         out.adj[(b * M + i) * M + j] =
           i < N && j < N ? batch.adj[(b * N + i) * N + j]! : rng.uniform() < 0.5 ? 1 : 0;
+        if (out.pairs) {
+          out.pairs[(b * M + i) * M + j] =
+            i < N && j < N ? batch.pairs![(b * N + i) * N + j]! : rng.uniform() < 0.5 ? 1 : 0;
+        }
       }
     }
   return out;

@@ -73,11 +73,12 @@ export function randomMask(rng: Rng, N: number, min = 3, pVisible = 0.8): number
   return m;
 }
 
-/** forwardLifter on tfjs (cpu, float32) for preprocessed inputs → [B, N, 3]. */
+/** forwardLifter on tfjs (cpu, float32) for preprocessed inputs → [B, N, 3] (codes and pairs: zeros when omitted). */
 export function forwardTfjs(
   model: TestModel,
   pre: PreprocessedKeypoints,
   codes?: Float32Array,
+  pairs?: Float32Array,
 ): Float32Array {
   const [B, N] = pre.mask.shape as [number, number];
   return tf.tidy(() => {
@@ -99,6 +100,9 @@ export function forwardTfjs(
             N,
             model.config.jointCodes,
           ]),
+        }),
+        ...(model.config.mirrorPairs && {
+          pairs: tf.tensor(pairs ?? new Float32Array(B * N * N), [B, N, N]),
         }),
       },
       model.config,
