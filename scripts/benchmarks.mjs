@@ -105,6 +105,29 @@ const LOO_ARMS = {
       model: { structural: 8 },
     },
   },
+  'aug-procedural-pairs': {
+    change:
+      'as aug-procedural, + the mirror-partner input (each joint sees the 2D offset to its left/right partner; dropped for 20 % of samples)',
+    overrides: {
+      jointCodeDropout: 0.5,
+      mirrorLoss: true,
+      augment: SHAPE_AUGMENT,
+      procedural: { creatures: 40, rigid: 20 },
+      pairsDropout: 0.2,
+      model: { mirrorPairs: true },
+    },
+  },
+  'aug-procedural-pairs-structural': {
+    change: 'as aug-procedural-pairs, + the random-walk structural encoding (K = 8)',
+    overrides: {
+      jointCodeDropout: 0.5,
+      mirrorLoss: true,
+      augment: SHAPE_AUGMENT,
+      procedural: { creatures: 40, rigid: 20 },
+      pairsDropout: 0.2,
+      model: { mirrorPairs: true, structural: 8 },
+    },
+  },
   'no-codes-structural': {
     change: 'no joint codes + mirror-invariant loss + the random-walk structural encoding (K = 8)',
     overrides: { jointCodeDropout: 0, mirrorLoss: true, model: { jointCodes: 0, structural: 8 } },
@@ -1850,17 +1873,38 @@ function render() {
     md.push('');
   }
 
-  // --- temporal smoothing (scripts/smoothing-bench.mjs writes docs/benchmarks/smoothing.md) ---
-  const smoothing = join(figDir, 'smoothing.md');
-  if (existsSync(smoothing)) {
-    md.push('## Temporal smoothing of sequences (h36m-cams)');
+  // --- files other scripts write into docs/benchmarks/, included verbatim (their own first heading dropped) ---
+  const included = [
+    [
+      'research.md',
+      'Recipe research notes (generalisation, scale, adaptation)',
+      'written by hand with the command of every number',
+    ],
+    [
+      'scaling.md',
+      'Scaling study (model shape × samples)',
+      '`node scripts/scaling-study.mjs --held-out ../shared/data/dog-body`; figure [benchmarks/scaling.svg](benchmarks/scaling.svg)',
+    ],
+    [
+      'adapt.md',
+      '`lfm adapt` on held-out groups (2D only)',
+      '`node scripts/adapt-bench.mjs` (command in [benchmarks/results/adapt.json](benchmarks/results/adapt.json))',
+    ],
+    [
+      'smoothing.md',
+      'Temporal smoothing of sequences (h36m-cams)',
+      '`node scripts/smoothing-bench.mjs`: `lfm lift --smooth one-euro` and the depth-flip fixer on the real 4-camera sequences',
+    ],
+  ];
+  for (const [file, title, from] of included) {
+    const path = join(figDir, file);
+    if (!existsSync(path)) continue;
+    md.push(`## ${title}`);
+    md.push('');
+    md.push(`_From ${from} (its own file, [benchmarks/${file}](benchmarks/${file}), included here)._`);
     md.push('');
     md.push(
-      '_From `node scripts/smoothing-bench.mjs` (its own file, [benchmarks/smoothing.md](benchmarks/smoothing.md), included here): `lfm lift --smooth one-euro` and the depth-flip fixer on the real 4-camera sequences._',
-    );
-    md.push('');
-    md.push(
-      readFileSync(smoothing, 'utf8')
+      readFileSync(path, 'utf8')
         .replace(/^#[^\n]*\n/, '')
         .trim(),
     );
