@@ -82,6 +82,18 @@ function withPath(path: string, err: unknown): unknown {
  * A lifter checkpoint from a model file; CliError when it is an MLP-baseline checkpoint (fixed rig
  * and joint count: `lfm eval` runs those, lift and export need the lifter).
  */
+/**
+ * k of the kNN graph a checkpoint was trained with for rigs without bones: its recipe's `knn` (the
+ * checkpoint metadata's `training`, as `lfm train` writes it), so that an export of it (metadata
+ * `knnK`) builds the training graph at inference. Undefined when the recipe left it at the default.
+ */
+export function trainedKnnK(ckpt: Pick<Checkpoint, 'metadata'>): number | undefined {
+  const training = ckpt.metadata?.training;
+  if (training === null || typeof training !== 'object' || Array.isArray(training)) return undefined;
+  const k = (training as { knn?: unknown }).knn;
+  return typeof k === 'number' && Number.isInteger(k) && k >= 1 ? k : undefined;
+}
+
 export async function decodeLifterCheckpoint(file: ModelFile): Promise<Checkpoint> {
   const { decodeCheckpoint } = await import('@lfm/model');
   try {
@@ -134,7 +146,8 @@ export async function openLifter(io: CliIo, options: OpenLifterOptions): Promise
   }
   const ckpt = await decodeLifterCheckpoint(file);
   const { exportLifter } = await import('@lfm/onnx');
-  const bytes = exportLifter(ckpt);
+  const knnK = trainedKnnK(ckpt);
+  const bytes = exportLifter(ckpt, knnK !== undefined ? { knnK } : {});
   if (options.runtime === 'onnx') {
     const { loadLifter } = await import('@lfm/runtime/node');
     return loadLifter(bytes);

@@ -91,6 +91,7 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<n
   }
   let predict: PredictFn;
   let jointCodes: { k: number; rigs: readonly string[] } | null = null;
+  let knn: number | undefined;
   let release = async () => {};
   let modelName: string;
 
@@ -157,6 +158,7 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<n
         );
       }
       jointCodes = lifter.info.jointCodes;
+      knn = lifter.info.knnK || undefined; // the model's graph for datasets without bones
       predict = trainer.forwardPredictor(lifter);
       release = () => lifter.release();
     }
@@ -173,6 +175,7 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<n
       model: modelName,
       ...(limit !== undefined && { limit }),
       ...(jointCodes && { jointCodes }),
+      ...(knn !== undefined && { knn }),
       identity,
     });
   } finally {

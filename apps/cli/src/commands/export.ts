@@ -2,7 +2,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { type FlagSpecs, parseFlags, required } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
 import { type CliIo, resolvePath, writeFileAtomic } from '../io.js';
-import { decodeLifterCheckpoint, readModelFile } from '../model.js';
+import { decodeLifterCheckpoint, readModelFile, trainedKnnK } from '../model.js';
 import { cliVersion } from '../version.js';
 
 export const EXPORT_FLAGS = {
@@ -47,7 +47,11 @@ export async function exportCommand(argv: readonly string[], io: CliIo): Promise
   }
   const ckpt = await decodeLifterCheckpoint(file);
   const { exportLifter } = await import('@lfm/onnx');
-  const bytes = exportLifter(ckpt, { producer: { name: '@lfm/cli', version: cliVersion() } });
+  const knnK = trainedKnnK(ckpt); // the recipe's kNN graph for rigs without bones
+  const bytes = exportLifter(ckpt, {
+    producer: { name: '@lfm/cli', version: cliVersion() },
+    ...(knnK !== undefined && { knnK }),
+  });
   await writeFileAtomic(out, bytes);
   const c = ckpt.config;
   io.stdout.write(
