@@ -1,4 +1,4 @@
-import { LfmError, type Ops, Rng } from '@lfm/core';
+import { initParameterRecord, LfmError, type Ops, type ParameterSpec, prefixSpecs, Rng } from '@lfm/core';
 import {
   createReferenceOps,
   createReferenceParams,
@@ -7,7 +7,6 @@ import {
   refTensor,
 } from '@lfm/core/testing';
 import { createTfjsOps, createTfjsParams } from '@lfm/core/tfjs';
-import { initParameterRecord, type ParameterSpec, prefixSpecs } from '@lfm/encoding';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';

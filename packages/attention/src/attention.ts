@@ -1,5 +1,4 @@
-import { LfmError, type Ops, type Params, ShapeError } from '@lfm/core';
-import type { ParameterSpec } from '@lfm/encoding';
+import { LfmError, type Ops, type ParameterSpec, type Params, ShapeError } from '@lfm/core';
 
 /**
  * Multi-head dot-product attention over point tokens, with additive masks, written against `Ops<T>`

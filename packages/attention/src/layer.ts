@@ -1,5 +1,14 @@
-import { LfmError, type Ops, type Params, scopeParams } from '@lfm/core';
-import { layerNormSpecs, linearSpecs, type ParameterSpec, prefixSpecs } from '@lfm/encoding';
+import {
+  LfmError,
+  layerNormSpecs,
+  linearSpecs,
+  type Ops,
+  type ParameterSpec,
+  type Params,
+  prefixSpecs,
+  scopeParams,
+} from '@lfm/core';
+import { type AttentionKind, type BranchWidth, type NormStyle, usesAdjacency } from '@lfm/format';
 import {
   attentionParameterSpecs,
   branchBias,
@@ -8,22 +17,8 @@ import {
   multiBranchAttention,
 } from './attention.js';
 
-/** Which attention branches a layer runs: both in parallel (the paper), or one alone (ablations). */
-export type AttentionKind = 'hybrid' | 'global' | 'local';
-/**
- * `'paper'`: X' = LN(U) + U, X'' = LN(MLP(X')) + X' with U = Proj(concat(L(X), G(X))) (3D-LFM Eqs. 5–7
- * as written: the layer input reaches X' only through U). `'pre'`: the pre-norm residual variant
- * X' = X + Proj(concat(L(LN X), G(LN X))), X'' = X' + MLP(LN X').
- */
-export type NormStyle = 'paper' | 'pre';
-/**
- * The inner width of each attention branch of a hybrid layer. `'full'`: each branch projects q, k, v
- * to D with `heads` heads of width D/heads, concat [B, N, 2D], proj [2D, D] (the shipped model).
- * `'half'`: each branch projects q, k, v to D/2 with heads/2 heads of the same width D/heads, concat
- * [B, N, D], proj [D, D] — the layer's attention costs what one full-width MHSA costs: the `heads`
- * heads of one MHSA, half of them masked to the graph, half global. Only for `'hybrid'`.
- */
-export type BranchWidth = 'full' | 'half';
+// The kinds are part of the model format (`lfm.config`): defined in @lfm/format.
+export type { AttentionKind, BranchWidth, NormStyle };
 
 export interface GraphLayerConfig {
   /** Token width D. */
@@ -79,10 +74,7 @@ function branchBiasList<T>(kind: AttentionKind, biases: AttentionBiases<T>): T[]
   return list;
 }
 
-/** Whether `kind` runs the local graph branch (and so needs an adjacency). */
-export function usesAdjacency(kind: AttentionKind): boolean {
-  return kind !== 'global';
-}
+export { usesAdjacency };
 
 /**
  * The biases the branches of `kind` need, from mask [B, N] and adj [B, N, N] (required unless

@@ -4,6 +4,7 @@ export * from './metrics.js';
 export * from './ndarray.js';
 export * from './normalize.js';
 export * from './ops.js';
+export * from './parameters.js';
 export * from './rng.js';
 export * from './rotation.js';
 export * from './shape.js';

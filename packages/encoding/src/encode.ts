@@ -1,9 +1,11 @@
 import type { Ops, Params } from '@lfm/core';
+import type { EncodingKind } from '@lfm/format';
 import { encodeMlp, mlpEncodingParameterSpecs } from './mlp-encoding.js';
 import type { ParameterSpec } from './parameters.js';
 import { encodeTpe, tpeParameterSpecs } from './tpe.js';
 
-export type EncodingKind = 'tpe' | 'mlp';
+// Part of the model format (`lfm.config`): defined in @lfm/format.
+export type { EncodingKind };
 
 export interface EncodingConfig {
   /** `'tpe'`: fixed random Fourier features (the paper); `'mlp'`: the learnable ablation. */

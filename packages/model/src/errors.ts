@@ -1,11 +1,6 @@
 import { LfmError } from '@lfm/core';
 
-/** A lifter config is invalid: an unknown key, a wrong type, or values that do not fit together. */
-export class ConfigError extends LfmError {
-  constructor(message: string) {
-    super('E_CONFIG', message);
-  }
-}
+export { ConfigError } from '@lfm/format';
 
 /** A checkpoint does not fit the expected model: a parameter missing, extra, or of another shape. */
 export class CheckpointMismatchError extends LfmError {

@@ -1,7 +1,7 @@
 import { Rng } from '@lfm/core';
 import { createReferenceOps, createReferenceParams, refTensor } from '@lfm/core/testing';
 import { createTfjsOps, createTfjsParams } from '@lfm/core/tfjs';
-import { DEFAULT_KNN_K } from '@lfm/datasets/preprocess';
+import { DEFAULT_KNN_K } from '@lfm/format';
 import {
   CheckpointMismatchError,
   decodeCheckpoint,

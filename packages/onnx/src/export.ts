@@ -1,6 +1,6 @@
 import { usesAdjacency } from '@lfm/attention';
 import { InputError } from '@lfm/core';
-import { DEFAULT_KNN_K, JOINT_CODE_SCHEME } from '@lfm/datasets/preprocess';
+import { DEFAULT_KNN_K, JOINT_CODE_SCHEME } from '@lfm/format';
 import {
   type Checkpoint,
   checkParameterRecord,

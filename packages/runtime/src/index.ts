@@ -5,7 +5,7 @@
  */
 
 export { DataFormatError, DegenerateError, InputError, LfmError, ShapeError } from '@lfm/core';
-export { LifterFormatError, type LifterModelInfo, OnnxFormatError } from '@lfm/onnx';
+export { LifterFormatError, type LifterModelInfo, OnnxFormatError } from '@lfm/format';
 export { UnknownRigError } from '@lfm/rig';
 export {
   type CameraRequest,

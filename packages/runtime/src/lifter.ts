@@ -12,7 +12,7 @@ import {
   OnnxFormatError,
   parseLifterMetadata,
   readModelMetadata,
-} from '@lfm/onnx';
+} from '@lfm/format';
 import type { Rig } from '@lfm/rig';
 import { jointCodeRig } from '@lfm/rigs';
 import { type CameraRequest, type CameraResult, recoverCameras, resolveCamera } from './camera.js';

@@ -1,4 +1,5 @@
 import { checkShapes, InputError, type NdArray, type NumArray, ShapeError } from '@lfm/core';
+import { DEFAULT_KNN_K } from '@lfm/format';
 
 /**
  * The graph of the local attention, [B, N, N] float32 0/1, shared by training batches and inference.
@@ -12,8 +13,8 @@ import { checkShapes, InputError, type NdArray, type NumArray, ShapeError } from
 /** A 0-based joint index pair: a bone, or a left/right mirror pair. */
 export type Edge = readonly [number, number];
 
-/** k of the k-nearest-neighbour graph used when a rig has no bones (training and inference). */
-export const DEFAULT_KNN_K = 4;
+/** k of the k-nearest-neighbour graph used when a rig has no bones (training and inference); defined in @lfm/format. */
+export { DEFAULT_KNN_K };
 
 export interface BoneAdjacencyOptions {
   /**

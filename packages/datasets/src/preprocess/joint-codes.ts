@@ -14,8 +14,8 @@ import { fnv1a32, InputError, Rng } from '@lfm/core';
  * the loss of a flat answer on faces).
  */
 
-/** The version tag of the code construction, stored in model metadata. */
-export const JOINT_CODE_SCHEME = 'fnv1a-normal-v1';
+/** The version tag of the code construction, stored in model metadata (defined in @lfm/format). */
+export { JOINT_CODE_SCHEME } from '@lfm/format';
 
 /**
  * The code of joint `joint` of rig `rigId`: k independent N(0, 1/k) numbers from

@@ -93,8 +93,9 @@ describe('@lfm/datasets/preprocess is browser-safe', () => {
   // config.yaml reader; the viewer bundles it).
   const BROWSER_DEPS = new Set(['yaml']);
 
-  it('no module it loads imports node:* (followed through relative imports and into @lfm/core)', () => {
+  it('no module it loads imports node:* (followed through relative imports and into @lfm/core, @lfm/format)', () => {
     const coreIndex = resolve(here, '../../../core/src/index.ts');
+    const formatIndex = resolve(here, '../../../format/src/index.ts');
     const seen = new Set<string>();
     const visit = (file: string) => {
       if (seen.has(file)) return;
@@ -107,12 +108,14 @@ describe('@lfm/datasets/preprocess is browser-safe', () => {
         expect(spec.startsWith('node:'), `${file} imports ${spec}`).toBe(false);
         if (spec.startsWith('.')) visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
         else if (spec === '@lfm/core') visit(coreIndex);
+        else if (spec === '@lfm/format') visit(formatIndex);
         else if (BROWSER_DEPS.has(spec)) continue;
         else expect(typeOnly, `${file} imports ${spec}`).toBe(true);
       }
     };
     visit(join(here, 'index.ts'));
     expect(seen.has(coreIndex)).toBe(true);
+    expect(seen.has(formatIndex)).toBe(true);
     expect(seen.has(resolve(here, '../dlc-config.ts'))).toBe(true);
     for (const f of readdirSync(here).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))) {
       expect(seen.has(join(here, f)), `${f} is not reachable from preprocess/index.ts`).toBe(true);

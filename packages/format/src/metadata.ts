@@ -1,0 +1,355 @@
+import { DataFormatError } from '@lfm/core';
+import { type LifterConfig, resolveLifterConfig } from './config.js';
+import { JOINT_CODE_SCHEME, usesAdjacency } from './constants.js';
+import { ConfigError } from './errors.js';
+
+/**
+ * The contract between an exported LFM lifter (`exportLifter`) and every runtime that runs it, kept
+ * in the model's ONNX `metadata_props` so a `.onnx` file is self-describing. One source of truth:
+ * the exporter writes these keys, `@lfm/runtime` reads them with `parseLifterMetadata`.
+ *
+ * | key              | value                                                                      |
+ * |------------------|----------------------------------------------------------------------------|
+ * | `lfm.format`     | `lfm-lifter/1` — the kind of model and the version of this contract        |
+ * | `lfm.config`     | JSON: the full `LifterConfig` (architecture, init seed, σ, maxPoints)      |
+ * | `lfm.io`         | JSON: graph inputs and outputs with symbolic dims (`B`, `N`)               |
+ * | `lfm.preprocess` | JSON `LifterPreprocessContract`: normalisation, adjacency, padding/masks   |
+ * | `lfm.max_points` | the most points N the model accepts (decimal), only when the config has it |
+ * | `lfm.producer`   | who exported it (`@lfm/onnx exportLifter`, or what the caller names)       |
+ * | `lfm.training`   | JSON: the checkpoint's training metadata (step, metrics, …), when present  |
+ */
+export const LIFTER_METADATA_KEYS = Object.freeze({
+  format: 'lfm.format',
+  config: 'lfm.config',
+  io: 'lfm.io',
+  preprocess: 'lfm.preprocess',
+  maxPoints: 'lfm.max_points',
+  producer: 'lfm.producer',
+  training: 'lfm.training',
+} as const);
+
+/** The `lfm.format` kind of a lifter model. */
+export const LIFTER_FORMAT = 'lfm-lifter';
+/** The contract version this build writes and the newest it reads. */
+export const LIFTER_FORMAT_VERSION = 1;
+
+/** One graph input or output: name and dims (numbers fixed, `'B'` / `'N'` symbolic). */
+export interface LifterTensorSpec {
+  readonly name: string;
+  readonly dims: readonly (number | string)[];
+}
+
+/** `lfm.io`: what a caller feeds and reads. */
+export interface LifterIo {
+  readonly inputs: readonly LifterTensorSpec[];
+  readonly outputs: readonly LifterTensorSpec[];
+}
+
+/**
+ * `lfm.preprocess`: how a runtime must prepare the model's inputs — the same steps as training, named
+ * by the function that implements them, with the parameters a runtime needs.
+ */
+export interface LifterPreprocessContract {
+  /**
+   * `points` [B, N, 2]: per sample, subtract the mean of the visible points (`center: 'visible-mean'`),
+   * divide both axes by ONE scalar, the largest |coordinate| of the centred visible points
+   * (`scale: 'max-abs'`), so they lie in [−1, 1] with the aspect ratio kept.
+   */
+  readonly normalize: {
+    readonly center: 'visible-mean';
+    readonly scale: 'max-abs';
+    readonly range: readonly [-1, 1];
+    readonly keepAspect: true;
+    readonly implementation: string;
+  };
+  /**
+   * `adj` [B, N, N] 0/1 (null when the model has no local attention): the rig's bones between two
+   * present points, symmetric; without bones, each present point's k nearest present 2D neighbours
+   * (`knnK`), symmetrised; plus 1 on the WHOLE diagonal (padding and masked slots included).
+   */
+  readonly adjacency: {
+    readonly bones: 'rig-bones-between-present-points';
+    readonly noBones: 'knn';
+    readonly knnK: number;
+    readonly symmetric: true;
+    readonly selfLoops: 'all-slots';
+    readonly implementation: string;
+  } | null;
+  /**
+   * `codes` [B, N, k] (absent — undefined/null — when the model has none): per point, the joint code
+   * of (rig id, joint name) by `scheme` (`@lfm/datasets/preprocess` `jointCode`) when the sample's
+   * rig is one of `rigs`, else zeros; zeros at masked and padding slots. `tables` (optional; models
+   * adapted by `lfm adapt`): rigs whose codes are stored as data — rig id → its joint names and the
+   * [J, k] table row-major — used instead of `scheme` for those rigs (a reader that predates `tables`
+   * gives them zeros, the identity-unknown input).
+   */
+  readonly jointCodes?: {
+    readonly scheme: string;
+    readonly k: number;
+    readonly rigs: readonly string[];
+    readonly unknown: 'zeros';
+    readonly implementation: string;
+    readonly tables?: Readonly<
+      Record<string, { readonly joints: readonly string[]; readonly codes: readonly number[] }>
+    >;
+  } | null;
+  /**
+   * `pairs` [B, N, N] (absent — undefined/null — when the model has none, `config.mirrorPairs`
+   * false): P[b,i,j] = 1 iff point j is point i's left/right mirror partner in the sample's rig
+   * (`@lfm/rig` `Rig.mirrorIndex`; j ≠ i), else 0; all zeros for a sample without a rig or with a rig
+   * that declares no pairs (`unknown: 'zeros'`). The model masks it by presence itself.
+   */
+  readonly mirrorPairs?: {
+    readonly source: 'rig-mirror-pairs';
+    readonly unknown: 'zeros';
+    readonly implementation: string;
+  } | null;
+  /**
+   * Padding: samples are padded to the batch's N; `mask` [B, N] is 1 for a present point, 0 for an
+   * absent or padding slot; `points` holds 0 there; `points3d` comes out 0 there.
+   */
+  readonly padding: {
+    readonly mask: '1 = present, 0 = absent or padding';
+    readonly maskedPointValue: 0;
+    readonly outputAtMasked: 0;
+  };
+}
+
+/** What a runtime needs to know about an exported lifter, read from its metadata. */
+export interface LifterModelInfo {
+  /** `lfm.format` version. */
+  readonly formatVersion: number;
+  readonly config: LifterConfig;
+  /** The most points N per sample, or undefined for no limit. */
+  readonly maxPoints: number | undefined;
+  readonly io: LifterIo;
+  readonly preprocess: LifterPreprocessContract;
+  /** True when the model takes `adj` (local graph attention). */
+  readonly usesAdjacency: boolean;
+  /** The joint-code input `codes` [B, N, k], or null when the model takes none. */
+  readonly jointCodes: {
+    readonly scheme: string;
+    readonly k: number;
+    /** Rigs whose codes are `scheme`'s (the rigs the model was trained with). */
+    readonly rigs: readonly string[];
+    /** Rigs whose codes are stored in the model (adapted by `lfm adapt`), by rig id; absent for other models. */
+    readonly tables?: Readonly<Record<string, JointCodeTableData>>;
+  } | null;
+  /** True when the model takes the mirror partners `pairs` [B, N, N] (`config.mirrorPairs`). */
+  readonly mirrorPairs: boolean;
+  /** k of the kNN graph for inputs without bones. */
+  readonly knnK: number;
+  readonly producer: string | undefined;
+  /** The exporting checkpoint's training metadata, when it had any. */
+  readonly training: unknown;
+}
+
+/** A rig's joint codes stored as data: its joint names (J) and the [J, k] table, row-major. */
+export interface JointCodeTableData {
+  readonly joints: readonly string[];
+  readonly codes: Float32Array;
+}
+
+/**
+ * An ONNX model that is not an LFM lifter this build can run: no or foreign `lfm.format` metadata,
+ * a newer contract version, malformed metadata, or graph inputs/outputs that disagree with it.
+ */
+export class LifterFormatError extends DataFormatError {}
+
+/**
+ * Reads and validates the lifter contract from an ONNX model's metadata_props (see
+ * `readModelMetadata`). Throws LifterFormatError naming the first problem (and `source`, a file name).
+ */
+export function parseLifterMetadata(
+  metadata: Readonly<Record<string, string>>,
+  source?: string,
+): LifterModelInfo {
+  const K = LIFTER_METADATA_KEYS;
+  const fail = (message: string): never => {
+    throw new LifterFormatError(message, source);
+  };
+  const get = (key: string) => (Object.hasOwn(metadata, key) ? metadata[key] : undefined);
+  const format = get(K.format);
+  if (format === undefined) {
+    const keys = Object.keys(metadata);
+    return fail(
+      `not an LFM lifter: the ONNX model has no '${K.format}' metadata (export one with \`lfm export\` / exportLifter)` +
+        (keys.length ? `; its metadata keys are ${keys.slice(0, 5).join(', ')}` : ''),
+    );
+  }
+  const m = /^([a-z-]+)\/(\d+)$/.exec(format);
+  if (!m || m[1] !== LIFTER_FORMAT) {
+    return fail(
+      `not an LFM lifter: '${K.format}' is ${JSON.stringify(format)}, expected '${LIFTER_FORMAT}/N'`,
+    );
+  }
+  const version = Number(m[2]);
+  if (version > LIFTER_FORMAT_VERSION) {
+    fail(
+      `the model uses lifter format version ${version}, newer than this build reads (${LIFTER_FORMAT_VERSION}); update @lfm/runtime`,
+    );
+  }
+  if (version < 1) fail(`unknown lifter format version ${version}`);
+
+  const json = (key: string): unknown => {
+    const text = get(key);
+    if (text === undefined) return fail(`the lifter metadata lacks '${key}'`);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return fail(`the lifter metadata '${key}' is not valid JSON`);
+    }
+  };
+  let config: LifterConfig;
+  try {
+    config = resolveLifterConfig(json(K.config));
+  } catch (e) {
+    if (e instanceof ConfigError) return fail(`the lifter metadata '${K.config}' is invalid: ${e.message}`);
+    throw e;
+  }
+
+  const io = json(K.io) as LifterIo;
+  const isSpecList = (v: unknown): v is LifterTensorSpec[] =>
+    Array.isArray(v) &&
+    v.every(
+      (s) =>
+        typeof s === 'object' &&
+        s !== null &&
+        typeof s.name === 'string' &&
+        Array.isArray(s.dims) &&
+        s.dims.every((d: unknown) => typeof d === 'string' || Number.isInteger(d)),
+    );
+  if (typeof io !== 'object' || io === null || !isSpecList(io.inputs) || !isSpecList(io.outputs)) {
+    fail(`the lifter metadata '${K.io}' must be { inputs: [{ name, dims }], outputs: [{ name, dims }] }`);
+  }
+  const names = io.inputs.map((s) => s.name);
+  const adjacency = usesAdjacency(config.attention);
+  const want = [
+    'points',
+    'mask',
+    ...(adjacency ? ['adj'] : []),
+    ...(config.jointCodes > 0 ? ['codes'] : []),
+    ...(config.mirrorPairs ? ['pairs'] : []),
+  ];
+  if (names.join() !== want.join()) {
+    fail(
+      `the lifter's inputs are [${names.join(', ')}], expected [${want.join(', ')}] for attention '${config.attention}'` +
+        (config.mirrorPairs ? ' with mirror pairs' : ''),
+    );
+  }
+  if (io.outputs.length !== 1 || io.outputs[0]!.name !== 'points3d') {
+    fail(`the lifter's outputs are [${io.outputs.map((s) => s.name).join(', ')}], expected [points3d]`);
+  }
+
+  const pre = json(K.preprocess) as LifterPreprocessContract;
+  if (typeof pre !== 'object' || pre === null)
+    return fail(`the lifter metadata '${K.preprocess}' must be an object`);
+  const n = pre.normalize;
+  if (n?.center !== 'visible-mean' || n.scale !== 'max-abs' || n.keepAspect !== true) {
+    fail(
+      `the model expects a normalisation this build does not implement (${JSON.stringify(n)}); ` +
+        `supported: center 'visible-mean', scale 'max-abs', keepAspect true`,
+    );
+  }
+  let knnK = 0;
+  if (adjacency) {
+    const a = pre.adjacency;
+    if (
+      a?.bones !== 'rig-bones-between-present-points' ||
+      a.noBones !== 'knn' ||
+      a.selfLoops !== 'all-slots' ||
+      !Number.isInteger(a.knnK) ||
+      a.knnK < 1
+    ) {
+      fail(`the model expects an adjacency this build does not implement (${JSON.stringify(a)})`);
+    }
+    knnK = a!.knnK;
+  }
+
+  let jointCodes: LifterModelInfo['jointCodes'] = null;
+  if (config.jointCodes > 0) {
+    const c = pre.jointCodes;
+    if (
+      c?.scheme !== JOINT_CODE_SCHEME ||
+      c.k !== config.jointCodes ||
+      c.unknown !== 'zeros' ||
+      !Array.isArray(c.rigs) ||
+      !c.rigs.every((r) => typeof r === 'string')
+    ) {
+      fail(`the model expects joint codes this build does not implement (${JSON.stringify(c)})`);
+    }
+    const tables = parseCodeTables(c!.tables, c!.k, fail);
+    jointCodes = {
+      scheme: c!.scheme,
+      k: c!.k,
+      rigs: Object.freeze([...c!.rigs]),
+      ...(tables && { tables }),
+    };
+  }
+
+  if (config.mirrorPairs) {
+    const p = pre.mirrorPairs;
+    if (p?.source !== 'rig-mirror-pairs' || p.unknown !== 'zeros') {
+      fail(`the model expects mirror pairs this build does not implement (${JSON.stringify(p)})`);
+    }
+  }
+
+  let maxPoints: number | undefined;
+  const mp = get(K.maxPoints);
+  if (mp !== undefined) {
+    maxPoints = Number(mp);
+    if (!/^\d+$/.test(mp) || maxPoints < 1)
+      fail(`'${K.maxPoints}' must be a positive integer, got ${JSON.stringify(mp)}`);
+    if (config.maxPoints !== undefined && config.maxPoints !== maxPoints) {
+      fail(`'${K.maxPoints}' (${mp}) disagrees with the config's maxPoints (${config.maxPoints})`);
+    }
+  } else maxPoints = config.maxPoints;
+
+  const trainingText = get(K.training);
+  return {
+    formatVersion: version,
+    config,
+    maxPoints,
+    io,
+    preprocess: pre,
+    usesAdjacency: adjacency,
+    jointCodes,
+    mirrorPairs: config.mirrorPairs,
+    knnK,
+    producer: get(K.producer),
+    training: trainingText === undefined ? undefined : json(K.training),
+  };
+}
+
+/** `jointCodes.tables` of the metadata, checked (each table J·k finite numbers, J joint names). */
+function parseCodeTables(
+  raw: unknown,
+  k: number,
+  fail: (message: string) => never,
+): Readonly<Record<string, JointCodeTableData>> | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    fail('the joint-code tables must be an object: rig id → table');
+  const out: Record<string, JointCodeTableData> = {};
+  for (const [rig, t] of Object.entries(raw as Record<string, unknown>)) {
+    const table = t as { joints?: unknown; codes?: unknown } | null;
+    const joints = table?.joints;
+    const codes = table?.codes;
+    if (!Array.isArray(joints) || !joints.every((j) => typeof j === 'string') || joints.length === 0) {
+      fail(`the joint-code table of rig '${rig}' needs joints: a list of joint names`);
+    }
+    const J = (joints as string[]).length;
+    if (
+      !Array.isArray(codes) ||
+      codes.length !== J * k ||
+      !codes.every((v) => typeof v === 'number' && Number.isFinite(v))
+    ) {
+      fail(`the joint-code table of rig '${rig}' needs codes: ${J}·${k} = ${J * k} finite numbers`);
+    }
+    out[rig] = Object.freeze({
+      joints: Object.freeze([...(joints as string[])]),
+      codes: Float32Array.from(codes as number[]),
+    });
+  }
+  return Object.freeze(out);
+}
