@@ -79,7 +79,6 @@ for (const dir of runs) {
     steps: entries.at(-1)?.step ?? 0,
     plannedSteps: config.steps,
     samples: entries.at(-1)?.samples ?? 0,
-    minutes: (entries.at(-1)?.elapsedSec ?? 0) / 60,
     medianSamplesPerSec: speeds.length ? speeds.sort((a, b) => a - b)[Math.floor(speeds.length / 2)] : null,
     val: vals,
     heldOut: [],
@@ -112,6 +111,8 @@ for (const dir of runs) {
       await predict.dispose();
     }
   }
+  // elapsedSec restarts at a resume: minutes are the samples at the run's median speed.
+  row.minutes = row.medianSamplesPerSec ? row.samples / row.medianSamplesPerSec / 60 : 0;
   rows.push(row);
   console.error(`scaling-study: ${row.shape} ${row.steps} steps, ${row.val.length} val points`);
 }
@@ -135,7 +136,7 @@ writeFileSync(
 );
 const f3 = (x) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(3));
 const md = [
-  '| shape | steps | samples | minutes | median samples/s | best val nPA (at samples) | last val nPA | held out: flip-best ÷ flat (strict) |',
+  '| shape | steps | samples | minutes (samples ÷ median speed) | median samples/s | best val nPA (at samples) | last val nPA | held out: flip-best ÷ flat (strict) |',
   '|---|---:|---:|---:|---:|---|---:|---|',
   ...rows.map((r) => {
     const best = r.val.reduce((a, v) => (a === null || v.nPa < a.nPa ? v : a), null);
