@@ -78,6 +78,14 @@ describe('benchTraining', () => {
 });
 
 describe('benchTraining: workers', () => {
+  it('measures W data-parallel 1-thread workers against the W-thread MatMul peak', async () => {
+    const config = { model: { dModel: 16, layers: 1, heads: 2, mlpRatio: 2 }, batchSize: 8, maxPoints: 8 };
+    const r = await benchTraining({ config, steps: 1, warmup: 0, workers: 2, data: [], output: null });
+    expect(r).toMatchObject({ workers: 2, threads: 1, matmulPeak: { threads: 2 } });
+    const one = await benchTraining({ config, steps: 1, warmup: 0, threads: 1, data: [], output: null });
+    expect(one.matmulPeak.threads).toBe(1);
+  });
+
   it('takes workers (validated before any work) and names them in the text', async () => {
     await expect(benchTraining({ workers: 0, output: null })).rejects.toThrow(
       /workers must be an integer ≥ 1/,

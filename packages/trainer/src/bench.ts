@@ -109,7 +109,11 @@ export interface BenchTrainingResult {
   readonly gflopPerStep: number;
   /** gflopPerStep / median step time. */
   readonly gflopsPerSec: number;
-  /** onnxruntime's MatMul rate on this machine, this run, `threads` threads. */
+  /**
+   * onnxruntime's MatMul rate on this machine, this run, at the threads the step used in all:
+   * `threads` × `workers` (data-parallel workers each run one session, so two 1-thread workers are
+   * measured against the two-thread peak).
+   */
   readonly matmulPeak: { readonly size: number; readonly threads: number; readonly gflopsPerSec: number };
   /** gflopsPerSec / matmulPeak.gflopsPerSec. */
   readonly peakFraction: number;
@@ -216,7 +220,8 @@ export async function benchTraining(options: BenchTrainingOptions = {}): Promise
   // After `dispose` the parameters are ordinary arrays again (with workers they were shared).
   const alignment =
     graph && options.alignment ? await timeAlignment(model, params, lastBatch!, threads) : undefined;
-  const peak = await measureMatMulPeak(threads);
+  const peakThreads = threads * workers;
+  const peak = await measureMatMulPeak(peakThreads);
   const median = medianOf(stepMs);
   const gflopPerStep = trainingMatMulFlops(config, B, N) / 1e9;
   const gflopsPerSec = gflopPerStep / (median / 1000);
@@ -242,7 +247,7 @@ export async function benchTraining(options: BenchTrainingOptions = {}): Promise
     samplesPerSec: (B * 1000) / median,
     gflopPerStep,
     gflopsPerSec,
-    matmulPeak: { size: PEAK_SIZE, threads, gflopsPerSec: peak },
+    matmulPeak: { size: PEAK_SIZE, threads: peakThreads, gflopsPerSec: peak },
     peakFraction: gflopsPerSec / peak,
     enginePeakFraction: gflopPerStep / (medianOf(engineMs) / 1000) / peak,
     ...(alignment && { alignment }),
