@@ -303,6 +303,16 @@ describe('poseErrors flipBest', () => {
     for (let b = 0; b < B; b++) {
       expect(e.flipBest!.paMpjpe.perSample[b]).toBeLessThanOrEqual(e.paMpjpe.perSample[b]! + 1e-12);
     }
+    // The mirror image's own errors: sample 0's mirror is gt (0), sample 1's mirror is not (> 0.1).
+    expect(e.mirrored!.nPaMpjpe.perSample[0]).toBeLessThan(1e-9);
+    expect(e.mirrored!.nPaMpjpe.perSample[1]).toBeGreaterThan(0.1);
+    for (let b = 0; b < B; b++) {
+      expect(e.flipBest!.paMpjpe.perSample[b]).toBeCloseTo(
+        Math.min(e.paMpjpe.perSample[b]!, e.mirrored!.paMpjpe.perSample[b]!),
+        12,
+      );
+    }
     expect(poseErrors(nd(pred, [B, N, 3]), nd(gt, [B, N, 3])).flipBest).toBeUndefined();
+    expect(poseErrors(nd(pred, [B, N, 3]), nd(gt, [B, N, 3])).mirrored).toBeUndefined();
   });
 });

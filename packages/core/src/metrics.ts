@@ -31,6 +31,8 @@ export interface PoseErrors {
    * identity cannot tell the two apart on a symmetric rig.
    */
   readonly flipBest?: { readonly paMpjpe: PoseError; readonly nPaMpjpe: PoseError };
+  /** With `{ flipBest: true }`: the mirror image's own errors (per sample, not the better of the two). */
+  readonly mirrored?: { readonly paMpjpe: PoseError; readonly nPaMpjpe: PoseError };
 }
 
 /** Options of `poseErrors`. */
@@ -124,12 +126,19 @@ export function poseErrors(
   for (let i = 2; i < mirrored.length; i += 3) mirrored[i] = -mirrored[i]!;
   const paBest = new Float64Array(B);
   const npaBest = new Float64Array(B);
+  const paMirror = new Float64Array(B);
+  const npaMirror = new Float64Array(B);
   for (let b = 0; b < B; b++) {
-    const flipped = alignedError(mirrored, gt.data, mask?.data, b, N, false);
-    paBest[b] = Math.min(pa[b]!, flipped);
+    paMirror[b] = alignedError(mirrored, gt.data, mask?.data, b, N, false);
+    npaMirror[b] = paMirror[b]! / gtRadius(b);
+    paBest[b] = Math.min(pa[b]!, paMirror[b]!);
     npaBest[b] = paBest[b]! / gtRadius(b);
   }
-  return { ...errors, flipBest: { paMpjpe: result(paBest), nPaMpjpe: result(npaBest) } };
+  return {
+    ...errors,
+    flipBest: { paMpjpe: result(paBest), nPaMpjpe: result(npaBest) },
+    mirrored: { paMpjpe: result(paMirror), nPaMpjpe: result(npaMirror) },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -372,8 +372,6 @@ async function evaluateDataset(
       }
     }
     const errors = poseErrors(nd(pred, [B, J, 3]), nd(g, [B, J, 3]), nd(m, [B, J]), { flipBest: true });
-    const mirrored = Float32Array.from(pred, (v, i) => (i % 3 === 2 ? -v : v));
-    const mirroredErrors = poseErrors(nd(mirrored, [B, J, 3]), nd(g, [B, J, 3]), nd(m, [B, J]));
     const flat = new Float64Array(B * J * 3);
     for (let i = 0; i < B * J; i++) {
       flat[3 * i] = pre.points.data[2 * i]!;
@@ -386,7 +384,7 @@ async function evaluateDataset(
       sumPaBest += errors.flipBest!.paMpjpe.perSample[b]!;
       sumNpaBest += errors.flipBest!.nPaMpjpe.perSample[b]!;
       sumFlat += flatErrors.nPaMpjpe.perSample[b]!;
-      sumNpaMirrored += mirroredErrors.nPaMpjpe.perSample[b]!;
+      sumNpaMirrored += errors.mirrored!.nPaMpjpe.perSample[b]!;
       spreadPred += relativeDepth(pred, m, b, J);
       spreadGt += relativeDepth(g, m, b, J);
     }
