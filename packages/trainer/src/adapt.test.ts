@@ -4,18 +4,10 @@ import { type Dataset, preprocessKeypoints } from '@lfm/datasets';
 import { initParameters, type LifterConfig, resolveLifterConfig } from '@lfm/model';
 import { readLifterWeights } from '@lfm/onnx';
 import { describe, expect, it } from 'vitest';
-import {
-  type AdaptWeights,
-  adapt,
-  adaptObjectiveOps,
-  adaptTraceConfig,
-  buildAdaptGraph,
-  DEFAULT_ADAPT_WEIGHTS,
-  exportAdaptedLifter,
-  lastLayerParams,
-  loadAdaptBase,
-} from './adapt.js';
+import { adapt, exportAdaptedLifter, loadAdaptBase } from './adapt.js';
 import { type AdaptSamples, adaptSamplesFromDataset } from './adapt-data.js';
+import { adaptObjectiveOps, adaptTraceConfig, buildAdaptGraph } from './adapt-graph.js';
+import { type AdaptWeights, DEFAULT_ADAPT_WEIGHTS, lastLayerParams } from './adapt-types.js';
 import { encodeModelCheckpoint } from './checkpoint.js';
 import { evaluate, type PredictBatch } from './evaluate.js';
 import { createGraphPredictor, loadOnnxRuntime } from './graph-engine.js';

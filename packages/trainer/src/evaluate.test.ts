@@ -2,13 +2,13 @@ import { Rng, randomRotation } from '@lfm/core';
 import { createSyntheticEvalSet, jointCodeTable } from '@lfm/datasets';
 import { h36mBody } from '@lfm/rigs';
 import { describe, expect, it } from 'vitest';
+import { perturbKeypoints } from './eval-perturb.js';
 import {
   type EvalReport,
   evaluate,
   forwardPredictor,
   type PredictBatch,
   type PredictFn,
-  perturbKeypoints,
 } from './evaluate.js';
 import { toyDataset } from './test-support/fixtures.js';
 

@@ -1,4 +1,4 @@
-import { InputError, LfmError, nd, poseErrors, Rng } from '@lfm/core';
+import { InputError, LfmError, nd } from '@lfm/core';
 import {
   createRealEvalSet,
   createSyntheticEvalSet,
@@ -8,18 +8,21 @@ import {
   type EvalDataset,
   evalDatasetKey,
   frameEdges,
-  jointCodeTable,
   jointSides,
   mirrorIndexOf,
   preprocessKeypoints,
   type Split,
   sideCodeTable,
-  writeJointCodes,
-  writeMirrorPairs,
 } from '@lfm/datasets';
-import { type PinholeIntrinsics, solvePnP } from '@lfm/procrustes';
-import { builtinRigs, jointCodeRig } from '@lfm/rigs';
+import { type PinholeIntrinsics, poseErrors, solvePnP } from '@lfm/procrustes';
 
+import { batchCodes, batchPairs, evalCodeTable } from './eval-codes.js';
+import {
+  checkPerturbation,
+  type KeypointPerturbation,
+  MIN_EVAL_JOINTS,
+  perturbKeypoints,
+} from './eval-perturb.js';
 /**
  * The evaluation protocol of docs/PROTOCOL.md, engine-agnostic: samples from `@lfm/datasets`'
  * protocol generators, the model behind a batch `PredictFn`, the metrics from `@lfm/core` and the
@@ -136,21 +139,6 @@ export interface EvaluateOptions {
   readonly perturb?: KeypointPerturbation;
 }
 
-/**
- * Extra perturbations of a sample's 2D on top of an evaluation protocol (robustness curves).
- * The metrics are taken over the joints the model still sees.
- */
-export interface KeypointPerturbation {
-  /**
-   * Fraction in [0, 1) of a sample's visible joints to hide: m = round(occlude · n) of its n visible
-   * joints, at most n − MIN_EVAL_JOINTS (a sample stays scorable), chosen by a seeded random order of
-   * the joints — so the joints hidden at a smaller fraction are hidden at every larger one. Default 0.
-   */
-  readonly occlude?: number;
-  /** σ of Gaussian noise added to each visible 2D coordinate, in pixels of the protocol. Default 0. */
-  readonly noisePx?: number;
-}
-
 /** One dataset's row of the report. Metrics are means over its samples; null when not measurable. */
 export interface EvalRow {
   readonly name: string;
@@ -210,9 +198,6 @@ export interface EvalReport {
     nPaMpjpeSetFlip: number | null;
   };
 }
-
-/** A sample needs this many visible joints to be scored (PnP needs 4; PA-MPJPE needs 3). */
-export const MIN_EVAL_JOINTS = 4;
 
 /**
  * Evaluates `predict` on every dataset under `protocol` (docs/PROTOCOL.md):
@@ -423,135 +408,6 @@ function relativeDepth(p: ArrayLike<number>, m: ArrayLike<number>, b: number, J:
     z += (p[o + 2]! - c[2]! / n) ** 2;
   }
   return xy > 0 ? Math.sqrt(z / xy) : 0;
-}
-
-const OCCLUDE_STREAM = 0x6f63636c; // 'occl'
-const NOISE_STREAM = 0x6e6f6973; // 'nois'
-
-function checkPerturbation(p: KeypointPerturbation | undefined): void {
-  if (p === undefined) return;
-  const occlude = p.occlude ?? 0;
-  const noise = p.noisePx ?? 0;
-  if (!(Number.isFinite(occlude) && occlude >= 0 && occlude < 1)) {
-    throw new InputError(`perturb.occlude must be a fraction in [0, 1), got ${occlude}`);
-  }
-  if (!(Number.isFinite(noise) && noise >= 0))
-    throw new InputError(`perturb.noisePx must be ≥ 0, got ${noise}`);
-}
-
-/**
- * Perturbs one sample's 2D in place (see `KeypointPerturbation`): hides joints of `mask` (1 → 0, their
- * pixels zeroed) and adds pixel noise to the visible ones. `key` seeds it — evaluation passes
- * (seed, dataset key, frame, view) — with one random stream for the occlusion order and one for the
- * noise, so the noise of a joint does not depend on the occlusion fraction and vice versa.
- * `points2d` [J, 2]; `mask` [J] of 0/1. Returns the number of joints hidden.
- */
-export function perturbKeypoints(
-  points2d: Float64Array | Float32Array,
-  mask: Float32Array | Uint8Array,
-  perturbation: KeypointPerturbation,
-  key: readonly number[],
-): number {
-  checkPerturbation(perturbation);
-  const J = mask.length;
-  if (points2d.length !== 2 * J)
-    throw new InputError(`points2d has ${points2d.length} values for ${J} joints`);
-  const occlude = perturbation.occlude ?? 0;
-  const noise = perturbation.noisePx ?? 0;
-  let hidden = 0;
-  if (occlude > 0) {
-    let n = 0;
-    for (let j = 0; j < J; j++) n += mask[j] === 1 ? 1 : 0;
-    const m = Math.max(0, Math.min(Math.round(occlude * n), n - MIN_EVAL_JOINTS));
-    const order = new Rng([OCCLUDE_STREAM, ...key]).permutation(J);
-    for (let i = 0; i < J && hidden < m; i++) {
-      const j = order[i]!;
-      if (mask[j] !== 1) continue;
-      mask[j] = 0;
-      points2d[2 * j] = 0;
-      points2d[2 * j + 1] = 0;
-      hidden++;
-    }
-  }
-  if (noise > 0) {
-    const e = new Rng([NOISE_STREAM, ...key]).fillNormal(new Float64Array(2 * J), 0, noise);
-    for (let j = 0; j < J; j++) {
-      if (mask[j] !== 1) continue;
-      points2d[2 * j]! += e[2 * j]!;
-      points2d[2 * j + 1]! += e[2 * j + 1]!;
-    }
-  }
-  return hidden;
-}
-
-/** The joint codes of a dataset's rig (id = the dataset name; joints from meta.json, or j0, j1, … when absent), [J, k]. */
-export function datasetCodeTable(
-  ds: Pick<EvaluationDataset, 'name' | 'numJoints' | 'joints'>,
-  k: number,
-): Float32Array {
-  const joints = ds.joints ?? Array.from({ length: ds.numJoints }, (_, j) => `j${j}`);
-  return jointCodeTable(ds.name, joints, k);
-}
-
-/**
- * The codes a model coded for `coded` rigs gets for a dataset: the model's stored table of the
- * dataset's rig when it has one (`tables`, an adapted rig), its own rig's when coded, else those of
- * the dataset rig a built-in rig of that id has the same joints as (`@lfm/rigs` `jointCodeRig`, e.g.
- * h36m-cams → h36m-body), else null (identity unknown).
- */
-function evalCodeTable(
-  ds: Pick<EvaluationDataset, 'name' | 'numJoints' | 'joints'>,
-  k: number,
-  coded: readonly string[],
-  tables?: NonNullable<EvaluateOptions['jointCodes']>['tables'],
-): Float32Array | null {
-  const joints = ds.joints ?? Array.from({ length: ds.numJoints }, (_, j) => `j${j}`);
-  return rigCodeTable(ds.name, joints, k, coded, tables)?.codes ?? null;
-}
-
-/**
- * The code table [J, k] a model coded for `coded` rigs gets for rig `id` with `joints`: `tables[id]`
- * when it has those J joints and J·k codes ('stored', not copied), the rig's hashed codes when it is
- * coded, else those of the dataset rig a built-in rig of that id has the same joints as (`jointCodeRig`;
- * both 'coded'), else null (identity unknown). Shared by evaluation and `adapt`.
- */
-export function rigCodeTable(
-  id: string,
-  joints: readonly string[],
-  k: number,
-  coded: readonly string[],
-  tables?: Readonly<Record<string, { readonly joints: readonly string[]; readonly codes: Float32Array }>>,
-): { readonly codes: Float32Array; readonly from: 'stored' | 'coded' } | null {
-  const J = joints.length;
-  const stored = tables?.[id];
-  if (stored !== undefined && stored.joints.length === J && stored.codes.length === J * k) {
-    return { codes: stored.codes, from: 'stored' };
-  }
-  if (coded.includes(id)) return { codes: jointCodeTable(id, joints, k), from: 'coded' };
-  const builtin = builtinRigs.find((r) => r.id === id);
-  const source = builtin && jointCodeRig(builtin, coded);
-  return source !== undefined && source.numJoints === J
-    ? { codes: jointCodeTable(source.id, source.joints, k), from: 'coded' }
-    : null;
-}
-
-function batchCodes(table: Float32Array | null, slots: Int32Array, B: number, k: number): Float32Array {
-  const N = slots.length;
-  const out = new Float32Array(B * N * k);
-  if (table !== null)
-    for (let b = 0; b < B; b++) writeJointCodes(out.subarray(b * N * k, (b + 1) * N * k), slots, table, k);
-  return out;
-}
-
-/** [B, N, N]: every sample's mirror partners (`writeMirrorPairs`; zeros for `partners` null). */
-function batchPairs(partners: Int32Array | null, slots: Int32Array, B: number): Float32Array {
-  const N = slots.length;
-  const out = new Float32Array(B * N * N);
-  if (partners === null) return out;
-  const first = out.subarray(0, N * N);
-  writeMirrorPairs(first, slots, partners); // every sample has the dataset's joints in its order
-  for (let b = 1; b < B; b++) out.set(first, b * N * N);
-  return out;
 }
 
 function bonesOf(ds: EvaluationDataset, frame: number): readonly Edge[] {

@@ -1,7 +1,8 @@
 import { createBatcher, createProceduralDatasets, jointCode, jointSides, SIDE_CODE_RIG } from '@lfm/datasets';
 import { describe, expect, it } from 'vitest';
 import { resolveTrainingConfig } from './config.js';
-import { datasetCodeTable, evaluate } from './evaluate.js';
+import { datasetCodeTable } from './eval-codes.js';
+import { evaluate } from './evaluate.js';
 import { createModel, resolveModelConfig } from './models.js';
 import { captureStream, toyDataset } from './test-support/fixtures.js';
 import { identityFiller, train } from './train.js';

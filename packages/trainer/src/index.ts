@@ -1,28 +1,4 @@
-export {
-  ADAPT_MODES,
-  ADAPT_TERMS,
-  ADAPT_WARMUP_STEPS,
-  type AdaptBase,
-  type AdaptedRig,
-  type AdaptLogEntry,
-  type AdaptLosses,
-  type AdaptMode,
-  type AdaptObjectiveInputs,
-  type AdaptOptions,
-  type AdaptResult,
-  type AdaptTerm,
-  type AdaptWeights,
-  adapt,
-  adaptObjectiveOps,
-  adaptTraceConfig,
-  buildAdaptGraph,
-  DEFAULT_ADAPT_WEIGHTS,
-  exportAdaptedLifter,
-  lastLayerParams,
-  loadAdaptBase,
-  procrustesMean,
-  topEigenvectors,
-} from './adapt.js';
+export { adapt, exportAdaptedLifter, loadAdaptBase } from './adapt.js';
 export {
   type AdaptDataset,
   type AdaptRig,
@@ -34,6 +10,12 @@ export {
   type DatasetSamplesOptions,
   MIN_ADAPT_POINTS,
 } from './adapt-data.js';
+export {
+  type AdaptObjectiveInputs,
+  adaptObjectiveOps,
+  adaptTraceConfig,
+  buildAdaptGraph,
+} from './adapt-graph.js';
 export {
   baseRegularizerOps,
   cameraFitOps,
@@ -47,6 +29,23 @@ export {
   rotatedViewOps,
   shapeDistancePerSampleOps,
 } from './adapt-loss.js';
+export { procrustesMean, topEigenvectors } from './adapt-prior.js';
+export {
+  ADAPT_MODES,
+  ADAPT_TERMS,
+  ADAPT_WARMUP_STEPS,
+  type AdaptBase,
+  type AdaptedRig,
+  type AdaptLogEntry,
+  type AdaptLosses,
+  type AdaptMode,
+  type AdaptOptions,
+  type AdaptResult,
+  type AdaptTerm,
+  type AdaptWeights,
+  DEFAULT_ADAPT_WEIGHTS,
+  lastLayerParams,
+} from './adapt-types.js';
 export { routeByDataset, type TrainMlpBaselinesOptions, trainMlpBaselines } from './baselines.js';
 export {
   BENCH_CONFIGS,
@@ -76,6 +75,7 @@ export {
   type TrainingContext,
 } from './config.js';
 export type { LossAndGradients, StepBatch, TrainingEngine } from './engine.js';
+export { type KeypointPerturbation, MIN_EVAL_JOINTS, perturbKeypoints } from './eval-perturb.js';
 export {
   EVAL_PROTOCOLS,
   type EvalProtocol,
@@ -86,11 +86,8 @@ export {
   evaluate,
   type ForwardModel,
   forwardPredictor,
-  type KeypointPerturbation,
-  MIN_EVAL_JOINTS,
   type PredictBatch,
   type PredictFn,
-  perturbKeypoints,
 } from './evaluate.js';
 export {
   buildForwardGraph,

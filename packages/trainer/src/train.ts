@@ -17,7 +17,8 @@ import { type AdamState, CheckpointMismatchError, ConfigError, type JsonValue } 
 import { loadModelCheckpoint, type ModelCheckpoint, saveModelCheckpoint } from './checkpoint.js';
 import { resolveTrainingConfig, type TrainEngine, type TrainingConfig } from './config.js';
 import type { StepBatch, TrainingEngine } from './engine.js';
-import { datasetCodeTable, type EvalReport, type EvaluationDataset, evaluate } from './evaluate.js';
+import { datasetCodeTable } from './eval-codes.js';
+import { type EvalReport, type EvaluationDataset, evaluate } from './evaluate.js';
 import { createGraphEngine, type GraphEngineOptions } from './graph-engine.js';
 import { createModel, type TrainableModel } from './models.js';
 import { Adam, clipScale, globalNorm, type LrSchedule, learningRateAt } from './optim.js';

@@ -1,0 +1,157 @@
+import type { Split } from '@lfm/datasets';
+import { type JsonValue, type LifterConfig, parameterShapes } from '@lfm/model';
+import type { JointCodeTableData } from '@lfm/onnx';
+import type { AdaptDataset, AdaptSamples } from './adapt-data.js';
+import type { ProgressMode } from './config.js';
+import type { ProgressStream } from './progress.js';
+
+/** The options, weights and results of `adapt` (`adapt.ts`). */
+
+/** What is adapted: the rig's joint codes only (default), or also the network's last layers. */
+export type AdaptMode = 'codes' | 'last-layers';
+export const ADAPT_MODES: readonly AdaptMode[] = ['codes', 'last-layers'];
+
+/** Weights of the objective's terms (0 drops a term from the graph). */
+export interface AdaptWeights {
+  /** (a) the decoded shape S through the head's fitted camera vs the observed 2D. */
+  readonly reprojection: number;
+  /** (b) one shape for every camera of a frame (only with multi-view data). */
+  readonly multiView: number;
+  /** (c) the batch's aligned shapes near a rank-`rank` affine basis. */
+  readonly lowRank: number;
+  /** (c′) a rotated, re-projected and re-lifted prediction is the same shape. */
+  readonly canonical: number;
+  /** (d) the lifted shape stays near the frozen base model's (normalised Procrustes distance). */
+  readonly base: number;
+}
+
+/** The default weights (docs: packages/trainer/README.md, "Adapting to a new rig"). */
+export const DEFAULT_ADAPT_WEIGHTS: Readonly<AdaptWeights> = Object.freeze({
+  reprojection: 1,
+  multiView: 1,
+  lowRank: 0.1,
+  canonical: 0,
+  base: 0.1,
+});
+
+/** The term names, in report order. */
+export const ADAPT_TERMS = ['reprojection', 'multiView', 'lowRank', 'canonical', 'base'] as const;
+export type AdaptTerm = (typeof ADAPT_TERMS)[number];
+
+/** The terms' values (unweighted) and the weighted total. */
+export type AdaptLosses = { readonly total: number } & { readonly [K in AdaptTerm]: number | null };
+
+/** The model to adapt: a lifter checkpoint's config and weights (a decoded .ckpt, or an .onnx's `readLifterWeights`). */
+export interface AdaptBase {
+  readonly config: LifterConfig | (LifterConfig & { readonly kind: 'lifter' });
+  readonly params: Readonly<Record<string, Float32Array>>;
+  /** Code tables the base model stores as data (a model adapted before), by rig id. */
+  readonly jointCodeTables?: Readonly<Record<string, JointCodeTableData>>;
+  /** Its training metadata (kept in the adapted model's `lfm.training`). */
+  readonly metadata?: Readonly<Record<string, JsonValue>>;
+}
+
+export interface AdaptOptions {
+  readonly base: AdaptBase;
+  /** Loaded datasets: their 2D is read by `protocol` from `split` (the 3D never reaches the loss). */
+  readonly datasets?: readonly AdaptDataset[];
+  /** How a dataset's 2D is read (default 'synthetic'; see `adaptSamplesFromDataset`). */
+  readonly protocol?: 'synthetic' | 'real';
+  /** Split of the datasets to adapt on (default 'train'). */
+  readonly split?: Split | readonly Split[];
+  /** At most this many frames per dataset (evenly spaced). */
+  readonly frames?: number;
+  /** 2D sample sets (one rig each): keypoint files, or arrays of your own. */
+  readonly samples?: readonly AdaptSamples[];
+  /** Default 'codes'. */
+  readonly mode?: AdaptMode;
+  /** Adam updates (default 300). */
+  readonly steps?: number;
+  /** Wall-clock budget in minutes (default none); whichever of steps and time comes first stops. */
+  readonly maxMinutes?: number;
+  /** Samples per step (default 64; all cameras of a frame go into the same batch). */
+  readonly batchSize?: number;
+  /**
+   * Learning rate of the codes (default per rig: 3e-2 from zero codes — out of the near-flat start
+   * quickly; 1e-2 from codes the model has — a trained rig's or an adapted table).
+   */
+  readonly lr?: number;
+  /** Learning rate of the network layers with mode 'last-layers' (default 1e-4). */
+  readonly layerLr?: number;
+  /** Term weights (defaults `DEFAULT_ADAPT_WEIGHTS`). */
+  readonly weights?: Partial<AdaptWeights>;
+  /** K of the low-rank prior (default 6). */
+  readonly rank?: number;
+  /** Seed of the batches, rotations and the synthetic protocol's views (default 0). */
+  readonly seed?: number;
+  /** onnxruntime intra-op threads (default `defaultGraphThreads()`). */
+  readonly threads?: number;
+  /** Progress (default process.stderr), in `progress` mode (default 'auto'). */
+  readonly output?: ProgressStream;
+  readonly progress?: ProgressMode;
+  /** Steps between progress lines and `history` entries (default 10). */
+  readonly logInterval?: number;
+  /** Stops after the current step. */
+  readonly signal?: AbortSignal;
+  /** Called with every history entry. */
+  readonly onLog?: (entry: AdaptLogEntry) => void;
+}
+
+export interface AdaptLogEntry {
+  readonly step: number;
+  readonly elapsedSec: number;
+  /** Means over the steps since the previous entry. */
+  readonly losses: AdaptLosses;
+}
+
+/** One adapted rig. */
+export interface AdaptedRig {
+  readonly id: string;
+  readonly numJoints: number;
+  /** Samples it was adapted on (after dropping those with < 3 visible points). */
+  readonly samples: number;
+  /** Multi-view groups (frames seen by ≥ 2 cameras). */
+  readonly multiViewGroups: number;
+  /** Where its initial codes came from. */
+  readonly init: 'adapted' | 'coded' | 'zeros';
+}
+
+export interface AdaptResult {
+  /** The lifter config (with `kind` removed), as the base's. */
+  readonly config: LifterConfig;
+  /** Every parameter: the base's, with the adapted layers replaced under mode 'last-layers'. */
+  readonly params: Record<string, Float32Array>;
+  /** The code tables to store in the model: the base's, with every adapted rig's. */
+  readonly jointCodeTables: Record<string, JointCodeTableData>;
+  readonly rigs: readonly AdaptedRig[];
+  readonly mode: AdaptMode;
+  readonly weights: AdaptWeights;
+  readonly steps: number;
+  readonly seconds: number;
+  readonly stoppedBy: 'steps' | 'time' | 'signal';
+  /** The objective at the base model (the first step's batch), and over the last log window. */
+  readonly initial: AdaptLosses;
+  readonly final: AdaptLosses;
+  readonly history: readonly AdaptLogEntry[];
+  /** The training metadata to export with: the base's, plus `adaptation`. */
+  readonly metadata: Record<string, JsonValue>;
+}
+
+/**
+ * The parameter names `mode: 'last-layers'` trains: the last graph-transformer layer, the final norm
+ * and the decoder. (Not the camera head's gate: the objective constrains the lifted shape — the
+ * observed 2D with the fitted depth — which the gate does not change.)
+ */
+export function lastLayerParams(config: LifterConfig): string[] {
+  const last = `layers.${config.layers - 1}.`;
+  return parameterShapes(config)
+    .filter(
+      (s) =>
+        s.trainable &&
+        (s.name.startsWith(last) || s.name.startsWith('final_norm.') || s.name.startsWith('decoder.')),
+    )
+    .map((s) => s.name);
+}
+
+/** Steps of the learning rate's linear warm-up. */
+export const ADAPT_WARMUP_STEPS = 20;

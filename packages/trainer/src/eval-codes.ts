@@ -1,0 +1,81 @@
+import { jointCodeTable, writeJointCodes, writeMirrorPairs } from '@lfm/datasets';
+import { builtinRigs, jointCodeRig } from '@lfm/rigs';
+
+import type { EvaluateOptions, EvaluationDataset } from './evaluate.js';
+
+/** The joint codes and mirror partners evaluation feeds a model (`PredictBatch.codes`, `.pairs`). */
+
+/** The joint codes of a dataset's rig (id = the dataset name; joints from meta.json, or j0, j1, … when absent), [J, k]. */
+export function datasetCodeTable(
+  ds: Pick<EvaluationDataset, 'name' | 'numJoints' | 'joints'>,
+  k: number,
+): Float32Array {
+  const joints = ds.joints ?? Array.from({ length: ds.numJoints }, (_, j) => `j${j}`);
+  return jointCodeTable(ds.name, joints, k);
+}
+
+/**
+ * The codes a model coded for `coded` rigs gets for a dataset: the model's stored table of the
+ * dataset's rig when it has one (`tables`, an adapted rig), its own rig's when coded, else those of
+ * the dataset rig a built-in rig of that id has the same joints as (`@lfm/rigs` `jointCodeRig`, e.g.
+ * h36m-cams → h36m-body), else null (identity unknown).
+ */
+export function evalCodeTable(
+  ds: Pick<EvaluationDataset, 'name' | 'numJoints' | 'joints'>,
+  k: number,
+  coded: readonly string[],
+  tables?: NonNullable<EvaluateOptions['jointCodes']>['tables'],
+): Float32Array | null {
+  const joints = ds.joints ?? Array.from({ length: ds.numJoints }, (_, j) => `j${j}`);
+  return rigCodeTable(ds.name, joints, k, coded, tables)?.codes ?? null;
+}
+
+/**
+ * The code table [J, k] a model coded for `coded` rigs gets for rig `id` with `joints`: `tables[id]`
+ * when it has those J joints and J·k codes ('stored', not copied), the rig's hashed codes when it is
+ * coded, else those of the dataset rig a built-in rig of that id has the same joints as (`jointCodeRig`;
+ * both 'coded'), else null (identity unknown). Shared by evaluation and `adapt`.
+ */
+export function rigCodeTable(
+  id: string,
+  joints: readonly string[],
+  k: number,
+  coded: readonly string[],
+  tables?: Readonly<Record<string, { readonly joints: readonly string[]; readonly codes: Float32Array }>>,
+): { readonly codes: Float32Array; readonly from: 'stored' | 'coded' } | null {
+  const J = joints.length;
+  const stored = tables?.[id];
+  if (stored !== undefined && stored.joints.length === J && stored.codes.length === J * k) {
+    return { codes: stored.codes, from: 'stored' };
+  }
+  if (coded.includes(id)) return { codes: jointCodeTable(id, joints, k), from: 'coded' };
+  const builtin = builtinRigs.find((r) => r.id === id);
+  const source = builtin && jointCodeRig(builtin, coded);
+  return source !== undefined && source.numJoints === J
+    ? { codes: jointCodeTable(source.id, source.joints, k), from: 'coded' }
+    : null;
+}
+
+export function batchCodes(
+  table: Float32Array | null,
+  slots: Int32Array,
+  B: number,
+  k: number,
+): Float32Array {
+  const N = slots.length;
+  const out = new Float32Array(B * N * k);
+  if (table !== null)
+    for (let b = 0; b < B; b++) writeJointCodes(out.subarray(b * N * k, (b + 1) * N * k), slots, table, k);
+  return out;
+}
+
+/** [B, N, N]: every sample's mirror partners (`writeMirrorPairs`; zeros for `partners` null). */
+export function batchPairs(partners: Int32Array | null, slots: Int32Array, B: number): Float32Array {
+  const N = slots.length;
+  const out = new Float32Array(B * N * N);
+  if (partners === null) return out;
+  const first = out.subarray(0, N * N);
+  writeMirrorPairs(first, slots, partners); // every sample has the dataset's joints in its order
+  for (let b = 1; b < B; b++) out.set(first, b * N * N);
+  return out;
+}
