@@ -20,8 +20,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBatcher } from '@lfm/datasets';
 import {
-  BENCH_CONFIGS,
-  benchTraining,
   createGraphEngine,
   createModel,
   createSyntheticCorpus,
@@ -30,6 +28,8 @@ import {
   resolveModelConfig,
   stepBatch,
 } from '@lfm/trainer';
+// The training benchmark lives in @lfm/bench (built dist; the trainer does not depend on it).
+import { BENCH_CONFIGS, benchTraining } from '../../bench/dist/index.js';
 
 const args = process.argv.slice(2);
 const flag = (name, fallback) => {

@@ -48,16 +48,6 @@ export {
 } from './adapt-types.js';
 export { routeByDataset, type TrainMlpBaselinesOptions, trainMlpBaselines } from './baselines.js';
 export {
-  BENCH_CONFIGS,
-  type BenchConfig,
-  type BenchTrainingOptions,
-  type BenchTrainingResult,
-  benchTraining,
-  formatBench,
-  measureMatMulPeak,
-  trainingMatMulFlops,
-} from './bench.js';
-export {
   decodeModelCheckpoint,
   encodeModelCheckpoint,
   loadModelCheckpoint,
@@ -96,6 +86,8 @@ export {
   createGraphPredictor,
   defaultGraphThreads,
   type GraphEngineOptions,
+  graphSessionOptions,
+  loadOnnxRuntime,
   type ModelGraphs,
 } from './graph-engine.js';
 export {
@@ -133,20 +125,6 @@ export {
   type LrScheduleKind,
   learningRateAt,
 } from './optim.js';
-export {
-  type BarChartOptions,
-  type BarSeries,
-  barChartSvg,
-  escapeXml,
-  type LineChartOptions,
-  type LineSeries,
-  lineChartSvg,
-  niceTicks,
-  PALETTE,
-  type SkeletonSvgOptions,
-  skeletonSvg,
-} from './plots.js';
-export { formatDuration, ProgressReporter, type ProgressState, type ProgressStream } from './progress.js';
 export { loadDatasets, type RunTrainingOptions, runTraining } from './run.js';
 export { type RunStatus, readRunStatus, shellQuote } from './status.js';
 export { createSyntheticCorpus, createSyntheticDataset, type SyntheticDatasetOptions } from './synthetic.js';

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { choiceFlag, type FlagSpecs, intFlag, parseFlags } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
-import { type CliIo, type OutStream, resolvePath, table } from '../io.js';
-import { TFJS_BACKENDS, type TfjsBackendName } from '../model.js';
+import { type CliIo, resolvePath, table } from '../io.js';
+import { TFJS_BACKENDS } from '../model.js';
 
 /** The benchmarks of the repository: each package keeps its own, run on its built dist/. */
 export const BENCHES = Object.freeze({
@@ -33,10 +33,11 @@ export const BENCHES = Object.freeze({
     json: true,
   },
   train: {
-    pkg: '@lfm/trainer',
-    script: 'packages/trainer/bench/train-short.mjs',
-    what: 'a short training run (samples/s); extra flags after --, e.g. -- --steps 20 --data DIR',
-    json: false,
+    pkg: '@lfm/bench',
+    // Run in-process by `benchTraining` (flags below); the script compares the two engines.
+    script: 'packages/trainer/bench/train-engines.bench.mjs',
+    what: 'training throughput (samples/s) and the fraction of the MatMul peak',
+    json: true,
   },
 } as const);
 
@@ -45,7 +46,7 @@ export type BenchName = keyof typeof BENCHES;
 export const BENCH_FLAGS = {
   json: { type: 'boolean' },
   quick: { type: 'boolean' },
-  // lfm bench train (the trainer's benchTraining):
+  // lfm bench train (benchTraining of @lfm/bench):
   engine: { type: 'string' },
   config: { type: 'string' },
   steps: { type: 'string' },
@@ -57,20 +58,6 @@ export const BENCH_FLAGS = {
 
 /** The flags only `lfm bench train` takes. */
 const TRAIN_ONLY = ['engine', 'config', 'steps', 'threads', 'workers', 'backend', 'data'] as const;
-
-/** `benchTraining` of @lfm/trainer, as far as the CLI uses it (present in trainers that have it). */
-type BenchTraining = (options: {
-  engine?: 'graph' | 'tfjs';
-  config?: string;
-  steps?: number;
-  warmup?: number;
-  threads?: number;
-  workers?: number;
-  backend?: TfjsBackendName;
-  data?: readonly string[];
-  json?: boolean;
-  output?: OutStream | null;
-}) => Promise<unknown>;
 
 export const BENCH_HELP = `Usage: lfm bench [NAME] [--json] [--quick] [-- BENCH FLAGS]
 
@@ -134,33 +121,26 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
     throw new UsageError(`--${trainFlag} is a flag of lfm bench train`);
   }
   if (name === 'train') {
-    const trainer = (await import('@lfm/trainer')) as { benchTraining?: BenchTraining };
-    if (typeof trainer.benchTraining === 'function') {
-      const steps = intFlag('steps', flags.steps, 1);
-      const threads = intFlag('threads', flags.threads, 1);
-      const workers = intFlag('workers', flags.workers, 1);
-      await trainer.benchTraining({
-        ...optional('engine', choiceFlag('engine', flags.engine, ['graph', 'tfjs'] as const)),
-        ...optional('config', flags.config),
-        ...optional('steps', steps ?? (flags.quick ? 3 : undefined)),
-        ...optional('warmup', flags.quick ? 1 : undefined),
-        ...optional('threads', threads),
-        ...optional('workers', workers),
-        ...optional('backend', choiceFlag('backend', flags.backend, TFJS_BACKENDS)),
-        ...optional(
-          'data',
-          flags.data?.map((d) => resolvePath(io, d)),
-        ),
-        json: flags.json === true,
-        output: io.stdout,
-      });
-      return 0;
-    }
-    if (trainFlag !== undefined) {
-      throw new UsageError(
-        `--${trainFlag} needs a trainer with benchTraining; pass the script's flags after --`,
-      );
-    }
+    const { benchTraining } = await import('@lfm/bench');
+    const steps = intFlag('steps', flags.steps, 1);
+    const threads = intFlag('threads', flags.threads, 1);
+    const workers = intFlag('workers', flags.workers, 1);
+    await benchTraining({
+      ...optional('engine', choiceFlag('engine', flags.engine, ['graph', 'tfjs'] as const)),
+      ...optional('config', flags.config),
+      ...optional('steps', steps ?? (flags.quick ? 3 : undefined)),
+      ...optional('warmup', flags.quick ? 1 : undefined),
+      ...optional('threads', threads),
+      ...optional('workers', workers),
+      ...optional('backend', choiceFlag('backend', flags.backend, TFJS_BACKENDS)),
+      ...optional(
+        'data',
+        flags.data?.map((d) => resolvePath(io, d)),
+      ),
+      json: flags.json === true,
+      output: io.stdout,
+    });
+    return 0;
   }
   if (flags.json && !bench.json) {
     throw new UsageError(
@@ -175,23 +155,10 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
     );
   }
   const script = `${root}${bench.script}`;
-  // The training bench reads ../shared/data by default; a fresh checkout has the demo data instead.
-  const demo =
-    name === 'train' && !passthrough.includes('--data') && !existsSync(`${root}../shared/data`)
-      ? ['--data', `${root}data/demo-shapes`]
-      : [];
   const args = [
     script,
-    // train-short.mjs takes --key value pairs only: its quick run is a few steps.
-    ...(flags.quick
-      ? name === 'train'
-        ? passthrough.includes('--steps')
-          ? []
-          : ['--steps', '3']
-        : ['--quick']
-      : []),
+    ...(flags.quick ? ['--quick'] : []),
     ...(flags.json ? ['--json'] : []),
-    ...demo,
     ...passthrough,
   ];
   return runNode(args, io.cwd, io);

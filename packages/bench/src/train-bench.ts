@@ -5,25 +5,42 @@ import { InputError } from '@lfm/core';
 import type { TfCore } from '@lfm/core/tfjs';
 import { createBatcher } from '@lfm/datasets';
 import { buildTrainingGraph, createOnnxRecorder } from '@lfm/onnx';
-import type * as Ort from 'onnxruntime-node';
-import type { TfjsBackendName, TrainEngine } from './config.js';
-import type { StepBatch, TrainingEngine } from './engine.js';
 import {
+  Adam,
+  alignedMaskedMse,
   buildForwardGraph,
   buildModelGraphs,
+  clipScale,
   createGraphEngine,
+  createModel,
+  createSyntheticCorpus,
+  createTfjsEngine,
   defaultGraphThreads,
+  globalNorm,
   graphSessionOptions,
+  type LifterModelConfig,
+  loadDatasets,
   loadOnnxRuntime,
-} from './graph-engine.js';
-import { alignedMaskedMse, solveProcrustesAlignment } from './loss.js';
-import { createModel, type LifterModelConfig, resolveModelConfig, type TrainableModel } from './models.js';
-import { Adam, clipScale, globalNorm } from './optim.js';
-import type { ProgressStream } from './progress.js';
-import { loadDatasets } from './run.js';
-import { createSyntheticCorpus } from './synthetic.js';
-import { createTfjsEngine } from './tfjs-engine.js';
-import { stepBatch, type TrainingDataset } from './train.js';
+  resolveModelConfig,
+  type StepBatch,
+  solveProcrustesAlignment,
+  stepBatch,
+  type TfjsBackendName,
+  type TrainableModel,
+  type TrainEngine,
+  type TrainingDataset,
+  type TrainingEngine,
+} from '@lfm/trainer';
+
+/** Where the result is printed: `process.stdout` or anything with `write`. */
+export interface OutputStream {
+  write(text: string): unknown;
+}
+
+/** onnxruntime-node's types, as the trainer loads it (no direct dependency on it here). */
+type OrtModule = Awaited<ReturnType<typeof loadOnnxRuntime>>;
+type OrtSession = Awaited<ReturnType<OrtModule['InferenceSession']['create']>>;
+type OrtTensor = InstanceType<OrtModule['Tensor']>;
 
 /**
  * `lfm bench train`: training throughput of an engine on a named model/batch configuration, and the
@@ -39,7 +56,7 @@ export interface BenchConfig {
   readonly maxPoints: number;
 }
 
-/** Named configurations; 'd128-l4' is the reference of docs/BACKENDS.md (D = 128, L = 4, 4 heads, B = 64, N = 48). */
+/** Named configurations; 'd128-l4' is the reference configuration (D = 128, L = 4, 4 heads, B = 64, N = 48). */
 export const BENCH_CONFIGS: Readonly<Record<string, BenchConfig>> = Object.freeze({
   'd64-l2': { model: { dModel: 64, layers: 2, heads: 4 }, batchSize: 64, maxPoints: 48 },
   'd128-l4': { model: { dModel: 128, layers: 4, heads: 4 }, batchSize: 64, maxPoints: 48 },
@@ -76,7 +93,7 @@ export interface BenchTrainingOptions {
   /** Print one JSON object instead of text lines. */
   readonly json?: boolean;
   /** Where to print (default process.stdout); `null` prints nothing. */
-  readonly output?: ProgressStream | null;
+  readonly output?: OutputStream | null;
 }
 
 export interface BenchTrainingResult {
@@ -189,7 +206,7 @@ export async function benchTraining(options: BenchTrainingOptions = {}): Promise
   } else {
     let tf = options.tf;
     if (!tf) {
-      const { loadTfjsBackend } = await import('./tfjs-backend.js');
+      const { loadTfjsBackend } = await import('@lfm/trainer/tfjs-backend');
       tf = (await loadTfjsBackend(options.backend ?? 'wasm')).tf;
     }
     engine = createTfjsEngine(tf, model, params, 'procrustes');
@@ -297,6 +314,12 @@ export function formatBench(r: BenchTrainingResult): string {
  * 3×3/4×4 products (negligible) and everything that is not a MatMul (softmax, LayerNorm, GELU, …).
  */
 export function trainingMatMulFlops(config: LifterModelConfig, B: number, N: number): number {
+  for (const [k, v] of [
+    ['B', B],
+    ['N', N],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new InputError(`${k} must be a positive integer, got ${v}`);
+  }
   const T = B * N;
   const D = config.dModel;
   const H = config.mlpRatio * D;
@@ -378,7 +401,7 @@ async function timeAlignment(
   const ort = await loadOnnxRuntime();
   const options = graphSessionOptions({ threads });
   const { B, N } = batch;
-  const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {
+  const feeds: Record<string, OrtTensor> = {
     points: new ort.Tensor('float32', batch.points2d, [B, N, 2]),
     mask: new ort.Tensor('float32', batch.mask, [B, N]),
     adj: new ort.Tensor('float32', batch.adj!, [B, N, N]),
@@ -408,12 +431,8 @@ async function timeAlignment(
     buildTrainingGraph(r, { loss, params: trainable }).toModel(),
   ];
   const sessions = await Promise.all(graphs.map((g) => ort.InferenceSession.create(g, options)));
-  const [inGraph, forward, withInputs] = sessions as [
-    Ort.InferenceSession,
-    Ort.InferenceSession,
-    Ort.InferenceSession,
-  ];
-  const pick = (s: Ort.InferenceSession, extra: Record<string, Ort.Tensor> = {}) =>
+  const [inGraph, forward, withInputs] = sessions as [OrtSession, OrtSession, OrtSession];
+  const pick = (s: OrtSession, extra: Record<string, OrtTensor> = {}) =>
     Object.fromEntries(s.inputNames.map((n) => [n, extra[n] ?? feeds[n]!]));
   const times = {
     inGraph: [] as number[],

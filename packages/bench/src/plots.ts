@@ -230,14 +230,7 @@ export function skeletonSvg(o: SkeletonSvgOptions): string {
     dot(p, 3 * j, h),
     dot(p, 3 * j, vertical),
   ];
-  const centre = [0, 0, 0];
-  let n = 0;
-  for (let j = 0; j < J; j++) {
-    if (mask[j] !== 1) continue;
-    for (let c = 0; c < 3; c++) centre[c]! += gt[3 * j + c]!;
-    n++;
-  }
-  for (let c = 0; c < 3; c++) centre[c]! /= Math.max(1, n);
+  const centre = maskedCentroid(gt, mask, J);
   const cg = Float64Array.from(gt, (v, i) => v - centre[i % 3]!);
   const cp = Float64Array.from(aligned, (v, i) => v - centre[i % 3]!);
   for (const h of [h1, h2]) {
@@ -307,6 +300,19 @@ function alignPrediction(pred: Float64Array, gt: Float64Array, mask: Float64Arra
   }
 }
 
+/** The mean of the [J, 3] points whose mask is 1 (the origin when none is). */
+function maskedCentroid(points: Float64Array, mask: Float64Array, J: number): [number, number, number] {
+  const c: [number, number, number] = [0, 0, 0];
+  let n = 0;
+  for (let j = 0; j < J; j++) {
+    if (mask[j] !== 1) continue;
+    for (let k = 0; k < 3; k++) c[k]! += points[3 * j + k]!;
+    n++;
+  }
+  for (let k = 0; k < 3; k++) c[k]! /= Math.max(1, n);
+  return c;
+}
+
 /** [vertical, horizontal of view 1, horizontal of view 2], orthonormal. */
 function viewAxes(
   gt: Float64Array,
@@ -314,14 +320,7 @@ function viewAxes(
   J: number,
   up: readonly [number, number, number] | undefined,
 ): [Float64Array, Float64Array, Float64Array] {
-  const c = [0, 0, 0];
-  let n = 0;
-  for (let j = 0; j < J; j++) {
-    if (mask[j] !== 1) continue;
-    for (let k = 0; k < 3; k++) c[k]! += gt[3 * j + k]!;
-    n++;
-  }
-  for (let k = 0; k < 3; k++) c[k]! /= Math.max(1, n);
+  const c = maskedCentroid(gt, mask, J);
   const cov = new Float64Array(9);
   for (let j = 0; j < J; j++) {
     if (mask[j] !== 1) continue;

@@ -1,8 +1,12 @@
+import { buildModelGraphs, createModel, type LifterModelConfig, resolveModelConfig } from '@lfm/trainer';
 import { describe, expect, it } from 'vitest';
-import { type BenchTrainingResult, benchTraining, formatBench, trainingMatMulFlops } from './bench.js';
-import { buildModelGraphs } from './graph-engine.js';
-import { createModel, type LifterModelConfig, resolveModelConfig } from './models.js';
-import { captureStream } from './test-support/fixtures.js';
+import { type BenchTrainingResult, benchTraining, formatBench, trainingMatMulFlops } from './train-bench.js';
+
+/** A stream that keeps what is written. */
+function captureStream() {
+  const parts: string[] = [];
+  return { write: (s: string) => parts.push(s), text: () => parts.join('') };
+}
 
 describe('trainingMatMulFlops', () => {
   it('counts exactly the MatMul/Gemm FLOPs of the traced training graph', () => {
@@ -29,16 +33,41 @@ describe('trainingMatMulFlops', () => {
     }
   });
 
-  it('d128-l4 at B = 64, N = 48: three forward passes, less layer 0’s input gradients (by hand)', () => {
-    const config = resolveModelConfig({ dModel: 128, layers: 4, heads: 4 }) as LifterModelConfig;
-    const [D, N, T] = [128, 48, 64 * 48];
-    // Per token: 6 D×D projections, 2 branches × (QKᵀ + PV), the 2D→D projection, the 4× MLP.
-    const layer = 6 * 2 * D * D + 2 * 2 * 2 * N * D + 2 * 2 * D * D + 2 * 2 * D * 4 * D;
-    const forward = T * (2 * 2 * (D / 2) + 4 * layer + 2 * D * D + 2 * D * 3);
-    const tpeBackward = 2 * T * 2 * (D / 2); // none: fixed frequencies on the input
-    const layer0InputGrads = T * 6 * 2 * D * D; // none: the TPE output carries no gradient
-    expect(forward / 1e9).toBeCloseTo(7.15, 2);
-    expect(trainingMatMulFlops(config, 64, 48)).toBe(3 * forward - 2 * tpeBackward - layer0InputGrads);
+  const small = (o: Record<string, unknown> = {}) =>
+    resolveModelConfig({ dModel: 16, layers: 2, heads: 2, mlpRatio: 2, ...o }) as LifterModelConfig;
+
+  it('grows linearly with the batch and quadratically (attention) with the points', () => {
+    for (const c of [small(), small({ attention: 'global', encoding: 'mlp' })]) {
+      const f = (B: number, N: number) => trainingMatMulFlops(c, B, N);
+      expect(f(6, 10)).toBe(2 * f(3, 10));
+      // f(N) = a·N + b·N² (per-token layers, then QKᵀ and PV): the excess over linear scales as N².
+      const excess2 = f(3, 20) - 2 * f(3, 10);
+      expect(excess2).toBeGreaterThan(0);
+      expect(f(3, 30) - 3 * f(3, 10)).toBe(3 * excess2);
+    }
+  });
+
+  it('adds the same cost per layer after the first, and more with both attention branches', () => {
+    const per = (o: Record<string, unknown>) => {
+      const f = (layers: number) => trainingMatMulFlops(small({ ...o, layers }), 4, 12);
+      expect(f(3) - f(2)).toBe(f(2) - f(1));
+      return f(2) - f(1);
+    };
+    // Layer 0 after the fixed TPE has no input gradient for its projections; later layers do.
+    expect(per({})).toBeGreaterThan(0);
+    expect(per({ attention: 'hybrid' })).toBeGreaterThan(per({ attention: 'global' }));
+    expect(per({ mlpRatio: 4 })).toBeGreaterThan(per({ mlpRatio: 2 }));
+  });
+
+  it('rejects a batch or point count that is not a positive integer', () => {
+    for (const [B, N] of [
+      [0, 5],
+      [2, 0],
+      [1.5, 5],
+      [2, Number.NaN],
+    ] as const) {
+      expect(() => trainingMatMulFlops(small(), B, N)).toThrow(/must be a positive integer/);
+    }
   });
 });
 
