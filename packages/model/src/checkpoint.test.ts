@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataFormatError } from '@lfm/core';
 import type { ParameterSpec } from '@lfm/encoding';
+import { crc32 } from '@lfm/format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AdamState,
@@ -15,7 +16,6 @@ import {
   encodeCheckpoint,
   type TaggedConfig,
 } from './checkpoint.js';
-import { crc32 } from './crc32.js';
 import { CheckpointMismatchError, ConfigError } from './errors.js';
 import { initParameters, parameterShapes } from './lifter.js';
 import { loadCheckpoint, saveCheckpoint } from './node.js';
@@ -97,8 +97,22 @@ describe('checkpoint encode / decode', () => {
     expect(same(back.params['decoder.fc2.w']!, params['decoder.fc2.w']!)).toBe(true);
   });
 
-  it('crc32 known answer', () => {
-    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+  it('reads a checkpoint written before the container moved to @lfm/format, and writes it back byte for byte', async () => {
+    // @lfm/format's fixture: initParameters(config) as params, Adam m = p/2 and v = p² (see its test).
+    const fixture = await readFile(new URL('../../format/fixtures/lifter-v1.ckpt', import.meta.url));
+    const ckpt = decodeCheckpoint(new Uint8Array(fixture));
+    expect(ckpt.config).toMatchObject({
+      dModel: 4,
+      layers: 1,
+      jointCodes: 2,
+      mirrorPairs: true,
+      maxPoints: 17,
+    });
+    const init = initParameters(ckpt.config);
+    expect(Object.keys(ckpt.params)).toEqual(parameterShapes(ckpt.config).map((s) => s.name));
+    for (const [name, p] of Object.entries(init)) expect(same(ckpt.params[name]!, p), name).toBe(true);
+    expect(ckpt.optimizer?.step).toBe(7);
+    expect(Buffer.compare(Buffer.from(encodeCheckpoint(ckpt)), fixture)).toBe(0);
   });
 });
 

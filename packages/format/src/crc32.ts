@@ -1,6 +1,10 @@
 let table: Uint32Array | undefined;
 
-/** CRC-32 (IEEE 802.3, as zlib/PNG) of `bytes`. */
+/**
+ * CRC-32 (IEEE 802.3, as zlib/PNG) of `bytes`. Written here (a 256-entry table, 10 lines) rather than
+ * taken from a library: Node's zlib.crc32 is Node ≥ 22 only and not in browsers, and this package
+ * has no runtime dependencies besides @lfm/core and valibot.
+ */
 export function crc32(bytes: Uint8Array): number {
   if (!table) {
     table = new Uint32Array(256);
