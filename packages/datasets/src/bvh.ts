@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { DataFormatError, eulerToMatrix, InputError } from '@lfm/core';
+import { readTextFileOr } from '@lfm/core/node';
 import type { Edge } from './preprocess/graph.js';
 
 /** A BVH channel name (as written in the file, case normalised). */
@@ -191,14 +191,7 @@ export function parseBvh(text: string, file?: string): Bvh {
 
 /** Reads and parses a BVH file (errors name the path). */
 export async function readBvh(path: string): Promise<Bvh> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DataFormatError('file not found', path);
-    throw err;
-  }
-  return parseBvh(text, path);
+  return parseBvh(await readTextFileOr(path), path);
 }
 
 export interface BvhFkOptions {

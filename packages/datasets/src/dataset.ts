@@ -1,8 +1,8 @@
 import type { Dirent } from 'node:fs';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataFormatError, ShapeError } from '@lfm/core';
-import { writeFileAtomic } from '@lfm/core/node';
+import { onFile, readFileOr, writeFileAtomic } from '@lfm/core/node';
 import { formatCount, readTyped, toLittleEndianBytes } from './bytes.js';
 import type { Edge } from './preprocess/graph.js';
 
@@ -169,13 +169,9 @@ export async function loadDataset(dir: string, options: LoadDatasetOptions = {})
 
 /** The dataset folders (those holding a meta.json) directly inside `root`, sorted by name. */
 export async function listDatasets(root: string): Promise<string[]> {
-  let entries: Dirent[];
-  try {
-    entries = await readdir(root, { withFileTypes: true });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DataFormatError('folder not found', root);
-    throw err;
-  }
+  const entries: Dirent[] = await onFile(root, () => readdir(root, { withFileTypes: true }), {
+    missing: 'folder not found',
+  });
   const dirs: string[] = [];
   for (const e of entries) {
     if (e.isDirectory() && (await exists(join(root, e.name, META)))) dirs.push(join(root, e.name));
@@ -521,15 +517,8 @@ async function readText(file: string, missing?: string): Promise<string> {
   return new TextDecoder().decode(await readBytes(file, missing));
 }
 
-async function readBytes(file: string, missing?: string): Promise<Uint8Array> {
-  try {
-    const buf = await readFile(file);
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new DataFormatError(missing ?? 'file not found', file);
-    throw err;
-  }
+function readBytes(file: string, missing?: string): Promise<Uint8Array> {
+  return readFileOr(file, missing === undefined ? {} : { missing });
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -1,8 +1,14 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataFormatError } from '@lfm/core';
+import { onFile, readTextFileOr } from '@lfm/core/node';
 import { type DlcParseOptions, isDlcCsv, parseDlcCsv } from './preprocess/dlc.js';
-import { type KeypointParseOptions, type Keypoints2D, parseKeypointJson } from './preprocess/keypoints.js';
+import {
+  type KeypointParseOptions,
+  type Keypoints2D,
+  parseJsonValue,
+  parseKeypointJson,
+} from './preprocess/keypoints.js';
 import { isOpenPose, parseOpenPose } from './preprocess/openpose.js';
 import {
   type KeypointSequence,
@@ -38,13 +44,7 @@ export async function readKeypointSequence(
   path: string,
   options: ReadSequenceOptions = {},
 ): Promise<KeypointSequence> {
-  let isDir: boolean;
-  try {
-    isDir = (await stat(path)).isDirectory();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DataFormatError('file not found', path);
-    throw err;
-  }
+  const isDir = (await onFile(path, () => stat(path))).isDirectory();
   const { format, ...rest } = options;
   const jsonFormat = format === 'openpose' || format === 'dlc' ? undefined : format;
   const jsonOptions = { ...rest, ...(jsonFormat !== undefined && { format: jsonFormat }) };
@@ -87,15 +87,8 @@ export function parseSequenceText(text: string, options: ReadSequenceOptions = {
   return sequenceFromKeypointValue(value, { ...rest, ...(format !== undefined && { format }) });
 }
 
-async function readText(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new DataFormatError('file not found', path);
-    if (code === 'EISDIR') throw new DataFormatError('is a directory, not a keypoint file', path);
-    throw err;
-  }
+function readText(path: string): Promise<string> {
+  return readTextFileOr(path, { directory: 'is a directory, not a keypoint file' });
 }
 
 function parseJson(text: string, file: string | undefined): unknown {
@@ -106,15 +99,5 @@ function parseJson(text: string, file: string | undefined): unknown {
       file,
     );
   }
-  try {
-    return JSON.parse(t);
-  } catch (err) {
-    const nan = /(^|[\s,[:])-?(NaN|Infinity)\b/.exec(t);
-    throw new DataFormatError(
-      nan
-        ? `contains a ${nan[2]} coordinate, which is not valid JSON; write null for a missing point`
-        : `invalid JSON (${(err as Error).message})`,
-      file,
-    );
-  }
+  return parseJsonValue(t, file);
 }

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { inflateSync } from 'node:zlib';
 import { DataFormatError, type NdArray } from '@lfm/core';
+import { readFileOr } from '@lfm/core/node';
 import { readTyped, reorderMajor, type TypedArray, type TypedArrayConstructor } from './bytes.js';
 
 /** MATLAB classes the MAT reader returns. */
@@ -181,14 +181,7 @@ export function parseMat(bytes: Uint8Array, file?: string, options: ParseMatOpti
 
 /** Reads and parses a MAT v5 file (errors name the path). */
 export async function readMat(path: string, options: ParseMatOptions = {}): Promise<MatFile> {
-  let buf: Buffer;
-  try {
-    buf = await readFile(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DataFormatError('file not found', path);
-    throw err;
-  }
-  return parseMat(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path, options);
+  return parseMat(await readFileOr(path), path, options);
 }
 
 /** The variable `name`, or a DataFormatError listing the variables the file has. */

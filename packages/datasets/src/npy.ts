@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { DataFormatError, ShapeError } from '@lfm/core';
-import { writeFileAtomic } from '@lfm/core/node';
+import { readFileOr, writeFileAtomic } from '@lfm/core/node';
 import {
   formatCount,
   HOST_LITTLE_ENDIAN,
@@ -137,14 +136,7 @@ export function parseNpy(bytes: Uint8Array, file?: string): NpyArray {
 
 /** Reads and parses a `.npy` file (errors name the path). */
 export async function readNpy(path: string): Promise<NpyArray> {
-  let buf: Buffer;
-  try {
-    buf = await readFile(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DataFormatError('file not found', path);
-    throw err;
-  }
-  return parseNpy(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
+  return parseNpy(await readFileOr(path), path);
 }
 
 export interface EncodeNpyOptions {

@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { DataFormatError } from '@lfm/core';
-import { writeFileAtomic } from '@lfm/core/node';
+import { readFileOr, writeFileAtomic } from '@lfm/core/node';
 import {
   type Checkpoint,
   type DecodeCheckpointOptions,
@@ -31,12 +29,5 @@ export async function loadCheckpoint(
   path: string,
   options: DecodeCheckpointOptions = {},
 ): Promise<Checkpoint> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DataFormatError('file not found', path);
-    throw err;
-  }
-  return decodeCheckpoint(bytes, { ...options, source: options.source ?? path });
+  return decodeCheckpoint(await readFileOr(path), { ...options, source: options.source ?? path });
 }

@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { DataFormatError } from '@lfm/core';
-import { writeFileAtomic } from '@lfm/core/node';
+import { readFileOr, writeFileAtomic } from '@lfm/core/node';
 import { type AdamState, decodeAnyCheckpoint, encodeAnyCheckpoint, type JsonValue } from '@lfm/model';
 import { createModel, type ModelConfig, resolveModelConfig, type TrainableModel } from './models.js';
 
@@ -46,13 +44,6 @@ export async function saveModelCheckpoint(path: string, ckpt: ModelCheckpoint): 
 export async function loadModelCheckpoint(
   path: string,
 ): Promise<ModelCheckpoint & { model: TrainableModel }> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DataFormatError('file not found', path);
-    throw err;
-  }
-  const ckpt = decodeModelCheckpoint(bytes, path);
+  const ckpt = decodeModelCheckpoint(await readFileOr(path), path);
   return { ...ckpt, model: createModel(ckpt.config) };
 }

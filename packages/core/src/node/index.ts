@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
+export { type FileErrorMessages, onFile, readFileOr, readTextFileOr, throwFileError } from './read.js';
+
 /**
  * Writes `data` to `path` atomically: into a temporary sibling, flushed to disk, then renamed over
  * `path` (atomic on POSIX within one file system) — a reader never sees a half-written file, and a

@@ -120,19 +120,22 @@ export function parseKeypoints(value: unknown, options: KeypointParseOptions = {
 
 /** Parses keypoint JSON text. Python-style `NaN`/`Infinity` literals are reported as such. */
 export function parseKeypointJson(text: string, options: KeypointParseOptions = {}): Keypoints2D {
-  let value: unknown;
+  return parseKeypoints(parseJsonValue(text, options.file), options);
+}
+
+/** JSON.parse, its error a DataFormatError naming `file`; Python-style `NaN`/`Infinity` are named as such. */
+export function parseJsonValue(text: string, file: string | undefined): unknown {
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     const nan = /(^|[\s,[:])-?(NaN|Infinity)\b/.exec(text);
     throw new DataFormatError(
       nan
         ? `contains a ${nan[2]} coordinate, which is not valid JSON; write null for a missing point`
         : `invalid JSON (${(err as Error).message})`,
-      options.file,
+      file,
     );
   }
-  return parseKeypoints(value, options);
 }
 
 function readLift(value: unknown, fail: (msg: string) => never): RawItem[] {
