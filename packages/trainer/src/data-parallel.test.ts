@@ -11,7 +11,8 @@ import type { LossAndGradients, StepBatch } from './engine.js';
 import { createGraphEngine, graphSessionOptions, loadOnnxRuntime } from './graph-engine.js';
 import { createModel, resolveModelConfig, type TrainableModel } from './models.js';
 import { toyDataset } from './test-support/fixtures.js';
-import { type MetricsEntry, OUTPUT_FILES, stepBatch, trainGraph } from './train.js';
+import { type MetricsEntry, OUTPUT_FILES, trainGraph } from './train.js';
+import { stepBatch } from './train-inputs.js';
 
 // The graph engine's data-parallel mode (workers > 1): W worker_threads, one session each, on
 // contiguous shards of the batch; the shard-size-weighted sum of their losses and gradients is the

@@ -9,7 +9,7 @@ import { createGraphEngine } from './graph-engine.js';
 import { createModel, resolveModelConfig, type TrainableModel } from './models.js';
 import { cpuTf, toyDataset } from './test-support/fixtures.js';
 import { createTfjsEngine } from './tfjs-engine.js';
-import { stepBatch } from './train.js';
+import { stepBatch } from './train-inputs.js';
 
 // Gradient parity of the FULL training loss (Procrustes-aligned masked MSE, alignment re-solved at
 // every point), three ways: the graph engine (ONNX training graph on onnxruntime, float32, alignment

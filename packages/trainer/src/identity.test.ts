@@ -5,7 +5,8 @@ import { datasetCodeTable } from './eval-codes.js';
 import { evaluate } from './evaluate.js';
 import { createModel, resolveModelConfig } from './models.js';
 import { captureStream, toyDataset } from './test-support/fixtures.js';
-import { identityFiller, train } from './train.js';
+import { train } from './train.js';
+import { identityFiller } from './train-inputs.js';
 
 const lifter = { kind: 'lifter', dModel: 8, layers: 1, heads: 2, mlpRatio: 2, tpeSigma: 1, seed: 3 } as const;
 const joints = ['hips', 'l_knee', 'r_knee', 'LeftFoot', 'RightFoot', 'head'];

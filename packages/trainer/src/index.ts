@@ -138,7 +138,6 @@ export {
 export {
   type MetricsEntry,
   OUTPUT_FILES,
-  stepBatch,
   type TrainCheckpointMetadata,
   type TrainingDataset,
   type TrainOptions,
@@ -148,3 +147,4 @@ export {
   trainGraph,
   trainTfjs,
 } from './train.js';
+export { stepBatch } from './train-inputs.js';

@@ -12,7 +12,8 @@ import { createGraphPredictor, loadOnnxRuntime } from './graph-engine.js';
 import { createModel, type LifterModelConfig, lifterConfigOf } from './models.js';
 import { cpuTf, toyDataset } from './test-support/fixtures.js';
 import { createTfjsPredictor } from './tfjs-engine.js';
-import { OUTPUT_FILES, pairsFiller, trainGraph, trainTfjs } from './train.js';
+import { OUTPUT_FILES, trainGraph, trainTfjs } from './train.js';
+import { pairsFiller } from './train-inputs.js';
 
 // The mirror-partner input (`model.mirrorPairs`) end to end in the trainer: batches → both engines →
 // checkpoint → evaluation (graph, tfjs and the exported ONNX model on onnxruntime-node).

@@ -12,7 +12,8 @@ import { datasetCodeTable } from './eval-codes.js';
 import { evaluate } from './evaluate.js';
 import { captureStream, cpuTf, toyDataset } from './test-support/fixtures.js';
 import { createTfjsPredictor } from './tfjs-engine.js';
-import { jointCodeFiller, type MetricsEntry, OUTPUT_FILES, trainGraph, trainTfjs } from './train.js';
+import { type MetricsEntry, OUTPUT_FILES, trainGraph, trainTfjs } from './train.js';
+import { jointCodeFiller } from './train-inputs.js';
 
 let tf: TfCore;
 const dirs: string[] = [];
