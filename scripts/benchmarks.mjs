@@ -22,7 +22,13 @@ import { parseArgs } from 'node:util';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (pkg, file = 'index.js') => join(root, 'packages', pkg, 'dist', file);
-for (const f of [dist('trainer'), dist('runtime', 'node.js'), dist('datasets'), dist('core')]) {
+for (const f of [
+  dist('trainer'),
+  dist('runtime', 'node.js'),
+  dist('datasets'),
+  dist('core'),
+  dist('procrustes'),
+]) {
   if (!existsSync(f)) {
     console.error(`benchmarks: ${relative(root, f)} is missing; run \`pnpm build\` first`);
     process.exit(1);
@@ -32,6 +38,7 @@ const T = await import(dist('trainer'));
 const { loadLifter } = await import(dist('runtime', 'node.js'));
 const D = await import(dist('datasets'));
 const C = await import(dist('core'));
+const P = await import(dist('procrustes'));
 
 // ---------------------------------------------------------------------------------------------------
 // Options
@@ -1053,7 +1060,7 @@ const stageFns = {
         c.gt = Array.from(d.points.subarray(c.frame * J * 3, (c.frame + 1) * J * 3), (v) =>
           Number.isNaN(v) ? 0 : v,
         );
-        const e = C.poseErrors(
+        const e = P.poseErrors(
           C.nd(Float64Array.from(c.pred), [1, J, 3]),
           C.nd(Float64Array.from(c.gt), [1, J, 3]),
           C.nd(Float64Array.from(c.mask), [1, J]),

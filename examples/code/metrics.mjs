@@ -1,5 +1,6 @@
 // node examples/code/metrics.mjs (from the repository root; after pnpm build)
-import { nd, paMpjpe } from '@lfm/core';
+import { nd } from '@lfm/core';
+import { paMpjpe } from '@lfm/procrustes';
 
 // B = 1 sample of J = 4 joints, [B, J, 3] row-major. The prediction is the ground truth turned 90°
 // about z, doubled and moved, with joint 3 off by 0.2; joint 2 is masked out (never read, even NaN).

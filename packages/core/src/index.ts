@@ -1,6 +1,5 @@
 export * from './errors.js';
 export * from './linalg3.js';
-export * from './metrics.js';
 export * from './ndarray.js';
 export * from './normalize.js';
 export * from './ops.js';

@@ -1,5 +1,6 @@
-import { LfmError, nPaMpjpe, type Ops, Rng, randomRotation, ShapeError } from '@lfm/core';
+import { LfmError, type Ops, Rng, randomRotation, ShapeError } from '@lfm/core';
 import { createReferenceParams, type RefTensor, refTensor } from '@lfm/core/testing';
+import { nPaMpjpe } from '@lfm/procrustes';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LifterConfig } from './config.js';
 import {

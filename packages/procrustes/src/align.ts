@@ -1,14 +1,5 @@
-import {
-  checkShapes,
-  type FloatArray,
-  MOMENTS,
-  type NdArray,
-  type NumArray,
-  nd,
-  rank2Measure3,
-  rotationFromCrossCovariance,
-  weightedMoments,
-} from '@lfm/core';
+import { checkShapes, type FloatArray, type NdArray, type NumArray, nd } from '@lfm/core';
+import { MOMENTS, rank2Measure3, rotationFromCrossCovariance, weightedMoments } from './qcp.js';
 import {
   allMaskedError,
   checkBatch,

@@ -4,6 +4,8 @@
  * no allocation: callers own the buffers.
  */
 
+import { hypot } from '@lfm/core';
+
 /**
  * Eigen-decomposition of the symmetric n×n `a` (row-major; destroyed): a = V diag(values) Vᵀ with the
  * eigenvalues in ASCENDING order and eigenvector k in column k of V (`V[i * n + k]`). `e` is scratch of
@@ -315,9 +317,4 @@ export function orthonormalizeRows(r: Float64Array, o: number): void {
   r[o + 6] = a1 * b2 - a2 * b1;
   r[o + 7] = a2 * b0 - a0 * b2;
   r[o + 8] = a0 * b1 - a1 * b0;
-}
-
-/** √(Σ vᵢ²) for 2 or 3 values. Unlike Math.hypot (a varargs builtin), this inlines and never allocates. */
-function hypot(a: number, b: number, c = 0): number {
-  return Math.sqrt(a * a + b * b + c * c);
 }

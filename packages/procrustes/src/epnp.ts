@@ -10,8 +10,9 @@
  * OpenCV's reference), refined by Gauss–Newton. Each β gives a pose by absolute orientation.
  */
 
-import { eigSym3, MOMENTS, rotationFromCrossCovariance, weightedMoments } from '@lfm/core';
+import { eigSym3 } from '@lfm/core';
 import { eigenSymmetric, leastSquares } from './dense.js';
+import { MOMENTS, rotationFromCrossCovariance, weightedMoments } from './qcp.js';
 
 const MAX_NC = 4;
 const MAX_D = 3 * MAX_NC;

@@ -9,6 +9,15 @@ export {
   type SimilarityLike,
 } from './align.js';
 export {
+  mpjpe,
+  nPaMpjpe,
+  type PoseError,
+  type PoseErrorOptions,
+  type PoseErrors,
+  paMpjpe,
+  poseErrors,
+} from './metrics.js';
+export {
   type OnPOptions,
   type OrthographicCamera,
   type OrthographicLike,
@@ -23,4 +32,5 @@ export {
   projectPinhole,
   solvePnP,
 } from './pnp.js';
+export { MOMENTS, rank2Measure3, rotationFromCrossCovariance, weightedMoments } from './qcp.js';
 export type { Points, Weights } from './validate.js';

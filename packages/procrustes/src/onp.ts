@@ -1,5 +1,6 @@
-import { checkShapes, DegenerateError, eigSym3, type NdArray, nd, rank2Measure3, svd3 } from '@lfm/core';
+import { checkShapes, DegenerateError, eigSym3, hypot, type NdArray, nd, svd3 } from '@lfm/core';
 import { rotateLeft, solveDamped } from './dense.js';
+import { rank2Measure3 } from './qcp.js';
 import {
   allMaskedError,
   checkBatch,
@@ -527,9 +528,4 @@ function refineOrthographic(
   }
   lmCost = cost;
   return s;
-}
-
-/** √(Σ vᵢ²) for 2 or 3 values. Unlike Math.hypot (a varargs builtin), this inlines and never allocates. */
-function hypot(a: number, b: number, c = 0): number {
-  return Math.sqrt(a * a + b * b + c * c);
 }

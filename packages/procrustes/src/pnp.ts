@@ -1,7 +1,8 @@
-import { checkShapes, DegenerateError, InputError, type NdArray, nd, rank2Measure3 } from '@lfm/core';
+import { checkShapes, DegenerateError, hypot, InputError, type NdArray, nd } from '@lfm/core';
 import { rotateLeft, solveDamped } from './dense.js';
 import { epnpCandidates } from './epnp.js';
 import { gatherVisible, ONP_OK, onpOut, onpSample } from './onp.js';
+import { rank2Measure3 } from './qcp.js';
 import {
   checkBatch,
   collinearError,
@@ -446,9 +447,4 @@ function refinePinhole(n: number, fx: number, fy: number, maxIterations: number)
     if (stepNorm < 1e-13 || gain <= 1e-12 * cost) break;
   }
   return cost;
-}
-
-/** √(Σ vᵢ²) for 2 or 3 values. Unlike Math.hypot (a varargs builtin), this inlines and never allocates. */
-function hypot(a: number, b: number, c = 0): number {
-  return Math.sqrt(a * a + b * b + c * c);
 }

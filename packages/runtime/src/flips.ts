@@ -1,5 +1,5 @@
-import { MOMENTS, rotationFromCrossCovariance, weightedMoments } from '@lfm/core';
 import type { KeypointTrack } from '@lfm/datasets/preprocess';
+import { MOMENTS, rotationFromCrossCovariance, weightedMoments } from '@lfm/procrustes';
 import type { CameraResult, Matrix3 } from './camera.js';
 
 /**

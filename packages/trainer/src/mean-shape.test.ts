@@ -1,4 +1,5 @@
-import { nd, paMpjpe } from '@lfm/core';
+import { nd } from '@lfm/core';
+import { paMpjpe } from '@lfm/procrustes';
 import { describe, expect, it } from 'vitest';
 import { evaluate } from './evaluate.js';
 import { fitMeanShape, meanShapePredictor } from './mean-shape.js';

@@ -1,3 +1,4 @@
+export { composeSvd3, diag3, maxAbsDiff, orthogonalityError } from './matrices.js';
 export {
   createReferenceOps,
   createReferenceParams,

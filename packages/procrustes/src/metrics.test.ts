@@ -1,27 +1,7 @@
+import { DegenerateError, InputError, mul3ABt, type NdArray, nd, Rng, ShapeError, svd3 } from '@lfm/core';
 import { describe, expect, it } from 'vitest';
-import { DegenerateError, InputError, ShapeError } from './errors.js';
-import { mul3ABt, svd3 } from './linalg3.js';
 import { mpjpe, nPaMpjpe, paMpjpe, poseErrors } from './metrics.js';
-import { type NdArray, nd } from './ndarray.js';
-import { Rng } from './rng.js';
-
-// Test-local uniform rotation (quaternion of 4 normals).
-function randomRotation(rng: Rng): Float64Array {
-  const q = [rng.normal(), rng.normal(), rng.normal(), rng.normal()];
-  const n = Math.hypot(...q);
-  const [w, x, y, z] = q.map((v) => v / n) as [number, number, number, number];
-  return new Float64Array([
-    1 - 2 * (y * y + z * z),
-    2 * (x * y - w * z),
-    2 * (x * z + w * y),
-    2 * (x * y + w * z),
-    1 - 2 * (x * x + z * z),
-    2 * (y * z - w * x),
-    2 * (x * z - w * y),
-    2 * (y * z + w * x),
-    1 - 2 * (x * x + y * y),
-  ]);
-}
+import { randomRotation } from './testing.js';
 
 function randomPoses(rng: Rng, B: number, N: number): NdArray<Float64Array> {
   return nd(rng.fillNormal(new Float64Array(B * N * 3)), [B, N, 3]);

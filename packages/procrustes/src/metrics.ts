@@ -6,10 +6,17 @@
  * Procrustes alignment. Values are in the units of the inputs (nPA-MPJPE is unit-free).
  */
 
-import { DegenerateError, InputError } from './errors.js';
-import { MOMENTS, type Numbers, rotationFromCrossCovariance, weightedMoments } from './linalg3.js';
-import type { FloatArray, NdArray, NumArray } from './ndarray.js';
-import { checkShapes } from './shape.js';
+import {
+  checkShapes,
+  DegenerateError,
+  type FloatArray,
+  hypot,
+  InputError,
+  type NdArray,
+  type NumArray,
+  type Numbers,
+} from '@lfm/core';
+import { MOMENTS, rotationFromCrossCovariance, weightedMoments } from './qcp.js';
 
 /** One metric over a batch. */
 export interface PoseError {
@@ -260,9 +267,4 @@ function nonFinite(b: number, N: number, p: Numbers, g: Numbers, m: NumArray | u
   return new InputError(
     `sample ${b}: coordinates are too large (the sums overflow Float64); rescale the input`,
   );
-}
-
-/** √(Σ vᵢ²) for 2 or 3 values. Unlike Math.hypot (a varargs builtin), this inlines and never allocates. */
-function hypot(a: number, b: number, c = 0): number {
-  return Math.sqrt(a * a + b * b + c * c);
 }
