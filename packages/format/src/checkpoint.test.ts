@@ -6,6 +6,7 @@ import {
   CHECKPOINT_PRELUDE_BYTES,
   CHECKPOINT_VERSION,
   crc32,
+  DEFAULT_LIFTER_CONFIG,
   decodeCheckpointContainer,
   encodeCheckpointContainer,
 } from './index.js';
@@ -20,22 +21,9 @@ describe('checkpoint container', () => {
   it('decodes a checkpoint written by the code before the move', () => {
     const c = decodeCheckpointContainer(fixture);
     expect(c.config).toEqual({
-      dModel: 4,
-      layers: 1,
-      heads: 2,
-      mlpRatio: 1,
-      encoding: 'tpe',
-      tpeSigma: 1,
-      attention: 'hybrid',
-      branchWidth: 'full',
-      norm: 'paper',
-      seed: 0,
-      jointCodes: 2,
-      structural: 0,
-      mirrorPairs: true,
-      head: 'shape',
-      codedRigs: ['h36m-17'],
-      maxPoints: 17,
+      ...DEFAULT_LIFTER_CONFIG,
+      ...{ dModel: 4, layers: 1, heads: 2, mlpRatio: 1, jointCodes: 2, mirrorPairs: true },
+      ...{ codedRigs: ['h36m-17'], maxPoints: 17 },
     });
     expect(c.optimizer).toEqual({ kind: 'adam', step: 7, hyper: { lr: 0.001 } });
     expect(c.metadata).toEqual({ step: 7, note: 'p5 fixture' });

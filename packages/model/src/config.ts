@@ -1,4 +1,5 @@
-// The lifter config schema moved to @lfm/format (runtimes validate a model's `lfm.config` with it).
+// The lifter config schema lives in @lfm/format (runtimes validate a model's `lfm.config` with it);
+// this is its one re-export under @lfm/model's old names.
 export {
   ARCHITECTURE_KEYS,
   DEFAULT_LIFTER_CONFIG,

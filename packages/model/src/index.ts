@@ -16,14 +16,7 @@ export {
   LIFTER_KIND,
   type TaggedConfig,
 } from './checkpoint.js';
-export {
-  ARCHITECTURE_KEYS,
-  DEFAULT_LIFTER_CONFIG,
-  type HeadKind,
-  type LifterConfig,
-  resolveLifterConfig,
-  validateLifterConfig,
-} from './config.js';
+export * from './config.js';
 export { CheckpointMismatchError, ConfigError } from './errors.js';
 export {
   CAMERA_HEAD_ITERATIONS,
