@@ -1,14 +1,8 @@
 import type { Dim } from '@lfm/core';
 import { OnnxFormatError } from './errors.js';
 import { defaultDomainOpProblem, MAX_KNOWN_OPSET, minIrVersionForOpset } from './op-table.js';
-import {
-  AttributeType,
-  DataType,
-  type DecodeOptions,
-  decodeModel,
-  type TensorProto,
-  type ValueInfoProto,
-} from './proto.js';
+import { AttributeType, DataType, type TensorProto, type ValueInfoProto } from './proto.js';
+import { type DecodeOptions, decodeModel } from './proto-decode.js';
 
 const DTYPE_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(DataType).map(([name, code]) => [code, name.toLowerCase()]),

@@ -172,6 +172,9 @@ describe('ONNX message codec', () => {
     expect(Array.from(tensorToBigInt64(byName.id!))).toEqual([1n, -2n, 3n]);
     expect(() => tensorToFloat32(byName.id!)).toThrow(/expected FLOAT/);
     expect(() => tensorToFloat32({ ...byName.w!, dims: [7] })).toThrow(/expected 28/);
+    expect(() => tensorToBigInt64(byName.w!)).toThrow("tensor 'w' has data type 1, expected INT64 (7)");
+    expect(() => tensorToBigInt64({ ...byName.shape!, dims: [3] })).toThrow(/has 16 raw bytes, expected 24/);
+    expect(() => tensorToFloat32({ ...byName.fd!, dims: [3] })).toThrow("tensor 'fd' [3] has 2 elements");
   });
 
   it('accepts packed and unpacked repeated scalars alike (proto2 writers differ)', () => {
