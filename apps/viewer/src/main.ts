@@ -1,19 +1,28 @@
 import './style.css';
 import type { KeypointSequence, Keypoints2D } from '@lfm/datasets/preprocess';
-import { type CameraResult, type LiftedSequence, liftedSequenceJson } from '@lfm/runtime';
+import { type LiftedSequence, liftedSequenceJson } from '@lfm/runtime';
 import type { Lifter } from '@lfm/runtime/web';
+import { downloadJson, dpr, placeholder, sizeCanvas, ui } from './dom.js';
+import { EXAMPLES, SEQUENCE_EXAMPLES } from './examples.js';
 import { loadShippedLifter, MODEL_URL } from './model.js';
-import type { PageState, Status } from './page-state.js';
+import { fail, pageError, setStatus, showError, state } from './page.js';
+import {
+  fillExamples,
+  fillItems,
+  fillRigs,
+  fillTracks,
+  parseImageSize,
+  rigSummary,
+  showCameraPanel,
+  showSequenceSummary,
+} from './panels.js';
 import {
   buildRequest,
-  describeGraph,
-  detectRig,
   errorLine,
   type LiftRequest,
   liftOptions,
   readKeypointFile,
   resultJson,
-  rigsWithJoints,
 } from './pipeline.js';
 import {
   displaySequence,
@@ -23,6 +32,8 @@ import {
   liftViewerSequence,
   readInputFiles,
   type SequenceSettings,
+  sequenceFits,
+  sequenceScene,
   trackBones,
   trackColor,
   type ViewerInput,
@@ -30,7 +41,6 @@ import {
 import { draw2d, draw2dTracks, type Fit2D, fit2d } from './view2d.js';
 import {
   draw3d,
-  frameOf,
   fromRows,
   IDENTITY,
   type Mat3,
@@ -39,97 +49,6 @@ import {
   orbitZoom,
   type Vec3,
 } from './view3d.js';
-
-/** The shipped examples (the repository's examples/*.json), bundled as text at build time. */
-const EXAMPLES: Record<string, string> = Object.fromEntries(
-  Object.entries(
-    import.meta.glob<string>('../../../examples/*.json', { query: '?raw', import: 'default', eager: true }),
-  )
-    .map(([path, text]) => [path.slice(path.lastIndexOf('/') + 1), text] as const)
-    .sort(([a], [b]) => a.localeCompare(b)),
-);
-
-/**
- * The shipped tracker fixtures (examples/trackers/<name>/: a DeepLabCut CSV + config.yaml, an OpenPose
- * folder), bundled as text: each folder is one sequence example, loaded as if its files were dropped.
- */
-const SEQUENCE_EXAMPLES: Record<string, InputFile[]> = (() => {
-  const files = import.meta.glob<string>('../../../examples/trackers/*/*.{csv,yaml,json}', {
-    query: '?raw',
-    import: 'default',
-    eager: true,
-  });
-  const out: Record<string, InputFile[]> = {};
-  for (const [path, text] of Object.entries(files)) {
-    const parts = path.split('/');
-    const key = `trackers/${parts[parts.length - 2]}`;
-    (out[key] ??= []).push({ name: parts[parts.length - 1]!, text });
-  }
-  for (const list of Object.values(out)) list.sort((a, b) => a.name.localeCompare(b.name));
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
-})();
-
-/** Largest file the page reads (a keypoint file is small; this guards against dropping a video). */
-const MAX_FILE_BYTES = 64 * 1024 * 1024;
-
-declare global {
-  interface Window {
-    __lfm: PageState;
-  }
-}
-
-const $ = <T extends HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`the page has no #${id}`);
-  return el as T;
-};
-
-const ui = {
-  example: $<HTMLSelectElement>('example'),
-  file: $<HTMLInputElement>('file'),
-  item: $<HTMLSelectElement>('item'),
-  itemLabel: $<HTMLLabelElement>('item-label'),
-  itemName: $<HTMLSpanElement>('item-name'),
-  rig: $<HTMLSelectElement>('rig'),
-  imageSize: $<HTMLInputElement>('image-size'),
-  imageSizeLabel: $<HTMLLabelElement>('image-size-label'),
-  error: $<HTMLDivElement>('error'),
-  status: $<HTMLSpanElement>('status'),
-  view2d: $<HTMLCanvasElement>('view2d'),
-  view3d: $<HTMLCanvasElement>('view3d'),
-  info2d: $<HTMLParagraphElement>('info2d'),
-  camera: $<HTMLDivElement>('camera'),
-  rigInfo: $<HTMLParagraphElement>('rig-info'),
-  showCamera: $<HTMLInputElement>('show-camera'),
-  fromCamera: $<HTMLButtonElement>('from-camera'),
-  save: $<HTMLButtonElement>('save'),
-  modelInfo: $<HTMLSpanElement>('model-info'),
-  player: $<HTMLDivElement>('player'),
-  play: $<HTMLButtonElement>('play'),
-  prev: $<HTMLButtonElement>('prev'),
-  next: $<HTMLButtonElement>('next'),
-  frame: $<HTMLInputElement>('frame'),
-  frameLabel: $<HTMLSpanElement>('frame-label'),
-  smooth: $<HTMLInputElement>('smooth'),
-  fps: $<HTMLInputElement>('fps'),
-};
-
-const state: PageState = {
-  status: 'loading',
-  mode: 'single',
-  source: null,
-  item: 0,
-  rig: 'auto',
-  request: null,
-  result: null,
-  error: null,
-  modelUrl: MODEL_URL,
-  runtime: null,
-  liftMs: null,
-  runs: 0,
-  sequence: null,
-};
-window.__lfm = state;
 
 let text: string | null = null;
 let keypoints: Keypoints2D | null = null;
@@ -150,38 +69,8 @@ let seq: {
 } | null = null;
 let playTimer: ReturnType<typeof setInterval> | null = null;
 
-function setStatus(s: Status, note?: string): void {
-  state.status = s;
-  document.body.dataset.status = s;
-  const words: Record<Status, string> = {
-    loading: 'loading the model…',
-    ready: 'ready',
-    lifting: 'lifting…',
-    done: 'done',
-    error: 'error',
-  };
-  ui.status.textContent = note ?? words[s];
-}
-
-function showError(message: string | null): void {
-  state.error = message;
-  ui.error.textContent = message ?? '';
-  ui.error.hidden = message === null;
-}
-
-/** An error of the page itself, with a code, so `errorLine` shows its message as is. */
-function pageError(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
-}
-
-function fail(err: unknown, context?: string): void {
-  const line = errorLine(err);
-  showError(context ? `${context}: ${line}` : line);
-  state.result = null;
-  state.runs++;
-  setStatus('error');
-  if (!(err instanceof Error && typeof (err as { code?: unknown }).code === 'string')) console.error(err);
-}
+/** Largest file the page reads (a keypoint file is small; this guards against dropping a video). */
+const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
 // --- the model -----------------------------------------------------------------------------------
 
@@ -200,30 +89,6 @@ lifterReady.then(
 );
 
 // --- canvases ------------------------------------------------------------------------------------
-
-const dpr = () => window.devicePixelRatio || 1;
-
-function sizeCanvas(c: HTMLCanvasElement): { ctx: CanvasRenderingContext2D; w: number; h: number } {
-  const r = dpr();
-  const w = Math.max(1, Math.round(c.clientWidth * r));
-  const h = Math.max(1, Math.round(c.clientHeight * r));
-  if (c.width !== w || c.height !== h) {
-    c.width = w;
-    c.height = h;
-  }
-  return { ctx: c.getContext('2d')!, w, h };
-}
-
-function placeholder(c: HTMLCanvasElement, words: string): void {
-  const { ctx, w, h } = sizeCanvas(c);
-  ctx.fillStyle = '#10141c';
-  ctx.fillRect(0, 0, w, h);
-  ctx.fillStyle = 'rgba(200, 205, 215, 0.55)';
-  ctx.font = `${13 * dpr()}px system-ui, sans-serif`;
-  ctx.textAlign = 'center';
-  ctx.fillText(words, w / 2, h / 2);
-  ctx.textAlign = 'start';
-}
 
 function render2d(): void {
   if (state.mode === 'sequence') {
@@ -279,17 +144,7 @@ function renderSequence3d(): void {
     placeholder(ui.view3d, state.status === 'lifting' ? 'lifting…' : 'no 3D yet');
     return;
   }
-  const points: (Vec3 | null)[] = [];
-  const bones: [number, number][] = [];
-  const colors: (readonly [number, number, number])[] = [];
-  for (const t of cur) {
-    const o = points.length;
-    for (const [i, j] of seq.bones[t.index]!) bones.push([o + i, o + j]);
-    for (const p of t.points3d) {
-      points.push(p);
-      colors.push(trackColor(t.index));
-    }
-  }
+  const { points, bones, colors } = sequenceScene(cur, seq.bones);
   const { ctx, w, h } = sizeCanvas(ui.view3d);
   // The camera frame: the camera is the identity (a frustum when orbited away from it).
   draw3d(ctx, w, h, { points, bones, colors, camera: IDENTITY, frame: seq.frame3d }, orbit, {
@@ -343,64 +198,6 @@ ui.showCamera.addEventListener('change', render3d);
 
 // --- input → lift ----------------------------------------------------------------------------------
 
-function parseImageSize(): { width: number; height: number } | undefined {
-  const v = ui.imageSize.value.trim();
-  if (v === '') return undefined;
-  const m = /^(\d+(?:\.\d+)?)\s*[xX×,]\s*(\d+(?:\.\d+)?)$/.exec(v);
-  const width = m ? Number(m[1]) : 0;
-  const height = m ? Number(m[2]) : 0;
-  if (!(width > 0 && height > 0))
-    throw pageError('E_IMAGE_SIZE', `image size must be W×H in pixels, e.g. 1280x720; got '${v}'`);
-  return { width, height };
-}
-
-function fillItems(kp: Keypoints2D): void {
-  ui.item.replaceChildren(
-    ...kp.items.map((it, b) => {
-      const o = document.createElement('option');
-      o.value = String(b);
-      const extra = it.score !== undefined ? `, score ${it.score.toFixed(2)}` : '';
-      o.textContent = `${b + 1} of ${kp.batch} (${it.count} points${extra})`;
-      return o;
-    }),
-  );
-  ui.item.value = String(state.item);
-  ui.item.disabled = kp.batch < 2;
-  ui.itemLabel.classList.toggle('muted', kp.batch < 2);
-}
-
-function fillRigs(kp: Keypoints2D, b: number): void {
-  const count = kp.items[b]!.count;
-  const detected = detectRig(kp, b);
-  const auto = document.createElement('option');
-  auto.value = 'auto';
-  auto.textContent = `auto (${detected ?? (kp.items[b]!.bones ? 'bones from the file' : 'no rig: kNN graph')})`;
-  const none = document.createElement('option');
-  none.value = 'none';
-  none.textContent = 'none (kNN graph)';
-  const rigs = rigsWithJoints(count).map((r) => {
-    const o = document.createElement('option');
-    o.value = r.id;
-    o.textContent = `${r.id} — ${r.category}`;
-    return o;
-  });
-  ui.rig.replaceChildren(auto, none, ...rigs);
-  ui.rig.disabled = false;
-  const values = new Set(['auto', 'none', ...rigs.map((o) => o.value)]);
-  if (!values.has(state.rig)) state.rig = 'auto';
-  ui.rig.value = state.rig;
-}
-
-function rigSummary(req: LiftRequest, kp: Keypoints2D, b: number): string {
-  const item = kp.items[b]!;
-  const visible = req.points.filter((p) => p !== null).length;
-  const units = kp.normalized ? 'normalised image coordinates (give the image size for pixels)' : 'pixels';
-  return (
-    `${kp.format === 'lfm' ? 'lift JSON' : kp.format === 'coco' ? 'COCO keypoints' : 'MediaPipe landmarks'}, ` +
-    `${item.count} points (${visible} visible), ${units}. Graph: ${describeGraph(req.graph)}.`
-  );
-}
-
 function renderCamera(): void {
   const c = state.result?.camera;
   if (!c) {
@@ -408,42 +205,6 @@ function renderCamera(): void {
     return;
   }
   showCameraPanel(c);
-}
-
-/** The camera panel: R, then s, t and the RMSE; `extra` rows for a sequence's track. */
-function showCameraPanel(c: CameraResult, extra: [string, string][] = []): void {
-  const fmt = (v: number) => (Math.abs(v) >= 1000 ? v.toFixed(1) : v.toPrecision(4));
-  const table = document.createElement('table');
-  table.className = 'matrix';
-  for (const row of c.R) {
-    const tr = table.insertRow();
-    for (const v of row) tr.insertCell().textContent = v.toFixed(4);
-  }
-  const lines: [string, string][] =
-    c.kind === 'ortho'
-      ? [
-          ['model', 'orthographic (OnP): y ≈ s·(R X)ₓᵧ + t'],
-          ['scale s', `${fmt(c.s)} px / canonical unit`],
-          ['translation t', `(${c.t.map(fmt).join(', ')}) px`],
-          ['reprojection RMSE', `${fmt(c.rmse)} px`],
-        ]
-      : [
-          ['model', 'perspective (PnP)'],
-          ['translation t', `(${c.t.map(fmt).join(', ')})`],
-          ['reprojection RMSE', `${fmt(c.rmse)} px`],
-        ];
-  const dl = document.createElement('dl');
-  for (const [k, v] of [...extra, ...lines]) {
-    const dt = document.createElement('dt');
-    dt.textContent = k;
-    const dd = document.createElement('dd');
-    dd.textContent = v;
-    dl.append(dt, dd);
-  }
-  const caption = document.createElement('p');
-  caption.className = 'caption';
-  caption.textContent = 'rotation R (camera from canonical, rows)';
-  ui.camera.replaceChildren(caption, table, dl);
 }
 
 /** Parses the current text, builds the request for the chosen item and rig, and lifts it. */
@@ -468,8 +229,8 @@ async function refresh(): Promise<void> {
     const imageSize = isMp ? parseImageSize() : undefined;
     if (imageSize) keypoints = readKeypointFile(text, name, { imageSize });
     if (state.item >= keypoints.batch) state.item = 0;
-    fillItems(keypoints);
-    fillRigs(keypoints, state.item);
+    fillItems(keypoints, state.item);
+    state.rig = fillRigs(keypoints, state.item, state.rig);
     request = buildRequest(keypoints, state.item, state.rig);
     state.request = { points: request.points, rig: request.rig ?? null, bones: request.bones ?? null };
     ui.rigInfo.textContent = rigSummary(request, keypoints, state.item);
@@ -579,16 +340,7 @@ async function loadSequence(
   });
   ui.rig.replaceChildren(auto);
   ui.rig.disabled = true;
-  ui.item.replaceChildren(
-    ...input.sequence.tracks.map((t, k) =>
-      Object.assign(document.createElement('option'), {
-        value: String(k),
-        textContent: `${t.key}${t.rig ? ` (${t.rig})` : ''}, ${t.frames.length} frame${t.frames.length === 1 ? '' : 's'}`,
-      }),
-    ),
-  );
-  ui.item.disabled = input.sequence.tracks.length < 2;
-  ui.itemLabel.classList.toggle('muted', input.sequence.tracks.length < 2);
+  fillTracks(input);
   await relift(input, 0);
 }
 
@@ -608,40 +360,12 @@ async function relift(input: Extract<ViewerInput, { kind: 'sequence' }>, frame: 
     if (gen !== generation) return;
     state.liftMs = performance.now() - t0;
     const shown = displaySequence(input, opts);
-    // Fits fixed over the whole sequence: the 2D bounding box, the 3D centre and radius.
-    const box = [
-      Number.POSITIVE_INFINITY,
-      Number.POSITIVE_INFINITY,
-      Number.NEGATIVE_INFINITY,
-      Number.NEGATIVE_INFINITY,
-    ];
-    for (const t of shown.tracks) {
-      for (let k = 0; k < t.mask.length; k++) {
-        if (t.mask[k] !== 1) continue;
-        const x = t.points[2 * k]!;
-        const y = t.points[2 * k + 1]!;
-        box[0] = Math.min(box[0]!, x);
-        box[1] = Math.min(box[1]!, y);
-        box[2] = Math.max(box[2]!, x);
-        box[3] = Math.max(box[3]!, y);
-      }
-    }
-    const all3d: Vec3[] = [];
-    for (const t of lifted.tracks) {
-      for (let k = 0; k < t.mask.length; k++) {
-        if (t.mask[k] === 1) all3d.push([t.points3d[3 * k]!, t.points3d[3 * k + 1]!, t.points3d[3 * k + 2]!]);
-      }
-    }
     seq = {
       input,
       lifted,
       shown,
       bones: input.sequence.tracks.map((t) => trackBones(t, input.rigs)),
-      box2d: [
-        [box[0]!, box[1]!],
-        [box[2]!, box[3]!],
-      ],
-      frame3d: frameOf(all3d),
+      ...sequenceFits(shown, lifted),
     };
     state.sequence = {
       frames: lifted.frames.length,
@@ -713,38 +437,7 @@ function renderSequenceInfo(): void {
     p.textContent = t ? `track ${t.key}: not in this frame (or too few points to lift)` : '';
     ui.camera.replaceChildren(p);
   }
-  const what: Record<string, string> = {
-    dlc: 'DeepLabCut CSV',
-    openpose: 'OpenPose JSON',
-    lfm: 'lift JSON sequence',
-    coco: 'COCO results sequence',
-    mediapipe: 'MediaPipe sequence',
-  };
-  const summary = document.createElement('p');
-  summary.textContent =
-    `${what[seq.lifted.format] ?? seq.lifted.format}, ${s.frames} frames, ${s.tracks.length} track${s.tracks.length === 1 ? '' : 's'}` +
-    `; 3D in the camera frame (orthographic, pixels)` +
-    (s.smooth
-      ? `; One-Euro smoothed at ${s.fps} fps, ${s.tracks.reduce((a, x) => a + x.flipped, 0)} depth flips fixed`
-      : '') +
-    '.';
-  const legend = document.createElement('div');
-  legend.className = 'legend';
-  s.tracks.forEach((tr, k) => {
-    const item = document.createElement('span');
-    const sw = document.createElement('span');
-    sw.className = 'swatch';
-    sw.style.background = tr.color;
-    item.append(
-      sw,
-      `${tr.key}: ${tr.rig ?? 'no rig (kNN graph)'}, ${seq!.input.sequence.tracks[k]!.numJoints} points`,
-    );
-    legend.append(item);
-  });
-  const notes = s.notes.map((n) =>
-    Object.assign(document.createElement('p'), { className: 'caption', textContent: n }),
-  );
-  ui.rigInfo.replaceChildren(summary, legend, ...notes);
+  showSequenceSummary(seq.lifted.format, s, seq.input);
 }
 
 ui.play.addEventListener('click', () => (state.sequence?.playing ? stopPlaying() : startPlaying()));
@@ -787,20 +480,7 @@ document.addEventListener('keydown', (e) => {
   }
 });
 
-ui.example.replaceChildren(
-  ...[
-    Object.assign(document.createElement('option'), { value: '', textContent: 'choose an example…' }),
-    ...Object.keys(EXAMPLES).map((name) =>
-      Object.assign(document.createElement('option'), { value: name, textContent: name }),
-    ),
-    ...Object.entries(SEQUENCE_EXAMPLES).map(([name, files]) =>
-      Object.assign(document.createElement('option'), {
-        value: name,
-        textContent: `${name} (sequence: ${files.map((f) => f.name).join(', ')})`,
-      }),
-    ),
-  ],
-);
+fillExamples();
 ui.example.addEventListener('change', () => {
   const name = ui.example.value;
   const body = EXAMPLES[name];
@@ -893,21 +573,14 @@ ui.save.addEventListener('click', () => {
   if (state.mode === 'sequence') {
     if (!seq) return;
     const doc = liftedSequenceJson(seq.lifted, { input: state.source ?? 'input' });
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(new Blob([JSON.stringify(doc)], { type: 'application/json' }));
-    a.download = `${(state.source ?? 'sequence').replace(/\.(json|csv)$/i, '').replace(/[^\w.-]+/g, '_')}.lifted.json`;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+    const stem = (state.source ?? 'sequence').replace(/\.(json|csv)$/i, '').replace(/[^\w.-]+/g, '_');
+    downloadJson(`${stem}.lifted.json`, JSON.stringify(doc));
     return;
   }
   const r = state.result;
   if (!r) return;
   const body = JSON.stringify({ points3d: r.points3d, camera: r.camera, rig: request?.rig }, null, 2);
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(new Blob([body], { type: 'application/json' }));
-  a.download = `${(state.source ?? 'lift').replace(/\.json$/i, '')}.lifted.json`;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  downloadJson(`${(state.source ?? 'lift').replace(/\.json$/i, '')}.lifted.json`, body);
 });
 
 // Anything unexpected still ends up on the page, never as a blank one.

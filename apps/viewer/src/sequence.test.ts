@@ -10,7 +10,9 @@ import {
   type InputFile,
   liftViewerSequence,
   readInputFiles,
+  sequenceFits,
   sequenceLiftOptions,
+  sequenceScene,
   TRACK_COLORS,
   trackBones,
   trackColor,
@@ -185,5 +187,48 @@ describe('viewer sequences: lifting and frames', () => {
     expect(at3[1]!.points3d.every((p) => p === null)).toBe(true);
     expect(new Set(at3.map((t) => trackColor(t.index).join())).size).toBe(3);
     expect(trackColor(TRACK_COLORS.length)).toEqual(trackColor(0));
+  });
+
+  it('sequenceScene puts every track of a frame in one scene; sequenceFits bounds every frame', async () => {
+    const input = sequenceOf([
+      file(TRACKERS, 'dlc-multi', 'config.yaml'),
+      file(TRACKERS, 'dlc-multi', 'predictions.csv'),
+    ]);
+    const settings = { smooth: false, fps: 30 };
+    const lifted = await liftViewerSequence(lifter, input, settings);
+    const shown = displaySequence(input, settings);
+    const bones = input.sequence.tracks.map((t) => trackBones(t, input.rigs));
+    const cur = framesAt(lifted, shown, 0);
+    const scene = sequenceScene(cur, bones);
+    expect(scene.points).toEqual(cur.flatMap((t) => t.points3d));
+    expect(scene.colors).toEqual(cur.flatMap((t) => t.points3d.map(() => trackColor(t.index))));
+    // Track k's bone (i, j) joins its own points: at the offset of the tracks before it.
+    const J0 = cur[0]!.points3d.length;
+    const [i, j] = bones[1]![0]!;
+    expect(scene.bones).toHaveLength(cur.reduce((n, t) => n + bones[t.index]!.length, 0));
+    expect(scene.bones[bones[0]!.length]).toEqual([J0 + i, J0 + j]);
+
+    const { box2d, frame3d } = sequenceFits(shown, lifted);
+    const [[x0, y0], [x1, y1]] = box2d as [[number, number], [number, number]];
+    let inside = 0;
+    let onEdge = 0;
+    for (let f = 0; f < lifted.frames.length; f++) {
+      for (const t of framesAt(lifted, shown, f)) {
+        for (const p of t.points2d) {
+          if (p === null) continue;
+          expect(p[0] >= x0 && p[0] <= x1 && p[1] >= y0 && p[1] <= y1).toBe(true);
+          inside++;
+          if (p[0] === x0 || p[0] === x1 || p[1] === y0 || p[1] === y1) onEdge++;
+        }
+        for (const p of t.points3d) {
+          if (p === null) continue;
+          expect(
+            Math.hypot(p[0] - frame3d.center[0], p[1] - frame3d.center[1], p[2] - frame3d.center[2]),
+          ).toBeLessThanOrEqual(frame3d.radius * (1 + 1e-9));
+        }
+      }
+    }
+    expect(inside).toBeGreaterThan(0);
+    expect(onEdge).toBeGreaterThanOrEqual(2); // the box is tight: points lie on its edges
   });
 });

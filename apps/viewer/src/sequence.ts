@@ -26,6 +26,8 @@ import {
   smoothSequence,
 } from '@lfm/runtime';
 
+import { frameOf } from './view3d.js';
+
 registerBuiltinRigs();
 
 /**
@@ -302,4 +304,67 @@ function binarySearch(a: Int32Array, v: number): number {
     else hi = mid - 1;
   }
   return -1;
+}
+
+/**
+ * Fits fixed over a whole sequence, so the view does not jump between frames: the corners of the
+ * bounding box of every visible 2D point (`shown`) and the centre and radius of every visible 3D
+ * point (`frameOf`).
+ */
+export function sequenceFits(
+  shown: KeypointSequence,
+  lifted: LiftedSequence,
+): { box2d: [number, number][]; frame3d: ReturnType<typeof frameOf> } {
+  const box = [
+    Number.POSITIVE_INFINITY,
+    Number.POSITIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+  ];
+  for (const t of shown.tracks) {
+    for (let k = 0; k < t.mask.length; k++) {
+      if (t.mask[k] !== 1) continue;
+      const x = t.points[2 * k]!;
+      const y = t.points[2 * k + 1]!;
+      box[0] = Math.min(box[0]!, x);
+      box[1] = Math.min(box[1]!, y);
+      box[2] = Math.max(box[2]!, x);
+      box[3] = Math.max(box[3]!, y);
+    }
+  }
+  const all3d: Vec3[] = [];
+  for (const t of lifted.tracks) {
+    for (let k = 0; k < t.mask.length; k++) {
+      if (t.mask[k] === 1) all3d.push([t.points3d[3 * k]!, t.points3d[3 * k + 1]!, t.points3d[3 * k + 2]!]);
+    }
+  }
+  return {
+    box2d: [
+      [box[0]!, box[1]!],
+      [box[2]!, box[3]!],
+    ],
+    frame3d: frameOf(all3d),
+  };
+}
+
+/**
+ * Every track of a frame as one 3D scene: the tracks' points one after another, their bones
+ * (`bones[track index]`) shifted to those positions, each point in its track's colour.
+ */
+export function sequenceScene(
+  cur: readonly TrackFrame[],
+  trackBones: readonly (readonly (readonly [number, number])[])[],
+): { points: (Vec3 | null)[]; bones: [number, number][]; colors: (readonly [number, number, number])[] } {
+  const points: (Vec3 | null)[] = [];
+  const bones: [number, number][] = [];
+  const colors: (readonly [number, number, number])[] = [];
+  for (const t of cur) {
+    const o = points.length;
+    for (const [i, j] of trackBones[t.index]!) bones.push([o + i, o + j]);
+    for (const p of t.points3d) {
+      points.push(p);
+      colors.push(trackColor(t.index));
+    }
+  }
+  return { points, bones, colors };
 }
