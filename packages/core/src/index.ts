@@ -1,3 +1,4 @@
+export * from './eigen.js';
 export * from './errors.js';
 export * from './linalg3.js';
 export * from './ndarray.js';

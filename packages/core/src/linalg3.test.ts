@@ -63,6 +63,34 @@ describe('eigSym3', () => {
     }
   });
 
+  it('fixes the signs: largest component of vectors 0 and 1 positive, vector 2 = 0 × 1', () => {
+    const rng = new Rng(21);
+    const vals = new Float64Array(3);
+    const vecs = new Float64Array(9);
+    const flipped = new Float64Array(9);
+    for (let trial = 0; trial < 50; trial++) {
+      const R = randomRotation(rng);
+      const s = compose(R, [3, 2, 1], R);
+      eigSym3(s, vals, vecs);
+      for (let k = 0; k < 2; k++) {
+        const col = [vecs[k]!, vecs[3 + k]!, vecs[6 + k]!];
+        const big = col.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a));
+        expect(big).toBeGreaterThan(0);
+      }
+      // The same matrix from the eigenvectors of the opposite sign gives the same output.
+      for (let i = 0; i < 9; i++) flipped[i] = -R[i]!;
+      const again = new Float64Array(9);
+      eigSym3(compose(flipped, [3, 2, 1], flipped), vals, again);
+      expect(maxAbsDiff(again, vecs)).toBeLessThan(1e-12);
+      // Known answer up to sign: the columns of R.
+      for (let k = 0; k < 3; k++) {
+        let d = 0;
+        for (let r = 0; r < 3; r++) d += vecs[3 * r + k]! * R[3 * r + k]!;
+        expect(Math.abs(Math.abs(d) - 1)).toBeLessThan(1e-12);
+      }
+    }
+  });
+
   it('handles repeated eigenvalues and diagonal input', () => {
     const vals = new Float64Array(3);
     const vecs = new Float64Array(9);

@@ -7,6 +7,8 @@
  * scratch (JS is single-threaded and none of these functions re-enter).
  */
 
+import { eigenSymmetric } from './eigen.js';
+
 /** Read-only numeric input: any typed array or number[]. */
 export type Numbers = ArrayLike<number>;
 
@@ -99,16 +101,20 @@ export function mul3ABt(out: Float64Array, a: Numbers, b: Numbers, oo = 0, ao = 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Symmetric eigen-decomposition and SVD (Jacobi: slow-ish but accurate and unconditionally robust)
+// Symmetric eigen-decomposition (the general solver at n = 3) and SVD (one-sided Jacobi)
 // ---------------------------------------------------------------------------------------------
 
-const jacA = new Float64Array(9);
-const jacV = new Float64Array(9);
+const eigA = new Float64Array(9);
+const eigD = new Float64Array(3);
+const eigV = new Float64Array(9);
+const eigE = new Float64Array(3);
 
 /**
  * Eigen-decomposition of a symmetric 3×3 `a` (its symmetric part is used): a = V diag(values) Vᵀ.
  * values: [3], descending. vectors: [3,3] row-major with the eigenvectors as COLUMNS
- * (`vectors[3i + k]` = component i of eigenvector k), orthonormal with det +1.
+ * (`vectors[3i + k]` = component i of eigenvector k), orthonormal with det +1. Signs do not depend on
+ * the algorithm: the largest-magnitude component of eigenvectors 0 and 1 is positive (the first one
+ * on a tie) and eigenvector 2 is their cross product. `eigenSymmetric` (tridiagonal QL) at n = 3.
  */
 export function eigSym3(
   a: Numbers,
@@ -118,51 +124,28 @@ export function eigSym3(
   vo = 0,
   eo = 0,
 ): void {
-  const A = jacA;
-  const V = jacV;
   for (let i = 0; i < 3; i++) {
-    for (let j = 0; j < 3; j++) A[3 * i + j] = 0.5 * (a[ao + 3 * i + j]! + a[ao + 3 * j + i]!);
+    for (let j = 0; j < 3; j++) eigA[3 * i + j] = 0.5 * (a[ao + 3 * i + j]! + a[ao + 3 * j + i]!);
   }
-  V.fill(0);
-  V[0] = V[4] = V[8] = 1;
-  for (let sweep = 0; sweep < 50; sweep++) {
-    const off = Math.abs(A[1]!) + Math.abs(A[2]!) + Math.abs(A[5]!);
-    const diag = Math.abs(A[0]!) + Math.abs(A[4]!) + Math.abs(A[8]!);
-    if (off <= 1e-300 || off <= 1e-17 * diag) break;
-    for (let p = 0; p < 2; p++) {
-      for (let q = p + 1; q < 3; q++) {
-        const apq = A[3 * p + q]!;
-        if (apq === 0) continue;
-        const app = A[4 * p]!;
-        const aqq = A[4 * q]!;
-        const theta = (aqq - app) / (2 * apq);
-        const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        // A ← Jᵀ A J, V ← V J with J the Givens rotation in the (p, q) plane.
-        for (let k = 0; k < 3; k++) {
-          const akp = A[3 * k + p]!;
-          const akq = A[3 * k + q]!;
-          A[3 * k + p] = c * akp - s * akq;
-          A[3 * k + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < 3; k++) {
-          const apk = A[3 * p + k]!;
-          const aqk = A[3 * q + k]!;
-          A[3 * p + k] = c * apk - s * aqk;
-          A[3 * q + k] = s * apk + c * aqk;
-        }
-        A[3 * p + q] = A[3 * q + p] = 0;
-        for (let k = 0; k < 3; k++) {
-          const vkp = V[3 * k + p]!;
-          const vkq = V[3 * k + q]!;
-          V[3 * k + p] = c * vkp - s * vkq;
-          V[3 * k + q] = s * vkp + c * vkq;
-        }
-      }
+  eigenSymmetric(3, eigA, eigD, eigV, eigE);
+  sortColumns3(eigD[0]!, eigD[1]!, eigD[2]!, eigV, values, vectors, eo, vo);
+  for (let k = 0; k < 2; k++) {
+    let big = vectors[vo + k]!;
+    for (let r = 1; r < 3; r++) {
+      const v = vectors[vo + 3 * r + k]!;
+      if (Math.abs(v) > Math.abs(big)) big = v;
     }
+    if (big < 0) for (let r = 0; r < 3; r++) vectors[vo + 3 * r + k] = -vectors[vo + 3 * r + k]!;
   }
-  sortColumns3(A[0]!, A[4]!, A[8]!, V, values, vectors, eo, vo);
+  const x0 = vectors[vo]!;
+  const y0 = vectors[vo + 3]!;
+  const z0 = vectors[vo + 6]!;
+  const x1 = vectors[vo + 1]!;
+  const y1 = vectors[vo + 4]!;
+  const z1 = vectors[vo + 7]!;
+  vectors[vo + 2] = y0 * z1 - z0 * y1;
+  vectors[vo + 5] = z0 * x1 - x0 * z1;
+  vectors[vo + 8] = x0 * y1 - y0 * x1;
 }
 
 /** Writes (d, V) sorted by d descending into values/vectors, making det(vectors) = +1. */

@@ -10,8 +10,8 @@
  * OpenCV's reference), refined by Gauss–Newton. Each β gives a pose by absolute orientation.
  */
 
-import { eigSym3 } from '@lfm/core';
-import { eigenSymmetric, leastSquares } from './dense.js';
+import { eigenSymmetric, eigSym3 } from '@lfm/core';
+import { leastSquares } from './dense.js';
 import { MOMENTS, rotationFromCrossCovariance, weightedMoments } from './qcp.js';
 
 const MAX_NC = 4;
