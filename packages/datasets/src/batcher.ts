@@ -1,30 +1,17 @@
-import { DegenerateError, InputError, normalizeKeypoints, Rng, randomRotation, ShapeError } from '@lfm/core';
+import { DegenerateError, InputError, Rng, ShapeError } from '@lfm/core';
 import type { Rig } from '@lfm/rig';
-import { type AugmentOptions, type ResolvedAugment, resolveAugment } from './augment.js';
+import { type AugmentOptions, resolveAugment } from './augment.js';
 import { type Dataset, type Split, sequenceEdges, splitFrames } from './dataset.js';
-import { projectPoint } from './preprocess/camera.js';
+import { createKnnScratch, DEFAULT_KNN_K, flattenBones } from './preprocess/graph.js';
 import {
-  createKnnScratch,
-  DEFAULT_KNN_K,
-  flattenBones,
-  type KnnScratch,
-  writeBoneAdjacency,
-  writeKnnAdjacency,
-} from './preprocess/graph.js';
-import { writeMirrorPairs } from './preprocess/mirror-pairs.js';
+  BATCH_STAGES,
+  SAMPLE_STAGES,
+  type SampleContext,
+  type StageScratch,
+  type StageSource,
+} from './sample-stages.js';
 import { type BalancedSampler, type BalancedSamplerOptions, createBalancedSampler } from './sampler.js';
-import {
-  createShapeScratch,
-  happens,
-  jointCentroid,
-  jointTree,
-  mirrorIndexOf,
-  mirrorShape,
-  rearticulate,
-  type ShapeScratch,
-  scaleAnisotropic,
-  scaleBones,
-} from './shape-augment.js';
+import { createShapeScratch, mirrorIndexOf } from './shape-augment.js';
 
 /**
  * What the batcher reads of a dataset (a loaded `Dataset` qualifies; tests build them in memory).
@@ -160,22 +147,10 @@ export interface Batcher {
 
 /** Attempts per sample before giving up (a source whose frames never give 3 distinct visible points). */
 const MAX_ATTEMPTS = 100;
-/** Pinhole clip: a point nearer than this fraction of the camera distance is treated as invisible. */
-const NEAR_FRACTION = 0.1;
 
-interface Source {
-  readonly name: string;
-  readonly points: Float32Array;
-  readonly J: number;
+type Source = StageSource & {
   readonly frames: Int32Array;
-  /** Flat bones shared by all frames, or null when they differ per sequence. */
-  readonly bones: Int32Array | null;
-  /** Per sequence flat bones and starts, when bones differ per sequence. */
-  readonly seqBones: Int32Array[] | null;
-  readonly seqStart: Int32Array | null;
-  /** mirrorOf[j] = j's left/right partner (or j); null without pairs or when no stage reads them. */
-  readonly mirrorOf: Int32Array | null;
-}
+};
 
 /**
  * The training batch pipeline: category-balanced sampling of (source, frame) → shape-space augmentation
@@ -183,7 +158,8 @@ interface Source {
  * selection (random subset, ≤ N) → random point order → uniform SO(3) view, camera at a random
  * multiple of the RMS radius, projection → occlusion → 2D noise → core normalisation and padding → bone
  * or kNN adjacency (and, with `pairs`, the slots' mirror partners), into preallocated Float32Arrays
- * (nothing is allocated per sample).
+ * (nothing is allocated per sample). Each step is a named stage of sample-stages.ts (`SAMPLE_STAGES`
+ * per sample, then `BATCH_STAGES`), run in the order of their random draws.
  * Same seed → identical batches. InputError for bad options or a rig/dataset joint-count mismatch.
  */
 export function createBatcher(options: BatcherOptions): Batcher {
@@ -233,7 +209,7 @@ export function createBatcher(options: BatcherOptions): Batcher {
     focal: new Float64Array(B),
     camera: new Uint8Array(B),
   };
-  const scratch: Scratch = {
+  const scratch: StageScratch = {
     sel: new Int32Array(maxJ),
     cam: new Float64Array(N * 3),
     visible: new Int32Array(N),
@@ -247,8 +223,6 @@ export function createBatcher(options: BatcherOptions): Batcher {
     centre: new Float64Array(3),
     shape: createShapeScratch(maxJ, maxBoneEntries),
   };
-  const pointsNd = { data: points2d, shape: [B, N, 2] };
-  const maskNd = { data: mask, shape: [B, N] };
   let position = 0;
   const batch = {
     batchSize: B,
@@ -262,18 +236,48 @@ export function createBatcher(options: BatcherOptions): Batcher {
     info,
   };
 
+  const c: SampleContext = {
+    aug,
+    N,
+    k,
+    batch,
+    scratch,
+    sources,
+    rng: new Rng([seed, 0]),
+    b: 0,
+    s: 0,
+    src: sources[0]!,
+    frame: 0,
+    bones: new Int32Array(0),
+    n: 0,
+    tree: null,
+    radius: 0,
+    model: 0,
+    distance: 0,
+    near: 0,
+    nVisible: 0,
+    count: 0,
+    mx: 0,
+    my: 0,
+    mz: 0,
+    scale3d: 0,
+  };
+  const drawSample = (): boolean => {
+    for (const stage of SAMPLE_STAGES) if (!stage(c)) return false;
+    return true;
+  };
   const fill = (b: number, rng: Rng): void => {
-    let s = 0;
-    let frame = 0;
+    c.b = b;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      s = sampler.pick(rng);
-      const src = sources[s]!;
-      frame = src.frames[rng.int(src.frames.length)]!;
-      if (drawSample(b, s, src, frame, rng, aug, N, batch, scratch)) return;
+      c.s = sampler.pick(rng);
+      const src = sources[c.s]!;
+      c.src = src;
+      c.frame = src.frames[rng.int(src.frames.length)]!;
+      if (drawSample()) return;
     }
     throw new DegenerateError(
       `could not draw a sample with ≥ 3 visible, non-coincident 2D points in ${MAX_ATTEMPTS} attempts ` +
-        `(the last: ${sources[s]!.name} frame ${frame}); check that source for coincident joints, or lower ` +
+        `(the last: ${c.src.name} frame ${c.frame}); check that source for coincident joints, or lower ` +
         'the camera distance range if points fall behind the camera',
     );
   };
@@ -294,80 +298,12 @@ export function createBatcher(options: BatcherOptions): Batcher {
     next(): Batch {
       const rng = new Rng([seed, position]);
       batch.index = position++;
+      c.rng = rng;
       for (let b = 0; b < B; b++) fill(b, rng);
-
-      if (aug.noiseStd > 0) {
-        let scale: Float64Array | undefined;
-        if (scratch.clean2d) {
-          // 'normalized' noise: the std is a fraction of the clean sample's 2D scale.
-          normalizeKeypoints(pointsNd, maskNd, {
-            points: scratch.clean2d,
-            center: info.center2d,
-            scale: info.scale2d,
-          });
-          scale = info.scale2d;
-        }
-        for (let b = 0; b < B; b++) {
-          const std = aug.noiseStd * (scale ? scale[b]! : 1);
-          for (let i = b * N; i < (b + 1) * N; i++) {
-            if (mask[i] !== 1) continue;
-            points2d[2 * i] = points2d[2 * i]! + std * rng.normal();
-            points2d[2 * i + 1] = points2d[2 * i + 1]! + std * rng.normal();
-          }
-        }
-      }
-      normalizeKeypoints(pointsNd, maskNd, { points: points2d, center: info.center2d, scale: info.scale2d });
-
-      for (let b = 0; b < B; b++) {
-        const bones = scratch.sampleBones[b];
-        if (bones && bones.length > 0) {
-          const { slotOfJoint } = scratch;
-          const n = info.numPoints[b]!;
-          for (let i = 0; i < n; i++) slotOfJoint[info.jointIndex[b * N + i]!] = i;
-          writeBoneAdjacency(bones, slotOfJoint, mask, b * N, N, adj, b * N * N);
-          for (let i = 0; i < n; i++) slotOfJoint[info.jointIndex[b * N + i]!] = -1;
-        } else {
-          writeKnnAdjacency(points2d, mask, b * N, N, k, adj, b * N * N, scratch.knn);
-        }
-      }
-      if (pairs) {
-        // The relation of the slots' joints: a mirror (which swaps partners' points) keeps it.
-        for (let b = 0; b < B; b++) {
-          writeMirrorPairs(
-            pairs.subarray(b * N * N, (b + 1) * N * N),
-            info.jointIndex.subarray(b * N, (b + 1) * N),
-            sources[info.source[b]!]!.mirrorOf,
-          );
-        }
-      }
+      for (const stage of BATCH_STAGES) stage(c, B);
       return batch;
     },
   };
-}
-
-interface Scratch {
-  readonly sel: Int32Array;
-  readonly cam: Float64Array;
-  readonly visible: Int32Array;
-  readonly q: Float64Array;
-  readonly R: Float64Array;
-  readonly slotOfJoint: Int32Array;
-  readonly knn: KnnScratch;
-  readonly clean2d: Float32Array | null;
-  readonly sampleBones: (Int32Array | null)[];
-  /** [3·J]: the sample's frame (Float64), shape-space augmented in place. */
-  readonly world: Float64Array;
-  /** [3]: the kept joints' centre. */
-  readonly centre: Float64Array;
-  readonly shape: ShapeScratch;
-}
-
-interface MutableBatch {
-  index: number;
-  readonly points2d: Float32Array;
-  readonly mask: Float32Array;
-  readonly target3d: Float32Array;
-  readonly info: BatchInfo;
 }
 
 function resolveSource(source: BatchSource, i: number, needsMirrorPairs: boolean): Source {
@@ -420,233 +356,4 @@ function resolveSource(source: BatchSource, i: number, needsMirrorPairs: boolean
     seqStart,
     mirrorOf,
   };
-}
-
-function bonesOfFrame(src: Source, frame: number): Int32Array {
-  if (src.bones) return src.bones;
-  const starts = src.seqStart!;
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid]! <= frame) lo = mid;
-    else hi = mid - 1;
-  }
-  return src.seqBones![lo]!;
-}
-
-/** Fills sample b from (source s, frame); false when the draw is unusable (the caller redraws). */
-function drawSample(
-  b: number,
-  s: number,
-  src: Source,
-  frame: number,
-  rng: Rng,
-  aug: ResolvedAugment,
-  N: number,
-  batch: MutableBatch,
-  scratch: Scratch,
-): boolean {
-  const { sel, cam, visible, q, R, world: X, shape } = scratch;
-  const P = src.points;
-  const J = src.J;
-  const base = 3 * frame * J;
-  for (let c = 0; c < 3 * J; c++) X[c] = P[base + c]!; // the frame, Float32 → Float64 (exact)
-  const bones = bonesOfFrame(src, frame);
-
-  // 1. Joints: the valid ones (after a mirror, which swaps pairs, missing joints included), then
-  // shape-space augmentation of them (dataset frame; a disabled stage draws nothing), then a random
-  // subset, at most N (selection sampling keeps their order).
-  if (happens(rng, aug.mirrorProbability)) mirrorShape(X, J, src.mirrorOf);
-  let n = 0;
-  for (let j = 0; j < J; j++) if (!Number.isNaN(X[3 * j])) sel[n++] = j;
-  if (n < 3) return false;
-  const tree =
-    aug.boneScaleProbability > 0 || aug.rearticulateProbability > 0
-      ? jointTree(X, bones, sel, n, shape)
-      : null;
-  if (tree && happens(rng, aug.boneScaleProbability))
-    scaleBones(X, tree, aug.boneScaleMaxLog, src.mirrorOf, rng, shape);
-  if (tree && happens(rng, aug.rearticulateProbability))
-    rearticulate(X, tree, aug.rearticulateMaxAngle, rng, shape);
-  if (happens(rng, aug.anisotropicProbability))
-    scaleAnisotropic(X, sel, n, aug.anisotropicMaxLog, rng, shape);
-  if (aug.subsetProbability > 0 && rng.uniform() < aug.subsetProbability) {
-    const lo = Math.min(aug.subsetMinPoints, n);
-    n = selectOrdered(sel, n, lo + rng.int(n - lo + 1), rng);
-  }
-  if (n > N) n = selectOrdered(sel, n, N, rng);
-  // 2. Slot order.
-  if (aug.permute) {
-    for (let i = n - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      const t = sel[i]!;
-      sel[i] = sel[j]!;
-      sel[j] = t;
-    }
-  }
-
-  // 3. Centre and RMS radius of the kept joints (Float64).
-  const mean = jointCentroid(X, sel, n, scratch.centre);
-  const cx = mean[0]!;
-  const cy = mean[1]!;
-  const cz = mean[2]!;
-  let ss = 0;
-  for (let i = 0; i < n; i++) {
-    const o = 3 * sel[i]!;
-    const dx = X[o]! - cx;
-    const dy = X[o + 1]! - cy;
-    const dz = X[o + 2]! - cz;
-    ss += dx * dx + dy * dy + dz * dz;
-  }
-  const radius = Math.sqrt(ss / n);
-  if (!(radius > 0)) return false;
-
-  // 4. View: R uniform on SO(3) (core randomRotation, its quaternion in scratch: no allocation),
-  // camera model, distance.
-  if (aug.rotate) {
-    randomRotation(rng, R, q);
-  } else {
-    R.fill(0);
-    R[0] = R[4] = R[8] = 1;
-  }
-  const codes = aug.cameraCodes;
-  const model = codes.length === 1 ? codes[0]! : codes[rng.int(codes.length)]!;
-  const distance = radius * (aug.distanceMin + (aug.distanceMax - aug.distanceMin) * rng.uniform());
-  const f = aug.focal;
-  const near = NEAR_FRACTION * distance;
-
-  // 5. Project: cam = R (p − c) (kept for the target), 2D of cam + (0, 0, distance).
-  const { points2d, mask, target3d, info } = batch;
-  const o2 = 2 * b * N;
-  let nVisible = 0;
-  for (let i = 0; i < n; i++) {
-    const o = 3 * sel[i]!;
-    const dx = X[o]! - cx;
-    const dy = X[o + 1]! - cy;
-    const dz = X[o + 2]! - cz;
-    const x = R[0]! * dx + R[1]! * dy + R[2]! * dz;
-    const y = R[3]! * dx + R[4]! * dy + R[5]! * dz;
-    const z = R[6]! * dx + R[7]! * dy + R[8]! * dz;
-    cam[3 * i] = x;
-    cam[3 * i + 1] = y;
-    cam[3 * i + 2] = z;
-    if (projectPoint(model, f, f, 0, 0, distance, near, x, y, z + distance, points2d, o2 + 2 * i)) {
-      visible[nVisible++] = i;
-      mask[b * N + i] = 1;
-    } else {
-      mask[b * N + i] = 0;
-    }
-  }
-  if (nVisible < 3) return false;
-
-  // 6. Occlusion: m of the visible points, m = ⌊u · maxFraction · n⌋, keeping ≥ 3 visible.
-  if (aug.occlusionProbability > 0 && rng.uniform() < aug.occlusionProbability) {
-    const m = Math.min(Math.floor(rng.uniform() * aug.occlusionMaxFraction * n), nVisible - 3);
-    for (let k = 0; k < m; k++) {
-      const pick = k + rng.int(nVisible - k);
-      const slot = visible[pick]!;
-      visible[pick] = visible[k]!;
-      visible[k] = slot;
-      mask[b * N + slot] = 0;
-    }
-  }
-
-  // 7. Reject coincident visible 2D (normalisation would have zero extent); zero masked 2D.
-  let umin = Infinity;
-  let umax = -Infinity;
-  let vmin = Infinity;
-  let vmax = -Infinity;
-  let mx = 0;
-  let my = 0;
-  let mz = 0;
-  let count = 0;
-  for (let i = 0; i < n; i++) {
-    const k = o2 + 2 * i;
-    if (mask[b * N + i] !== 1) {
-      points2d[k] = 0;
-      points2d[k + 1] = 0;
-      continue;
-    }
-    const u = points2d[k]!;
-    const v = points2d[k + 1]!;
-    if (u < umin) umin = u;
-    if (u > umax) umax = u;
-    if (v < vmin) vmin = v;
-    if (v > vmax) vmax = v;
-    mx += cam[3 * i]!;
-    my += cam[3 * i + 1]!;
-    mz += cam[3 * i + 2]!;
-    count++;
-  }
-  const extent = Math.max(umax - umin, vmax - vmin);
-  const magnitude = Math.max(Math.abs(umin), Math.abs(umax), Math.abs(vmin), Math.abs(vmax));
-  if (!(extent > 1e-6 * magnitude) || !Number.isFinite(magnitude)) return false;
-
-  // 8. Target: visible joints centred on their mean, divided by their RMS radius (camera orientation).
-  mx /= count;
-  my /= count;
-  mz /= count;
-  ss = 0;
-  for (let i = 0; i < n; i++) {
-    if (mask[b * N + i] !== 1) continue;
-    const dx = cam[3 * i]! - mx;
-    const dy = cam[3 * i + 1]! - my;
-    const dz = cam[3 * i + 2]! - mz;
-    ss += dx * dx + dy * dy + dz * dz;
-  }
-  const scale3d = Math.sqrt(ss / count);
-  if (!(scale3d > 0)) return false;
-  const inv = 1 / scale3d;
-  const o3 = 3 * b * N;
-  for (let i = 0; i < n; i++) {
-    const k = o3 + 3 * i;
-    if (mask[b * N + i] !== 1) {
-      target3d[k] = target3d[k + 1] = target3d[k + 2] = 0;
-    } else {
-      target3d[k] = (cam[3 * i]! - mx) * inv;
-      target3d[k + 1] = (cam[3 * i + 1]! - my) * inv;
-      target3d[k + 2] = (cam[3 * i + 2]! - mz) * inv;
-    }
-  }
-  // Padding.
-  points2d.fill(0, o2 + 2 * n, o2 + 2 * N);
-  mask.fill(0, b * N + n, (b + 1) * N);
-  target3d.fill(0, o3 + 3 * n, o3 + 3 * N);
-
-  // 9. Bookkeeping.
-  info.source[b] = s;
-  info.frame[b] = frame;
-  info.numPoints[b] = n;
-  info.numVisible[b] = count;
-  const ji = info.jointIndex;
-  for (let i = 0; i < n; i++) ji[b * N + i] = sel[i]!;
-  ji.fill(-1, b * N + n, (b + 1) * N);
-  // center3d = c + Rᵀ m (m: visible mean in the rotated, centred frame).
-  info.center3d[3 * b] = cx + R[0]! * mx + R[3]! * my + R[6]! * mz;
-  info.center3d[3 * b + 1] = cy + R[1]! * mx + R[4]! * my + R[7]! * mz;
-  info.center3d[3 * b + 2] = cz + R[2]! * mx + R[5]! * my + R[8]! * mz;
-  info.scale3d[b] = scale3d;
-  info.rotation.set(R, 9 * b);
-  // camFromWorld: pointsCam = R p + t with t = (0, 0, distance) − R c.
-  info.translation[3 * b] = -(R[0]! * cx + R[1]! * cy + R[2]! * cz);
-  info.translation[3 * b + 1] = -(R[3]! * cx + R[4]! * cy + R[5]! * cz);
-  info.translation[3 * b + 2] = distance - (R[6]! * cx + R[7]! * cy + R[8]! * cz);
-  info.focal[b] = f;
-  info.camera[b] = model;
-  // 10. Graph: the bones, or (knnGraph) the kNN graph an unknown rig gets at inference.
-  scratch.sampleBones[b] = bones.length > 0 && happens(rng, aug.knnGraphProbability) ? null : bones;
-  return true;
-}
-
-/**
- * Keeps a uniformly random k of a[0..n) in place, preserving their order (Knuth's selection
- * sampling, algorithm S); returns k.
- */
-function selectOrdered(a: Int32Array, n: number, k: number, rng: Rng): number {
-  let kept = 0;
-  for (let i = 0; i < n && kept < k; i++) {
-    if (rng.uniform() * (n - i) < k - kept) a[kept++] = a[i]!;
-  }
-  return k;
 }
