@@ -1,0 +1,139 @@
+import type { Rng } from '@lfm/core';
+import type { Dataset, DatasetSequence } from './dataset.js';
+import type { Edge } from './preprocess/graph.js';
+
+/* What the procedural generators (procedural-creatures.ts, procedural-rigid.ts) share: the resolved
+ * options, random helpers, and the dataset record. */
+
+/** One generated species: a `Dataset` built in memory, plus what it was generated from. */
+export interface ProceduralDataset extends Dataset {
+  readonly kind: 'creature' | 'rigid';
+  /** [J, 3] the species' rest shape: a creature with every joint rotation zero, a rigid object unjittered. */
+  readonly rest: Float32Array;
+}
+
+/** Validated options with defaults filled in. */
+export type Resolved = {
+  readonly seed: number;
+  readonly creatures: number;
+  readonly rigid: number;
+  readonly framesPerSpecies: number;
+  readonly minJoints: number;
+  readonly maxJoints: number;
+  readonly category: { readonly creature: string; readonly rigid: string };
+};
+
+export type Vec3 = [number, number, number];
+
+export function logUniform(rng: Rng, lo: number, hi: number): number {
+  return lo * Math.exp(rng.uniform() * Math.log(hi / lo));
+}
+
+export function pick<T>(rng: Rng, items: readonly T[]): T {
+  return items[rng.int(items.length)]!;
+}
+
+export function normalize(v: Vec3): Vec3 {
+  const n = Math.hypot(v[0], v[1], v[2]);
+  return [v[0] / n, v[1] / n, v[2] / n];
+}
+
+export function randomUnit(rng: Rng): Vec3 {
+  for (;;) {
+    const v: Vec3 = [rng.normal(), rng.normal(), rng.normal()];
+    const n = Math.hypot(v[0], v[1], v[2]);
+    if (n > 1e-6) return [v[0] / n, v[1] / n, v[2] / n];
+  }
+}
+
+/** Rodrigues: the rotation by `angle` about the unit axis (x, y, z), row-major into out[o..o+9). */
+export function rotationInto(
+  out: Float64Array,
+  o: number,
+  x: number,
+  y: number,
+  z: number,
+  angle: number,
+): void {
+  const c = Math.cos(angle);
+  const s = Math.sin(angle);
+  const t = 1 - c;
+  out[o] = c + t * x * x;
+  out[o + 1] = t * x * y - s * z;
+  out[o + 2] = t * x * z + s * y;
+  out[o + 3] = t * x * y + s * z;
+  out[o + 4] = c + t * y * y;
+  out[o + 5] = t * y * z - s * x;
+  out[o + 6] = t * x * z - s * y;
+  out[o + 7] = t * y * z + s * x;
+  out[o + 8] = c + t * z * z;
+}
+
+/** v rotated by a random rotation of angle ≤ maxAngle. */
+export function perturb(rng: Rng, v: Vec3, maxAngle: number): Vec3 {
+  const a = randomUnit(rng);
+  const R = new Float64Array(9);
+  rotationInto(R, 0, a[0], a[1], a[2], maxAngle * rng.uniform());
+  return normalize([
+    R[0]! * v[0] + R[1]! * v[1] + R[2]! * v[2],
+    R[3]! * v[0] + R[4]! * v[1] + R[5]! * v[2],
+    R[6]! * v[0] + R[7]! * v[1] + R[8]! * v[2],
+  ]);
+}
+
+/** Contiguous ~80 / 10 / 10 % train / val / test sequences (val and test at least one frame each). */
+function splitSequences(name: string, F: number): DatasetSequence[] {
+  const val = Math.max(1, Math.round(0.1 * F));
+  const test = Math.max(1, Math.round(0.1 * F));
+  const train = F - val - test;
+  return [
+    { id: `${name}-train`, start: 0, count: train, split: 'train' as const },
+    { id: `${name}-val`, start: train, count: val, split: 'val' as const },
+    { id: `${name}-test`, start: train + val, count: test, split: 'test' as const },
+  ].filter((s) => s.count > 0);
+}
+
+export function makeDataset(fields: {
+  name: string;
+  category: string;
+  description: string;
+  kind: 'creature' | 'rigid';
+  joints: string[];
+  edges: Edge[];
+  symmetry: Edge[];
+  points: Float32Array;
+  rest: Float32Array;
+  frames: number;
+  meta: Record<string, unknown>;
+}): ProceduralDataset {
+  const J = fields.joints.length;
+  if (new Set(fields.joints).size !== J) throw new Error(`${fields.name}: joint names are not unique`);
+  if (fields.points.length !== fields.frames * J * 3) throw new Error(`${fields.name}: points size mismatch`);
+  return {
+    dir: undefined,
+    name: fields.name,
+    category: fields.category,
+    description: fields.description,
+    units: 'procedural',
+    fps: null,
+    joints: fields.joints,
+    edges: fields.edges,
+    symmetry: fields.symmetry,
+    perSequenceEdges: false,
+    frames: fields.frames,
+    numJoints: J,
+    points: fields.points,
+    sequences: splitSequences(fields.name, fields.frames),
+    meta: {
+      name: fields.name,
+      category: fields.category,
+      description: fields.description,
+      source: 'procedurally generated (@lfm/datasets createProceduralDatasets)',
+      license: 'generated; no licence attached',
+      kind: fields.kind,
+      ...fields.meta,
+    },
+    kind: fields.kind,
+    rest: fields.rest,
+  };
+}
