@@ -1,5 +1,6 @@
 import { checkShapes, DegenerateError, eigSym3, hypot, type NdArray, nd, svd3 } from '@lfm/core';
-import { rotateLeft, solveDamped } from './dense.js';
+import { rotateLeft } from './dense.js';
+import { levenbergMarquardt } from './lm.js';
 import { rank2Measure3 } from './qcp.js';
 import {
   allMaskedError,
@@ -181,10 +182,6 @@ const svdV = new Float64Array(9);
 const starts = new Float64Array(9 * 3);
 const startS = new Float64Array(3);
 const trial = new Float64Array(9);
-const H = new Float64Array(16);
-const g = new Float64Array(4);
-const L = new Float64Array(16);
-const delta = new Float64Array(4);
 
 /**
  * Solves OnP for n compact points (xs [n,3], ys [n,2], ws [n]); writes `onpOut`. `tol` is the rank
@@ -436,22 +433,20 @@ function orthoCost(
 }
 
 /**
- * Levenberg–Marquardt on (ω, s) for Σ w‖s P R X − Y‖² with centred X, Y, updating R ← Exp(ω) R.
- * R (in/out) at `R[0..9]`; returns s and leaves the cost in `lmCost`.
+ * Σ w‖s P R X − Y‖² over (ω, s) for centred X, Y, with R ← Exp(ω) R: the LM problem of one start.
+ * `R` (the current rotation) is updated in place; `s` is the current scale.
  */
-function refineOrthographic(
-  X: Float64Array,
-  Y: Float64Array,
-  w: Float64Array,
-  n: number,
-  R: Float64Array,
-  s: number,
-): number {
-  let cost = orthoCost(X, Y, w, n, R, s);
-  let mu = 1e-4;
-  for (let iter = 0; iter < 100; iter++) {
-    H.fill(0);
-    g.fill(0);
+const ortho = {
+  size: 4,
+  X: new Float64Array(0),
+  Y: new Float64Array(0),
+  w: new Float64Array(0),
+  n: 0,
+  R: new Float64Array(9),
+  s: 0,
+  candS: 0,
+  linearize(H: Float64Array, g: Float64Array): void {
+    const { X, Y, w, n, R, s } = this;
     for (let i = 0; i < n; i++) {
       const a0 = X[3 * i]!;
       const a1 = X[3 * i + 1]!;
@@ -489,43 +484,40 @@ function refineOrthographic(
     H[12] = H[3]!;
     H[13] = H[7]!;
     H[14] = H[11]!;
-    if (cost === 0) break;
-    let accepted = false;
-    let stepNorm = 0;
-    let newCost = cost;
-    let converged = false;
-    for (let inner = 0; inner < 8; inner++) {
-      if (!solveDamped(4, H, g, mu, L, delta)) {
-        mu *= 10;
-        continue;
-      }
-      // Predicted decrease of the Gauss–Newton model is ≥ δ·g: nothing left to gain at rounding level.
-      if (delta[0]! * g[0]! + delta[1]! * g[1]! + delta[2]! * g[2]! + delta[3]! * g[3]! <= 1e-15 * cost) {
-        converged = true;
-        break;
-      }
-      for (let i = 0; i < 9; i++) candR[i] = R[i]!;
-      rotateLeft(candR, 0, delta[0]!, delta[1]!, delta[2]!);
-      const sNew = s + delta[3]!;
-      newCost = orthoCost(X, Y, w, n, candR, sNew);
-      stepNorm = hypot(delta[0]!, delta[1]!, delta[2]!) + Math.abs(delta[3]!) / (Math.abs(s) + 1e-300);
-      if (newCost < cost) {
-        for (let i = 0; i < 9; i++) R[i] = candR[i]!;
-        s = sNew;
-        accepted = true;
-        mu = Math.max(mu / 5, 1e-12);
-        break;
-      }
-      mu *= 10;
-      if (stepNorm < 1e-15) break;
-    }
-    if (converged || !accepted) break;
-    const gain = cost - newCost;
-    cost = newCost;
-    // Quadratic convergence: once a step gains < 1e-12 of the cost, the parameters are settled far
-    // below the noise-induced uncertainty (and exact fits keep gaining until cost ≈ 0).
-    if (stepNorm < 1e-13 || gain <= 1e-12 * cost) break;
-  }
-  lmCost = cost;
-  return s;
+  },
+  tryStep(step: Float64Array): number {
+    for (let i = 0; i < 9; i++) candR[i] = this.R[i]!;
+    rotateLeft(candR, 0, step[0]!, step[1]!, step[2]!);
+    this.candS = this.s + step[3]!;
+    return orthoCost(this.X, this.Y, this.w, this.n, candR, this.candS);
+  },
+  stepSize(step: Float64Array): number {
+    return hypot(step[0]!, step[1]!, step[2]!) + Math.abs(step[3]!) / (Math.abs(this.s) + 1e-300);
+  },
+  accept(): void {
+    for (let i = 0; i < 9; i++) this.R[i] = candR[i]!;
+    this.s = this.candS;
+  },
+};
+
+/**
+ * Levenberg–Marquardt on (ω, s) for Σ w‖s P R X − Y‖² with centred X, Y, updating R ← Exp(ω) R.
+ * R (in/out) at `R[0..9]`; returns s and leaves the cost in `lmCost`.
+ */
+function refineOrthographic(
+  X: Float64Array,
+  Y: Float64Array,
+  w: Float64Array,
+  n: number,
+  R: Float64Array,
+  s: number,
+): number {
+  ortho.X = X;
+  ortho.Y = Y;
+  ortho.w = w;
+  ortho.n = n;
+  ortho.R = R;
+  ortho.s = s;
+  lmCost = levenbergMarquardt(ortho, orthoCost(X, Y, w, n, R, s), 100);
+  return ortho.s;
 }

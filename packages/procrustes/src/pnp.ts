@@ -1,6 +1,7 @@
 import { checkShapes, DegenerateError, hypot, InputError, type NdArray, nd } from '@lfm/core';
-import { rotateLeft, solveDamped } from './dense.js';
+import { rotateLeft } from './dense.js';
 import { epnpCandidates } from './epnp.js';
+import { levenbergMarquardt } from './lm.js';
 import { gatherVisible, ONP_OK, onpOut, onpSample } from './onp.js';
 import { rank2Measure3 } from './qcp.js';
 import {
@@ -180,10 +181,6 @@ const curR = new Float64Array(9);
 const curT = new Float64Array(3);
 const candR = new Float64Array(9);
 const candT = new Float64Array(3);
-const H = new Float64Array(36);
-const g = new Float64Array(6);
-const L = new Float64Array(36);
-const delta = new Float64Array(6);
 const j0 = new Float64Array(6);
 const j1 = new Float64Array(6);
 
@@ -356,14 +353,17 @@ function pinholeCost(n: number, fx: number, fy: number, Rm: Float64Array, t: Flo
   return cost;
 }
 
-/** LM from (curR, curT) on the compact sample; leaves the optimum there and returns its cost. */
-function refinePinhole(n: number, fx: number, fy: number, maxIterations: number): number {
-  let cost = pinholeCost(n, fx, fy, curR, curT);
-  if (!Number.isFinite(cost)) return cost;
-  let mu = 1e-4;
-  for (let iter = 0; iter < maxIterations; iter++) {
-    H.fill(0);
-    g.fill(0);
+/**
+ * The pinhole reprojection cost over (ω, τ) (x_cam = Exp(ω) R x̄ᵢ + τ on the centred points), from
+ * (curR, curT): the LM problem of one start. `fx`, `fy` are the current sample's focal lengths.
+ */
+const pinhole = {
+  size: 6,
+  n: 0,
+  fx: 1,
+  fy: 1,
+  linearize(H: Float64Array, g: Float64Array): void {
+    const { n, fx, fy } = this;
     for (let i = 0; i < n; i++) {
       const a0 = xc[3 * i]!;
       const a1 = xc[3 * i + 1]!;
@@ -404,47 +404,35 @@ function refinePinhole(n: number, fx: number, fy: number, maxIterations: number)
       }
     }
     for (let r = 1; r < 6; r++) for (let c = 0; c < r; c++) H[6 * r + c] = H[6 * c + r]!;
-    if (cost === 0) break;
-    let accepted = false;
-    let newCost = cost;
-    let stepNorm = 0;
-    let converged = false;
-    for (let inner = 0; inner < 8; inner++) {
-      if (!solveDamped(6, H, g, mu, L, delta)) {
-        mu *= 10;
-        continue;
-      }
-      let pred = 0;
-      for (let k = 0; k < 6; k++) pred += delta[k]! * g[k]!;
-      if (pred <= 1e-15 * cost) {
-        converged = true;
-        break;
-      }
-      for (let i = 0; i < 9; i++) candR[i] = curR[i]!;
-      rotateLeft(candR, 0, delta[0]!, delta[1]!, delta[2]!);
-      candT[0] = curT[0]! + delta[3]!;
-      candT[1] = curT[1]! + delta[4]!;
-      candT[2] = curT[2]! + delta[5]!;
-      newCost = pinholeCost(n, fx, fy, candR, candT);
-      stepNorm =
-        hypot(delta[0]!, delta[1]!, delta[2]!) +
-        hypot(delta[3]!, delta[4]!, delta[5]!) / (hypot(curT[0]!, curT[1]!, curT[2]!) + 1e-300);
-      if (newCost < cost) {
-        for (let i = 0; i < 9; i++) curR[i] = candR[i]!;
-        curT[0] = candT[0]!;
-        curT[1] = candT[1]!;
-        curT[2] = candT[2]!;
-        accepted = true;
-        mu = Math.max(mu / 5, 1e-12);
-        break;
-      }
-      mu *= 10;
-      if (stepNorm < 1e-15) break;
-    }
-    if (converged || !accepted) break;
-    const gain = cost - newCost;
-    cost = newCost;
-    if (stepNorm < 1e-13 || gain <= 1e-12 * cost) break;
-  }
-  return cost;
+  },
+  tryStep(step: Float64Array): number {
+    for (let i = 0; i < 9; i++) candR[i] = curR[i]!;
+    rotateLeft(candR, 0, step[0]!, step[1]!, step[2]!);
+    candT[0] = curT[0]! + step[3]!;
+    candT[1] = curT[1]! + step[4]!;
+    candT[2] = curT[2]! + step[5]!;
+    return pinholeCost(this.n, this.fx, this.fy, candR, candT);
+  },
+  stepSize(step: Float64Array): number {
+    return (
+      hypot(step[0]!, step[1]!, step[2]!) +
+      hypot(step[3]!, step[4]!, step[5]!) / (hypot(curT[0]!, curT[1]!, curT[2]!) + 1e-300)
+    );
+  },
+  accept(): void {
+    for (let i = 0; i < 9; i++) curR[i] = candR[i]!;
+    curT[0] = candT[0]!;
+    curT[1] = candT[1]!;
+    curT[2] = candT[2]!;
+  },
+};
+
+/** LM from (curR, curT) on the compact sample; leaves the optimum there and returns its cost. */
+function refinePinhole(n: number, fx: number, fy: number, maxIterations: number): number {
+  const cost = pinholeCost(n, fx, fy, curR, curT);
+  if (!Number.isFinite(cost)) return cost;
+  pinhole.n = n;
+  pinhole.fx = fx;
+  pinhole.fy = fy;
+  return levenbergMarquardt(pinhole, cost, maxIterations);
 }
