@@ -1,25 +1,51 @@
-import type { AttentionKind, BranchWidth, EncodingKind, NormStyle } from './constants.js';
+import * as v from 'valibot';
+import { ATTENTION_KINDS, BRANCH_WIDTHS, ENCODING_KINDS, NORM_STYLES } from './constants.js';
 import { ConfigError } from './errors.js';
+import {
+  configIssueMessage,
+  configObject,
+  entryDefaults,
+  flag,
+  integerIn,
+  nonEmptyString,
+  numberIn,
+  oneOf,
+  parseConfig,
+} from './schema.js';
 
 /** What the lifter's decoder outputs (see `LifterConfig.head`). */
-export type HeadKind = 'shape' | 'camera';
+export type HeadKind = (typeof HEAD_KINDS)[number];
+export const HEAD_KINDS = ['shape', 'camera'] as const;
 
-/** The architecture and initialisation of a lifter. Everything but `seed`, `tpeSigma` and `maxPoints` shapes the forward pass. */
-export interface LifterConfig {
+/** Marks a config entry as part of the architecture (two configs agreeing on these run the same network). */
+const arch = <S extends v.GenericSchema>(schema: S) => v.pipe(schema, v.metadata({ architecture: true }));
+const rigList = (issue: v.BaseIssue<unknown>) =>
+  `must be a list of rig ids, got ${JSON.stringify(issue.input)}`;
+
+/**
+ * The lifter config, one entry per key: its type and range, its default (absent = optional, no
+ * default) and whether it shapes the forward pass (`arch`). Everything but `seed`, `tpeSigma`,
+ * `maxPoints` and `codedRigs` does.
+ *
+ * Defaults: 4 layers as in the paper; D = 128 with 4 heads (the paper's 256/4 and 512/8 rows are for
+ * larger corpora; 128 trains at a useful speed on CPU); MLP ratio 4 (the paper gives none); σ = 1
+ * (not given by the paper — a hyper-parameter to sweep).
+ */
+const LIFTER_CONFIG_ENTRIES = {
   /** Token width D (even for TPE; divisible by `heads`). */
-  readonly dModel: number;
+  dModel: arch(v.optional(integerIn(1), 128)),
   /** Graph-transformer layers L. */
-  readonly layers: number;
+  layers: arch(v.optional(integerIn(1), 4)),
   /** Heads of each attention branch (`branchWidth: 'full'`), or of both together (`'half'`: heads/2 each). */
-  readonly heads: number;
+  heads: arch(v.optional(integerIn(1), 4)),
   /** MLP hidden width = mlpRatio · D (must be an integer). */
-  readonly mlpRatio: number;
+  mlpRatio: arch(v.optional(numberIn(0, Number.POSITIVE_INFINITY, { minOpen: true }), 4)),
   /** `'tpe'`: fixed random Fourier features (the paper); `'mlp'`: learnable ablation. */
-  readonly encoding: EncodingKind;
+  encoding: arch(v.optional(oneOf(ENCODING_KINDS), 'tpe')),
   /** TPE frequency scale σ: ω ~ N(0, σ²) on coordinates normalised to [−1, 1]. Init only (ω is stored). */
-  readonly tpeSigma: number;
+  tpeSigma: v.optional(numberIn(0, Number.POSITIVE_INFINITY, { minOpen: true }), 1),
   /** `'hybrid'`: local graph + global attention in parallel (the paper); `'global'` / `'local'`: ablations. */
-  readonly attention: AttentionKind;
+  attention: arch(v.optional(oneOf(ATTENTION_KINDS), 'hybrid')),
   /**
    * Inner width of each attention branch of a hybrid layer. `'full'` (the default; every checkpoint
    * and model made before the option): each branch projects q, k, v to D with `heads` heads of width
@@ -28,28 +54,28 @@ export interface LifterConfig {
    * (its heads split between the graph and the global mask). Needs `attention: 'hybrid'` and an even
    * `heads`; for 'global'/'local' it is a config error (one branch: nothing to halve against).
    */
-  readonly branchWidth: BranchWidth;
+  branchWidth: arch(v.optional(oneOf(BRANCH_WIDTHS), 'full')),
   /** `'paper'`: X' = LN(U) + U, X'' = LN(MLP(X')) + X'; `'pre'`: pre-norm residuals plus a final LayerNorm. */
-  readonly norm: NormStyle;
+  norm: arch(v.optional(oneOf(NORM_STYLES), 'paper')),
   /** Seed of `initParameters` (the TPE frequencies and the initial weights). */
-  readonly seed: number;
+  seed: v.optional(integerIn(0), 0),
   /** The most points N the model accepts (a contract for runtimes; the network itself has no limit). */
-  readonly maxPoints?: number;
+  maxPoints: v.optional(integerIn(1)),
   /**
    * k of the joint-code input (`@lfm/datasets` `jointCode`: a fixed per-(rig, joint) identity vector
    * added to the tokens through a learned [k, D] projection); 0 = no such input (the paper's
    * object-agnostic model).
    */
-  readonly jointCodes: number;
+  jointCodes: arch(v.optional(integerIn(0), 0)),
   /**
    * K of the random-walk structural encoding (0 = off): each point gets the return probabilities
    * (P^k)_ii, k = 1…K, of the random walk P = D⁻¹A on the local-attention graph A (bones, or kNN for a
    * rig without bones), added to its token through a learned [K, D] projection — a point's role in
    * the graph (a leaf, a hub, how far along a chain), which any rig carries and which names no rig, so
    * a model without joint codes still tells the joints of a skeleton apart (up to its symmetries).
-   * Needs an attention kind that reads the graph ('local' or 'hybrid').
+   * At most 32. Needs an attention kind that reads the graph ('local' or 'hybrid').
    */
-  readonly structural: number;
+  structural: arch(v.optional(integerIn(0, 32), 0)),
   /**
    * The mirror-partner input (default false; every model made before the option): each point gets
    * the 2D offset to its left/right mirror partner and a has-partner flag (`inputs.pairs` [B, N, N],
@@ -59,9 +85,9 @@ export interface LifterConfig {
    * declaring mirror pairs carries and that names no rig (an unknown category still has it). An
    * all-zero P (centre-line joints, no pairs known) is a valid input.
    */
-  readonly mirrorPairs: boolean;
+  mirrorPairs: arch(v.optional(flag(), false)),
   /** The rig ids whose joint codes the model was trained with; other rigs get zero codes (a contract for runtimes). */
-  readonly codedRigs?: readonly string[];
+  codedRigs: v.optional(v.pipe(v.array(nonEmptyString('a rig id'), rigList), v.readonly())),
   /**
    * What the decoder's output is. `'shape'` (the default; the paper, and every model made before the
    * option): the lifted shape itself, in whatever orientation the network picks. `'camera'`: a shape
@@ -71,162 +97,94 @@ export interface LifterConfig {
    * by a learned gate, z the fitted depth — so the 2D the model is given is used, not re-predicted.
    * Training puts the loss on S as well (`forwardLifterParts`).
    */
-  readonly head: HeadKind;
-}
+  head: arch(v.optional(oneOf(HEAD_KINDS), 'shape')),
+};
 
 /**
- * Defaults: 4 layers as in the paper; D = 128 with 4 heads (the paper's 256/4 and 512/8 rows are for
- * larger corpora; 128 trains at a useful speed on CPU); MLP ratio 4 (the paper gives none); σ = 1
- * (not given by the paper — a hyper-parameter to sweep).
+ * The rules between fields, in the order they are checked; the first broken one's message, or
+ * undefined. (Per-key types and ranges are the entries'.)
  */
-export const DEFAULT_LIFTER_CONFIG: Readonly<LifterConfig> = Object.freeze({
-  dModel: 128,
-  layers: 4,
-  heads: 4,
-  mlpRatio: 4,
-  encoding: 'tpe',
-  tpeSigma: 1,
-  attention: 'hybrid',
-  branchWidth: 'full',
-  norm: 'paper',
-  seed: 0,
-  jointCodes: 0,
-  structural: 0,
-  mirrorPairs: false,
-  head: 'shape',
-});
+function crossFieldProblem(c: LifterConfigFields): string | undefined {
+  if (c.structural > 0 && c.attention === 'global') {
+    return "structural needs the local-attention graph: attention 'local' or 'hybrid', not 'global'";
+  }
+  if (c.dModel % c.heads !== 0) return `dModel ${c.dModel} must be divisible by heads ${c.heads}`;
+  if (c.branchWidth === 'half' && c.attention !== 'hybrid') {
+    return `branchWidth 'half' splits the width between a hybrid layer's two branches; attention '${c.attention}' has one branch (use 'full')`;
+  }
+  if (c.branchWidth === 'half' && c.heads % 2 !== 0) {
+    return `branchWidth 'half' gives each branch heads/2 heads of width dModel/heads: heads must be even, got ${c.heads}`;
+  }
+  if (c.encoding === 'tpe' && c.dModel % 2 !== 0) {
+    return `dModel must be even for the TPE encoding (sin and cos halves), got ${c.dModel}`;
+  }
+  if (!Number.isInteger(c.mlpRatio * c.dModel)) {
+    return `mlpRatio · dModel (the MLP width) must be an integer, got ${c.mlpRatio} · ${c.dModel}`;
+  }
+  return undefined;
+}
+const crossFieldRules = v.check(
+  (c: LifterConfigFields) => crossFieldProblem(c) === undefined,
+  (issue) => crossFieldProblem(issue.input as LifterConfigFields) ?? '',
+);
 
-const KEYS: readonly (keyof LifterConfig)[] = [
-  'dModel',
-  'layers',
-  'heads',
-  'mlpRatio',
-  'encoding',
-  'tpeSigma',
-  'attention',
-  'branchWidth',
-  'norm',
-  'seed',
-  'maxPoints',
-  'jointCodes',
-  'structural',
-  'mirrorPairs',
-  'codedRigs',
-  'head',
-];
+const LifterConfigObject = configObject('lifter config', LIFTER_CONFIG_ENTRIES);
+type LifterConfigFields = v.InferOutput<typeof LifterConfigObject>;
+
+/**
+ * The schema of a lifter config as written (JSON, `lfm.config`, a checkpoint header): missing keys
+ * take their defaults, an unknown key is an error, then the rules between fields.
+ */
+export const LifterConfigSchema = v.pipe(LifterConfigObject, crossFieldRules);
+
+/**
+ * A complete config (`validateLifterConfig`): the same entries with every defaulted field required,
+ * extra keys ignored (a caller may pass a model config with its `kind`).
+ */
+const CompleteLifterConfigSchema = v.pipe(
+  v.object(
+    Object.fromEntries(
+      Object.entries(LIFTER_CONFIG_ENTRIES).map(([key, entry]) => [
+        key,
+        entry.default === undefined ? entry : (entry as { wrapped: v.GenericSchema }).wrapped,
+      ]),
+    ) as unknown as typeof LIFTER_CONFIG_ENTRIES,
+    (issue) => `must be set (a complete config has every field), ${JSON.stringify(issue.input)} given`,
+  ),
+  crossFieldRules,
+);
+
+/** The architecture and initialisation of a lifter (see `LifterConfigSchema` for each field). */
+export type LifterConfig = Readonly<v.InferOutput<typeof LifterConfigSchema>>;
+
+/** Every field with a default, in declaration order (`maxPoints` and `codedRigs` have none). */
+export const DEFAULT_LIFTER_CONFIG: Readonly<LifterConfig> = Object.freeze(
+  entryDefaults(LIFTER_CONFIG_ENTRIES, false) as unknown as LifterConfig,
+);
 
 /** The fields that change the forward pass (two configs agreeing on these run the same network). */
-export const ARCHITECTURE_KEYS: readonly (keyof LifterConfig)[] = [
-  'dModel',
-  'layers',
-  'heads',
-  'mlpRatio',
-  'encoding',
-  'attention',
-  'branchWidth',
-  'norm',
-  'jointCodes',
-  'structural',
-  'mirrorPairs',
-  'head',
-];
+export const ARCHITECTURE_KEYS: readonly (keyof LifterConfig)[] = Object.freeze(
+  (Object.keys(LIFTER_CONFIG_ENTRIES) as (keyof LifterConfig)[]).filter(
+    (k) => (v.getMetadata(LIFTER_CONFIG_ENTRIES[k]) as { architecture?: boolean }).architecture === true,
+  ),
+);
 
 /**
  * A complete, validated config from a partial one (or parsed JSON): defaults fill missing fields.
  * Throws ConfigError for an unknown key (a typo), a wrong type or an invalid value, naming the field.
  */
 export function resolveLifterConfig(input: unknown = {}): LifterConfig {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new ConfigError(`a lifter config must be an object, got ${input === null ? 'null' : typeof input}`);
-  }
-  const record = input as Record<string, unknown>;
-  for (const k of Object.keys(record)) {
-    if (!(KEYS as readonly string[]).includes(k)) {
-      throw new ConfigError(`unknown lifter config key '${k}' (known: ${KEYS.join(', ')})`);
-    }
-  }
-  const merged: Record<string, unknown> = { ...DEFAULT_LIFTER_CONFIG };
-  for (const [k, v] of Object.entries(record)) if (v !== undefined) merged[k] = v;
-  validateLifterConfig(merged as unknown as LifterConfig);
-  if (Array.isArray(merged.codedRigs)) merged.codedRigs = Object.freeze([...merged.codedRigs]);
-  return Object.freeze({ ...(merged as unknown as LifterConfig) });
+  const parsed = parseConfig(LifterConfigSchema, input, 'a lifter config') as Record<string, unknown>;
+  // Key order as it always was: the defaulted fields in declaration order, then the others in input
+  // order. Checkpoint headers and `lfm.config` are this object's JSON, so their bytes depend on it.
+  const config: Record<string, unknown> = { ...DEFAULT_LIFTER_CONFIG };
+  for (const [k, value] of Object.entries(input as object)) if (value !== undefined) config[k] = parsed[k];
+  if (Array.isArray(config.codedRigs)) config.codedRigs = Object.freeze([...config.codedRigs]);
+  return Object.freeze(config as LifterConfig);
 }
 
 /** Throws ConfigError naming the first invalid field of a complete config. */
 export function validateLifterConfig(config: LifterConfig): void {
-  const c = config as unknown as Record<string, unknown>;
-  const int = (k: keyof LifterConfig, min: number) => {
-    const v = c[k];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-      throw new ConfigError(`${k} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
-    }
-  };
-  const oneOf = (k: keyof LifterConfig, values: readonly string[]) => {
-    if (typeof c[k] !== 'string' || !values.includes(c[k] as string)) {
-      throw new ConfigError(
-        `${k} must be ${values.map((v) => `'${v}'`).join(' or ')}, got ${JSON.stringify(c[k])}`,
-      );
-    }
-  };
-  const positive = (k: keyof LifterConfig) => {
-    const v = c[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-      throw new ConfigError(`${k} must be a finite number > 0, got ${JSON.stringify(v)}`);
-    }
-  };
-  int('dModel', 1);
-  int('layers', 1);
-  int('heads', 1);
-  positive('mlpRatio');
-  oneOf('encoding', ['tpe', 'mlp']);
-  positive('tpeSigma');
-  oneOf('attention', ['hybrid', 'global', 'local']);
-  oneOf('branchWidth', ['full', 'half']);
-  oneOf('norm', ['paper', 'pre']);
-  int('seed', 0);
-  if (c.maxPoints !== undefined) int('maxPoints', 1);
-  int('jointCodes', 0);
-  int('structural', 0);
-  if (config.structural > 32)
-    throw new ConfigError(`structural must be at most 32, got ${config.structural}`);
-  if (config.structural > 0 && config.attention === 'global') {
-    throw new ConfigError(
-      "structural needs the local-attention graph: attention 'local' or 'hybrid', not 'global'",
-    );
-  }
-  if (typeof c.mirrorPairs !== 'boolean') {
-    throw new ConfigError(`mirrorPairs must be true or false, got ${JSON.stringify(c.mirrorPairs)}`);
-  }
-  oneOf('head', ['shape', 'camera']);
-  if (
-    c.codedRigs !== undefined &&
-    !(Array.isArray(c.codedRigs) && c.codedRigs.every((r) => typeof r === 'string' && r.length > 0))
-  ) {
-    throw new ConfigError(`codedRigs must be a list of rig ids, got ${JSON.stringify(c.codedRigs)}`);
-  }
-  if (config.dModel % config.heads !== 0) {
-    throw new ConfigError(`dModel ${config.dModel} must be divisible by heads ${config.heads}`);
-  }
-  if (config.branchWidth === 'half') {
-    if (config.attention !== 'hybrid') {
-      throw new ConfigError(
-        `branchWidth 'half' splits the width between a hybrid layer's two branches; attention '${config.attention}' has one branch (use 'full')`,
-      );
-    }
-    if (config.heads % 2 !== 0) {
-      throw new ConfigError(
-        `branchWidth 'half' gives each branch heads/2 heads of width dModel/heads: heads must be even, got ${config.heads}`,
-      );
-    }
-  }
-  if (config.encoding === 'tpe' && config.dModel % 2 !== 0) {
-    throw new ConfigError(
-      `dModel must be even for the TPE encoding (sin and cos halves), got ${config.dModel}`,
-    );
-  }
-  if (!Number.isInteger(config.mlpRatio * config.dModel)) {
-    throw new ConfigError(
-      `mlpRatio · dModel (the MLP width) must be an integer, got ${config.mlpRatio} · ${config.dModel}`,
-    );
-  }
+  const result = v.safeParse(CompleteLifterConfigSchema, config);
+  if (!result.success) throw new ConfigError(configIssueMessage(result.issues));
 }
