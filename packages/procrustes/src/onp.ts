@@ -438,11 +438,11 @@ function orthoCost(
  */
 const ortho = {
   size: 4,
-  X: new Float64Array(0),
-  Y: new Float64Array(0),
-  w: new Float64Array(0),
+  X: new Float64Array(0) as Float64Array,
+  Y: new Float64Array(0) as Float64Array,
+  w: new Float64Array(0) as Float64Array,
   n: 0,
-  R: new Float64Array(9),
+  R: new Float64Array(9) as Float64Array,
   s: 0,
   candS: 0,
   linearize(H: Float64Array, g: Float64Array): void {
