@@ -1,10 +1,9 @@
-import { type Dim, type Ops, type Params, Rng, ShapeError, scopeParams } from '@lfm/core';
-import { createReferenceOps, createReferenceParams, type RefTensor, refTensor } from '@lfm/core/testing';
-import { createTfjsOps, createTfjsParams, type Tensor } from '@lfm/core/tfjs';
+import { type Dim, type Ops, Rng, ShapeError } from '@lfm/core';
+import { createReferenceOps, refTensor, worstRelativeError } from '@lfm/core/testing';
+import { createTfjsOps } from '@lfm/core/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as ort from 'onnxruntime-node';
-import * as ortWeb from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkModel, createOnnxRecorder, decodeModel, type Sym } from './index.js';
 
@@ -44,15 +43,7 @@ function draw(rng: Rng, n: number, gen: Gen): Float32Array {
 
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string): void {
   expect(got.length, `${what}: length`).toBe(want.length);
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i]! - want[i]!) / Math.max(1, Math.abs(want[i]!));
-    if (!(e <= worst)) {
-      worst = e;
-      at = i;
-    }
-  }
+  const { worst, at } = worstRelativeError(got, want);
   expect(worst, `${what}: worst at ${at}: got ${got[at]}, want ${want[at]}`).toBeLessThanOrEqual(tol);
 }
 
@@ -479,196 +470,5 @@ describe('recorder: the graph it builds', () => {
     r.output('y', r.ops.neg(x));
     expect(() => r.output('y', x)).toThrow(/'y' is already used/);
     expect(() => r.toModel({ opset: 18 })).toThrow(/opset 18 is not supported/);
-  });
-});
-
-// ---------------------------------------------------------------------------------------------------
-// A composite written once against Ops<T>: TPE + multi-head attention block (as in core's tfjs tests).
-// ---------------------------------------------------------------------------------------------------
-
-const D = 16;
-const HEADS = 4;
-
-function blockShapes(): Record<string, number[]> {
-  return {
-    'attn.wq': [D, D],
-    'attn.bq': [D],
-    'attn.wk': [D, D],
-    'attn.bk': [D],
-    'attn.wv': [D, D],
-    'attn.bv': [D],
-    'attn.wo': [D, D],
-    'attn.bo': [D],
-    'ln1.g': [D],
-    'ln1.b': [D],
-    'mlp.w1': [D, 2 * D],
-    'mlp.b1': [2 * D],
-    'mlp.w2': [2 * D, D],
-    'mlp.b2': [D],
-    'ln2.g': [D],
-    'ln2.b': [D],
-    'head.w': [D, 3],
-    'head.b': [3],
-  };
-}
-
-/** Multi-head self-attention with a key-padding mask: x [B, N, D], mask [B, N] → [B, N, D]. */
-function attention<T>(o: Ops<T>, p: Params<T>, x: T, mask: T): T {
-  const dh = D / HEADS;
-  const split = (t: T) => o.transpose(o.reshape(t, [0, 0, HEADS, dh]), [0, 2, 1, 3]); // [B, H, N, dh]
-  const q = split(o.linear(x, p.get('wq', [D, D]), p.get('bq', [D])));
-  const k = split(o.linear(x, p.get('wk', [D, D]), p.get('bk', [D])));
-  const v = split(o.linear(x, p.get('wv', [D, D]), p.get('bv', [D])));
-  const bias = o.expandDims(o.expandDims(o.mul(o.sub(mask, 1), 1e9), 1), 1); // [B, 1, 1, N]
-  const attn = o.softmax(o.add(o.mul(o.matMul(q, k, { transposeB: true }), 1 / Math.sqrt(dh)), bias));
-  const merged = o.reshape(o.transpose(o.matMul(attn, v), [0, 2, 1, 3]), [0, 0, -1]); // [B, N, D]
-  return o.linear(merged, p.get('wo', [D, D]), p.get('bo', [D]));
-}
-
-/** points [B, N, 2], mask [B, N] → [B, N, 3]: TPE, X' = LN(U) + U, X'' = LN(MLP(X')) + X', head. */
-function encoderBlock<T>(
-  o: Ops<T>,
-  p: Params<T>,
-  omega: Float32Array,
-  phase: Float32Array,
-  pts: T,
-  mask: T,
-): T {
-  const z = o.add(o.matMul(pts, o.constant(omega, [2, D / 2])), o.constant(phase, [D / 2]));
-  const x = o.mul(o.concat([o.sin(z), o.cos(z)], -1), Math.sqrt(2 / D));
-  const u = attention(o, scopeParams(p, 'attn'), x, mask);
-  const x1 = o.add(o.layerNorm(u, p.get('ln1.g', [D]), p.get('ln1.b', [D])), u);
-  const hidden = o.gelu(o.linear(x1, p.get('mlp.w1', [D, 2 * D]), p.get('mlp.b1', [2 * D])));
-  const m = o.linear(hidden, p.get('mlp.w2', [2 * D, D]), p.get('mlp.b2', [D]));
-  const x2 = o.add(o.layerNorm(m, p.get('ln2.g', [D]), p.get('ln2.b', [D])), x1);
-  return o.linear(x2, p.get('head.w', [D, 3]), p.get('head.b', [3]));
-}
-
-describe('a model written once against Ops<T>, exported and run by onnxruntime', () => {
-  const rng = new Rng(99);
-  const shapes = blockShapes();
-  const weights: Record<string, Float32Array> = {};
-  for (const [n, s] of Object.entries(shapes)) {
-    const v = Float32Array.from({ length: sizeOf(s) }, () => rng.normal() / Math.sqrt(s[0]!));
-    weights[n] = n.endsWith('.g') ? v.map((a) => 1 + 0.1 * a) : v;
-  }
-  const omega = Float32Array.from({ length: D }, () => 2 * rng.normal());
-  const phase = Float32Array.from({ length: D / 2 }, () => rng.normal());
-  const inputs = (b: number, n: number) => ({
-    points: Float32Array.from({ length: b * n * 2 }, () => rng.normal()),
-    mask: Float32Array.from({ length: b * n }, (_, k) => (k % n === n - 2 || k === 1 ? 0 : 1)),
-  });
-
-  const exported = (() => {
-    const r = createOnnxRecorder({ dims: TRACE });
-    const pts = r.input('points', ['B', 'N', 2]);
-    const mask = r.input('mask', ['B', 'N']);
-    r.output('points3d', encoderBlock(r.ops, r.params(weights), omega, phase, pts, mask));
-    return r.toModel({ metadata: { dim: String(D) } });
-  })();
-
-  const reference = (pts: Float32Array, mask: Float32Array, b: number, n: number) => {
-    const params = createReferenceParams(
-      Object.fromEntries(Object.entries(weights).map(([k, w]) => [k, refTensor(w, shapes[k]!)])),
-    );
-    const ptsT: RefTensor = refTensor(pts, [b, n, 2]);
-    return encoderBlock(refOps, params, omega, phase, ptsT, refTensor(mask, [b, n])).data;
-  };
-  const tfjs = (pts: Float32Array, mask: Float32Array, b: number, n: number) =>
-    tf.tidy(() => {
-      const params = createTfjsParams(
-        Object.fromEntries(Object.entries(weights).map(([k, w]) => [k, tf.tensor(w, shapes[k]!)])),
-      );
-      const y: Tensor = encoderBlock(
-        tfOps,
-        params,
-        omega,
-        phase,
-        tf.tensor(pts, [b, n, 2]),
-        tf.tensor(mask, [b, n]),
-      );
-      return y.dataSync() as Float32Array;
-    });
-
-  it('passes the checker with symbolic B, N at the boundary', () => {
-    const s = checkModel(exported);
-    expect(s.inputs.map((v) => v.dims)).toEqual([
-      ['B', 'N', 2],
-      ['B', 'N'],
-    ]);
-    expect(s.outputs[0]!.dims).toEqual(['B', 'N', 3]);
-    expect(s.opTypes.LayerNormalization).toBe(2);
-    expect(s.initializers).toBeGreaterThan(Object.keys(weights).length);
-  });
-
-  it('onnxruntime-node matches the reference and tfjs engines at several B, N (incl. 1)', async () => {
-    const session = await ort.InferenceSession.create(exported);
-    for (const [b, n] of [
-      [3, 7],
-      [1, 4],
-      [2, 5],
-      [4, 11],
-    ] as const) {
-      const { points, mask } = inputs(b, n);
-      const out = await session.run({
-        points: new ort.Tensor('float32', points, [b, n, 2]),
-        mask: new ort.Tensor('float32', mask, [b, n]),
-      });
-      const y = out.points3d!;
-      expect(y.dims).toEqual([b, n, 3]);
-      expectClose(
-        y.data as Float32Array,
-        reference(points, mask, b, n),
-        1e-5,
-        `ort-node vs reference B=${b} N=${n}`,
-      );
-      expectClose(y.data as Float32Array, tfjs(points, mask, b, n), 1e-5, `ort-node vs tfjs B=${b} N=${n}`);
-    }
-  });
-
-  it("onnxruntime-web's wasm EP (in Node, one thread) matches too", async () => {
-    ortWeb.env.wasm.numThreads = 1;
-    const session = await ortWeb.InferenceSession.create(exported, { executionProviders: ['wasm'] });
-    const [b, n] = [3, 9];
-    const { points, mask } = inputs(b, n);
-    const out = await session.run({
-      points: new ortWeb.Tensor('float32', points, [b, n, 2]),
-      mask: new ortWeb.Tensor('float32', mask, [b, n]),
-    });
-    const y = out.points3d!;
-    expect(y.dims).toEqual([b, n, 3]);
-    expectClose(y.data as Float32Array, reference(points, mask, b, n), 1e-5, 'ort-web vs reference');
-    expectClose(y.data as Float32Array, tfjs(points, mask, b, n), 1e-5, 'ort-web vs tfjs');
-    await session.release();
-  });
-
-  it('is permutation-equivariant in onnxruntime as well', async () => {
-    const session = await ort.InferenceSession.create(exported);
-    const [b, n] = [2, 6];
-    const { points, mask } = inputs(b, n);
-    const perm = new Rng(1).permutation(n);
-    const pPts = new Float32Array(points.length);
-    const pMask = new Float32Array(mask.length);
-    for (let s = 0; s < b; s++)
-      for (let i = 0; i < n; i++) {
-        const src = s * n + perm[i]!;
-        pMask[s * n + i] = mask[src]!;
-        pPts.set(points.subarray(2 * src, 2 * src + 2), 2 * (s * n + i));
-      }
-    const run = async (p: Float32Array, m: Float32Array) =>
-      (
-        await session.run({
-          points: new ort.Tensor('float32', p, [b, n, 2]),
-          mask: new ort.Tensor('float32', m, [b, n]),
-        })
-      ).points3d!.data as Float32Array;
-    const y = await run(points, mask);
-    const py = await run(pPts, pMask);
-    for (let s = 0; s < b; s++)
-      for (let i = 0; i < n; i++) {
-        const src = s * n + perm[i]!;
-        if (mask[src] === 0) continue;
-        for (let c = 0; c < 3; c++) expect(py[3 * (s * n + i) + c]).toBeCloseTo(y[3 * src + c]!, 5);
-      }
   });
 });

@@ -1,3 +1,14 @@
+export {
+  type EncoderBlockConfig,
+  encoderBlock,
+  encoderBlockShapes,
+  multiHeadAttention,
+  permutationError,
+  permutePoints,
+  randomEncoderBlock,
+  randomFloat32,
+  worstRelativeError,
+} from './encoder-block.js';
 export { composeSvd3, diag3, maxAbsDiff, orthogonalityError } from './matrices.js';
 export {
   createReferenceOps,
