@@ -13,6 +13,7 @@
 import { eigenSymmetric, eigSym3 } from '@lfm/core';
 import { leastSquares } from './dense.js';
 import { MOMENTS, rotationFromCrossCovariance, weightedMoments } from './qcp.js';
+import { centredScatter } from './scatter.js';
 
 const MAX_NC = 4;
 const MAX_D = 3 * MAX_NC;
@@ -20,6 +21,7 @@ const MAX_PAIRS = 6;
 
 let alphas = new Float64Array(0);
 let pc = new Float64Array(0);
+let centred = new Float64Array(0);
 const sd = new Float64Array(3);
 /**
  * β-product columns (OpenCV order) solved for by each linearisation: "N = 1" (β₀βₗ for every l),
@@ -68,53 +70,22 @@ export function epnpCandidates(
   if (alphas.length < MAX_NC * n) {
     alphas = new Float64Array(MAX_NC * n);
     pc = new Float64Array(3 * n);
+    centred = new Float64Array(3 * n);
   }
   // Control points from the weighted centroid and covariance.
-  let W = 0;
-  let c0 = 0;
-  let c1 = 0;
-  let c2 = 0;
-  for (let i = 0; i < n; i++) {
-    const w = ws[i]!;
-    W += w;
-    c0 += w * xs[3 * i]!;
-    c1 += w * xs[3 * i + 1]!;
-    c2 += w * xs[3 * i + 2]!;
-  }
-  c0 /= W;
-  c1 /= W;
-  c2 /= W;
-  cov.fill(0);
-  for (let i = 0; i < n; i++) {
-    const w = ws[i]! / W;
-    const a0 = xs[3 * i]! - c0;
-    const a1 = xs[3 * i + 1]! - c1;
-    const a2 = xs[3 * i + 2]! - c2;
-    cov[0] = cov[0]! + w * a0 * a0;
-    cov[1] = cov[1]! + w * a0 * a1;
-    cov[2] = cov[2]! + w * a0 * a2;
-    cov[4] = cov[4]! + w * a1 * a1;
-    cov[5] = cov[5]! + w * a1 * a2;
-    cov[8] = cov[8]! + w * a2 * a2;
-  }
-  cov[3] = cov[1]!;
-  cov[6] = cov[2]!;
-  cov[7] = cov[5]!;
+  centredScatter(xs, ws, n, true, ctrlW, centred, cov);
   eigSym3(cov, eigVal, eigVec);
   const nc = eigVal[2]! > 1e-12 * eigVal[0]! ? 4 : 3;
   const D = 3 * nc;
-  ctrlW[0] = c0;
-  ctrlW[1] = c1;
-  ctrlW[2] = c2;
   for (let k = 0; k < 3; k++) sd[k] = Math.sqrt(Math.max(eigVal[k]!, 0));
   for (let k = 1; k < nc; k++) {
     for (let c = 0; c < 3; c++) ctrlW[3 * k + c] = ctrlW[c]! + sd[k - 1]! * eigVec[3 * c + k - 1]!;
   }
   // Barycentric coordinates α (principal axes are orthogonal, so no 3×3 inverse is needed).
   for (let i = 0; i < n; i++) {
-    const a0 = xs[3 * i]! - c0;
-    const a1 = xs[3 * i + 1]! - c1;
-    const a2 = xs[3 * i + 2]! - c2;
+    const a0 = centred[3 * i]!;
+    const a1 = centred[3 * i + 1]!;
+    const a2 = centred[3 * i + 2]!;
     let sum = 0;
     for (let k = 1; k < nc; k++) {
       const e = k - 1;

@@ -2,6 +2,7 @@ import { checkShapes, DegenerateError, eigSym3, hypot, type NdArray, nd, svd3 } 
 import { rotateLeft } from './dense.js';
 import { levenbergMarquardt } from './lm.js';
 import { rank2Measure3 } from './qcp.js';
+import { centredScatter } from './scatter.js';
 import {
   allMaskedError,
   checkBatch,
@@ -173,6 +174,7 @@ export const onpOut = new Float64Array(14);
 let cx = new Float64Array(0);
 let cy = new Float64Array(0);
 const scat = new Float64Array(9);
+const meanX = new Float64Array(3);
 const eigVal = new Float64Array(3);
 const eigVec = new Float64Array(9);
 const aff = new Float64Array(9);
@@ -199,28 +201,19 @@ export function onpSample(
     cx = new Float64Array(3 * n);
     cy = new Float64Array(2 * n);
   }
-  let W = 0;
-  let mx0 = 0;
-  let mx1 = 0;
-  let mx2 = 0;
+  // Centred copies, scatter S = Σ w X Xᵀ, cross term C = Σ w X Yᵀ (3×2), gy = Σ w‖Y‖².
+  const W = centredScatter(xs, ws, n, false, meanX, cx, scat);
+  const mx0 = meanX[0]!;
+  const mx1 = meanX[1]!;
+  const mx2 = meanX[2]!;
   let my0 = 0;
   let my1 = 0;
   for (let i = 0; i < n; i++) {
-    const w = ws[i]!;
-    W += w;
-    mx0 += w * xs[3 * i]!;
-    mx1 += w * xs[3 * i + 1]!;
-    mx2 += w * xs[3 * i + 2]!;
-    my0 += w * ys[2 * i]!;
-    my1 += w * ys[2 * i + 1]!;
+    my0 += ws[i]! * ys[2 * i]!;
+    my1 += ws[i]! * ys[2 * i + 1]!;
   }
-  mx0 /= W;
-  mx1 /= W;
-  mx2 /= W;
   my0 /= W;
   my1 /= W;
-  // Centred copies, scatter S = Σ w X Xᵀ, cross term C = Σ w X Yᵀ (3×2), gy = Σ w‖Y‖².
-  scat.fill(0);
   let c00 = 0;
   let c01 = 0;
   let c10 = 0;
@@ -230,22 +223,13 @@ export function onpSample(
   let gy = 0;
   for (let i = 0; i < n; i++) {
     const w = ws[i]!;
-    const a0 = xs[3 * i]! - mx0;
-    const a1 = xs[3 * i + 1]! - mx1;
-    const a2 = xs[3 * i + 2]! - mx2;
+    const a0 = cx[3 * i]!;
+    const a1 = cx[3 * i + 1]!;
+    const a2 = cx[3 * i + 2]!;
     const b0 = ys[2 * i]! - my0;
     const b1 = ys[2 * i + 1]! - my1;
-    cx[3 * i] = a0;
-    cx[3 * i + 1] = a1;
-    cx[3 * i + 2] = a2;
     cy[2 * i] = b0;
     cy[2 * i + 1] = b1;
-    scat[0] = scat[0]! + w * a0 * a0;
-    scat[1] = scat[1]! + w * a0 * a1;
-    scat[2] = scat[2]! + w * a0 * a2;
-    scat[4] = scat[4]! + w * a1 * a1;
-    scat[5] = scat[5]! + w * a1 * a2;
-    scat[8] = scat[8]! + w * a2 * a2;
     c00 += w * a0 * b0;
     c01 += w * a0 * b1;
     c10 += w * a1 * b0;
@@ -254,9 +238,6 @@ export function onpSample(
     c21 += w * a2 * b1;
     gy += w * (b0 * b0 + b1 * b1);
   }
-  scat[3] = scat[1]!;
-  scat[6] = scat[2]!;
-  scat[7] = scat[5]!;
   // The scatter is quadratic in the spread: compare with tol², floored by its rounding level.
   if (rank2Measure3(scat) < Math.max(tol * tol, 1e-13)) return ONP_COLLINEAR;
   if (!(gy > 0)) return ONP_NO_IMAGE;

@@ -4,6 +4,7 @@ import { epnpCandidates } from './epnp.js';
 import { levenbergMarquardt } from './lm.js';
 import { gatherVisible, ONP_OK, onpOut, onpSample } from './onp.js';
 import { rank2Measure3 } from './qcp.js';
+import { centredScatter } from './scatter.js';
 import {
   checkBatch,
   collinearError,
@@ -175,6 +176,7 @@ let yn = new Float64Array(0);
 /** The caller's compact weights, for the cost loops. */
 let wsRef = new Float64Array(0);
 const scat = new Float64Array(9);
+const meanX = new Float64Array(3);
 const startR = new Float64Array(9 * 4);
 const startT = new Float64Array(3 * 4);
 const curR = new Float64Array(9);
@@ -210,43 +212,19 @@ function pnpSample(
   tol: number,
   maxIterations: number,
 ): number {
-  let W = 0;
-  let m0 = 0;
-  let m1 = 0;
-  let m2 = 0;
-  for (let i = 0; i < n; i++) {
-    const w = ws[i]!;
-    W += w;
-    m0 += w * xs[3 * i]!;
-    m1 += w * xs[3 * i + 1]!;
-    m2 += w * xs[3 * i + 2]!;
-    yn[2 * i] = (ys[2 * i]! - cx) / fx;
-    yn[2 * i + 1] = (ys[2 * i + 1]! - cy) / fy;
-  }
-  m0 /= W;
-  m1 /= W;
-  m2 /= W;
-  scat.fill(0);
+  const W = centredScatter(xs, ws, n, false, meanX, xc, scat);
+  const m0 = meanX[0]!;
+  const m1 = meanX[1]!;
+  const m2 = meanX[2]!;
   let radius2 = 0;
   for (let i = 0; i < n; i++) {
-    const w = ws[i]!;
-    const a0 = xs[3 * i]! - m0;
-    const a1 = xs[3 * i + 1]! - m1;
-    const a2 = xs[3 * i + 2]! - m2;
-    xc[3 * i] = a0;
-    xc[3 * i + 1] = a1;
-    xc[3 * i + 2] = a2;
-    scat[0] = scat[0]! + w * a0 * a0;
-    scat[1] = scat[1]! + w * a0 * a1;
-    scat[2] = scat[2]! + w * a0 * a2;
-    scat[4] = scat[4]! + w * a1 * a1;
-    scat[5] = scat[5]! + w * a1 * a2;
-    scat[8] = scat[8]! + w * a2 * a2;
+    yn[2 * i] = (ys[2 * i]! - cx) / fx;
+    yn[2 * i + 1] = (ys[2 * i + 1]! - cy) / fy;
+    const a0 = xc[3 * i]!;
+    const a1 = xc[3 * i + 1]!;
+    const a2 = xc[3 * i + 2]!;
     radius2 = Math.max(radius2, a0 * a0 + a1 * a1 + a2 * a2);
   }
-  scat[3] = scat[1]!;
-  scat[6] = scat[2]!;
-  scat[7] = scat[5]!;
   if (rank2Measure3(scat) < Math.max(tol * tol, 1e-13)) return PNP_COLLINEAR;
   const radius = Math.sqrt(radius2);
 
