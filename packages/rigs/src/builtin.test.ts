@@ -21,24 +21,19 @@ import {
 
 const boneSet = (rig: Rig) => new Set(rig.boneIndices.map(([i, j]) => (i < j ? `${i},${j}` : `${j},${i}`)));
 
+/** The ways our rigs' joint names say a side: a word, a suffix, a prefix, a one-letter prefix of a limb joint. */
+const sideRules = (word: string, letter: 'l' | 'r'): RegExp[] => [
+  new RegExp(word, 'i'),
+  new RegExp(`_${letter.toUpperCase()}$`),
+  new RegExp(`^${letter}_`),
+  new RegExp(`^${letter}(hip|knee|ankle|shoulder|elbow|wrist)$`),
+];
+const SIDE_RULES = { L: sideRules('left', 'l'), R: sideRules('right', 'r') } as const;
+
 /** 'L' / 'R' when a joint name says which side it is on, in any of the conventions our rigs use. */
 function sideOf(name: string): 'L' | 'R' | undefined {
-  if (
-    /left/i.test(name) ||
-    /_L$/.test(name) ||
-    /^l_/.test(name) ||
-    /^l(hip|knee|ankle|shoulder|elbow|wrist)$/.test(name)
-  ) {
-    return 'L';
-  }
-  if (
-    /right/i.test(name) ||
-    /_R$/.test(name) ||
-    /^r_/.test(name) ||
-    /^r(hip|knee|ankle|shoulder|elbow|wrist)$/.test(name)
-  ) {
-    return 'R';
-  }
+  if (SIDE_RULES.L.some((r) => r.test(name))) return 'L';
+  if (SIDE_RULES.R.some((r) => r.test(name))) return 'R';
   return undefined;
 }
 

@@ -1,29 +1,14 @@
 import { defineRig } from '@lfm/rig';
+import { ARM, LEG, leftRight, sideMirror } from './build.js';
+
+const joints = ['nose', ...leftRight(['eye', 'ear', ...ARM, ...LEG])];
 
 /** COCO 17 body keypoints (COCO person keypoints; the output of most 2D detectors: MMPose/RTMPose, YOLO-pose, Detectron2). */
 export const coco17 = defineRig({
   specVersion: 1,
   id: 'coco-17',
   category: 'human-body',
-  joints: [
-    'nose',
-    'left_eye',
-    'right_eye',
-    'left_ear',
-    'right_ear',
-    'left_shoulder',
-    'right_shoulder',
-    'left_elbow',
-    'right_elbow',
-    'left_wrist',
-    'right_wrist',
-    'left_hip',
-    'right_hip',
-    'left_knee',
-    'right_knee',
-    'left_ankle',
-    'right_ankle',
-  ],
+  joints,
   bones: [
     ['left_ankle', 'left_knee'],
     ['left_knee', 'left_hip'],
@@ -45,16 +30,7 @@ export const coco17 = defineRig({
     ['left_ear', 'left_shoulder'],
     ['right_ear', 'right_shoulder'],
   ],
-  mirror: [
-    ['left_eye', 'right_eye'],
-    ['left_ear', 'right_ear'],
-    ['left_shoulder', 'right_shoulder'],
-    ['left_elbow', 'right_elbow'],
-    ['left_wrist', 'right_wrist'],
-    ['left_hip', 'right_hip'],
-    ['left_knee', 'right_knee'],
-    ['left_ankle', 'right_ankle'],
-  ],
+  mirror: sideMirror(joints),
   citation:
     'Lin, Maire, Belongie, Hays, Perona, Ramanan, Dollár, Zitnick. Microsoft COCO: Common Objects in Context. ECCV 2014',
   description:

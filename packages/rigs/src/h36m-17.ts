@@ -1,55 +1,33 @@
 import { defineRig } from '@lfm/rig';
+import { ARM, chain, LEG, sided, sideMirror } from './build.js';
+
+// The one definition of the H36M joints: h36m-body and h36m-cams take them from here.
+const joints = [
+  'pelvis',
+  ...sided('right', LEG),
+  ...sided('left', LEG),
+  'spine',
+  'thorax',
+  'neck_nose',
+  'head',
+  ...sided('left', ARM),
+  ...sided('right', ARM),
+];
 
 /** Human3.6M 17-joint skeleton (the common 3D lifting benchmark layout, VideoPose3D order). */
 export const h36m17 = defineRig({
   specVersion: 1,
   id: 'h36m-17',
   category: 'human-body',
-  joints: [
-    'pelvis',
-    'right_hip',
-    'right_knee',
-    'right_ankle',
-    'left_hip',
-    'left_knee',
-    'left_ankle',
-    'spine',
-    'thorax',
-    'neck_nose',
-    'head',
-    'left_shoulder',
-    'left_elbow',
-    'left_wrist',
-    'right_shoulder',
-    'right_elbow',
-    'right_wrist',
-  ],
+  joints,
   bones: [
-    ['pelvis', 'right_hip'],
-    ['right_hip', 'right_knee'],
-    ['right_knee', 'right_ankle'],
-    ['pelvis', 'left_hip'],
-    ['left_hip', 'left_knee'],
-    ['left_knee', 'left_ankle'],
-    ['pelvis', 'spine'],
-    ['spine', 'thorax'],
-    ['thorax', 'neck_nose'],
-    ['neck_nose', 'head'],
-    ['thorax', 'left_shoulder'],
-    ['left_shoulder', 'left_elbow'],
-    ['left_elbow', 'left_wrist'],
-    ['thorax', 'right_shoulder'],
-    ['right_shoulder', 'right_elbow'],
-    ['right_elbow', 'right_wrist'],
+    ...chain(['pelvis', ...sided('right', LEG)]),
+    ...chain(['pelvis', ...sided('left', LEG)]),
+    ...chain(['pelvis', 'spine', 'thorax', 'neck_nose', 'head']),
+    ...chain(['thorax', ...sided('left', ARM)]),
+    ...chain(['thorax', ...sided('right', ARM)]),
   ],
-  mirror: [
-    ['left_hip', 'right_hip'],
-    ['left_knee', 'right_knee'],
-    ['left_ankle', 'right_ankle'],
-    ['left_shoulder', 'right_shoulder'],
-    ['left_elbow', 'right_elbow'],
-    ['left_wrist', 'right_wrist'],
-  ],
+  mirror: sideMirror(joints),
   citation:
     'Ionescu, Papava, Olaru, Sminchisescu. Human3.6M: Large Scale Datasets and Predictive Methods for 3D Human Sensing in Natural Environments. IEEE TPAMI 36(7), 2014',
   description:

@@ -115,16 +115,26 @@ export const datasetRigs: readonly Rig[] = Object.freeze([
 export const builtinRigs: readonly Rig[] = Object.freeze([...standardRigs, ...datasetRigs]);
 
 /**
- * Rigs whose joints are, one for one and in the same order, the joints of a dataset rig: the same
- * landmarks under another id (a detector's name for them, or another capture of the same layout).
- * A joint-code model trained on the dataset lifts them with the dataset's codes (`jointCodeRig`).
+ * Families of rigs with the same joints, one for one and in the same order, the dataset rig first:
+ * the same landmarks under other ids (a detector's name for them, or another capture of the same
+ * layout). Each family's rigs are built from one skeleton (h36m-body and h36m-cams from h36m-17,
+ * aflw-face from ibug-face-68, realworld-hand and hand-21 from one hand layout).
  */
-export const SAME_JOINTS_AS: Readonly<Record<string, string>> = Object.freeze({
-  'h36m-17': 'h36m-body', // the Human3.6M 17-joint order
-  'h36m-cams': 'h36m-body', // the same subjects' joints, seen by the real cameras
-  'hand-21': 'realworld-hand', // MediaPipe's 21 hand landmarks
-  'ibug-face-68': 'aflw-face', // the iBUG-300W 68 face landmarks
-});
+const SAME_JOINT_FAMILIES: readonly (readonly [Rig, ...Rig[]])[] = [
+  [h36mBody, h36m17, h36mCams], // the Human3.6M 17-joint order; h36m-cams: the same subjects seen by the real cameras
+  [realworldHand, hand21], // MediaPipe's 21 hand landmarks
+  [aflwFace, ibugFace68], // the iBUG-300W 68 face landmarks
+];
+
+/**
+ * Rig id → the dataset rig whose joints are its joints (`SAME_JOINT_FAMILIES`). A joint-code model
+ * trained on the dataset lifts them with the dataset's codes (`jointCodeRig`).
+ */
+export const SAME_JOINTS_AS: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(
+    SAME_JOINT_FAMILIES.flatMap(([dataset, ...same]) => same.map((r) => [r.id, dataset.id])),
+  ),
+);
 
 /**
  * The rig whose codes a joint-code model trained on the rigs `coded` gives `rig`'s joints: `rig`

@@ -1,59 +1,15 @@
 import { defineRig } from '@lfm/rig';
+import { FOOT, sided, withoutJoints } from './build.js';
+import { openposeBody25 } from './openpose-body-25.js';
 
 /** The OpenPose COCO-18 keypoints (the `--model_pose COCO` output: COCO-17 plus a neck, in OpenPose order). */
 export const openposeCoco18 = defineRig({
   specVersion: 1,
   id: 'openpose-coco-18',
   category: 'human-body',
-  joints: [
-    'nose',
-    'neck',
-    'right_shoulder',
-    'right_elbow',
-    'right_wrist',
-    'left_shoulder',
-    'left_elbow',
-    'left_wrist',
-    'right_hip',
-    'right_knee',
-    'right_ankle',
-    'left_hip',
-    'left_knee',
-    'left_ankle',
-    'right_eye',
-    'left_eye',
-    'right_ear',
-    'left_ear',
-  ],
-  bones: [
-    ['neck', 'right_shoulder'],
-    ['neck', 'left_shoulder'],
-    ['right_shoulder', 'right_elbow'],
-    ['right_elbow', 'right_wrist'],
-    ['left_shoulder', 'left_elbow'],
-    ['left_elbow', 'left_wrist'],
-    ['neck', 'right_hip'],
-    ['right_hip', 'right_knee'],
-    ['right_knee', 'right_ankle'],
-    ['neck', 'left_hip'],
-    ['left_hip', 'left_knee'],
-    ['left_knee', 'left_ankle'],
-    ['neck', 'nose'],
-    ['nose', 'right_eye'],
-    ['right_eye', 'right_ear'],
-    ['nose', 'left_eye'],
-    ['left_eye', 'left_ear'],
-  ],
-  mirror: [
-    ['left_shoulder', 'right_shoulder'],
-    ['left_elbow', 'right_elbow'],
-    ['left_wrist', 'right_wrist'],
-    ['left_hip', 'right_hip'],
-    ['left_knee', 'right_knee'],
-    ['left_ankle', 'right_ankle'],
-    ['left_eye', 'right_eye'],
-    ['left_ear', 'right_ear'],
-  ],
+  ...withoutJoints(openposeBody25, ['mid_hip', ...sided('left', FOOT), ...sided('right', FOOT)], {
+    mid_hip: 'neck',
+  }),
   citation:
     'Cao, Hidalgo, Simon, Wei, Sheikh. OpenPose: Realtime Multi-Person 2D Pose Estimation using Part Affinity Fields. IEEE TPAMI 2019',
   description:

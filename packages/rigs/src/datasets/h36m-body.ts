@@ -1,55 +1,24 @@
 import { defineRig } from '@lfm/rig';
+import { ARM, LEG, renamedSkeleton } from '../build.js';
+import { h36m17 } from '../h36m-17.js';
+
+/** h36m-17's joints under the dataset's names: pelvis → hip, left_x / right_x → lx / rx. */
+const skeleton = renamedSkeleton(
+  h36m17,
+  h36m17.joints.map((j) =>
+    j === 'pelvis' ? 'hip' : j.replace(/^(left|right)_/, (_, side: string) => side[0]!),
+  ),
+);
 
 /** Rig of the `h36m-body` dataset (17 joints; from its meta.json). */
 export const h36mBody = defineRig({
   specVersion: 1,
   id: 'h36m-body',
   category: 'human-body',
-  joints: [
-    'hip',
-    'rhip',
-    'rknee',
-    'rankle',
-    'lhip',
-    'lknee',
-    'lankle',
-    'spine',
-    'thorax',
-    'neck_nose',
-    'head',
-    'lshoulder',
-    'lelbow',
-    'lwrist',
-    'rshoulder',
-    'relbow',
-    'rwrist',
-  ],
-  bones: [
-    ['hip', 'rhip'],
-    ['rhip', 'rknee'],
-    ['rknee', 'rankle'],
-    ['hip', 'lhip'],
-    ['lhip', 'lknee'],
-    ['lknee', 'lankle'],
-    ['hip', 'spine'],
-    ['spine', 'thorax'],
-    ['thorax', 'neck_nose'],
-    ['neck_nose', 'head'],
-    ['thorax', 'lshoulder'],
-    ['lshoulder', 'lelbow'],
-    ['lelbow', 'lwrist'],
-    ['thorax', 'rshoulder'],
-    ['rshoulder', 'relbow'],
-    ['relbow', 'rwrist'],
-  ],
-  mirror: [
-    ['rhip', 'lhip'],
-    ['rknee', 'lknee'],
-    ['rankle', 'lankle'],
-    ['lshoulder', 'rshoulder'],
-    ['lelbow', 'relbow'],
-    ['lwrist', 'rwrist'],
-  ],
+  joints: skeleton.joints,
+  bones: skeleton.bones,
+  // As the dataset's meta.json lists them: the legs right first, the arms left first.
+  mirror: [...LEG.map((p) => [`r${p}`, `l${p}`] as const), ...ARM.map((p) => [`l${p}`, `r${p}`] as const)],
   citation:
     'Ionescu, Papava, Olaru, Sminchisescu. Human3.6M: Large Scale Datasets and Predictive Methods for 3D Human Sensing in Natural Environments. IEEE TPAMI 36(7), 2014; and Ionescu, Li, Sminchisescu. Latent Structured Models for Human Pose Estimation. ICCV 2011. Exp-map release: Fragkiadaki et al., Recurrent Network Models for Human Dynamics, ICCV 2015; Martinez, Black, Romero, On Human Motion Prediction Using Recurrent Neural Networks, CVPR 2017; redistributed with Li et al., Dynamic Multiscale Graph Neural Networks for 3D Skeleton-Based Human Motion Prediction (DMGNN), CVPR 2020.',
   description:

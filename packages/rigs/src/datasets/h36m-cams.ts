@@ -1,29 +1,13 @@
 import { defineRig } from '@lfm/rig';
+import { h36mBody } from './h36m-body.js';
 
 /** Rig of the `h36m-cams` dataset (17 joints; from its meta.json). */
 export const h36mCams = defineRig({
   specVersion: 1,
   id: 'h36m-cams',
   category: 'human-body',
-  joints: [
-    'hip',
-    'rhip',
-    'rknee',
-    'rankle',
-    'lhip',
-    'lknee',
-    'lankle',
-    'spine',
-    'thorax',
-    'neck_nose',
-    'head',
-    'lshoulder',
-    'lelbow',
-    'lwrist',
-    'rshoulder',
-    'relbow',
-    'rwrist',
-  ],
+  joints: h36mBody.joints,
+  // The same bones as h36m-body, listed in the packaging's order and direction.
   bones: [
     ['rshoulder', 'relbow'],
     ['relbow', 'rwrist'],
@@ -42,14 +26,7 @@ export const h36mCams = defineRig({
     ['thorax', 'rshoulder'],
     ['neck_nose', 'head'],
   ],
-  mirror: [
-    ['rhip', 'lhip'],
-    ['rknee', 'lknee'],
-    ['rankle', 'lankle'],
-    ['lshoulder', 'rshoulder'],
-    ['lelbow', 'relbow'],
-    ['lwrist', 'rwrist'],
-  ],
+  mirror: h36mBody.spec.mirror,
   citation:
     'Dabhi, Wang, Saluja, Jeni, Fasel, Lucey. High Fidelity 3D Reconstructions with Limited Physical Views (MV-NRSfM). 3DV 2021. Ionescu, Papava, Olaru, Sminchisescu. Human3.6M: Large Scale Datasets and Predictive Methods for 3D Human Sensing in Natural Environments. IEEE TPAMI 36(7), 2014; and Ionescu, Li, Sminchisescu. Latent Structured Models for Human Pose Estimation. ICCV 2011.',
   description:

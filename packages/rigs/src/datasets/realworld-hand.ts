@@ -1,55 +1,16 @@
 import { defineRig } from '@lfm/rig';
+import { chain, handJoints } from '../build.js';
+
+/** hand-21's joints with the dataset's finger names (index, middle, ring, little). */
+const joints = handJoints(['index', 'middle', 'ring', 'little']);
 
 /** Rig of the `realworld-hand` dataset (21 joints; from its meta.json). */
 export const realworldHand = defineRig({
   specVersion: 1,
   id: 'realworld-hand',
   category: 'hand',
-  joints: [
-    'wrist',
-    'thumb_cmc',
-    'thumb_mcp',
-    'thumb_ip',
-    'thumb_tip',
-    'index_mcp',
-    'index_pip',
-    'index_dip',
-    'index_tip',
-    'middle_mcp',
-    'middle_pip',
-    'middle_dip',
-    'middle_tip',
-    'ring_mcp',
-    'ring_pip',
-    'ring_dip',
-    'ring_tip',
-    'little_mcp',
-    'little_pip',
-    'little_dip',
-    'little_tip',
-  ],
-  bones: [
-    ['wrist', 'thumb_cmc'],
-    ['thumb_cmc', 'thumb_mcp'],
-    ['thumb_mcp', 'thumb_ip'],
-    ['thumb_ip', 'thumb_tip'],
-    ['wrist', 'index_mcp'],
-    ['index_mcp', 'index_pip'],
-    ['index_pip', 'index_dip'],
-    ['index_dip', 'index_tip'],
-    ['wrist', 'middle_mcp'],
-    ['middle_mcp', 'middle_pip'],
-    ['middle_pip', 'middle_dip'],
-    ['middle_dip', 'middle_tip'],
-    ['wrist', 'ring_mcp'],
-    ['ring_mcp', 'ring_pip'],
-    ['ring_pip', 'ring_dip'],
-    ['ring_dip', 'ring_tip'],
-    ['wrist', 'little_mcp'],
-    ['little_mcp', 'little_pip'],
-    ['little_pip', 'little_dip'],
-    ['little_dip', 'little_tip'],
-  ],
+  joints: joints,
+  bones: [0, 1, 2, 3, 4].flatMap((d) => chain(['wrist', ...joints.slice(1 + 4 * d, 5 + 4 * d)])),
   mirror: [],
   citation:
     'Ge, Ren, Li, Xue, Wang, Cai, Yuan. 3D Hand Shape and Pose Estimation from a Single RGB Image. CVPR 2019.',
