@@ -1,5 +1,11 @@
 import { checkShapes, type FloatArray, type NdArray, type NumArray, nd } from '@lfm/core';
-import { MOMENTS, rank2Measure3, rotationFromCrossCovariance, weightedMoments } from './qcp.js';
+import {
+  alignedResidual,
+  MOMENTS,
+  rank2Measure3,
+  rotationFromCrossCovariance,
+  weightedMoments,
+} from './qcp.js';
 import {
   allMaskedError,
   checkBatch,
@@ -121,6 +127,8 @@ export function applySimilarity(transform: SimilarityLike, x: Points): NdArray<F
 }
 
 const mom = new Float64Array(MOMENTS.size);
+/** x̄ = ȳ = 0: the residual of an alignment without translation. */
+const NO_MEANS = new Float64Array(6);
 
 const ALIGN_OK = 0;
 const ALIGN_ALL_MASKED = 1;
@@ -229,33 +237,17 @@ function alignSample(
   const ro = 9 * b;
   const lambda = rotationFromCrossCovariance(mom, MOMENTS.cov, gx, gy, allowReflection, R, ro);
   const sc = similarity ? Math.max(0, lambda / gx) : 1;
-  const r0 = sc * R[ro]!;
-  const r1 = sc * R[ro + 1]!;
-  const r2 = sc * R[ro + 2]!;
-  const r3 = sc * R[ro + 3]!;
-  const r4 = sc * R[ro + 4]!;
-  const r5 = sc * R[ro + 5]!;
-  const r6 = sc * R[ro + 6]!;
-  const r7 = sc * R[ro + 7]!;
-  const r8 = sc * R[ro + 8]!;
   S[b] = sc;
-  T[3 * b] = my0 - (r0 * mx0 + r1 * mx1 + r2 * mx2);
-  T[3 * b + 1] = my1 - (r3 * mx0 + r4 * mx1 + r5 * mx2);
-  T[3 * b + 2] = my2 - (r6 * mx0 + r7 * mx1 + r8 * mx2);
-  // Residual summed directly (not gx + gy − 2λ: that cancels catastrophically for good fits).
-  let sse = 0;
-  for (let i = 0; i < N; i++) {
-    const wi = wd === undefined ? 1 : wd[b * N + i]!;
-    if (!(wi > 0)) continue;
-    const p = base + 3 * i;
-    const a0 = xd[p]! - mx0;
-    const a1 = xd[p + 1]! - mx1;
-    const a2 = xd[p + 2]! - mx2;
-    const e0 = r0 * a0 + r1 * a1 + r2 * a2 - (yd[p]! - my0);
-    const e1 = r3 * a0 + r4 * a1 + r5 * a2 - (yd[p + 1]! - my1);
-    const e2 = r6 * a0 + r7 * a1 + r8 * a2 - (yd[p + 2]! - my2);
-    sse += wi * (e0 * e0 + e1 * e1 + e2 * e2);
+  // t = ȳ − (s R) x̄, each product (s·Rᵢⱼ)·x̄ⱼ as in the residual.
+  for (let k = 0; k < 3; k++) {
+    const o = ro + 3 * k;
+    T[3 * b + k] =
+      (k === 0 ? my0 : k === 1 ? my1 : my2) -
+      (sc * R[o]! * mx0 + sc * R[o + 1]! * mx1 + sc * R[o + 2]! * mx2);
   }
+  const sse = translation
+    ? alignedResidual(xd, yd, base, wd, b * N, N, R, ro, sc, mom, MOMENTS.meanX, true)
+    : alignedResidual(xd, yd, base, wd, b * N, N, R, ro, sc, NO_MEANS, 0, true);
   rmsd[b] = Math.sqrt(sse / mom[MOMENTS.weight]!);
   return ALIGN_OK;
 }

@@ -16,7 +16,7 @@ import {
   type NumArray,
   type Numbers,
 } from '@lfm/core';
-import { MOMENTS, rotationFromCrossCovariance, weightedMoments } from './qcp.js';
+import { alignedResidual, MOMENTS, rotationFromCrossCovariance, weightedMoments } from './qcp.js';
 
 /** One metric over a batch. */
 export interface PoseError {
@@ -91,10 +91,7 @@ export function paMpjpe(
   gt: NdArray<FloatArray>,
   mask?: NdArray<NumArray>,
 ): PoseError {
-  const { B, N } = checkMetricShapes(pred, gt, mask);
-  const per = new Float64Array(B);
-  for (let b = 0; b < B; b++) per[b] = alignedError(pred.data, gt.data, mask?.data, b, N, false);
-  return result(per);
+  return alignedErrors(pred, gt, mask, false);
 }
 
 /**
@@ -107,10 +104,7 @@ export function nPaMpjpe(
   gt: NdArray<FloatArray>,
   mask?: NdArray<NumArray>,
 ): PoseError {
-  const { B, N } = checkMetricShapes(pred, gt, mask);
-  const per = new Float64Array(B);
-  for (let b = 0; b < B; b++) per[b] = alignedError(pred.data, gt.data, mask?.data, b, N, true);
-  return result(per);
+  return alignedErrors(pred, gt, mask, true);
 }
 
 /** MPJPE, PA-MPJPE and nPA-MPJPE of one batch (one alignment per sample). Shapes and errors as above. */
@@ -149,6 +143,19 @@ export function poseErrors(
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** PA-MPJPE (or nPA-MPJPE when `normalise`) of every sample. */
+function alignedErrors(
+  pred: NdArray<FloatArray>,
+  gt: NdArray<FloatArray>,
+  mask: NdArray<NumArray> | undefined,
+  normalise: boolean,
+): PoseError {
+  const { B, N } = checkMetricShapes(pred, gt, mask);
+  const per = new Float64Array(B);
+  for (let b = 0; b < B; b++) per[b] = alignedError(pred.data, gt.data, mask?.data, b, N, normalise);
+  return result(per);
+}
 
 const moments = new Float64Array(MOMENTS.size);
 const rot = new Float64Array(9);
@@ -190,33 +197,7 @@ function alignedError(
   const lambda = rotationFromCrossCovariance(moments, MOMENTS.cov, gx, gy, false, rot);
   // gx = 0: the prediction is one point; the best similarity maps it to the gt centroid (s = 0).
   const s = gx > 0 ? lambda / gx : 0;
-  const mx0 = moments[MOMENTS.meanX]!;
-  const mx1 = moments[MOMENTS.meanX + 1]!;
-  const mx2 = moments[MOMENTS.meanX + 2]!;
-  const my0 = moments[MOMENTS.meanY]!;
-  const my1 = moments[MOMENTS.meanY + 1]!;
-  const my2 = moments[MOMENTS.meanY + 2]!;
-  const r0 = s * rot[0]!;
-  const r1 = s * rot[1]!;
-  const r2 = s * rot[2]!;
-  const r3 = s * rot[3]!;
-  const r4 = s * rot[4]!;
-  const r5 = s * rot[5]!;
-  const r6 = s * rot[6]!;
-  const r7 = s * rot[7]!;
-  const r8 = s * rot[8]!;
-  let sum = 0;
-  for (let j = 0; j < N; j++) {
-    if (m !== undefined && !(m[b * N + j]! > 0)) continue;
-    const o = base + 3 * j;
-    const a0 = p[o]! - mx0;
-    const a1 = p[o + 1]! - mx1;
-    const a2 = p[o + 2]! - mx2;
-    const e0 = r0 * a0 + r1 * a1 + r2 * a2 - (g[o]! - my0);
-    const e1 = r3 * a0 + r4 * a1 + r5 * a2 - (g[o + 1]! - my1);
-    const e2 = r6 * a0 + r7 * a1 + r8 * a2 - (g[o + 2]! - my2);
-    sum += Math.sqrt(e0 * e0 + e1 * e1 + e2 * e2);
-  }
+  const sum = alignedResidual(p, g, base, m, b * N, N, rot, 0, s, moments, MOMENTS.meanX, false);
   const pa = sum / count;
   return normalise ? pa / gtRadius(b) : pa;
 }

@@ -358,3 +358,56 @@ export function rotationFromCrossCovariance(
   }
   return tr;
 }
+
+/**
+ * Residual of one aligned sample of paired 3D points (x at `x[base + 3i]`, y at `y[base + 3i]`,
+ * i < n; weight `w[wo + i]`, all 1 when `w` is undefined; points with weight not > 0 are skipped):
+ * eᵢ = s·R (xᵢ − x̄) − (yᵢ − ȳ) with R the 3×3 at `r[ro]`, x̄ at `means[mo]` and ȳ at `means[mo + 3]`
+ * (the MOMENTS layout from `meanX`). Returns Σ wᵢ‖eᵢ‖² when `squared`, else Σ ‖eᵢ‖ (unweighted: the
+ * mean joint error's numerator). Summed directly, not as gx + gy − 2λ, which cancels for good fits.
+ */
+export function alignedResidual(
+  x: Numbers,
+  y: Numbers,
+  base: number,
+  w: NumArray | undefined,
+  wo: number,
+  n: number,
+  r: Numbers,
+  ro: number,
+  s: number,
+  means: Numbers,
+  mo: number,
+  squared: boolean,
+): number {
+  const r0 = s * r[ro]!;
+  const r1 = s * r[ro + 1]!;
+  const r2 = s * r[ro + 2]!;
+  const r3 = s * r[ro + 3]!;
+  const r4 = s * r[ro + 4]!;
+  const r5 = s * r[ro + 5]!;
+  const r6 = s * r[ro + 6]!;
+  const r7 = s * r[ro + 7]!;
+  const r8 = s * r[ro + 8]!;
+  const mx0 = means[mo]!;
+  const mx1 = means[mo + 1]!;
+  const mx2 = means[mo + 2]!;
+  const my0 = means[mo + 3]!;
+  const my1 = means[mo + 4]!;
+  const my2 = means[mo + 5]!;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const wi = w === undefined ? 1 : w[wo + i]!;
+    if (!(wi > 0)) continue;
+    const p = base + 3 * i;
+    const a0 = x[p]! - mx0;
+    const a1 = x[p + 1]! - mx1;
+    const a2 = x[p + 2]! - mx2;
+    const e0 = r0 * a0 + r1 * a1 + r2 * a2 - (y[p]! - my0);
+    const e1 = r3 * a0 + r4 * a1 + r5 * a2 - (y[p + 1]! - my1);
+    const e2 = r6 * a0 + r7 * a1 + r8 * a2 - (y[p + 2]! - my2);
+    if (squared) sum += wi * (e0 * e0 + e1 * e1 + e2 * e2);
+    else sum += Math.sqrt(e0 * e0 + e1 * e1 + e2 * e2);
+  }
+  return sum;
+}
