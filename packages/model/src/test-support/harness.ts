@@ -216,18 +216,44 @@ export function forwardRef(
   params: Readonly<Record<string, Float32Array | Float64Array>>,
   batch: Batch,
 ): Float64Array {
+  const y = forwardLifter(refOps, referenceParams(config, params), inputsOf(batch, refTensor), config);
+  return y.data;
+}
+
+/** The parameters of `config` present in `params`, as the reference engine's Params (Float64). */
+export function referenceParams(
+  config: LifterConfig,
+  params: Readonly<Record<string, Float32Array | Float64Array>>,
+) {
   const record: Record<string, RefTensor> = {};
   for (const s of parameterShapes(config)) {
     const v = params[s.name];
     if (v) record[s.name] = { data: Float64Array.from(v), shape: [...s.shape] };
   }
-  const y = forwardLifter(
-    refOps,
-    createReferenceParams(record),
-    inputsOf(batch, (d, s) => refTensor(d, s)),
-    config,
-  );
-  return y.data;
+  return createReferenceParams(record);
+}
+
+/**
+ * The reference engine's parameters and the batch's points, mask and adjacency as reference tensors
+ * (no codes or pairs: for tests that add their own, or check that they are required).
+ */
+export function referenceLifterInputs(
+  config: LifterConfig,
+  params: Readonly<Record<string, Float32Array>>,
+  batch: Batch,
+): {
+  params: ReturnType<typeof referenceParams>;
+  inputs: { points: RefTensor; mask: RefTensor; adj: RefTensor };
+} {
+  const { B, N } = batch;
+  return {
+    params: referenceParams(config, params),
+    inputs: {
+      points: refTensor(batch.points, [B, N, 2]),
+      mask: refTensor(batch.mask, [B, N]),
+      adj: refTensor(batch.adj, [B, N, N]),
+    },
+  };
 }
 
 /** Forward on tfjs (float32) → [B, N, 3]. */
