@@ -1,13 +1,15 @@
 import { DegenerateError, det3, InputError, type NdArray, nd, Rng, ShapeError, svd3 } from '@lfm/core';
+import { maxAbsDiff } from '@lfm/core/testing';
 import { describe, expect, it } from 'vitest';
 import { alignOrthogonal, alignSimilarity, applySimilarity } from './align.js';
-import { makeSimilarityCase, randomRotation, rotationAngle } from './testing.js';
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>, ao = 0, bo = 0, n = a.length): number {
-  let m = 0;
-  for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(a[ao + i]! - b[bo + i]!));
-  return m;
-}
+import {
+  makeSimilarityCase,
+  pickVisible,
+  poisonMasked,
+  randomMask,
+  randomRotation,
+  rotationAngle,
+} from './testing.js';
 
 /** Σ w‖s R x + t − y‖² of sample b for an arbitrary (R, s, t). */
 function sse(
@@ -243,12 +245,8 @@ describe('weights and masks', () => {
     const B = 16;
     const N = 17;
     const c = makeSimilarityCase(rng, { B, N, noise: 0.05 });
-    const mask = new Uint8Array(B * N).map((_, i) => (i % N < 4 || rng.uniform() < 0.7 ? 1 : 0));
-    const dirty = (a: NdArray<Float64Array>, v: number) =>
-      nd(
-        a.data.map((x, i) => (mask[Math.floor(i / 3)] ? x : v)),
-        a.shape,
-      );
+    const mask = randomMask(rng, B, N, 4, 0.7);
+    const dirty = (a: NdArray<Float64Array>, v: number) => poisonMasked(a, mask, v);
     const weights = nd(mask, [B, N]);
     const clean = alignSimilarity(c.x, c.y, { weights });
     const nan = alignSimilarity(dirty(c.x, Number.NaN), dirty(c.y, Number.POSITIVE_INFINITY), { weights });
@@ -259,15 +257,7 @@ describe('weights and masks', () => {
     }
     // Equal to solving each sample on its visible points only.
     for (let b = 0; b < B; b++) {
-      const keep: number[] = [];
-      for (let i = 0; i < N; i++) if (mask[b * N + i]) keep.push(i);
-      const pick = (a: NdArray<Float64Array>) =>
-        nd(new Float64Array(keep.flatMap((i) => [0, 1, 2].map((k) => a.data[3 * (b * N + i) + k]!))), [
-          1,
-          keep.length,
-          3,
-        ]);
-      const one = alignSimilarity(pick(c.x), pick(c.y));
+      const one = alignSimilarity(pickVisible(c.x, mask, b), pickVisible(c.y, mask, b));
       expect(maxAbsDiff(one.R.data, clean.R.data, 0, 9 * b, 9)).toBeLessThan(1e-12);
       expect(Math.abs(one.s.data[0]! - clean.s.data[b]!)).toBeLessThan(1e-12);
     }

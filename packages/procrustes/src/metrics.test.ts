@@ -1,7 +1,7 @@
 import { DegenerateError, InputError, mul3ABt, type NdArray, nd, Rng, ShapeError, svd3 } from '@lfm/core';
 import { describe, expect, it } from 'vitest';
 import { mpjpe, nPaMpjpe, paMpjpe, poseErrors } from './metrics.js';
-import { randomRotation } from './testing.js';
+import { pickVisible, poisonMasked, randomRotation } from './testing.js';
 
 function randomPoses(rng: Rng, B: number, N: number): NdArray<Float64Array> {
   return nd(rng.fillNormal(new Float64Array(B * N * 3)), [B, N, 3]);
@@ -169,11 +169,7 @@ describe('paMpjpe / nPaMpjpe', () => {
     const maskData = new Float32Array(B * N).map(() => (rng.uniform() < 0.3 ? 0 : 1));
     for (let b = 0; b < B; b++) maskData.fill(1, b * N, b * N + 3);
     const mask = nd(maskData, [B, N]);
-    const dirty = (a: NdArray<Float64Array>, v: number) =>
-      nd(
-        a.data.map((x, i) => (maskData[Math.floor(i / 3)] === 0 ? v : x)),
-        a.shape,
-      );
+    const dirty = (a: NdArray<Float64Array>, v: number) => poisonMasked(a, maskData, v);
     for (const fn of [mpjpe, paMpjpe, nPaMpjpe]) {
       const clean = fn(pred, gt, mask);
       const nan = fn(dirty(pred, Number.NaN), dirty(gt, Number.POSITIVE_INFINITY), mask);
@@ -183,15 +179,7 @@ describe('paMpjpe / nPaMpjpe', () => {
     }
     // And equal to computing on the visible joints alone.
     for (let b = 0; b < B; b++) {
-      const keep: number[] = [];
-      for (let j = 0; j < N; j++) if (maskData[b * N + j]) keep.push(j);
-      const pick = (a: NdArray<Float64Array>) =>
-        nd(new Float64Array(keep.flatMap((j) => [0, 1, 2].map((k) => a.data[3 * (b * N + j) + k]!))), [
-          1,
-          keep.length,
-          3,
-        ]);
-      expect(paMpjpe(pick(pred), pick(gt)).perSample[0]).toBeCloseTo(
+      expect(paMpjpe(pickVisible(pred, maskData, b), pickVisible(gt, maskData, b)).perSample[0]).toBeCloseTo(
         paMpjpe(pred, gt, mask).perSample[b]!,
         12,
       );

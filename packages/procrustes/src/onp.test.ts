@@ -1,13 +1,8 @@
 import { DegenerateError, det3, InputError, type NdArray, nd, Rng, ShapeError } from '@lfm/core';
+import { maxAbsDiff } from '@lfm/core/testing';
 import { describe, expect, it } from 'vitest';
 import { projectOrthographic, solveOnP } from './onp.js';
-import { makeOnPCase, rotationAngle } from './testing.js';
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>, ao = 0, bo = 0, n = a.length): number {
-  let m = 0;
-  for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(a[ao + i]! - b[bo + i]!));
-  return m;
-}
+import { makeOnPCase, poisonMasked, randomMask, rotationAngle } from './testing.js';
 
 /** Σ‖s (R x)₀:₂ + t − y‖² of sample b. */
 function cost(
@@ -98,16 +93,10 @@ describe('solveOnP', () => {
     const B = 16;
     const N = 17;
     const c = makeOnPCase(rng, { B, N, noise: 0.5 });
-    const mask = new Float64Array(B * N).map((_, i) => (i % N < 5 || rng.uniform() < 0.6 ? 1 : 0));
+    const mask = randomMask(rng, B, N, 5, 0.6);
     const weights = nd(mask, [B, N]);
-    const dirty3 = nd(
-      c.x3d.data.map((v, i) => (mask[Math.floor(i / 3)] ? v : Number.NaN)),
-      c.x3d.shape,
-    );
-    const dirty2 = nd(
-      c.y2d.data.map((v, i) => (mask[Math.floor(i / 2)] ? v : 1e300)),
-      c.y2d.shape,
-    );
+    const dirty3 = poisonMasked(c.x3d, mask, Number.NaN);
+    const dirty2 = poisonMasked(c.y2d, mask, 1e300);
     const clean = solveOnP(c.x3d, c.y2d, { weights });
     const dirty = solveOnP(dirty3, dirty2, { weights });
     for (const key of ['R', 's', 't', 'rmse'] as const) {

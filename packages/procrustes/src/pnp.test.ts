@@ -1,7 +1,7 @@
 import { DegenerateError, det3, InputError, type NdArray, nd, Rng, ShapeError } from '@lfm/core';
 import { describe, expect, it } from 'vitest';
 import { projectPinhole, solvePnP } from './pnp.js';
-import { makePnPCase, type PnPCase, rotationAngle } from './testing.js';
+import { makePnPCase, type PnPCase, poisonMasked, randomMask, rotationAngle } from './testing.js';
 
 const DEG = Math.PI / 180;
 
@@ -111,16 +111,10 @@ describe('solvePnP', () => {
     const B = 12;
     const N = 17;
     const c = makePnPCase(rng, { B, N, noisePx: 1 });
-    const mask = new Uint8Array(B * N).map((_, i) => (i % N < 6 || rng.uniform() < 0.6 ? 1 : 0));
+    const mask = randomMask(rng, B, N, 6, 0.6);
     const weights = nd(mask, [B, N]);
-    const x = nd(
-      c.x3d.data.map((v, i) => (mask[Math.floor(i / 3)] ? v : Number.NaN)),
-      c.x3d.shape,
-    );
-    const y = nd(
-      c.y2d.data.map((v, i) => (mask[Math.floor(i / 2)] ? v : -1e300)),
-      c.y2d.shape,
-    );
+    const x = poisonMasked(c.x3d, mask, Number.NaN);
+    const y = poisonMasked(c.y2d, mask, -1e300);
     const clean = solvePnP(c.x3d, c.y2d, c.intrinsics, { weights });
     const dirty = solvePnP(x, y, c.intrinsics, { weights });
     for (const key of ['R', 't', 'rmse'] as const)

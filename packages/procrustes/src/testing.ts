@@ -3,7 +3,7 @@
  * transform to random points, so a solver can be asked to recover it.
  */
 
-import { type NdArray, nd, type Rng } from '@lfm/core';
+import { type NdArray, type NumArray, nd, type Rng } from '@lfm/core';
 import type { PinholeIntrinsics } from './pnp.js';
 
 /**
@@ -224,4 +224,36 @@ export function makePnPCase(rng: Rng, options: PnPCaseOptions): PnPCase {
     }
   }
   return { x3d: nd(x, [B, N, 3]), y2d: nd(y, [B, N, 2]), R, t, intrinsics };
+}
+
+/**
+ * A [B, N] 0/1 mask: the first `keep` points of every sample visible, each other one with
+ * probability `p` (one uniform draw per point in order, whether or not it is needed).
+ */
+export function randomMask(rng: Rng, B: number, N: number, keep: number, p: number): Uint8Array {
+  return new Uint8Array(B * N).map((_, i) => (i % N < keep || rng.uniform() < p ? 1 : 0));
+}
+
+/** A copy of points a [B, N, D] with every coordinate of a point whose mask is not > 0 set to `value`. */
+export function poisonMasked(
+  a: NdArray<NumArray>,
+  mask: ArrayLike<number>,
+  value: number,
+): NdArray<Float64Array> {
+  const D = a.shape[a.shape.length - 1]!;
+  return nd(
+    Float64Array.from(a.data, (v, i) => (mask[Math.floor(i / D)]! > 0 ? v : value)),
+    a.shape,
+  );
+}
+
+/** The points of sample b whose mask is > 0, as a batch of one: [1, n, D] from a [B, N, D]. */
+export function pickVisible(a: NdArray<NumArray>, mask: ArrayLike<number>, b: number): NdArray<Float64Array> {
+  const [, N, D] = a.shape as [number, number, number];
+  const out: number[] = [];
+  for (let i = 0; i < N; i++) {
+    if (!(mask[b * N + i]! > 0)) continue;
+    for (let k = 0; k < D; k++) out.push(a.data[D * (b * N + i) + k]!);
+  }
+  return nd(Float64Array.from(out), [1, out.length / D, D]);
 }
