@@ -1,6 +1,6 @@
 import type { Ops } from '@lfm/core';
 import { CAMERA_HEAD_ITERATIONS, CAMERA_HEAD_RIDGE, fitCameraHead } from '@lfm/model';
-import { solveProcrustesAlignmentOps } from './loss.js';
+import { centreVisibleOps, solveProcrustesAlignmentOps } from './loss.js';
 
 /**
  * The 2D-only objective of `adapt` (issue 17): every term is written against `Ops<T>`, so the graph
@@ -26,12 +26,6 @@ import { solveProcrustesAlignmentOps } from './loss.js';
 /** Floors of a squared norm before it divides or is square-rooted. */
 const TINY = 1e-12;
 
-/** x [B, N, C] centred on its visible mean (m [B, N, 1], count [B, 1, 1] ≥ 1), 0 at masked points. */
-function centre<T>(ops: Ops<T>, x: T, m: T, count: T): T {
-  const v = ops.where(m, x, 0);
-  return ops.mul(ops.sub(v, ops.div(ops.reduceSum(v, 1, true), count)), m);
-}
-
 /**
  * How a shape's size is measured: `'shape'` its RMS radius in 3D; `'image'` (a camera-frame shape)
  * the RMS radius of its x, y — of its image — times √(3/2), so an isotropic shape gets about the
@@ -47,7 +41,7 @@ export type ShapeScale = 'shape' | 'image';
 export function normalizeShapeOps<T>(ops: Ops<T>, x: T, mask: T, scale: ShapeScale = 'shape'): T {
   const m = ops.expandDims(mask, -1);
   const count = ops.maximum(ops.reduceSum(m, 1, true), 1);
-  const c = centre(ops, x, m, count);
+  const c = centreVisibleOps(ops, x, m, count);
   const part = scale === 'image' ? ops.mul(ops.slice(c, 2, 0, 2), Math.sqrt(1.5)) : c;
   const energy = ops.div(ops.reduceSum(ops.mul(part, part), [1, 2], true), count);
   return ops.div(c, ops.sqrt(ops.maximum(energy, TINY)));
@@ -214,7 +208,7 @@ export function lowRankLossOps<T>(
 export function rotatedViewOps<T>(ops: Ops<T>, y: T, mask: T, rotation: T): T {
   const m = ops.expandDims(mask, -1);
   const count = ops.maximum(ops.reduceSum(m, 1, true), 1);
-  const rotated = ops.matMul(centre(ops, y, m, count), rotation, { transposeB: true });
+  const rotated = ops.matMul(centreVisibleOps(ops, y, m, count), rotation, { transposeB: true });
   const p = ops.slice(rotated, 2, 0, 2); // centred: the rotation keeps the mean at 0
   const extent = ops.reduceMax(ops.mul(ops.maximum(p, ops.neg(p)), m), [1, 2], true);
   return ops.mul(ops.div(p, ops.maximum(extent, TINY)), m);

@@ -92,16 +92,22 @@ export function alignedMaskedMse<T>(ops: Ops<T>, pred: T, target: T, mask: T, R:
   return ops.reduceMean(alignedMaskedMsePerSample(ops, pred, target, mask, R, s));
 }
 
+/**
+ * x [B, N, C] centred on its visible mean: (x − x̄) at visible points, 0 at masked ones (where x may
+ * be anything, NaN included: it is selected away, not multiplied). m [B, N, 1] the 0/1 mask,
+ * count [B, 1, 1] its sum (≥ 1). The centring of the training loss and of `adapt`'s terms.
+ */
+export function centreVisibleOps<T>(ops: Ops<T>, x: T, m: T, count: T): T {
+  const v = ops.where(m, x, 0);
+  return ops.mul(ops.sub(v, ops.div(ops.reduceSum(v, 1, true), count)), m);
+}
+
 /** `alignedMaskedMse` per sample: [B]. */
 export function alignedMaskedMsePerSample<T>(ops: Ops<T>, pred: T, target: T, mask: T, R: T, s: T): T {
   const m = ops.expandDims(mask, -1); // [B, N, 1]
   const count = ops.reduceSum(m, 1, true); // [B, 1, 1]
-  const centre = (x: T) => {
-    const v = ops.where(m, x, 0);
-    return ops.mul(ops.sub(v, ops.div(ops.reduceSum(v, 1, true), count)), m);
-  };
-  const pc = centre(pred);
-  const tc = centre(target);
+  const pc = centreVisibleOps(ops, pred, m, count);
+  const tc = centreVisibleOps(ops, target, m, count);
   // Row vectors: (s R p)ᵀ = s pᵀ Rᵀ.
   const aligned = ops.mul(ops.matMul(pc, R, { transposeB: true }), ops.reshape(s, [-1, 1, 1]));
   return perSampleLoss(ops, ops.mul(ops.sub(aligned, tc), m), count);
@@ -121,12 +127,8 @@ export function procrustesLossOps<T>(ops: Ops<T>, pred: T, target: T, mask: T): 
 export function procrustesLossPerSampleOps<T>(ops: Ops<T>, pred: T, target: T, mask: T): T {
   const m = ops.expandDims(mask, -1);
   const count = ops.reduceSum(m, 1, true);
-  const centre = (x: T) => {
-    const v = ops.where(m, x, 0);
-    return ops.mul(ops.sub(v, ops.div(ops.reduceSum(v, 1, true), count)), m);
-  };
-  const pc = centre(pred);
-  const tc = centre(target);
+  const pc = centreVisibleOps(ops, pred, m, count);
+  const tc = centreVisibleOps(ops, target, m, count);
   const { R, s } = solveProcrustesAlignmentOps(ops, ops.stopGradient(pc), tc);
   const aligned = ops.mul(ops.matMul(pc, R, { transposeB: true }), ops.reshape(s, [-1, 1, 1]));
   return perSampleLoss(ops, ops.mul(ops.sub(aligned, tc), m), count);
