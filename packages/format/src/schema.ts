@@ -61,12 +61,9 @@ export function isPlainObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-/** Any plain object, contents checked elsewhere. */
-export function anyObject() {
-  return v.custom<Readonly<Record<string, unknown>>>(
-    isPlainObject,
-    (issue) => `must be an object, ${got(issue)}`,
-  );
+/** Any plain object, typed `T`; its contents are checked by whoever reads them. */
+export function anyObject<T = Readonly<Record<string, unknown>>>() {
+  return v.custom<T>(isPlainObject, (issue) => `must be an object, ${got(issue)}`);
 }
 
 /**
