@@ -127,7 +127,16 @@ describe('bad input gets a typed, one-line error', () => {
       /the input has 2 visible points; lifting needs at least 3/,
     );
     const mask = pts.map((_, i) => (i < 3 ? 1 : 0));
-    await expect(lifter.lift(pts, { mask })).resolves.toBeDefined();
+    // Exactly 3 visible points lift: those 3, and null at the masked ones.
+    const three = await lifter.lift(pts, { mask });
+    expect(three.mask).toEqual(mask.map((m) => m === 1));
+    expect(three.points3d.slice(3)).toEqual(new Array(pts.length - 3).fill(null));
+    expect(
+      three.points3d
+        .slice(0, 3)
+        .flat()
+        .every((v) => Number.isFinite(v)),
+    ).toBe(true);
     await rejects(
       () => lifter.lift(pts, { mask, camera: { kind: 'persp', focal: 1000, cx: 0, cy: 0 } }),
       InputError,
@@ -154,7 +163,10 @@ describe('bad input gets a typed, one-line error', () => {
       InputError,
       /at most 40/,
     );
-    await expect(lifter.lift(many.slice(0, 40))).resolves.toBeDefined();
+    // maxPoints itself is accepted: every one of the 40 points is lifted.
+    const atMax = await lifter.lift(many.slice(0, 40));
+    expect(atMax.points3d).toHaveLength(40);
+    expect(atMax.points3d.every((p) => p?.every((v) => Number.isFinite(v)) === true)).toBe(true);
   });
 
   it('coincident points → DegenerateError; unknown rig → UnknownRigError; bad bones and camera → InputError', async () => {

@@ -270,7 +270,9 @@ describe('trainTfjs', () => {
     });
     expect(timed.stoppedBy).toBe('time');
     expect(timed.step).toBeGreaterThan(0);
-    expect(timed.checkpoint).toBeDefined();
+    // Stopped by time, it still leaves a checkpoint to resume from, at the step it reached.
+    expect(timed.checkpoint).toBe(join(out, OUTPUT_FILES.last));
+    expect((await loadModelCheckpoint(timed.checkpoint!)).optimizer!.step).toBe(timed.step);
     expect(plain.text()).toMatch(/^step 1\/1000000 loss \S+ lr \S+ \S+ samples\/s ETA \S+$/m);
     expect(plain.text()).not.toContain('\r');
     expect(tf.memory().numTensors).toBe(before);
