@@ -1,4 +1,15 @@
-import { DegenerateError, det3, InputError, type NdArray, nd, Rng, ShapeError, svd3 } from '@lfm/core';
+import {
+  axisAngleToMatrix,
+  DegenerateError,
+  det3,
+  InputError,
+  mul3,
+  type NdArray,
+  nd,
+  Rng,
+  ShapeError,
+  svd3,
+} from '@lfm/core';
 import { maxAbsDiff } from '@lfm/core/testing';
 import { describe, expect, it } from 'vitest';
 import { alignOrthogonal, alignSimilarity, applySimilarity } from './align.js';
@@ -9,55 +20,13 @@ import {
   randomMask,
   randomRotation,
   rotationAngle,
+  sampleCost,
 } from './testing.js';
-
-/** Σ w‖s R x + t − y‖² of sample b for an arbitrary (R, s, t). */
-function sse(
-  x: NdArray<Float64Array>,
-  y: NdArray<Float64Array>,
-  b: number,
-  R: ArrayLike<number>,
-  s: number,
-  t: ArrayLike<number>,
-  w?: ArrayLike<number>,
-): number {
-  const N = x.shape[1]!;
-  let e = 0;
-  for (let i = 0; i < N; i++) {
-    const wi = w ? w[b * N + i]! : 1;
-    if (wi === 0) continue;
-    const p = 3 * (b * N + i);
-    for (let r = 0; r < 3; r++) {
-      const v =
-        s * (R[3 * r]! * x.data[p]! + R[3 * r + 1]! * x.data[p + 1]! + R[3 * r + 2]! * x.data[p + 2]!) +
-        t[r]!;
-      e += wi * (v - y.data[p + r]!) ** 2;
-    }
-  }
-  return e;
-}
 
 /** A small random rotation (angle ~ eps) times R. */
 function perturb(rng: Rng, R: ArrayLike<number>, eps: number): Float64Array {
-  const w = [eps * rng.normal(), eps * rng.normal(), eps * rng.normal()];
-  const th = Math.hypot(...w);
-  const k = w.map((v) => v / th);
-  const K = [0, -k[2]!, k[1]!, k[2]!, 0, -k[0]!, -k[1]!, k[0]!, 0];
-  const E = new Float64Array(9);
-  for (let i = 0; i < 3; i++) {
-    for (let j = 0; j < 3; j++) {
-      let kk = 0;
-      for (let m = 0; m < 3; m++) kk += K[3 * i + m]! * K[3 * m + j]!;
-      E[3 * i + j] = (i === j ? 1 : 0) + Math.sin(th) * K[3 * i + j]! + (1 - Math.cos(th)) * kk;
-    }
-  }
-  const out = new Float64Array(9);
-  for (let i = 0; i < 3; i++) {
-    for (let j = 0; j < 3; j++) {
-      for (let m = 0; m < 3; m++) out[3 * i + j] = out[3 * i + j]! + E[3 * i + m]! * R[3 * m + j]!;
-    }
-  }
-  return out;
+  const E = axisAngleToMatrix([eps * rng.normal(), eps * rng.normal(), eps * rng.normal()]);
+  return mul3(new Float64Array(9), E, R);
 }
 
 describe('alignSimilarity', () => {
@@ -101,14 +70,16 @@ describe('alignSimilarity', () => {
       expect(r.rmsd.data[b]).toBeLessThan(1.5 * expected);
       const Rb = r.R.data.subarray(9 * b, 9 * b + 9);
       const tb = r.t.data.subarray(3 * b, 3 * b + 3);
-      const best = sse(c.x, c.y, b, Rb, r.s.data[b]!, tb);
+      const best = sampleCost(c.x, c.y, b, Rb, r.s.data[b]!, tb);
       expect(Math.sqrt(best / 17)).toBeCloseTo(r.rmsd.data[b]!, 12);
       // The truth and every small perturbation fit worse.
-      expect(sse(c.x, c.y, b, c.R.subarray(9 * b), c.s[b]!, c.t.subarray(3 * b))).toBeGreaterThan(best);
+      expect(sampleCost(c.x, c.y, b, c.R.subarray(9 * b), c.s[b]!, c.t.subarray(3 * b))).toBeGreaterThan(
+        best,
+      );
       for (let k = 0; k < 5; k++) {
         const tp = Array.from(tb, (v) => v + 1e-4 * rng.normal());
         expect(
-          sse(c.x, c.y, b, perturb(rng, Rb, 1e-4), r.s.data[b]! * (1 + 1e-4 * rng.normal()), tp),
+          sampleCost(c.x, c.y, b, perturb(rng, Rb, 1e-4), r.s.data[b]! * (1 + 1e-4 * rng.normal()), tp),
         ).toBeGreaterThan(best);
       }
     }

@@ -1,31 +1,8 @@
-import { DegenerateError, det3, InputError, type NdArray, nd, Rng, ShapeError } from '@lfm/core';
+import { DegenerateError, det3, InputError, nd, Rng, ShapeError } from '@lfm/core';
 import { maxAbsDiff } from '@lfm/core/testing';
 import { describe, expect, it } from 'vitest';
 import { projectOrthographic, solveOnP } from './onp.js';
-import { makeOnPCase, poisonMasked, randomMask, rotationAngle } from './testing.js';
-
-/** Σ‖s (R x)₀:₂ + t − y‖² of sample b. */
-function cost(
-  x: NdArray<Float64Array>,
-  y: NdArray<Float64Array>,
-  b: number,
-  R: ArrayLike<number>,
-  s: number,
-  t: ArrayLike<number>,
-): number {
-  const N = x.shape[1]!;
-  let e = 0;
-  for (let i = 0; i < N; i++) {
-    const p = 3 * (b * N + i);
-    for (let r = 0; r < 2; r++) {
-      const v =
-        s * (R[3 * r]! * x.data[p]! + R[3 * r + 1]! * x.data[p + 1]! + R[3 * r + 2]! * x.data[p + 2]!) +
-        t[r]!;
-      e += (v - y.data[2 * (b * N + i) + r]!) ** 2;
-    }
-  }
-  return e;
-}
+import { makeOnPCase, poisonMasked, randomMask, rotationAngle, sampleCost } from './testing.js';
 
 describe('solveOnP', () => {
   it('recovers random scaled-orthographic cameras exactly (1e-9)', () => {
@@ -53,8 +30,15 @@ describe('solveOnP', () => {
     const errs: number[] = [];
     for (let b = 0; b < 64; b++) {
       errs.push(rotationAngle(r.R.data, c.R, 9 * b, 9 * b));
-      const found = cost(c.x3d, c.y2d, b, r.R.data.subarray(9 * b), r.s.data[b]!, r.t.data.subarray(2 * b));
-      const truth = cost(c.x3d, c.y2d, b, c.R.subarray(9 * b), c.s[b]!, c.t.subarray(2 * b));
+      const found = sampleCost(
+        c.x3d,
+        c.y2d,
+        b,
+        r.R.data.subarray(9 * b),
+        r.s.data[b]!,
+        r.t.data.subarray(2 * b),
+      );
+      const truth = sampleCost(c.x3d, c.y2d, b, c.R.subarray(9 * b), c.s[b]!, c.t.subarray(2 * b));
       expect(found).toBeLessThanOrEqual(truth * (1 + 1e-12));
       expect(Math.sqrt(found / 17)).toBeCloseTo(r.rmse.data[b]!, 10);
     }

@@ -257,3 +257,33 @@ export function pickVisible(a: NdArray<NumArray>, mask: ArrayLike<number>, b: nu
   }
   return nd(Float64Array.from(out), [1, out.length / D, D]);
 }
+
+/**
+ * Σ wᵢ‖s·(R xᵢ)₀:D + t − yᵢ‖² of sample b for any (R, s, t): x [B, N, 3], y [B, N, D] with D = 3
+ * (similarity) or 2 (scaled orthographic), t [D], weights [B, N] (default all 1; 0 skips a point).
+ */
+export function sampleCost(
+  x: NdArray<NumArray>,
+  y: NdArray<NumArray>,
+  b: number,
+  R: ArrayLike<number>,
+  s: number,
+  t: ArrayLike<number>,
+  w?: ArrayLike<number>,
+): number {
+  const N = x.shape[1]!;
+  const D = y.shape[2]!;
+  let e = 0;
+  for (let i = 0; i < N; i++) {
+    const wi = w ? w[b * N + i]! : 1;
+    if (wi === 0) continue;
+    const p = 3 * (b * N + i);
+    for (let r = 0; r < D; r++) {
+      const v =
+        s * (R[3 * r]! * x.data[p]! + R[3 * r + 1]! * x.data[p + 1]! + R[3 * r + 2]! * x.data[p + 2]!) +
+        t[r]!;
+      e += wi * (v - y.data[D * (b * N + i) + r]!) ** 2;
+    }
+  }
+  return e;
+}
