@@ -173,3 +173,9 @@ export {
   type SamplerGroup,
 } from './sampler.js';
 export { mirrorIndexOf } from './shape-augment.js';
+export {
+  createSyntheticDataset,
+  type SyntheticDataset,
+  type SyntheticDatasetOptions,
+  type SyntheticMotion,
+} from './synthetic.js';

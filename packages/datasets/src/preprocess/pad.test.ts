@@ -90,8 +90,8 @@ describe('preprocessKeypoints', () => {
 describe('@lfm/datasets/preprocess is browser-safe', () => {
   const here = dirname(fileURLToPath(import.meta.url));
   // Third-party packages it may import for values: pure-JS and browser-ready (yaml: the DeepLabCut
-  // config.yaml reader; the viewer bundles it).
-  const BROWSER_DEPS = new Set(['yaml']);
+  // config.yaml reader, the viewer bundles it; valibot: @lfm/format's config and meta schemas).
+  const BROWSER_DEPS = new Set(['yaml', 'valibot']);
 
   it('no module it loads imports node:* (followed through relative imports and into @lfm/core, @lfm/format)', () => {
     const coreIndex = resolve(here, '../../../core/src/index.ts');

@@ -1,7 +1,7 @@
-import { Rng } from '@lfm/core';
 import type { DatasetLike } from '../batcher.js';
 import type { DatasetSequence, DatasetViews } from '../dataset.js';
 import type { Edge } from '../preprocess/graph.js';
+import { createSyntheticDataset } from '../synthetic.js';
 
 export interface FakeDatasetOptions {
   name?: string;
@@ -20,35 +20,28 @@ export interface FakeDatasetOptions {
 
 export type FakeDataset = DatasetLike & { units: string; views?: DatasetViews };
 
-/** An in-memory dataset: F frames of J random 3D points (a random base shape + per-frame jitter). */
+/**
+ * An in-memory dataset: F frames of J random 3D points (a random base shape + per-frame jitter and
+ * a slow drift: `createSyntheticDataset`'s 'drift' motion), one training sequence by default.
+ */
 export function fakeDataset(options: FakeDatasetOptions = {}): FakeDataset {
-  const J = options.J ?? 12;
   const F = options.F ?? 40;
-  const scale = options.scale ?? 100;
-  const rng = new Rng([options.seed ?? 7, J, F]);
-  const shape = Float64Array.from({ length: J * 3 }, () => rng.normal() * scale);
-  const points = new Float32Array(F * J * 3);
-  for (let f = 0; f < F; f++) {
-    for (let j = 0; j < J; j++) {
-      const missing = options.missing !== undefined && rng.uniform() < options.missing;
-      for (let c = 0; c < 3; c++) {
-        points[3 * (f * J + j) + c] = missing
-          ? Number.NaN
-          : shape[3 * j + c]! + 0.1 * scale * rng.normal() + f * 0.01 * scale;
-      }
-    }
-  }
-  const edges = options.edges ?? Array.from({ length: J - 1 }, (_, j) => [j, j + 1] as const);
-  return {
+  const { base: _, ...dataset } = createSyntheticDataset({
     name: options.name ?? 'fake',
     category: options.category ?? 'fake-category',
     units: 'cm',
-    numJoints: J,
-    frames: F,
-    points,
-    edges,
-    sequences: options.sequences ?? [{ id: 'all', start: 0, count: F, split: 'train' }],
-  };
+    J: options.J ?? 12,
+    train: F,
+    val: 0,
+    test: 0,
+    motion: 'drift',
+    jitter: 0.1,
+    scale: options.scale ?? 100,
+    seed: options.seed ?? 7,
+    ...(options.missing !== undefined && { missing: options.missing, minPresent: 0 }),
+    ...(options.edges !== undefined && { edges: options.edges }),
+  });
+  return { ...dataset, sequences: options.sequences ?? [{ id: 'all', start: 0, count: F, split: 'train' }] };
 }
 
 /** Copies of every array of a batch (the batcher reuses its buffers). */
