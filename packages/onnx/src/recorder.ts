@@ -119,23 +119,26 @@ export function createOnnxRecorder(options: OnnxRecorderOptions = {}): OnnxRecor
     return x;
   };
 
+  /** The operands of a broadcasting binary op as values, and the broadcast shape and dims. */
+  const broadcastOperands = (op: string, a: Operand<Sym>, b: Operand<Sym>) => {
+    const x = sym(a, op);
+    const y = sym(b, op);
+    const shape = checked(op, () => broadcastShapes(x.shape, y.shape));
+    const dims = checked(op, () => broadcastDims(op, x.dims, y.dims, shape));
+    return { x, y, shape, dims };
+  };
+
   const binary =
     (op: string, opType: string) =>
     (a: Operand<Sym>, b: Operand<Sym>): Sym => {
-      const x = sym(a, op);
-      const y = sym(b, op);
-      const shape = checked(op, () => broadcastShapes(x.shape, y.shape));
-      const dims = checked(op, () => broadcastDims(op, x.dims, y.dims, shape));
+      const { x, y, shape, dims } = broadcastOperands(op, a, b);
       return call(op)(opType, [x, y], f32(shape, dims));
     };
 
   const compare =
     (op: string, opType: string) =>
     (a: Operand<Sym>, b: Operand<Sym>): Sym => {
-      const x = sym(a, op);
-      const y = sym(b, op);
-      const shape = checked(op, () => broadcastShapes(x.shape, y.shape));
-      const dims = checked(op, () => broadcastDims(op, x.dims, y.dims, shape));
+      const { x, y, shape, dims } = broadcastOperands(op, a, b);
       const node = call(op);
       const mask = node(opType, [x, y], { dtype: 'bool', shape, dims }, {}, true);
       return node('Cast', [mask], f32(shape, dims), { to: { type: 'int', value: 1 } }, true);

@@ -184,6 +184,16 @@ function perSequenceBones(ds: AdaptDataset, frameOf: Int32Array): Pick<AdaptSamp
   return { boneSets, boneSet: Int32Array.from(frameOf, (f) => sequenceIndexOfFrame(ds, f)) };
 }
 
+/** InputError unless `what` (an item, a track of `source`) has the rig's J points. */
+function checkRigSize(source: string, what: string, n: number, rig: AdaptRig): void {
+  const J = rig.joints.length;
+  if (n !== J) {
+    throw new InputError(
+      `${source}: ${what} has ${n} points, but rig ${rig.id} has ${J} joints (the rig must match the data)`,
+    );
+  }
+}
+
 /**
  * 2D keypoints read from a file (`parseKeypointJson`: our JSON list, COCO results, MediaPipe) as
  * samples of `rig`: every item must have the rig's J points (InputError naming the first that does
@@ -198,14 +208,7 @@ export function adaptSamplesFromKeypoints(
   const B = kp.batch;
   if (B === 0) throw new InputError(`${source}: no keypoints`);
   const N = kp.numPoints;
-  for (let b = 0; b < B; b++) {
-    const n = kp.items[b]!.count;
-    if (n !== J) {
-      throw new InputError(
-        `${source}: item ${b} has ${n} points, but rig ${rig.id} has ${J} joints (the rig must match the data)`,
-      );
-    }
-  }
+  for (let b = 0; b < B; b++) checkRigSize(source, `item ${b}`, kp.items[b]!.count, rig);
   const points2d = new Float64Array(B * J * 2);
   const mask = new Uint8Array(B * J);
   for (let b = 0; b < B; b++) {
@@ -233,11 +236,7 @@ export function adaptSamplesFromSequence(
   const J = rig.joints.length;
   let S = 0;
   for (const t of seq.tracks) {
-    if (t.numJoints !== J) {
-      throw new InputError(
-        `${source}: track ${t.key} has ${t.numJoints} points, but rig ${rig.id} has ${J} joints (the rig must match the data)`,
-      );
-    }
+    checkRigSize(source, `track ${t.key}`, t.numJoints, rig);
     S += t.frames.length;
   }
   if (S === 0) throw new InputError(`${source}: no keypoints`);
