@@ -4,7 +4,8 @@ import {
   MOMENTS,
   rank2Measure3,
   rotationFromCrossCovariance,
-  weightedMoments,
+  sampleMoments,
+  scaleRotation,
 } from './qcp.js';
 import {
   allMaskedError,
@@ -103,30 +104,22 @@ export function applySimilarity(transform: SimilarityLike, x: Points): NdArray<F
     const t0 = t ? t.data[3 * b]! : 0;
     const t1 = t ? t.data[3 * b + 1]! : 0;
     const t2 = t ? t.data[3 * b + 2]! : 0;
-    const o = 9 * b;
-    const r0 = sc * Rd[o]!;
-    const r1 = sc * Rd[o + 1]!;
-    const r2 = sc * Rd[o + 2]!;
-    const r3 = sc * Rd[o + 3]!;
-    const r4 = sc * Rd[o + 4]!;
-    const r5 = sc * Rd[o + 5]!;
-    const r6 = sc * Rd[o + 6]!;
-    const r7 = sc * Rd[o + 7]!;
-    const r8 = sc * Rd[o + 8]!;
+    const q = scaleRotation(sR, Rd, 9 * b, sc);
     for (let i = 0; i < N; i++) {
       const p = 3 * (b * N + i);
       const a0 = xd[p]!;
       const a1 = xd[p + 1]!;
       const a2 = xd[p + 2]!;
-      out[p] = r0 * a0 + r1 * a1 + r2 * a2 + t0;
-      out[p + 1] = r3 * a0 + r4 * a1 + r5 * a2 + t1;
-      out[p + 2] = r6 * a0 + r7 * a1 + r8 * a2 + t2;
+      out[p] = q[0]! * a0 + q[1]! * a1 + q[2]! * a2 + t0;
+      out[p + 1] = q[3]! * a0 + q[4]! * a1 + q[5]! * a2 + t1;
+      out[p + 2] = q[6]! * a0 + q[7]! * a1 + q[8]! * a2 + t2;
     }
   }
   return nd(out, [B, N, 3]);
 }
 
 const mom = new Float64Array(MOMENTS.size);
+const sR = new Float64Array(9);
 /** x̄ = ȳ = 0: the residual of an alignment without translation. */
 const NO_MEANS = new Float64Array(6);
 
@@ -204,8 +197,9 @@ function alignSample(
   rmsd: Float64Array,
 ): number {
   const base = 3 * b * N;
-  const count = weightedMoments(xd, base, yd, base, wd, b * N, N, mom);
+  const count = sampleMoments(xd, yd, base, wd, b * N, N, mom);
   if (count === 0) return ALIGN_ALL_MASKED;
+  if (count < 0) return ALIGN_NON_FINITE;
   let gx = mom[MOMENTS.gx]!;
   let gy = mom[MOMENTS.gy]!;
   let mx0 = mom[MOMENTS.meanX]!;
@@ -214,7 +208,6 @@ function alignSample(
   let my0 = mom[MOMENTS.meanY]!;
   let my1 = mom[MOMENTS.meanY + 1]!;
   let my2 = mom[MOMENTS.meanY + 2]!;
-  if (!Number.isFinite(gx + gy + mx0 + mx1 + mx2 + my0 + my1 + my2)) return ALIGN_NON_FINITE;
   if (count < 3) return ALIGN_TOO_FEW;
   if (!translation) {
     // Uncentred moments: M + W x̄ȳᵀ, gx + W‖x̄‖², gy + W‖ȳ‖² (then the "means" are 0).

@@ -16,7 +16,7 @@ import {
   type NumArray,
   type Numbers,
 } from '@lfm/core';
-import { alignedResidual, MOMENTS, rotationFromCrossCovariance, weightedMoments } from './qcp.js';
+import { alignedResidual, MOMENTS, rotationFromCrossCovariance, sampleMoments } from './qcp.js';
 
 /** One metric over a batch. */
 export interface PoseError {
@@ -181,13 +181,11 @@ function alignedError(
   normalise: boolean,
 ): number {
   const base = 3 * b * N;
-  const count = weightedMoments(p, base, g, base, m, b * N, N, moments);
+  const count = sampleMoments(p, g, base, m, b * N, N, moments);
   if (count === 0) throw allMasked(b);
+  if (count < 0) throw nonFinite(b, N, p, g, m);
   const gx = moments[MOMENTS.gx]!;
   const gy = moments[MOMENTS.gy]!;
-  if (!Number.isFinite(gx + gy + moments[MOMENTS.meanX]! + moments[MOMENTS.meanY]!)) {
-    throw nonFinite(b, N, p, g, m);
-  }
   if (count < 3) {
     throw new InputError(
       `sample ${b}: only ${count} visible joint(s); PA-MPJPE needs at least 3 to fit a similarity ` +

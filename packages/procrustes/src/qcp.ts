@@ -133,6 +133,26 @@ export function weightedMoments(
 }
 
 /**
+ * `weightedMoments` of one sample, checked: returns the visible count, or −1 when the visible
+ * coordinates are not all finite (or their sums overflow), so a caller can name the error.
+ */
+export function sampleMoments(
+  x: Numbers,
+  y: Numbers,
+  base: number,
+  w: NumArray | undefined,
+  wo: number,
+  n: number,
+  out: Float64Array,
+): number {
+  const count = weightedMoments(x, base, y, base, w, wo, n, out);
+  if (count === 0) return 0;
+  let sum = out[MOMENTS.gx]! + out[MOMENTS.gy]!;
+  for (let k = 0; k < 6; k++) sum += out[MOMENTS.meanX + k]!;
+  return Number.isFinite(sum) ? count : -1;
+}
+
+/**
  * σ₂/σ₁-like rank measure of a 3×3: ‖cof(m)‖_F / ‖m‖_F² (0 for the zero matrix). For singular values
  * σ₁ ≥ σ₂ ≥ σ₃ it lies in [σ₂/(3σ₁), √3·σ₂/σ₁], so it is ~0 exactly when rank(m) < 2 — when the
  * cross-covariance comes from collinear or coincident points and a rotation is not determined.
@@ -359,6 +379,14 @@ export function rotationFromCrossCovariance(
   return tr;
 }
 
+/** out = s·R for the 3×3 R at `r[ro]`; returns out. */
+export function scaleRotation(out: Float64Array, r: Numbers, ro: number, s: number): Float64Array {
+  for (let k = 0; k < 9; k++) out[k] = s * r[ro + k]!;
+  return out;
+}
+
+const sR = new Float64Array(9);
+
 /**
  * Residual of one aligned sample of paired 3D points (x at `x[base + 3i]`, y at `y[base + 3i]`,
  * i < n; weight `w[wo + i]`, all 1 when `w` is undefined; points with weight not > 0 are skipped):
@@ -380,15 +408,7 @@ export function alignedResidual(
   mo: number,
   squared: boolean,
 ): number {
-  const r0 = s * r[ro]!;
-  const r1 = s * r[ro + 1]!;
-  const r2 = s * r[ro + 2]!;
-  const r3 = s * r[ro + 3]!;
-  const r4 = s * r[ro + 4]!;
-  const r5 = s * r[ro + 5]!;
-  const r6 = s * r[ro + 6]!;
-  const r7 = s * r[ro + 7]!;
-  const r8 = s * r[ro + 8]!;
+  const q = scaleRotation(sR, r, ro, s);
   const mx0 = means[mo]!;
   const mx1 = means[mo + 1]!;
   const mx2 = means[mo + 2]!;
@@ -403,9 +423,9 @@ export function alignedResidual(
     const a0 = x[p]! - mx0;
     const a1 = x[p + 1]! - mx1;
     const a2 = x[p + 2]! - mx2;
-    const e0 = r0 * a0 + r1 * a1 + r2 * a2 - (y[p]! - my0);
-    const e1 = r3 * a0 + r4 * a1 + r5 * a2 - (y[p + 1]! - my1);
-    const e2 = r6 * a0 + r7 * a1 + r8 * a2 - (y[p + 2]! - my2);
+    const e0 = q[0]! * a0 + q[1]! * a1 + q[2]! * a2 - (y[p]! - my0);
+    const e1 = q[3]! * a0 + q[4]! * a1 + q[5]! * a2 - (y[p + 1]! - my1);
+    const e2 = q[6]! * a0 + q[7]! * a1 + q[8]! * a2 - (y[p + 2]! - my2);
     if (squared) sum += wi * (e0 * e0 + e1 * e1 + e2 * e2);
     else sum += Math.sqrt(e0 * e0 + e1 * e1 + e2 * e2);
   }
