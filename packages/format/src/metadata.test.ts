@@ -55,6 +55,11 @@ describe('parseLifterMetadata', () => {
     expect(info.jointCodes).toBeNull();
     expect(info.mirrorPairs).toBe(false);
     expect(info.config.dModel).toBe(128);
+    expect(info.maxPoints).toBeUndefined();
+    expect(
+      parseLifterMetadata({ ...metadata({ attention: 'global' }, ['points', 'mask']), [K.maxPoints]: '68' })
+        .maxPoints,
+    ).toBe(68);
   });
 
   it('reads adjacency, joint codes with tables, and mirror pairs', () => {
@@ -112,6 +117,39 @@ describe('parseLifterMetadata', () => {
         },
       }),
       /1·2 = 2 finite numbers/,
+    );
+    const codes = (tables: unknown) =>
+      metadata({ attention: 'global', jointCodes: 2 }, ['points', 'mask', 'codes'], {
+        jointCodes: {
+          scheme: JOINT_CODE_SCHEME,
+          k: 2,
+          rigs: [],
+          unknown: 'zeros',
+          implementation: 'x',
+          tables,
+        },
+      });
+    bad(codes([]), /joint-code tables must be an object/);
+    bad(codes({ mine: { joints: [], codes: [] } }), /rig 'mine' needs joints: a list of joint names/);
+    bad(codes({ mine: { joints: ['a'], codes: [1, Number.NaN] } }), /rig 'mine' needs codes/);
+    bad(
+      metadata({ attention: 'global', jointCodes: 2 }, ['points', 'mask', 'codes'], {
+        jointCodes: { scheme: JOINT_CODE_SCHEME, k: 3, rigs: [], unknown: 'zeros', implementation: 'x' },
+      }),
+      /joint codes this build does not implement/,
+    );
+    bad({ ...ok, [K.io]: '{"inputs": [{"name": "points"}], "outputs": []}' }, /'lfm.io' must be \{ inputs/);
+    bad({ ...ok, [K.io]: '{"inputs": [' }, /'lfm.io' is not valid JSON/);
+    bad(
+      metadata({ attention: 'global' }, ['points', 'mask'], { normalize: { ...normalize, scale: 'std' } }),
+      /a normalisation this build does not implement/,
+    );
+    bad(metadata({}, ['points', 'mask', 'adj'], { adjacency: { ...adjacency, knnK: 0 } }), /an adjacency/);
+    bad({ ...ok, [K.maxPoints]: '1.5' }, /'lfm.max_points' must be a positive integer, got "1.5"/);
+    bad({ ...ok, [K.maxPoints]: '0' }, /must be a positive integer/);
+    bad(
+      { ...metadata({ attention: 'global', maxPoints: 17 }, ['points', 'mask']), [K.maxPoints]: '16' },
+      /'lfm.max_points' \(16\) disagrees with the config's maxPoints \(17\)/,
     );
   });
 });

@@ -1,7 +1,9 @@
 import { DataFormatError } from '@lfm/core';
+import * as v from 'valibot';
 import { type LifterConfig, resolveLifterConfig } from './config.js';
 import { JOINT_CODE_SCHEME, usesAdjacency } from './constants.js';
 import { ConfigError } from './errors.js';
+import { anyObject } from './schema.js';
 
 /**
  * The contract between an exported LFM lifter (`exportLifter`) and every runtime that runs it, kept
@@ -150,6 +152,60 @@ export interface JointCodeTableData {
   readonly codes: Float32Array;
 }
 
+// The parts of the contract this build checks, as schemas (extra keys, e.g. `implementation`, are
+// informative and pass). Each names the values this build implements; the messages are the
+// decoder's ("the model expects … this build does not implement"), since a mismatch means "update".
+const TensorSpecSchema = v.object({
+  name: v.string(),
+  dims: v.array(v.union([v.string(), v.pipe(v.number(), v.integer())])),
+});
+const IoSchema = v.object({ inputs: v.array(TensorSpecSchema), outputs: v.array(TensorSpecSchema) });
+const NormalizeSchema = v.object({
+  center: v.literal('visible-mean'),
+  scale: v.literal('max-abs'),
+  keepAspect: v.literal(true),
+});
+const AdjacencySchema = v.object({
+  bones: v.literal('rig-bones-between-present-points'),
+  noBones: v.literal('knn'),
+  selfLoops: v.literal('all-slots'),
+  knnK: v.pipe(v.number(), v.integer(), v.minValue(1)),
+});
+const JointCodesSchema = v.object({
+  scheme: v.literal(JOINT_CODE_SCHEME),
+  k: v.number(),
+  unknown: v.literal('zeros'),
+  rigs: v.array(v.string()),
+  tables: v.nullish(v.unknown()),
+});
+const MirrorPairsSchema = v.object({ source: v.literal('rig-mirror-pairs'), unknown: v.literal('zeros') });
+const JointNamesSchema = v.pipe(v.array(v.string()), v.minLength(1));
+const codesSchema = (size: number) => v.pipe(v.array(v.pipe(v.number(), v.finite())), v.length(size));
+const MaxPointsSchema = v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number), v.minValue(1));
+
+// The schemas check what the documented contract types say (a compile-time check of both).
+type Contract = LifterPreprocessContract;
+type Extends<A, B> = A extends B ? true : false;
+const _checked: [
+  Extends<v.InferOutput<typeof IoSchema>, LifterIo>,
+  Extends<
+    v.InferOutput<typeof NormalizeSchema>,
+    Pick<Contract['normalize'], 'center' | 'scale' | 'keepAspect'>
+  >,
+  Extends<
+    v.InferOutput<typeof AdjacencySchema>,
+    Pick<NonNullable<Contract['adjacency']>, 'bones' | 'noBones' | 'selfLoops' | 'knnK'>
+  >,
+  Extends<
+    v.InferOutput<typeof JointCodesSchema>,
+    Pick<NonNullable<Contract['jointCodes']>, 'scheme' | 'k' | 'unknown' | 'rigs'>
+  >,
+  Extends<
+    v.InferOutput<typeof MirrorPairsSchema>,
+    Pick<NonNullable<Contract['mirrorPairs']>, 'source' | 'unknown'>
+  >,
+] = [true, true, true, true, true];
+
 /**
  * An ONNX model that is not an LFM lifter this build can run: no or foreign `lfm.format` metadata,
  * a newer contract version, malformed metadata, or graph inputs/outputs that disagree with it.
@@ -208,19 +264,12 @@ export function parseLifterMetadata(
     throw e;
   }
 
-  const io = json(K.io) as LifterIo;
-  const isSpecList = (v: unknown): v is LifterTensorSpec[] =>
-    Array.isArray(v) &&
-    v.every(
-      (s) =>
-        typeof s === 'object' &&
-        s !== null &&
-        typeof s.name === 'string' &&
-        Array.isArray(s.dims) &&
-        s.dims.every((d: unknown) => typeof d === 'string' || Number.isInteger(d)),
+  // The JSON as written is what `info.io` returns (a reader may look at keys this build ignores).
+  const io = json(K.io);
+  if (!v.is(IoSchema, io)) {
+    return fail(
+      `the lifter metadata '${K.io}' must be { inputs: [{ name, dims }], outputs: [{ name, dims }] }`,
     );
-  if (typeof io !== 'object' || io === null || !isSpecList(io.inputs) || !isSpecList(io.outputs)) {
-    fail(`the lifter metadata '${K.io}' must be { inputs: [{ name, dims }], outputs: [{ name, dims }] }`);
   }
   const names = io.inputs.map((s) => s.name);
   const adjacency = usesAdjacency(config.attention);
@@ -244,62 +293,56 @@ export function parseLifterMetadata(
   const pre = json(K.preprocess) as LifterPreprocessContract;
   if (typeof pre !== 'object' || pre === null)
     return fail(`the lifter metadata '${K.preprocess}' must be an object`);
-  const n = pre.normalize;
-  if (n?.center !== 'visible-mean' || n.scale !== 'max-abs' || n.keepAspect !== true) {
+  if (!v.is(NormalizeSchema, pre.normalize)) {
     fail(
-      `the model expects a normalisation this build does not implement (${JSON.stringify(n)}); ` +
+      `the model expects a normalisation this build does not implement (${JSON.stringify(pre.normalize)}); ` +
         `supported: center 'visible-mean', scale 'max-abs', keepAspect true`,
     );
   }
   let knnK = 0;
   if (adjacency) {
-    const a = pre.adjacency;
-    if (
-      a?.bones !== 'rig-bones-between-present-points' ||
-      a.noBones !== 'knn' ||
-      a.selfLoops !== 'all-slots' ||
-      !Number.isInteger(a.knnK) ||
-      a.knnK < 1
-    ) {
-      fail(`the model expects an adjacency this build does not implement (${JSON.stringify(a)})`);
+    const a = v.safeParse(AdjacencySchema, pre.adjacency);
+    if (!a.success) {
+      return fail(
+        `the model expects an adjacency this build does not implement (${JSON.stringify(pre.adjacency)})`,
+      );
     }
-    knnK = a!.knnK;
+    knnK = a.output.knnK;
   }
 
   let jointCodes: LifterModelInfo['jointCodes'] = null;
   if (config.jointCodes > 0) {
-    const c = pre.jointCodes;
-    if (
-      c?.scheme !== JOINT_CODE_SCHEME ||
-      c.k !== config.jointCodes ||
-      c.unknown !== 'zeros' ||
-      !Array.isArray(c.rigs) ||
-      !c.rigs.every((r) => typeof r === 'string')
-    ) {
-      fail(`the model expects joint codes this build does not implement (${JSON.stringify(c)})`);
+    const parsed = v.safeParse(JointCodesSchema, pre.jointCodes);
+    if (!parsed.success || parsed.output.k !== config.jointCodes) {
+      return fail(
+        `the model expects joint codes this build does not implement (${JSON.stringify(pre.jointCodes)})`,
+      );
     }
-    const tables = parseCodeTables(c!.tables, c!.k, fail);
+    const c = parsed.output;
+    const tables = parseCodeTables(c.tables, c.k, fail);
     jointCodes = {
-      scheme: c!.scheme,
-      k: c!.k,
-      rigs: Object.freeze([...c!.rigs]),
+      scheme: c.scheme,
+      k: c.k,
+      rigs: Object.freeze([...c.rigs]),
       ...(tables && { tables }),
     };
   }
 
   if (config.mirrorPairs) {
-    const p = pre.mirrorPairs;
-    if (p?.source !== 'rig-mirror-pairs' || p.unknown !== 'zeros') {
-      fail(`the model expects mirror pairs this build does not implement (${JSON.stringify(p)})`);
+    if (!v.is(MirrorPairsSchema, pre.mirrorPairs)) {
+      fail(
+        `the model expects mirror pairs this build does not implement (${JSON.stringify(pre.mirrorPairs)})`,
+      );
     }
   }
 
   let maxPoints: number | undefined;
   const mp = get(K.maxPoints);
   if (mp !== undefined) {
-    maxPoints = Number(mp);
-    if (!/^\d+$/.test(mp) || maxPoints < 1)
-      fail(`'${K.maxPoints}' must be a positive integer, got ${JSON.stringify(mp)}`);
+    const parsed = v.safeParse(MaxPointsSchema, mp);
+    if (!parsed.success)
+      return fail(`'${K.maxPoints}' must be a positive integer, got ${JSON.stringify(mp)}`);
+    maxPoints = parsed.output;
     if (config.maxPoints !== undefined && config.maxPoints !== maxPoints) {
       fail(`'${K.maxPoints}' (${mp}) disagrees with the config's maxPoints (${config.maxPoints})`);
     }
@@ -328,27 +371,21 @@ function parseCodeTables(
   fail: (message: string) => never,
 ): Readonly<Record<string, JointCodeTableData>> | undefined {
   if (raw === undefined || raw === null) return undefined;
-  if (typeof raw !== 'object' || Array.isArray(raw))
-    fail('the joint-code tables must be an object: rig id → table');
+  if (!v.is(anyObject(), raw)) fail('the joint-code tables must be an object: rig id → table');
   const out: Record<string, JointCodeTableData> = {};
-  for (const [rig, t] of Object.entries(raw as Record<string, unknown>)) {
-    const table = t as { joints?: unknown; codes?: unknown } | null;
-    const joints = table?.joints;
-    const codes = table?.codes;
-    if (!Array.isArray(joints) || !joints.every((j) => typeof j === 'string') || joints.length === 0) {
-      fail(`the joint-code table of rig '${rig}' needs joints: a list of joint names`);
-    }
-    const J = (joints as string[]).length;
-    if (
-      !Array.isArray(codes) ||
-      codes.length !== J * k ||
-      !codes.every((v) => typeof v === 'number' && Number.isFinite(v))
-    ) {
-      fail(`the joint-code table of rig '${rig}' needs codes: ${J}·${k} = ${J * k} finite numbers`);
+  for (const [rig, table] of Object.entries(raw as Record<string, unknown>)) {
+    const t = table as { joints?: unknown; codes?: unknown } | null;
+    const joints = v.safeParse(JointNamesSchema, t?.joints);
+    if (!joints.success)
+      return fail(`the joint-code table of rig '${rig}' needs joints: a list of joint names`);
+    const J = joints.output.length;
+    const codes = v.safeParse(codesSchema(J * k), t?.codes);
+    if (!codes.success) {
+      return fail(`the joint-code table of rig '${rig}' needs codes: ${J}·${k} = ${J * k} finite numbers`);
     }
     out[rig] = Object.freeze({
-      joints: Object.freeze([...(joints as string[])]),
-      codes: Float32Array.from(codes as number[]),
+      joints: Object.freeze([...joints.output]),
+      codes: Float32Array.from(codes.output),
     });
   }
   return Object.freeze(out);
