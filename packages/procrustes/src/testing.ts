@@ -62,6 +62,36 @@ export function randomPoints(
   return out;
 }
 
+/**
+ * Sample b of y [B, N, D] = s·(R·diag(1, 1, zSign)·x)₀:D + t, plus N(0, noise²) on every coordinate
+ * (drawn point by point, coordinate by coordinate): x [B, N, 3], R at 9b, t [B, D].
+ */
+function transformSample(
+  rng: Rng,
+  x: Float64Array,
+  y: Float64Array,
+  b: number,
+  N: number,
+  D: number,
+  R: Float64Array,
+  s: number,
+  t: Float64Array,
+  zSign: number,
+  noise: number,
+): void {
+  for (let i = 0; i < N; i++) {
+    const p = 3 * (b * N + i);
+    const a0 = x[p]!;
+    const a1 = x[p + 1]!;
+    const a2 = zSign * x[p + 2]!;
+    for (let r = 0; r < D; r++) {
+      const o = 9 * b + 3 * r;
+      y[D * (b * N + i) + r] =
+        s * (R[o]! * a0 + R[o + 1]! * a1 + R[o + 2]! * a2) + t[D * b + r]! + noise * rng.normal();
+    }
+  }
+}
+
 export interface SimilarityCaseOptions {
   B: number;
   N: number;
@@ -97,18 +127,7 @@ export function makeSimilarityCase(rng: Rng, options: SimilarityCaseOptions): Si
     randomRotation(rng, R, 9 * b);
     s[b] = rng.range(lo, hi);
     for (let k = 0; k < 3; k++) t[3 * b + k] = 5 * rng.normal();
-    const m = reflect ? -1 : 1;
-    for (let i = 0; i < N; i++) {
-      const p = 3 * (b * N + i);
-      const a0 = x[p]!;
-      const a1 = x[p + 1]!;
-      const a2 = m * x[p + 2]!;
-      for (let r = 0; r < 3; r++) {
-        const o = 9 * b + 3 * r;
-        y[p + r] =
-          s[b]! * (R[o]! * a0 + R[o + 1]! * a1 + R[o + 2]! * a2) + t[3 * b + r]! + noise * rng.normal();
-      }
-    }
+    transformSample(rng, x, y, b, N, 3, R, s[b]!, t, reflect ? -1 : 1, noise);
   }
   return { x: nd(x, [B, N, 3]), y: nd(y, [B, N, 3]), R, s, t };
 }
@@ -144,16 +163,7 @@ export function makeOnPCase(rng: Rng, options: OnPCaseOptions): OnPCase {
     s[b] = rng.range(50, 200);
     t[2 * b] = rng.range(200, 800);
     t[2 * b + 1] = rng.range(200, 800);
-    for (let i = 0; i < N; i++) {
-      const p = 3 * (b * N + i);
-      for (let r = 0; r < 2; r++) {
-        const o = 9 * b + 3 * r;
-        y[2 * (b * N + i) + r] =
-          s[b]! * (R[o]! * x[p]! + R[o + 1]! * x[p + 1]! + R[o + 2]! * x[p + 2]!) +
-          t[2 * b + r]! +
-          noise * rng.normal();
-      }
-    }
+    transformSample(rng, x, y, b, N, 2, R, s[b]!, t, 1, noise);
   }
   return { x3d: nd(x, [B, N, 3]), y2d: nd(y, [B, N, 2]), R, s, t };
 }
