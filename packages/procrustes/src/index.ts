@@ -14,6 +14,7 @@ export {
   type PoseError,
   type PoseErrorOptions,
   type PoseErrors,
+  type PoseMetric,
   paMpjpe,
   poseErrors,
 } from './metrics.js';

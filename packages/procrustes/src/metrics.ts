@@ -42,6 +42,13 @@ export interface PoseErrors {
   readonly mirrored?: { readonly paMpjpe: PoseError; readonly nPaMpjpe: PoseError };
 }
 
+/** A per-sample pose metric: pred, gt [B, N, 3]; mask [B, N] (a joint is visible when > 0). */
+export type PoseMetric = (
+  pred: NdArray<FloatArray>,
+  gt: NdArray<FloatArray>,
+  mask?: NdArray<NumArray>,
+) => PoseError;
+
 /** Options of `poseErrors`. */
 export interface PoseErrorOptions {
   /** Also score each sample's mirror image and report the better of the two (`PoseErrors.flipBest`). */
@@ -86,26 +93,14 @@ export function mpjpe(
  * (InputError otherwise). A degenerate prediction (all joints at one point) scores as if collapsed onto
  * the gt centroid (s = 0); a collinear one gets one of its equally optimal rotations (deterministic).
  */
-export function paMpjpe(
-  pred: NdArray<FloatArray>,
-  gt: NdArray<FloatArray>,
-  mask?: NdArray<NumArray>,
-): PoseError {
-  return alignedErrors(pred, gt, mask, false);
-}
+export const paMpjpe: PoseMetric = (pred, gt, mask) => alignedErrors(pred, gt, mask, false);
 
 /**
  * nPA-MPJPE: PA-MPJPE of each sample divided by the RMS radius of its visible ground-truth joints about
  * their centroid, √(Σ‖gtᵢ − ḡt‖² / n) — unit-free, comparable across categories. DegenerateError when
  * a sample's visible ground truth is a single point (radius 0). Otherwise as `paMpjpe`.
  */
-export function nPaMpjpe(
-  pred: NdArray<FloatArray>,
-  gt: NdArray<FloatArray>,
-  mask?: NdArray<NumArray>,
-): PoseError {
-  return alignedErrors(pred, gt, mask, true);
-}
+export const nPaMpjpe: PoseMetric = (pred, gt, mask) => alignedErrors(pred, gt, mask, true);
 
 /** MPJPE, PA-MPJPE and nPA-MPJPE of one batch (one alignment per sample). Shapes and errors as above. */
 export function poseErrors(
