@@ -6,9 +6,10 @@ import { onFile, readFileOr, writeFileAtomic } from '@lfm/core/node';
 import { formatCount, readTyped, toLittleEndianBytes } from './bytes.js';
 import type { Edge } from './preprocess/graph.js';
 
-/** A dataset split. Every sequence belongs to exactly one. */
-export type Split = 'train' | 'val' | 'test';
-export const SPLITS: readonly Split[] = ['train', 'val', 'test'];
+/** The dataset splits, in order. Every sequence belongs to exactly one. */
+export const SPLITS = Object.freeze(['train', 'val', 'test'] as const);
+/** A dataset split (one of `SPLITS`). */
+export type Split = (typeof SPLITS)[number];
 
 /** A run of consecutive frames `[start, start + count)` recorded together (one take, one instance). */
 export interface DatasetSequence {

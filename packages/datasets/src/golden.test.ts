@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { defineRig } from '@lfm/rig';
 import { describe, expect, it } from 'vitest';
 import type { AugmentOptions } from './augment.js';
 import { type BatchSource, createBatcher } from './batcher.js';
 import { createProceduralDatasets } from './procedural.js';
+import { batchesHash, chainRig } from './test-support/batches.js';
 import { fakeDataset } from './test-support/datasets.js';
 
 /*
@@ -13,20 +13,11 @@ import { fakeDataset } from './test-support/datasets.js';
  * A change that is meant to change the batches must say so and re-record these.
  */
 
-/** sha256 of every array (bytes, a fixed order) of `count` batches from batch `start` on. */
+/** sha256 of every array of `count` batches from batch `start` on. */
 function batchHashes(options: Parameters<typeof createBatcher>[0], count: number, start = 0): string {
   const bt = createBatcher(options);
   bt.seek(start);
-  const all = createHash('sha256');
-  for (let k = 0; k < count; k++) {
-    const b = bt.next();
-    const arrays = [b.points2d, b.mask, b.adj, b.target3d, ...(b.pairs ? [b.pairs] : [])];
-    for (const a of [...arrays, ...Object.values(b.info)]) {
-      const v = a as ArrayBufferView;
-      all.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-    }
-  }
-  return all.digest('hex');
+  return batchesHash(bt, count);
 }
 
 const body = fakeDataset({ name: 'body', category: 'human', J: 17, F: 60, seed: 1 });
@@ -43,18 +34,11 @@ const perSequence = {
     { id: 'b', start: 10, count: 10, split: 'train' as const, edges: [[1, 2]] as const },
   ],
 };
-const rig = defineRig({
-  id: 'test-golden-chain',
-  category: 'human',
-  joints: Array.from({ length: 17 }, (_, j) => `j${j}`),
-  bones: Array.from({ length: 16 }, (_, j) => [`j${j}`, `j${j + 1}`] as const),
-  mirror: [
-    ['j1', 'j2'],
-    ['j3', 'j5'],
-    ['j10', 'j16'],
-  ],
-  citation: 'test',
-});
+const rig = chainRig('test-golden-chain', 17, [
+  [1, 2],
+  [3, 5],
+  [10, 16],
+]);
 const mixed: BatchSource[] = [
   { dataset: body, rig },
   { dataset: face },

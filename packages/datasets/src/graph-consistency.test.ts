@@ -4,12 +4,12 @@
  * trainer's `evaluate` call): the kNN graph of the present 2D points, same k, same normalisation, same
  * tie-breaking, symmetrisation, self loops, and masked / padding slots left out.
  */
-import { defineRig } from '@lfm/rig';
 import { describe, expect, it } from 'vitest';
 import type { AugmentOptions } from './augment.js';
 import { type Batch, type BatchSource, createBatcher } from './batcher.js';
 import { adjacencyFromBones, DEFAULT_KNN_K } from './preprocess/graph.js';
 import { preprocessKeypoints } from './preprocess/pad.js';
+import { chainRig } from './test-support/batches.js';
 import { fakeDataset } from './test-support/datasets.js';
 
 const J = 20;
@@ -20,13 +20,7 @@ const B = 32;
 const cloud = fakeDataset({ name: 'cloud', J, F: 40, edges: [], seed: 11, missing: 0.15 });
 /** A rig with bones (a chain), for the knnGraph augmentation. */
 const chain = fakeDataset({ name: 'chain', J, F: 40, seed: 12 });
-const chainRig = defineRig({
-  id: 'test-consistency-chain',
-  category: 'human',
-  joints: Array.from({ length: J }, (_, j) => `j${j}`),
-  bones: Array.from({ length: J - 1 }, (_, j) => [`j${j}`, `j${j + 1}`] as const),
-  citation: 'test',
-});
+const consistencyRig = chainRig('test-consistency-chain', J);
 
 /** Occlusion on (masked slots), 2D noise at its default, subsets off and the dataset's joint order kept. */
 const AUGMENT: AugmentOptions = {
@@ -152,7 +146,7 @@ describe('the graph of a rig the model does not know: training = inference', () 
   });
 
   it('a rig with bones under knnGraph gets the graph inference builds for that 2D with no bones', () => {
-    const source: BatchSource = { dataset: chain, rig: chainRig };
+    const source: BatchSource = { dataset: chain, rig: consistencyRig };
     const b = batchOf(source, { knnGraph: { probability: 1 } });
     expect(mismatches(b, (x, s) => inferenceGraphByJoint(x, s))).toEqual([]);
     expect(mismatches(b, (x, s) => inferenceGraphBySlot(x, s))).toEqual([]);
@@ -162,7 +156,7 @@ describe('the graph of a rig the model does not know: training = inference', () 
     for (let s = 0; s < B; s++) {
       const mask = { data: plain.mask.subarray(s * N, (s + 1) * N), shape: [1, N] };
       const jointIndex = { data: plain.info.jointIndex.subarray(s * N, (s + 1) * N), shape: [1, N] };
-      const bones = adjacencyFromBones(chainRig.boneIndices, mask, { jointIndex });
+      const bones = adjacencyFromBones(consistencyRig.boneIndices, mask, { jointIndex });
       expect(trainingGraph(plain, s)).toEqual(Array.from(bones.data));
     }
     // And the recipe's k carries over under knnGraph too.
