@@ -1,16 +1,23 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '@lfm/core';
 import { createBatcher } from '@lfm/datasets';
 import { buildTrainingGraph, createOnnxRecorder } from '@lfm/onnx';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadModelCheckpoint } from './checkpoint.js';
 import { createDataParallelSession, liveGraphWorkers } from './data-parallel.js';
 import type { LossAndGradients, StepBatch } from './engine.js';
 import { createGraphEngine, graphSessionOptions, loadOnnxRuntime } from './graph-engine.js';
 import { createModel, resolveModelConfig, type TrainableModel } from './models.js';
-import { toyDataset } from './test-support/fixtures.js';
+import {
+  expectSameMoments,
+  pairedToyDatasets,
+  randomModelParams,
+  TINY_LIFTER,
+  toyDataset,
+  trainStoppedAndResumed,
+  useTempDirs,
+} from './test-support/fixtures.js';
 import { type MetricsEntry, OUTPUT_FILES, trainGraph } from './train.js';
 import { stepBatch } from './train-inputs.js';
 
@@ -18,30 +25,9 @@ import { stepBatch } from './train-inputs.js';
 // contiguous shards of the batch; the shard-size-weighted sum of their losses and gradients is the
 // full-batch loss and gradient.
 
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'lfm-data-parallel-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-const tinyLifter = { kind: 'lifter', dModel: 16, layers: 1, heads: 2, mlpRatio: 2, tpeSigma: 1, seed: 3 };
-
-/** Random parameters (not the init's zeros and ones), so every gradient carries signal. */
-function randomParams(model: TrainableModel, seed: number): Record<string, Float32Array> {
-  const rng = new Rng(seed);
-  const params = model.init();
-  for (const s of model.specs) {
-    if (!s.trainable) continue;
-    const fanIn = s.shape.length === 2 ? s.shape[0]! : 4;
-    const base = s.name.endsWith('gamma') ? 1 : 0;
-    params[s.name] = params[s.name]!.map(() => base + rng.normal() / Math.sqrt(fanIn));
-  }
-  return params;
-}
+const tmp = useTempDirs('lfm-data-parallel-');
+const tinyLifter = TINY_LIFTER;
+const randomParams = randomModelParams;
 
 const copy = (p: Record<string, Float32Array>) =>
   Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v.slice()]));
@@ -358,16 +344,7 @@ describe('data-parallel graph engine: workers, errors, dispose', () => {
 });
 
 describe('data-parallel graph engine: training', () => {
-  const joints = ['hips', 'l_knee', 'r_knee', 'l_foot', 'r_foot', 'head', 'tail'];
-  const paired = {
-    ...toyDataset({ name: 'toy-paired', J: 7, jitter: 0.3, missing: 0.2, seed: 41 }),
-    joints,
-    symmetry: [
-      [1, 2],
-      [3, 4],
-    ] as [number, number][],
-  };
-  const unpaired = toyDataset({ name: 'toy-plain', category: 'other', J: 6, edges: [], seed: 42 });
+  const { paired, unpaired } = pairedToyDatasets();
   const config = (outDir: string, extra: Record<string, unknown> = {}) => ({
     model: { ...tinyLifter, jointCodes: 4 },
     steps: 12,
@@ -431,30 +408,14 @@ describe('data-parallel graph engine: training', () => {
   });
 
   it('workers 2: 5 steps + resume to 12 give the same parameters as 12 straight', async () => {
-    const datasets = [paired, unpaired];
-    const full = await trainGraph({ datasets, config: config(tmp()) });
+    const { full, first, resumed, out } = await trainStoppedAndResumed([paired, unpaired], config, 5, tmp);
     expect(full.step).toBe(12);
-    const out = tmp();
-    const abort = new AbortController();
-    const first = await trainGraph({
-      datasets,
-      config: config(out),
-      signal: abort.signal,
-      onLog: (e) => {
-        if (e.step === 5) abort.abort();
-      },
-    });
     expect(first).toMatchObject({ stoppedBy: 'signal', step: 5 });
-    const resumed = await trainGraph({ datasets, config: config(out, { resume: true }) });
     expect(resumed).toMatchObject({ step: 12, samples: 60 });
     for (const [name, p] of Object.entries(full.params)) {
       expect(Array.from(resumed.params[name]!), name).toEqual(Array.from(p));
     }
-    for (const k of ['m', 'v'] as const) {
-      for (const [name, a] of Object.entries(full.optimizer[k])) {
-        expect(Array.from(resumed.optimizer[k][name]!), `${k}.${name}`).toEqual(Array.from(a));
-      }
-    }
+    expectSameMoments(full, resumed);
     expect(resumed.loss).toBe(full.loss);
     const steps = readFileSync(join(out, OUTPUT_FILES.metrics), 'utf8')
       .trim()

@@ -1,13 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TfCore } from '@lfm/core/tfjs';
 import { createBatcher } from '@lfm/datasets';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModelCheckpoint } from './checkpoint.js';
 import type { PredictBatch } from './evaluate.js';
 import { createGraphPredictor } from './graph-engine.js';
-import { cpuTf, toyDataset } from './test-support/fixtures.js';
+import { cpuTf, toyDataset, useTempDirs } from './test-support/fixtures.js';
 import { createTfjsPredictor } from './tfjs-engine.js';
 import { type TrainResult, trainGraph, trainTfjs } from './train.js';
 
@@ -15,17 +13,9 @@ import { type TrainResult, trainGraph, trainTfjs } from './train.js';
 // interchangeable (resume on either), and they predict the same outputs from the same parameters.
 
 let tf: TfCore;
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'lfm-engines-'));
-  dirs.push(d);
-  return d;
-};
+const tmp = useTempDirs('lfm-engines-');
 beforeAll(async () => {
   tf = await cpuTf();
-});
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 const datasets = [

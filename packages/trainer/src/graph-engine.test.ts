@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StepBatch } from './engine.js';
 import { createGraphEngine } from './graph-engine.js';
 import { createModel, resolveModelConfig, type TrainableModel } from './models.js';
-import { cpuTf, toyDataset } from './test-support/fixtures.js';
+import { cpuTf, randomModelParams, toyDataset } from './test-support/fixtures.js';
 import { createTfjsEngine } from './tfjs-engine.js';
 import { stepBatch } from './train-inputs.js';
 
@@ -34,18 +34,7 @@ afterAll(() => {
     console.log(`${k}: max relative error ${e.toExponential(2)}`);
 });
 
-/** Random parameters (not the init's zeros and ones), so every term carries signal; TPE stays as initialised. */
-function randomParams(model: TrainableModel, seed: number): Record<string, Float32Array> {
-  const rng = new Rng(seed);
-  const params = model.init();
-  for (const s of model.specs) {
-    if (!s.trainable) continue;
-    const fanIn = s.shape.length === 2 ? s.shape[0]! : 4;
-    const base = s.name.endsWith('gamma') ? 1 : 0;
-    params[s.name] = params[s.name]!.map(() => base + rng.normal() / Math.sqrt(fanIn));
-  }
-  return params;
-}
+const randomParams = randomModelParams;
 
 function batches(model: TrainableModel, count: number): StepBatch[] {
   // Mirror pairs (read only by a model with mirrorPairs; they change no batch of the others).

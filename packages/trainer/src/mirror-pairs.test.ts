@@ -1,16 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TfCore } from '@lfm/core/tfjs';
 import { createBatcher, writeMirrorPairs } from '@lfm/datasets';
 import { exportLifter } from '@lfm/onnx';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModelCheckpoint } from './checkpoint.js';
 import { resolveTrainingConfig } from './config.js';
 import { evaluate, type PredictBatch } from './evaluate.js';
 import { createGraphPredictor, loadOnnxRuntime } from './graph-engine.js';
 import { createModel, type LifterModelConfig, lifterConfigOf } from './models.js';
-import { cpuTf, toyDataset } from './test-support/fixtures.js';
+import { cpuTf, pairedToyDatasets, TINY_LIFTER, useTempDirs } from './test-support/fixtures.js';
 import { createTfjsPredictor } from './tfjs-engine.js';
 import { OUTPUT_FILES, trainGraph, trainTfjs } from './train.js';
 import { pairsFiller } from './train-inputs.js';
@@ -19,38 +17,13 @@ import { pairsFiller } from './train-inputs.js';
 // checkpoint → evaluation (graph, tfjs and the exported ONNX model on onnxruntime-node).
 
 let tf: TfCore;
-const dirs: string[] = [];
 beforeAll(async () => {
   tf = await cpuTf();
 });
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'lfm-pairs-'));
-  dirs.push(d);
-  return d;
-};
+const tmp = useTempDirs('lfm-pairs-');
 
-const tinyLifter = {
-  kind: 'lifter',
-  dModel: 16,
-  layers: 1,
-  heads: 2,
-  mlpRatio: 2,
-  tpeSigma: 1,
-  seed: 3,
-  mirrorPairs: true,
-};
-const paired = {
-  ...toyDataset({ name: 'toy-paired', J: 7, jitter: 0.3, missing: 0.1, seed: 41 }),
-  joints: ['hips', 'l_knee', 'r_knee', 'l_foot', 'r_foot', 'head', 'tail'],
-  symmetry: [
-    [1, 2],
-    [3, 4],
-  ] as [number, number][],
-};
-const unpaired = toyDataset({ name: 'toy-plain', category: 'other', J: 6, edges: [], seed: 42 });
+const tinyLifter = { ...TINY_LIFTER, mirrorPairs: true };
+const { paired, unpaired } = pairedToyDatasets(0.1);
 /** paired's [J, J] partner matrix, built independently of writeMirrorPairs. */
 const pairedMatrix = (() => {
   const P = new Float32Array(49);

@@ -1,35 +1,35 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TfCore } from '@lfm/core/tfjs';
 import { createBatcher } from '@lfm/datasets';
 import { loadCheckpoint } from '@lfm/model/node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { routeByDataset, trainMlpBaselines } from './baselines.js';
 import { decodeModelCheckpoint, loadModelCheckpoint } from './checkpoint.js';
 import { resolveTrainingConfig } from './config.js';
 import { datasetCodeTable } from './eval-codes.js';
 import { evaluate } from './evaluate.js';
-import { captureStream, cpuTf, toyDataset } from './test-support/fixtures.js';
+import {
+  captureStream,
+  cpuTf,
+  expectSameMoments,
+  pairedToyDatasets,
+  TINY_LIFTER,
+  toyDataset,
+  trainStoppedAndResumed,
+  useTempDirs,
+} from './test-support/fixtures.js';
 import { createTfjsPredictor } from './tfjs-engine.js';
 import { type MetricsEntry, OUTPUT_FILES, trainGraph, trainTfjs } from './train.js';
 import { jointCodeFiller } from './train-inputs.js';
 
 let tf: TfCore;
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'lfm-trainer-'));
-  dirs.push(d);
-  return d;
-};
+const tmp = useTempDirs('lfm-trainer-');
 beforeAll(async () => {
   tf = await cpuTf();
 });
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
 
-const tinyLifter = { kind: 'lifter', dModel: 16, layers: 1, heads: 2, mlpRatio: 2, tpeSigma: 1, seed: 3 };
+const tinyLifter = TINY_LIFTER;
 /** A finite training set: no random view, fixed camera distance, no noise/occlusion/permutation. */
 const fixedAugment = {
   rotation: 'none',
@@ -348,16 +348,7 @@ describe('joint codes in training', () => {
 });
 
 describe('trainGraph: resume', () => {
-  const joints = ['hips', 'l_knee', 'r_knee', 'l_foot', 'r_foot', 'head', 'tail'];
-  const paired = {
-    ...toyDataset({ name: 'toy-paired', J: 7, jitter: 0.3, missing: 0.2, seed: 41 }),
-    joints,
-    symmetry: [
-      [1, 2],
-      [3, 4],
-    ] as [number, number][],
-  };
-  const unpaired = toyDataset({ name: 'toy-plain', category: 'other', J: 6, edges: [], seed: 42 });
+  const { paired, unpaired } = pairedToyDatasets();
   const config = (outDir: string, extra: Record<string, unknown> = {}) => ({
     model: { ...tinyLifter, jointCodes: 4 },
     steps: 12,
@@ -389,34 +380,30 @@ describe('trainGraph: resume', () => {
 
   it('5 steps + resume to 12 give the same parameters as 12 straight (joint codes, dropout, side codes, mirror loss)', async () => {
     const datasets = [paired, unpaired];
-    const full = await trainGraph({ datasets, config: config(tmp()) });
-    expect(full.step).toBe(12);
-    const out = tmp();
-    const abort = new AbortController();
-    const first = await trainGraph({
+    const { full, resumed, out } = await trainStoppedAndResumed(
       datasets,
-      config: config(out),
-      signal: abort.signal,
-      onLog: (e) => {
-        if (e.step === 5) abort.abort();
+      config,
+      5,
+      tmp,
+      async (first, out) => {
+        expect(first).toMatchObject({ stoppedBy: 'signal', step: 5 });
+        const ckpt = await loadModelCheckpoint(join(out, OUTPUT_FILES.last));
+        expect(ckpt.optimizer!.step).toBe(5);
+        expect(ckpt.metadata).toMatchObject({
+          step: 5,
+          samples: 20,
+          savedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+          trainSec: expect.any(Number),
+          wallSec: expect.any(Number),
+        });
+        // A signal stop skips the final validation: val entries only at multiples of valInterval.
+        const logged = readFileSync(join(out, OUTPUT_FILES.metrics), 'utf8').trim().split('\n');
+        const firstEntries = logged.map((l) => JSON.parse(l) as MetricsEntry);
+        expect(firstEntries.map((e) => e.step)).toEqual([1, 2, 3, 4, 5]);
+        expect(firstEntries.filter((e) => e.val).map((e) => e.step)).toEqual([4]);
       },
-    });
-    expect(first).toMatchObject({ stoppedBy: 'signal', step: 5 });
-    const ckpt = await loadModelCheckpoint(join(out, OUTPUT_FILES.last));
-    expect(ckpt.optimizer!.step).toBe(5);
-    expect(ckpt.metadata).toMatchObject({
-      step: 5,
-      samples: 20,
-      savedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
-      trainSec: expect.any(Number),
-      wallSec: expect.any(Number),
-    });
-    // A signal stop skips the final validation: val entries only at multiples of valInterval.
-    const logged = readFileSync(join(out, OUTPUT_FILES.metrics), 'utf8').trim().split('\n');
-    const firstEntries = logged.map((l) => JSON.parse(l) as MetricsEntry);
-    expect(firstEntries.map((e) => e.step)).toEqual([1, 2, 3, 4, 5]);
-    expect(firstEntries.filter((e) => e.val).map((e) => e.step)).toEqual([4]);
-    const resumed = await trainGraph({ datasets, config: config(out, { resume: true }) });
+    );
+    expect(full.step).toBe(12);
     expect(resumed).toMatchObject({ step: 12, samples: 48 });
     expect(resumed.optimizer.step).toBe(12);
     let worst = 0;
@@ -434,11 +421,7 @@ describe('trainGraph: resume', () => {
     }
     console.log(`graph resume: ${differing} parameter values differ, max relative difference ${worst}`);
     expect(worst).toBeLessThanOrEqual(1e-6);
-    for (const k of ['m', 'v'] as const) {
-      for (const [name, a] of Object.entries(full.optimizer[k])) {
-        expect(Array.from(resumed.optimizer[k][name]!), `${k}.${name}`).toEqual(Array.from(a));
-      }
-    }
+    expectSameMoments(full, resumed);
     expect(resumed.loss).toBe(full.loss);
     const steps = readFileSync(join(out, OUTPUT_FILES.metrics), 'utf8')
       .trim()

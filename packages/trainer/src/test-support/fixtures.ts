@@ -1,9 +1,16 @@
 /**
  * Test fixtures: tfjs on the cpu backend through the package's own loader, and small in-memory datasets.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Rng } from '@lfm/core';
 import type { TfCore } from '@lfm/core/tfjs';
+import { afterAll, expect } from 'vitest';
+import type { TrainableModel } from '../models.js';
 import { createSyntheticDataset, type SyntheticDatasetOptions } from '../synthetic.js';
 import { loadTfjsBackend } from '../tfjs-backend.js';
+import { type TrainResult, trainGraph } from '../train.js';
 
 let loaded: Promise<TfCore> | undefined;
 
@@ -41,4 +48,95 @@ export function captureStream(isTTY = false): {
     },
     text: () => parts.join(''),
   };
+}
+
+/** A fresh temporary directory per call (named `prefix`…), all removed after the file's tests. */
+export function useTempDirs(prefix: string): () => string {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const d = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(d);
+    return d;
+  };
+}
+
+/** The tests' tiny lifter: D = 16, one layer, two heads. */
+export const TINY_LIFTER = {
+  kind: 'lifter',
+  dModel: 16,
+  layers: 1,
+  heads: 2,
+  mlpRatio: 2,
+  tpeSigma: 1,
+  seed: 3,
+} as const;
+
+/**
+ * Two toy rigs for the identity inputs: `paired` (7 named joints, two left/right pairs; `missing`
+ * of its points hidden) and `unpaired` (6 joints, no names, no bones, another category).
+ */
+export function pairedToyDatasets(missing = 0.2) {
+  const paired = {
+    ...toyDataset({ name: 'toy-paired', J: 7, jitter: 0.3, missing, seed: 41 }),
+    joints: ['hips', 'l_knee', 'r_knee', 'l_foot', 'r_foot', 'head', 'tail'],
+    symmetry: [
+      [1, 2],
+      [3, 4],
+    ] as [number, number][],
+  };
+  const unpaired = toyDataset({ name: 'toy-plain', category: 'other', J: 6, edges: [], seed: 42 });
+  return { paired, unpaired };
+}
+
+/** Random parameters (not the init's zeros and ones), so every gradient carries signal; non-trainable ones (TPE) stay as initialised. */
+export function randomModelParams(model: TrainableModel, seed: number): Record<string, Float32Array> {
+  const rng = new Rng(seed);
+  const params = model.init();
+  for (const s of model.specs) {
+    if (!s.trainable) continue;
+    const fanIn = s.shape.length === 2 ? s.shape[0]! : 4;
+    const base = s.name.endsWith('gamma') ? 1 : 0;
+    params[s.name] = params[s.name]!.map(() => base + rng.normal() / Math.sqrt(fanIn));
+  }
+  return params;
+}
+
+/**
+ * The resume check's three runs on the graph engine: `config(dir)` straight through (`full`), then
+ * in a fresh `out` stopped by a signal after step `stopAt` (`first`), `between` (checks on what the
+ * stopped run left in `out`), and resumed from its checkpoint (`resumed`).
+ */
+export async function trainStoppedAndResumed(
+  datasets: Parameters<typeof trainGraph>[0]['datasets'],
+  config: (outDir: string, extra?: Record<string, unknown>) => Parameters<typeof trainGraph>[0]['config'],
+  stopAt: number,
+  tmp: () => string,
+  between?: (first: TrainResult, out: string) => void | Promise<void>,
+): Promise<{ full: TrainResult; first: TrainResult; resumed: TrainResult; out: string }> {
+  const full = await trainGraph({ datasets, config: config(tmp()) });
+  const out = tmp();
+  const abort = new AbortController();
+  const first = await trainGraph({
+    datasets,
+    config: config(out),
+    signal: abort.signal,
+    onLog: (e) => {
+      if (e.step === stopAt) abort.abort();
+    },
+  });
+  await between?.(first, out);
+  const resumed = await trainGraph({ datasets, config: config(out, { resume: true }) });
+  return { full, first, resumed, out };
+}
+
+/** Asserts two runs end with the same Adam moments, value for value. */
+export function expectSameMoments(a: TrainResult, b: TrainResult): void {
+  for (const k of ['m', 'v'] as const) {
+    for (const [name, m] of Object.entries(a.optimizer[k])) {
+      expect(Array.from(b.optimizer[k][name]!), `${k}.${name}`).toEqual(Array.from(m));
+    }
+  }
 }
