@@ -1,7 +1,7 @@
 import { checkShapes, DegenerateError, eigSym3, hypot, type NdArray, nd, svd3 } from '@lfm/core';
 import { rotateLeft } from './dense.js';
 import { levenbergMarquardt } from './lm.js';
-import { rank2Measure3 } from './qcp.js';
+import { rank2Measure3, scaleRotation } from './qcp.js';
 import { centredScatter } from './scatter.js';
 import {
   allMaskedError,
@@ -386,32 +386,7 @@ function crossThirdRow(r: Float64Array, o: number): void {
 
 let lmCost = 0;
 const candR = new Float64Array(9);
-
-function orthoCost(
-  X: Float64Array,
-  Y: Float64Array,
-  w: Float64Array,
-  n: number,
-  R: Float64Array,
-  s: number,
-): number {
-  const r0 = s * R[0]!;
-  const r1 = s * R[1]!;
-  const r2 = s * R[2]!;
-  const r3 = s * R[3]!;
-  const r4 = s * R[4]!;
-  const r5 = s * R[5]!;
-  let cost = 0;
-  for (let i = 0; i < n; i++) {
-    const a0 = X[3 * i]!;
-    const a1 = X[3 * i + 1]!;
-    const a2 = X[3 * i + 2]!;
-    const e0 = r0 * a0 + r1 * a1 + r2 * a2 - Y[2 * i]!;
-    const e1 = r3 * a0 + r4 * a1 + r5 * a2 - Y[2 * i + 1]!;
-    cost += w[i]! * (e0 * e0 + e1 * e1);
-  }
-  return cost;
-}
+const sR = new Float64Array(9);
 
 /**
  * Σ w‖s P R X − Y‖² over (ω, s) for centred X, Y, with R ← Exp(ω) R: the LM problem of one start.
@@ -426,6 +401,21 @@ const ortho = {
   R: new Float64Array(9) as Float64Array,
   s: 0,
   candS: 0,
+  /** Σ w‖s P R X − Y‖² at rotation R and scale s. */
+  cost(R: Float64Array, s: number): number {
+    const { X, Y, w, n } = this;
+    const q = scaleRotation(sR, R, 0, s);
+    let cost = 0;
+    for (let i = 0; i < n; i++) {
+      const a0 = X[3 * i]!;
+      const a1 = X[3 * i + 1]!;
+      const a2 = X[3 * i + 2]!;
+      const e0 = q[0]! * a0 + q[1]! * a1 + q[2]! * a2 - Y[2 * i]!;
+      const e1 = q[3]! * a0 + q[4]! * a1 + q[5]! * a2 - Y[2 * i + 1]!;
+      cost += w[i]! * (e0 * e0 + e1 * e1);
+    }
+    return cost;
+  },
   linearize(H: Float64Array, g: Float64Array): void {
     const { X, Y, w, n, R, s } = this;
     for (let i = 0; i < n; i++) {
@@ -470,7 +460,7 @@ const ortho = {
     for (let i = 0; i < 9; i++) candR[i] = this.R[i]!;
     rotateLeft(candR, 0, step[0]!, step[1]!, step[2]!);
     this.candS = this.s + step[3]!;
-    return orthoCost(this.X, this.Y, this.w, this.n, candR, this.candS);
+    return this.cost(candR, this.candS);
   },
   stepSize(step: Float64Array): number {
     return hypot(step[0]!, step[1]!, step[2]!) + Math.abs(step[3]!) / (Math.abs(this.s) + 1e-300);
@@ -499,6 +489,6 @@ function refineOrthographic(
   ortho.n = n;
   ortho.R = R;
   ortho.s = s;
-  lmCost = levenbergMarquardt(ortho, orthoCost(X, Y, w, n, R, s), 100);
+  lmCost = levenbergMarquardt(ortho, ortho.cost(R, s), 100);
   return ortho.s;
 }
