@@ -1,3 +1,27 @@
+export { cacheStatus, compareNumbers, type NumberDiff, readResults } from './benchmarks/cache.js';
+export { BenchmarkContext, type TrainedArm } from './benchmarks/context.js';
+export {
+  LOO_ARMS,
+  LOO_GROUPS,
+  type LooArm,
+  looArmTable,
+  looSection,
+  SHAPE_AUGMENT,
+} from './benchmarks/loo.js';
+export { type BenchmarkIo, runBenchmarks } from './benchmarks/main.js';
+export {
+  type BenchmarkOptions,
+  DEFAULT_BUDGET_MINUTES,
+  HELP as BENCHMARKS_HELP,
+  parseBenchmarkOptions,
+  splitList,
+} from './benchmarks/options.js';
+export { type RenderedReport, type ReportInput, renderReport } from './benchmarks/report.js';
+export { INCLUDED_NOTES, readIncludedNotes } from './benchmarks/report-rigs.js';
+export { runStages, STAGE_RUNNERS, writeReport } from './benchmarks/run.js';
+export { TrainOnlyDone } from './benchmarks/stages-more.js';
+export * from './benchmarks/types.js';
+export { type ColumnAlign, fu, fx, mean, rowOf, shortUnits, table, upperMedian } from './markdown.js';
 export {
   type BarChartOptions,
   type BarSeries,

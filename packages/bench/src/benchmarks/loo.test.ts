@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { LOO_ARMS, looArmTable, looAverage, looSection, looSummary } from './loo.js';
+import type { ArmInfo, LooArmResult, LooScore } from './types.js';
+
+const score = (name: string, strict: number, flipBest: number, flat: number, samples = 10): LooScore => ({
+  name,
+  samples,
+  strict,
+  flipBest,
+  flat,
+  paMpjpe: null,
+});
+const fold = { id: 'f', dir: 'runs/bench/f' } as unknown as ArmInfo;
+/** An arm with two held-out groups: flip-best ÷ flat = 0.5 on the first, 0.9 on the second. */
+const arm = (id: string, identity: LooArmResult['identity'] = null): LooArmResult => ({
+  id,
+  change: `change of ${id}`,
+  overrides: {},
+  upper: null,
+  rows: [
+    {
+      group: 'quadruped',
+      datasets: ['dog-body'],
+      fold,
+      test: [score('dog-body', 0.6, 0.5, 1)],
+      val: [score('dog-body', 0.6, 0.4, 1)],
+      sides: [score('dog-body', 0.3, 0.25, 1)],
+      sidesVal: [score('dog-body', 0.35, 0.3, 1)],
+      upper: null,
+    },
+    {
+      group: 'faces',
+      datasets: ['aflw-face', 'frgc-face'],
+      fold,
+      // Mean over the two datasets (a dataset without samples does not count).
+      test: [score('aflw-face', 0.9, 0.8, 1), score('frgc-face', 1.1, 1.0, 1), score('x', 9, 9, 1, 0)],
+      val: [score('aflw-face', 1, 0.9, 1)],
+      sides: [score('aflw-face', 1, 1, 1)],
+      sidesVal: [score('aflw-face', 1, 1, 1)],
+      upper: null,
+    },
+  ],
+  identity,
+});
+
+describe('the loo arm table', () => {
+  it('averages over datasets with samples, and summarises flip-best ÷ flat per arm', () => {
+    expect(looAverage(arm('a').rows[1]!.test, 'flipBest')).toBeCloseTo(0.9, 12);
+    expect(looAverage([], 'strict')).toBeNull();
+    const s = looSummary(arm('a'), 'test');
+    expect(s.worst).toBeCloseTo(0.9, 12);
+    expect(s.mean).toBeCloseTo(0.7, 12);
+  });
+
+  it('one row per arm: worst group, mean, strict and sides ratios, identity', () => {
+    const identity = {
+      model: 'runs/bench/u',
+      coded: [score('h36m', 0.2, 0.2, 1)],
+      codeless: [score('h36m', 0.3, 0.3, 1)],
+    };
+    const lines = looArmTable([arm('base'), arm('pairs', identity)]).split('\n');
+    expect(lines[0]).toBe(
+      '| arm | change | flip-best / flat: worst group | mean over groups | strict / flat (mean) | strict with sides / flat (mean) | code-less / coded on trained rigs (val) |',
+    );
+    expect(lines[2]).toBe('| base | change of base | 0.90 | 0.70 | 0.80 | 0.65 | — |');
+    expect(lines[3]).toBe('| pairs | change of pairs | 0.90 | 0.70 | 0.80 | 0.65 | 1.50 |');
+  });
+
+  it('renders per-arm tables and the validation table', () => {
+    const md = looSection(
+      {
+        steps: 2000,
+        baseConfig: 'configs/x.json',
+        groups: {},
+        arms: [arm('base')],
+        meanShape: [score('dog-body', 0.7, 0.7, 1)],
+      },
+      '_note._',
+    ).join('\n');
+    expect(md).toContain('### Arm `base`: change of base');
+    expect(md).toContain(
+      '| quadruped | dog-body | 10 | 0.600 | 0.500 | 1.000 | 0.50 | 0.300 | 0.250 | — | 0.700 |',
+    );
+    expect(md).toContain('| faces | aflw-face, frgc-face | 20 |');
+    expect(md).toContain('| base | 0.40 | 0.90 | 0.65 | 0.350 | 1.000 |');
+  });
+
+  it('every recipe arm says what it changes', () => {
+    for (const [id, a] of Object.entries(LOO_ARMS)) expect(a.change.length, id).toBeGreaterThan(3);
+    expect(LOO_ARMS.base!.overrides).toEqual({});
+  });
+});

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { LOO_ARMS, LOO_GROUPS } from './loo.js';
+import { DEFAULT_BUDGET_MINUTES, HELP, parseBenchmarkOptions, splitList } from './options.js';
+import { STAGES } from './types.js';
+
+const root = '/repo';
+
+describe('parseBenchmarkOptions', () => {
+  it('defaults: every stage, arm and group; paths under the root', () => {
+    const o = parseBenchmarkOptions([], root);
+    if (o === 'help') throw new Error('unexpected help');
+    expect(o.stages).toEqual([...STAGES]);
+    expect(o.looArms).toEqual(Object.keys(LOO_ARMS));
+    expect(o.looGroups).toEqual(Object.keys(LOO_GROUPS));
+    expect(o).toMatchObject({
+      budgetMinutes: DEFAULT_BUDGET_MINUTES,
+      limit: undefined,
+      model: '/repo/models/lfm.onnx',
+      dataDir: '/shared/data',
+      outDir: '/repo/docs',
+      holdout: ['cmu-body', 'torresani-face'],
+      renderOnly: false,
+    });
+  });
+
+  it('reads lists, numbers and paths', () => {
+    const o = parseBenchmarkOptions(
+      ['--stages', 'eval, loo', '--limit', '20', '--holdout', 'none', '--out', '/tmp/x', '--render-only'],
+      root,
+    );
+    expect(o).toMatchObject({
+      stages: ['eval', 'loo'],
+      limit: 20,
+      holdout: [],
+      outDir: '/tmp/x',
+      renderOnly: true,
+    });
+  });
+
+  it('--help / -h', () => {
+    expect(parseBenchmarkOptions(['-h'], root)).toBe('help');
+    expect(HELP).toContain('--loo-train-only');
+  });
+
+  it.each([
+    [['--stages', 'eval,warp'], /unknown stage 'warp' \(known: eval, baselines/],
+    [['--loo-arms', 'base,nope'], /unknown loo arm 'nope'/],
+    [['--loo-groups', 'fish'], /unknown loo group 'fish'/],
+    [['--limit', '0'], /--limit must be an integer ≥ 1, got "0"/],
+    [['--limit', '2.5'], /--limit must be an integer/],
+    [['--budget-minutes', 'soon'], /--budget-minutes must be a number ≥ 0.01/],
+    [['--render-only', '--verify'], /--render-only and --verify exclude each other/],
+  ])('rejects %j', (argv, message) => {
+    expect(() => parseBenchmarkOptions(argv, root)).toThrow(message);
+  });
+
+  it('leaves an unknown flag to node:util', () => {
+    expect(() => parseBenchmarkOptions(['--stagse', 'eval'], root)).toThrow(/Unknown option '--stagse'/);
+  });
+});
+
+describe('splitList', () => {
+  it('trims and drops empty items', () => {
+    expect(splitList(' a, b,,c ')).toEqual(['a', 'b', 'c']);
+    expect(splitList(undefined)).toBeUndefined();
+  });
+});

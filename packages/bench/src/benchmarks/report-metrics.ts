@@ -1,0 +1,247 @@
+import type { EvalReport, EvalRow } from '@lfm/trainer';
+import { fu, fx, mean, rowOf, shortUnits, table } from '../markdown.js';
+import { type BarSeries, barChartSvg, type LineSeries, lineChartSvg } from '../plots.js';
+import type { ReportContext } from './report.js';
+import { stageNote, stageText } from './report.js';
+import { groupOf, type RobustnessLevel } from './types.js';
+
+/** The per-test-split table of every model, its note and bar chart. */
+export function perSplitSection(ctx: ReportContext): void {
+  const { input, R, md, facts, figure, missing } = ctx;
+  md.push('## Per test split');
+  md.push('');
+  if (!R.eval) md.push(missing('eval'));
+  else {
+    md.push(stageNote(R.eval));
+    md.push('');
+    const single = new Map();
+    for (const g of R.single?.groups ?? [])
+      for (const d of g.report.datasets) single.set(d.name, { ...d, group: g.group });
+    const rows = R.eval.report.datasets.map((d) => {
+      const f = facts.get(d.name);
+      const ms = rowOf(R.baselines?.report, d.name);
+      const mlp = rowOf(R.mlp?.report, d.name);
+      const sg = single.get(d.name);
+      const cb = rowOf(R.single?.combined.report, d.name);
+      const best = Math.min(...[d, ms, mlp, cb, sg].map((r) => r?.nPaMpjpe ?? Infinity));
+      const b = (r: EvalRow | undefined) => (r?.nPaMpjpe === best ? `**${fx(best)}**` : fx(r?.nPaMpjpe));
+      return [
+        `${d.name}${!f ? '' : f.trainFrames === 0 ? ' (test only)' : f.seen ? '' : ' (unseen)'}`,
+        d.category,
+        String(d.samples),
+        shortUnits(f?.units),
+        b(d),
+        fu(d.paMpjpe),
+        b(ms),
+        fu(ms?.paMpjpe),
+        b(mlp),
+        fu(mlp?.paMpjpe),
+        b(cb),
+        b(sg),
+      ];
+    });
+    // Means over the datasets every measured column has, so that the columns compare.
+    const columns: ({ readonly datasets: readonly EvalRow[] } | undefined)[] = [
+      R.eval.report,
+      R.baselines?.report,
+      R.mlp?.report,
+      R.single?.combined.report,
+      R.single && { datasets: [...single.values()] },
+    ];
+    const common = R.eval.report.datasets
+      .map((d) => d.name)
+      .filter((n) => columns.every((c) => !c || rowOf(c, n)?.nPaMpjpe != null));
+    const col = (c: { readonly datasets: readonly EvalRow[] } | undefined) =>
+      c ? fx(mean(common.map((n) => rowOf(c, n)!.nPaMpjpe))) : '—';
+    const left = R.eval.report.datasets.length - common.length;
+    rows.push([
+      `**mean over ${common.length} datasets**${left > 0 ? ` (those every column has; ${left} left out)` : ''}`,
+      '',
+      '',
+      '',
+      col(columns[0]),
+      '',
+      col(columns[1]),
+      '',
+      col(columns[2]),
+      '',
+      col(columns[3]),
+      col(columns[4]),
+    ]);
+    md.push(
+      table(
+        [
+          'dataset',
+          'category',
+          'samples',
+          'units',
+          'LFM nPA',
+          'LFM PA',
+          'mean shape nPA',
+          'mean shape PA',
+          'MLP nPA',
+          'MLP PA',
+          `combined @budget nPA`,
+          'single-category @budget nPA',
+        ],
+        rows,
+      ),
+    );
+    md.push('');
+    md.push(
+      `LFM = \`${R.eval.model.path}\`. Mean shape = the Procrustes mean of the rig's train split (it knows the joint labels; ${R.baselines ? stageText(R.baselines) : 'not run yet'}). MLP = a per-rig MLP lifter (SimpleBaseline style) trained on the rig's train split for the budget (${R.mlp ? stageText(R.mlp) : 'not run yet'}). combined @budget = the combined recipe (\`${R.single?.settings.baseConfig ?? input.baseConfigPath}\`) retrained for the same budget as one MLP, and single-category @budget = the same recipe trained on the dataset's category alone (rigid PASCAL3D+ classes form one group) for the same budget: the paper's claim that combined training helps is the comparison of these two columns. Unseen = not in the model's training data; test only = a dataset with no train split.`,
+    );
+    md.push('');
+    const cats = R.eval.report.datasets.map((d) => d.name);
+    const series: BarSeries[] = [{ name: 'LFM', values: R.eval.report.datasets.map((d) => d.nPaMpjpe) }];
+    const { baselines, mlp, single: sg } = R;
+    if (baselines)
+      series.push({
+        name: 'mean shape',
+        values: cats.map((n) => rowOf(baselines.report, n)?.nPaMpjpe ?? null),
+      });
+    if (mlp)
+      series.push({ name: 'per-rig MLP', values: cats.map((n) => rowOf(mlp.report, n)?.nPaMpjpe ?? null) });
+    if (sg) {
+      series.push({
+        name: 'combined @budget',
+        values: cats.map((n) => rowOf(sg.combined.report, n)?.nPaMpjpe ?? null),
+      });
+      series.push({
+        name: 'single-category @budget',
+        values: cats.map((n) => single.get(n)?.nPaMpjpe ?? null),
+      });
+    }
+    const all = series.flatMap((s) => s.values).filter((v) => v !== null);
+    const cap = Math.min(Math.max(...all), 1.0);
+    md.push(
+      `![nPA-MPJPE per dataset](${figure('npa-per-dataset.svg', barChartSvg({ title: 'nPA-MPJPE per test split (lower is better)', categories: cats, series, yLabel: 'nPA-MPJPE', yMax: cap }))})`,
+    );
+    md.push('');
+  }
+}
+
+/** The ablation arms at equal budget. */
+export function ablationsSection(ctx: ReportContext): void {
+  const { R, md, figure, missing } = ctx;
+  md.push('## Ablations at equal budget');
+  md.push('');
+  if (!R.ablations) md.push(missing('ablations'));
+  else {
+    md.push(stageNote(R.ablations));
+    md.push('');
+    const arms = R.ablations.arms;
+    const seenNames = new Set(arms[0]!.arm.datasets);
+    const split = (rep: EvalReport, seen: boolean) =>
+      mean(rep.datasets.filter((d) => seenNames.has(d.name) === seen).map((d) => d.nPaMpjpe));
+    md.push(
+      table(
+        [
+          'arm',
+          'change',
+          'steps',
+          'minutes',
+          'mean nPA (trained rigs)',
+          'mean nPA (other rigs)',
+          'mean nPA (all)',
+        ],
+        arms.map((a) => [
+          a.label,
+          a.change,
+          `${a.arm.steps}/${a.arm.plannedSteps}`,
+          fx(a.arm.minutes, 1),
+          fx(split(a.report, true)),
+          fx(split(a.report, false)),
+          fx(a.report.mean.nPaMpjpe),
+        ]),
+      ),
+    );
+    md.push('');
+    const names = arms[0]!.report.datasets.map((d) => d.name);
+    md.push(
+      table(
+        ['dataset', ...arms.map((a) => a.label)],
+        names.map((n) => {
+          const vals = arms.map((a) => rowOf(a.report, n)?.nPaMpjpe ?? null);
+          const best = Math.min(...vals.filter((v) => v !== null));
+          return [
+            `${n}${seenNames.has(n) ? '' : ' (not trained on)'}`,
+            ...vals.map((v) => (v === best ? `**${fx(v)}**` : fx(v))),
+          ];
+        }),
+      ),
+    );
+    md.push('');
+    md.push(
+      `Each arm is the combined recipe (\`${R.ablations.settings.baseConfig}\`) with one change, trained on the same data for the same wall-clock budget (a cosine schedule whose length comes from a throughput calibration of that arm, capped at 1.25× the budget), evaluated on every test split (nPA-MPJPE; best per row in bold).`,
+    );
+    md.push('');
+    md.push(
+      `![ablations](${figure('ablations.svg', barChartSvg({ title: 'Ablations: nPA-MPJPE per test split (equal budget)', categories: names, series: arms.map((a) => ({ name: a.label, values: names.map((n) => rowOf(a.report, n)?.nPaMpjpe ?? null) })), yLabel: 'nPA-MPJPE', yMax: 1 }))})`,
+    );
+    md.push('');
+  }
+}
+
+/** Occlusion and 2D-noise sweeps: tables and line charts. */
+export function robustnessSection(ctx: ReportContext): void {
+  const { R, md, figure, missing } = ctx;
+  md.push('## Robustness');
+  md.push('');
+  if (!R.robustness) md.push(missing('robustness'));
+  else {
+    const rb = R.robustness;
+    md.push(stageNote(rb));
+    md.push('');
+    md.push(
+      "Occlusion hides a seeded random fraction of each sample's visible joints (at least 4 stay visible; the joints hidden at a smaller fraction stay hidden at a larger one) and scores the joints still seen; noise adds seeded Gaussian noise of σ pixels to every visible 2D coordinate (on the synthetic protocol's ±170 px shapes). Both are `evaluate`'s `perturb` option (`@lfm/trainer`). Scoring fewer joints lowers any Procrustes-aligned error by itself (the alignment has fewer points to fit), which is why the mean shape's error falls as occlusion rises: compare the LFM with the mean shape at the same level, not across levels.",
+    );
+    md.push('');
+    const categories = [...new Set(rb.occlusion[0]!.lfm.datasets.map((d) => groupOf(d.category)))].sort();
+    const lines = <L extends RobustnessLevel>(levels: readonly L[], x: (l: L) => number): LineSeries[] => {
+      const s: LineSeries[] = categories.map((c) => ({
+        name: c,
+        points: levels.map((l): [number, number | null] => [
+          x(l),
+          mean(l.lfm.datasets.filter((d) => groupOf(d.category) === c).map((d) => d.nPaMpjpe)),
+        ]),
+      }));
+      s.push({ name: 'LFM, mean', points: levels.map((l) => [x(l), l.lfm.mean.nPaMpjpe]), color: '#000000' });
+      s.push({
+        name: 'mean shape, mean',
+        points: levels.map((l) => [x(l), l.meanShape.mean.nPaMpjpe]),
+        color: '#000000',
+        dashed: true,
+      });
+      return s;
+    };
+    const tab = <L extends RobustnessLevel>(levels: readonly L[], x: (l: L) => number, head: string) =>
+      table(
+        [head, 'LFM mean nPA', 'mean-shape mean nPA', ...categories.map((c) => `LFM ${c}`)],
+        levels.map((l) => [
+          String(x(l)),
+          fx(l.lfm.mean.nPaMpjpe),
+          fx(l.meanShape.mean.nPaMpjpe),
+          ...categories.map((c) =>
+            fx(mean(l.lfm.datasets.filter((d) => groupOf(d.category) === c).map((d) => d.nPaMpjpe))),
+          ),
+        ]),
+      );
+    md.push('### Occluded points');
+    md.push('');
+    md.push(tab(rb.occlusion, (l) => l.fraction, 'occluded fraction'));
+    md.push('');
+    md.push(
+      `![error vs occlusion](${figure('robustness-occlusion.svg', lineChartSvg({ title: 'nPA-MPJPE vs occluded fraction (per category: LFM)', xLabel: 'fraction of visible joints hidden', yLabel: 'nPA-MPJPE', series: lines(rb.occlusion, (l) => l.fraction), width: 760 }))})`,
+    );
+    md.push('');
+    md.push('### 2D noise');
+    md.push('');
+    md.push(tab(rb.noise, (l) => l.noisePx, 'σ (px)'));
+    md.push('');
+    md.push(
+      `![error vs noise](${figure('robustness-noise.svg', lineChartSvg({ title: 'nPA-MPJPE vs 2D noise (per category: LFM)', xLabel: 'Gaussian noise σ (px; shapes span about ±170 px)', yLabel: 'nPA-MPJPE', series: lines(rb.noise, (l) => l.noisePx), width: 760 }))})`,
+    );
+    md.push('');
+  }
+}
