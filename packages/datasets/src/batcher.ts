@@ -1,7 +1,7 @@
 import { DegenerateError, InputError, Rng, ShapeError } from '@lfm/core';
 import type { Rig } from '@lfm/rig';
 import { type AugmentOptions, resolveAugment } from './augment.js';
-import { type Dataset, type Split, sequenceEdges, splitFrames } from './dataset.js';
+import { type Dataset, type DatasetFrames, type Split, sequenceEdges, splitFrames } from './dataset.js';
 import { createKnnScratch, DEFAULT_KNN_K, flattenBones } from './preprocess/graph.js';
 import {
   BATCH_STAGES,
@@ -18,11 +18,7 @@ import { createShapeScratch, mirrorIndexOf } from './shape-augment.js';
  * `symmetry` (left/right mirror pairs) is only read by the `mirror` and `boneScale` augmentations,
  * when the source has no rig.
  */
-export type DatasetLike = Pick<
-  Dataset,
-  'name' | 'category' | 'numJoints' | 'frames' | 'points' | 'edges' | 'sequences'
-> &
-  Partial<Pick<Dataset, 'symmetry'>>;
+export type DatasetLike = DatasetFrames & Pick<Dataset, 'edges'> & Partial<Pick<Dataset, 'symmetry'>>;
 
 /** One dataset (or part of one) to draw training samples from. */
 export interface BatchSource {

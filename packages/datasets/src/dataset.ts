@@ -64,6 +64,12 @@ export interface Dataset {
   readonly meta: Readonly<Record<string, unknown>>;
 }
 
+/** The frames of a dataset, what every consumer of one reads (the batcher and evaluation add their fields). */
+export type DatasetFrames = Pick<
+  Dataset,
+  'name' | 'category' | 'numJoints' | 'frames' | 'points' | 'sequences'
+>;
+
 export interface LoadDatasetOptions {
   /** Read `views.f32` when the dataset has one (default true). */
   views?: boolean;

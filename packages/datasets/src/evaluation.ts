@@ -1,5 +1,5 @@
 import { fnv1a32, InputError, Rng, randomRotation } from '@lfm/core';
-import { type Dataset, type Split, splitFrames } from './dataset.js';
+import { type Dataset, type DatasetFrames, type Split, splitFrames } from './dataset.js';
 import { type Intrinsics, PINHOLE, projectPoint } from './preprocess/camera.js';
 
 /**
@@ -26,11 +26,7 @@ export const SYNTHETIC_EVAL = Object.freeze({
 });
 
 /** What evaluation reads of a dataset (a loaded `Dataset` qualifies). */
-export type EvalDataset = Pick<
-  Dataset,
-  'name' | 'category' | 'units' | 'numJoints' | 'frames' | 'points' | 'sequences'
-> &
-  Partial<Pick<Dataset, 'views'>>;
+export type EvalDataset = DatasetFrames & Pick<Dataset, 'units'> & Partial<Pick<Dataset, 'views'>>;
 
 export interface EvalSetOptions {
   /** Frames of these splits (default 'test'). */

@@ -25,6 +25,7 @@ export {
 } from './bvh.js';
 export {
   type Dataset,
+  type DatasetFrames,
   type DatasetInput,
   type DatasetSequence,
   type DatasetViews,
@@ -39,13 +40,6 @@ export {
   splitFrames,
   writeDataset,
 } from './dataset.js';
-export {
-  type DlcConfig,
-  type DlcRigOptions,
-  dlcRigSpecs,
-  mirrorPairs,
-  parseDlcConfig,
-} from './dlc-config.js';
 export {
   createRealEvalSet,
   createSyntheticEvalSet,
@@ -98,10 +92,13 @@ export {
   DEFAULT_KNN_K,
   DLC_MIN_LIKELIHOOD,
   type DlcColumnGroup,
+  type DlcConfig,
   type DlcParseOptions,
+  type DlcRigOptions,
   type DlcTable,
   detectKeypointFormat,
   detectRig,
+  dlcRigSpecs,
   type Edge,
   FORMAT_RIGS,
   frameIdsFromNames,
@@ -123,6 +120,7 @@ export {
   type KnnAdjacencyOptions,
   keypointItemPoints,
   knnAdjacency,
+  mirrorPairs,
   naturalCompare,
   OPENPOSE_BODY_RIGS,
   OPENPOSE_FACE_POINTS,
@@ -135,6 +133,7 @@ export {
   type Projection,
   padKeypoints,
   parseCsv,
+  parseDlcConfig,
   parseDlcCsv,
   parseKeypointJson,
   parseKeypoints,

@@ -1,5 +1,6 @@
 import { normalizeKeypoints, type Rng, randomRotation } from '@lfm/core';
 import type { ResolvedAugment } from './augment.js';
+import type { Batch } from './batcher.js';
 import { projectPoint } from './preprocess/camera.js';
 import { type KnnScratch, writeBoneAdjacency, writeKnnAdjacency } from './preprocess/graph.js';
 import { writeMirrorPairs } from './preprocess/mirror-pairs.js';
@@ -37,29 +38,8 @@ export interface StageSource {
   readonly mirrorOf: Int32Array | null;
 }
 
-/** The batch arrays the stages fill: see `Batch` and `BatchInfo` in batcher.ts. */
-export interface StageBatch {
-  readonly points2d: Float32Array;
-  readonly mask: Float32Array;
-  readonly adj: Float32Array;
-  readonly pairs?: Float32Array;
-  readonly target3d: Float32Array;
-  readonly info: {
-    readonly source: Int32Array;
-    readonly frame: Int32Array;
-    readonly numPoints: Int32Array;
-    readonly numVisible: Int32Array;
-    readonly jointIndex: Int32Array;
-    readonly center2d: Float64Array;
-    readonly scale2d: Float64Array;
-    readonly center3d: Float64Array;
-    readonly scale3d: Float64Array;
-    readonly rotation: Float64Array;
-    readonly translation: Float64Array;
-    readonly focal: Float64Array;
-    readonly camera: Uint8Array;
-  };
-}
+/** The batch arrays the stages fill (the batcher's `Batch`). */
+export type StageBatch = Pick<Batch, 'points2d' | 'mask' | 'adj' | 'pairs' | 'target3d' | 'info'>;
 
 /** Preallocated working memory (nothing is allocated per sample). */
 export interface StageScratch {
