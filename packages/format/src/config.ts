@@ -1,17 +1,7 @@
 import * as v from 'valibot';
 import { ATTENTION_KINDS, BRANCH_WIDTHS, ENCODING_KINDS, NORM_STYLES } from './constants.js';
 import { ConfigError } from './errors.js';
-import {
-  configIssueMessage,
-  configObject,
-  entryDefaults,
-  flag,
-  integerIn,
-  nonEmptyString,
-  numberIn,
-  oneOf,
-  parseConfig,
-} from './schema.js';
+import * as schema from './schema.js';
 
 /** What the lifter's decoder outputs (see `LifterConfig.head`). */
 export type HeadKind = (typeof HEAD_KINDS)[number];
@@ -33,19 +23,19 @@ const rigList = (issue: v.BaseIssue<unknown>) =>
  */
 const LIFTER_CONFIG_ENTRIES = {
   /** Token width D (even for TPE; divisible by `heads`). */
-  dModel: arch(v.optional(integerIn(1), 128)),
+  dModel: arch(v.optional(schema.integerIn(1), 128)),
   /** Graph-transformer layers L. */
-  layers: arch(v.optional(integerIn(1), 4)),
+  layers: arch(v.optional(schema.integerIn(1), 4)),
   /** Heads of each attention branch (`branchWidth: 'full'`), or of both together (`'half'`: heads/2 each). */
-  heads: arch(v.optional(integerIn(1), 4)),
+  heads: arch(v.optional(schema.integerIn(1), 4)),
   /** MLP hidden width = mlpRatio · D (must be an integer). */
-  mlpRatio: arch(v.optional(numberIn(0, Number.POSITIVE_INFINITY, { minOpen: true }), 4)),
+  mlpRatio: arch(v.optional(schema.numberIn(0, Number.POSITIVE_INFINITY, { minOpen: true }), 4)),
   /** `'tpe'`: fixed random Fourier features (the paper); `'mlp'`: learnable ablation. */
-  encoding: arch(v.optional(oneOf(ENCODING_KINDS), 'tpe')),
+  encoding: arch(v.optional(schema.oneOf(ENCODING_KINDS), 'tpe')),
   /** TPE frequency scale σ: ω ~ N(0, σ²) on coordinates normalised to [−1, 1]. Init only (ω is stored). */
-  tpeSigma: v.optional(numberIn(0, Number.POSITIVE_INFINITY, { minOpen: true }), 1),
+  tpeSigma: v.optional(schema.numberIn(0, Number.POSITIVE_INFINITY, { minOpen: true }), 1),
   /** `'hybrid'`: local graph + global attention in parallel (the paper); `'global'` / `'local'`: ablations. */
-  attention: arch(v.optional(oneOf(ATTENTION_KINDS), 'hybrid')),
+  attention: arch(v.optional(schema.oneOf(ATTENTION_KINDS), 'hybrid')),
   /**
    * Inner width of each attention branch of a hybrid layer. `'full'` (the default; every checkpoint
    * and model made before the option): each branch projects q, k, v to D with `heads` heads of width
@@ -54,19 +44,19 @@ const LIFTER_CONFIG_ENTRIES = {
    * (its heads split between the graph and the global mask). Needs `attention: 'hybrid'` and an even
    * `heads`; for 'global'/'local' it is a config error (one branch: nothing to halve against).
    */
-  branchWidth: arch(v.optional(oneOf(BRANCH_WIDTHS), 'full')),
+  branchWidth: arch(v.optional(schema.oneOf(BRANCH_WIDTHS), 'full')),
   /** `'paper'`: X' = LN(U) + U, X'' = LN(MLP(X')) + X'; `'pre'`: pre-norm residuals plus a final LayerNorm. */
-  norm: arch(v.optional(oneOf(NORM_STYLES), 'paper')),
+  norm: arch(v.optional(schema.oneOf(NORM_STYLES), 'paper')),
   /** Seed of `initParameters` (the TPE frequencies and the initial weights). */
-  seed: v.optional(integerIn(0), 0),
+  seed: v.optional(schema.integerIn(0), 0),
   /** The most points N the model accepts (a contract for runtimes; the network itself has no limit). */
-  maxPoints: v.optional(integerIn(1)),
+  maxPoints: v.optional(schema.integerIn(1)),
   /**
    * k of the joint-code input (`@lfm/datasets` `jointCode`: a fixed per-(rig, joint) identity vector
    * added to the tokens through a learned [k, D] projection); 0 = no such input (the paper's
    * object-agnostic model).
    */
-  jointCodes: arch(v.optional(integerIn(0), 0)),
+  jointCodes: arch(v.optional(schema.integerIn(0), 0)),
   /**
    * K of the random-walk structural encoding (0 = off): each point gets the return probabilities
    * (P^k)_ii, k = 1…K, of the random walk P = D⁻¹A on the local-attention graph A (bones, or kNN for a
@@ -75,7 +65,7 @@ const LIFTER_CONFIG_ENTRIES = {
    * a model without joint codes still tells the joints of a skeleton apart (up to its symmetries).
    * At most 32. Needs an attention kind that reads the graph ('local' or 'hybrid').
    */
-  structural: arch(v.optional(integerIn(0, 32), 0)),
+  structural: arch(v.optional(schema.integerIn(0, 32), 0)),
   /**
    * The mirror-partner input (default false; every model made before the option): each point gets
    * the 2D offset to its left/right mirror partner and a has-partner flag (`inputs.pairs` [B, N, N],
@@ -85,9 +75,9 @@ const LIFTER_CONFIG_ENTRIES = {
    * declaring mirror pairs carries and that names no rig (an unknown category still has it). An
    * all-zero P (centre-line joints, no pairs known) is a valid input.
    */
-  mirrorPairs: arch(v.optional(flag(), false)),
+  mirrorPairs: arch(v.optional(schema.flag(), false)),
   /** The rig ids whose joint codes the model was trained with; other rigs get zero codes (a contract for runtimes). */
-  codedRigs: v.optional(v.pipe(v.array(nonEmptyString('a rig id'), rigList), v.readonly())),
+  codedRigs: v.optional(v.pipe(v.array(schema.nonEmptyString('a rig id'), rigList), v.readonly())),
   /**
    * What the decoder's output is. `'shape'` (the default; the paper, and every model made before the
    * option): the lifted shape itself, in whatever orientation the network picks. `'camera'`: a shape
@@ -97,7 +87,7 @@ const LIFTER_CONFIG_ENTRIES = {
    * by a learned gate, z the fitted depth — so the 2D the model is given is used, not re-predicted.
    * Training puts the loss on S as well (`forwardLifterParts`).
    */
-  head: arch(v.optional(oneOf(HEAD_KINDS), 'shape')),
+  head: arch(v.optional(schema.oneOf(HEAD_KINDS), 'shape')),
 };
 
 /**
@@ -128,7 +118,7 @@ const crossFieldRules = v.check(
   (issue) => crossFieldProblem(issue.input as LifterConfigFields) ?? '',
 );
 
-const LifterConfigObject = configObject('lifter config', LIFTER_CONFIG_ENTRIES);
+const LifterConfigObject = schema.configObject('lifter config', LIFTER_CONFIG_ENTRIES);
 type LifterConfigFields = v.InferOutput<typeof LifterConfigObject>;
 
 /**
@@ -159,7 +149,7 @@ export type LifterConfig = Readonly<v.InferOutput<typeof LifterConfigSchema>>;
 
 /** Every field with a default, in declaration order (`maxPoints` and `codedRigs` have none). */
 export const DEFAULT_LIFTER_CONFIG: Readonly<LifterConfig> = Object.freeze(
-  entryDefaults(LIFTER_CONFIG_ENTRIES, false) as unknown as LifterConfig,
+  schema.entryDefaults(LIFTER_CONFIG_ENTRIES, false) as unknown as LifterConfig,
 );
 
 /** The fields that change the forward pass (two configs agreeing on these run the same network). */
@@ -174,7 +164,7 @@ export const ARCHITECTURE_KEYS: readonly (keyof LifterConfig)[] = Object.freeze(
  * Throws ConfigError for an unknown key (a typo), a wrong type or an invalid value, naming the field.
  */
 export function resolveLifterConfig(input: unknown = {}): LifterConfig {
-  const parsed = parseConfig(LifterConfigSchema, input, 'a lifter config') as Record<string, unknown>;
+  const parsed = schema.parseConfig(LifterConfigSchema, input, 'a lifter config') as Record<string, unknown>;
   // Key order as it always was: the defaulted fields in declaration order, then the others in input
   // order. Checkpoint headers and `lfm.config` are this object's JSON, so their bytes depend on it.
   const config: Record<string, unknown> = { ...DEFAULT_LIFTER_CONFIG };
@@ -186,5 +176,5 @@ export function resolveLifterConfig(input: unknown = {}): LifterConfig {
 /** Throws ConfigError naming the first invalid field of a complete config. */
 export function validateLifterConfig(config: LifterConfig): void {
   const result = v.safeParse(CompleteLifterConfigSchema, config);
-  if (!result.success) throw new ConfigError(configIssueMessage(result.issues));
+  if (!result.success) throw new ConfigError(schema.configIssueMessage(result.issues));
 }

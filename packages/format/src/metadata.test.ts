@@ -105,39 +105,15 @@ describe('parseLifterMetadata', () => {
     bad({ ...ok, [K.config]: '{"dModel":-1}' }, /'lfm.config' is invalid/);
     bad(metadata({ attention: 'global' }, ['points']), /expected \[points, mask\]/);
     bad(metadata({ attention: 'global', mirrorPairs: true }, ['points', 'mask', 'pairs']), /mirror pairs/);
-    bad(
+    const codes = (tables: unknown, k = 2) =>
       metadata({ attention: 'global', jointCodes: 2 }, ['points', 'mask', 'codes'], {
-        jointCodes: {
-          scheme: JOINT_CODE_SCHEME,
-          k: 2,
-          rigs: [],
-          unknown: 'zeros',
-          implementation: 'x',
-          tables: { mine: { joints: ['a'], codes: [1, 2, 3] } },
-        },
-      }),
-      /1·2 = 2 finite numbers/,
-    );
-    const codes = (tables: unknown) =>
-      metadata({ attention: 'global', jointCodes: 2 }, ['points', 'mask', 'codes'], {
-        jointCodes: {
-          scheme: JOINT_CODE_SCHEME,
-          k: 2,
-          rigs: [],
-          unknown: 'zeros',
-          implementation: 'x',
-          tables,
-        },
+        jointCodes: { scheme: JOINT_CODE_SCHEME, k, rigs: [], unknown: 'zeros', implementation: 'x', tables },
       });
+    bad(codes({ mine: { joints: ['a'], codes: [1, 2, 3] } }), /1·2 = 2 finite numbers/);
     bad(codes([]), /joint-code tables must be an object/);
     bad(codes({ mine: { joints: [], codes: [] } }), /rig 'mine' needs joints: a list of joint names/);
     bad(codes({ mine: { joints: ['a'], codes: [1, Number.NaN] } }), /rig 'mine' needs codes/);
-    bad(
-      metadata({ attention: 'global', jointCodes: 2 }, ['points', 'mask', 'codes'], {
-        jointCodes: { scheme: JOINT_CODE_SCHEME, k: 3, rigs: [], unknown: 'zeros', implementation: 'x' },
-      }),
-      /joint codes this build does not implement/,
-    );
+    bad(codes(undefined, 3), /joint codes this build does not implement/);
     bad({ ...ok, [K.io]: '{"inputs": [{"name": "points"}], "outputs": []}' }, /'lfm.io' must be \{ inputs/);
     bad({ ...ok, [K.io]: '{"inputs": [' }, /'lfm.io' is not valid JSON/);
     bad(
