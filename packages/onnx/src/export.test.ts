@@ -128,6 +128,39 @@ function refForward(
   ).data;
 }
 
+/**
+ * Runs an exported model in onnxruntime-node on `batch(seed, B, N)` for each case and checks its
+ * output [B, N, 3] against `forwardLifter` on tfjs and on the Float64 reference (1e-4). Returns the
+ * batches and outputs, for further checks; releases the session.
+ */
+async function expectRuntimeParity(
+  model: Uint8Array,
+  config: LifterConfig,
+  weights: Record<string, Float32Array>,
+  cases: readonly (readonly [B: number, N: number, seed: number])[],
+  more?: (
+    session: ort.InferenceSession,
+    x: ReturnType<typeof batch>,
+    y: Float32Array,
+    B: number,
+    N: number,
+  ) => Promise<void>,
+): Promise<void> {
+  const session = await ort.InferenceSession.create(model);
+  for (const [B, N, seed] of cases) {
+    const x = batch(seed, B, N);
+    const out = (await session.run(feeds(config, x, B, N))).points3d!;
+    const y = out.data as Float32Array;
+    expect(out.dims).toEqual([B, N, 3]);
+    expect(maxAbs(y, tfjsForward(config, weights, x, B, N))).toBeLessThan(1e-4);
+    expect(maxAbs(y, refForward(config, weights, x, B, N))).toBeLessThan(1e-4);
+    // Non-trivial outputs: the agreement is not 0 against 0.
+    expect(maxAbs(y, new Float32Array(y.length))).toBeGreaterThan(1e-2);
+    await more?.(session, x, y, B, N);
+  }
+  await session.release();
+}
+
 /** The ONNX feeds of a batch for `config`'s inputs: adj unless global attention, codes (k = 3) with joint codes, pairs with mirrorPairs. */
 function feeds(config: LifterConfig, x: ReturnType<typeof batch>, B: number, N: number) {
   return {
@@ -195,20 +228,11 @@ describe('exportLifter', () => {
   });
 
   it('runs in onnxruntime-node equal to forwardLifter on tfjs (cpu) and the Float64 reference', async () => {
-    const session = await ort.InferenceSession.create(bytes);
-    for (const [B, N, seed] of [
+    await expectRuntimeParity(bytes, config, weights, [
       [1, 3, 1],
       [3, 7, 2],
       [2, 33, 3],
-    ] as const) {
-      const x = batch(seed, B, N);
-      const out = await session.run(feeds(config, x, B, N));
-      const y = out.points3d!.data as Float32Array;
-      expect(out.points3d!.dims).toEqual([B, N, 3]);
-      expect(maxAbs(y, tfjsForward(config, weights, x, B, N))).toBeLessThan(1e-4);
-      expect(maxAbs(y, refForward(config, weights, x, B, N))).toBeLessThan(1e-4);
-    }
-    await session.release();
+    ]);
   });
 
   it.each([
@@ -226,12 +250,7 @@ describe('exportLifter', () => {
     expect(info.knnK).toBe(global ? 0 : 6);
     expect(info.preprocess.adjacency).toBe(global ? null : info.preprocess.adjacency);
     expect(info.maxPoints).toBeUndefined();
-    const [B, N] = [2, 9];
-    const x = batch(11, B, N);
-    const session = await ort.InferenceSession.create(model);
-    const out = await session.run(feeds(c, x, B, N));
-    expect(maxAbs(out.points3d!.data as Float32Array, tfjsForward(c, w, x, B, N))).toBeLessThan(1e-4);
-    await session.release();
+    await expectRuntimeParity(model, c, w, [[2, 9, 11]]);
   });
 
   it("exports a half-width hybrid (branchWidth 'half'): [D, D/2] branch weights, proj [D, D], equal outputs", async () => {
@@ -248,21 +267,10 @@ describe('exportLifter', () => {
     expect(info.usesAdjacency).toBe(true);
     // Smaller than the 'full' model of the same size (its branch weights and projection are halved).
     expect(model.length).toBeLessThan(exportLifter({ config: tiny(), params: params(tiny(), 8) }).length);
-    const session = await ort.InferenceSession.create(model);
-    for (const [B, N, seed] of [
+    await expectRuntimeParity(model, c, w, [
       [1, 4, 13],
       [3, 12, 14],
-    ] as const) {
-      const x = batch(seed, B, N);
-      const out = await session.run(feeds(c, x, B, N));
-      const y = out.points3d!.data as Float32Array;
-      expect(out.points3d!.dims).toEqual([B, N, 3]);
-      expect(maxAbs(y, tfjsForward(c, w, x, B, N))).toBeLessThan(1e-4);
-      expect(maxAbs(y, refForward(c, w, x, B, N))).toBeLessThan(1e-4);
-      // Non-trivial outputs: the agreement above is not 0 against 0.
-      expect(maxAbs(y, new Float32Array(y.length))).toBeGreaterThan(1e-2);
-    }
-    await session.release();
+    ]);
   });
 
   it('exports a joint-code lifter: a codes [B, N, k] input, its contract, and equal outputs', async () => {
@@ -279,14 +287,7 @@ describe('exportLifter', () => {
     const info = parseLifterMetadata(readModelMetadata(model));
     expect(info.jointCodes).toEqual({ scheme: 'fnv1a-normal-v1', k: 3, rigs: ['h36m-body', 'aflw-face'] });
     expect(info.preprocess.jointCodes).toMatchObject({ unknown: 'zeros' });
-    const [B, N] = [3, 11];
-    const x = batch(12, B, N);
-    const session = await ort.InferenceSession.create(model);
-    const out = await session.run(feeds(c, x, B, N));
-    const y = out.points3d!.data as Float32Array;
-    expect(maxAbs(y, tfjsForward(c, w, x, B, N))).toBeLessThan(1e-4);
-    expect(maxAbs(y, refForward(c, w, x, B, N))).toBeLessThan(1e-4);
-    await session.release();
+    await expectRuntimeParity(model, c, w, [[3, 11, 12]]);
     // A contract whose codes this build does not implement is refused.
     const meta = readModelMetadata(model);
     const pre = JSON.parse(meta[LIFTER_METADATA_KEYS.preprocess]!);
@@ -322,21 +323,20 @@ describe('exportLifter', () => {
     expect(plain.mirrorPairs).toBe(false);
     expect(plain.preprocess.mirrorPairs).toBeUndefined();
     expect(plain.io.inputs.map((v) => v.name)).not.toContain('pairs');
-    const session = await ort.InferenceSession.create(model);
-    for (const [B, N] of [
-      [3, 11],
-      [2, 6],
-    ] as const) {
-      const x = batch(14 + N, B, N);
-      const y = (await session.run(feeds(c, x, B, N))).points3d!.data as Float32Array;
-      expect(maxAbs(y, tfjsForward(c, w, x, B, N))).toBeLessThan(1e-4);
-      expect(maxAbs(y, refForward(c, w, x, B, N))).toBeLessThan(1e-4);
-      // The pairs are read: zero pairs give another answer.
-      const none = (await session.run(feeds(c, { ...x, pairs: new Float32Array(B * N * N) }, B, N))).points3d!
-        .data as Float32Array;
-      expect(maxAbs(none, y)).toBeGreaterThan(1e-3);
-    }
-    await session.release();
+    await expectRuntimeParity(
+      model,
+      c,
+      w,
+      [
+        [3, 11, 25],
+        [2, 6, 20],
+      ],
+      async (session, x, y, B, N) => {
+        // The pairs are read: zero pairs give another answer.
+        const none = await session.run(feeds(c, { ...x, pairs: new Float32Array(B * N * N) }, B, N));
+        expect(maxAbs(none.points3d!.data as Float32Array, y)).toBeGreaterThan(1e-3);
+      },
+    );
     // The metadata must declare the pairs input: a contract without it (or another pairs scheme) is refused.
     const meta = readModelMetadata(model);
     const io = JSON.parse(meta[LIFTER_METADATA_KEYS.io]!);
