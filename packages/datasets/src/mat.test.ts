@@ -1,11 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataFormatError } from '@lfm/core';
 import { describe, expect, it } from 'vitest';
 import { getMatVariable, matToRowMajor, matToString, parseMat, readMat } from './mat.js';
 import { type TestMatVar, writeTestMat } from './test-support/mat-writer.js';
 import { numbers } from './test-support/numbers.js';
-import { useTmpDir } from './test-support/tmp.js';
+import { expectBadFile, useTmpDir } from './test-support/tmp.js';
 
 const tmp = useTmpDir('mat');
 
@@ -94,14 +93,8 @@ describe('MAT v5 round trip (test writer → readMat)', () => {
 });
 
 describe('bad MAT files → DataFormatError naming the file, variable and problem', () => {
-  const bad = async (bytes: Uint8Array, message: RegExp) => {
-    const file = join(tmp, `bad-${Math.random().toString(36).slice(2)}.mat`);
-    writeFileSync(file, bytes);
-    const err = await readMat(file).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(DataFormatError);
-    expect((err as DataFormatError).file).toBe(file);
-    expect((err as Error).message).toMatch(message);
-  };
+  const bad = (bytes: Uint8Array, message: RegExp) =>
+    expectBadFile(tmp, '.mat', (f) => readMat(f), bytes, message);
 
   for (const compress of [false, true]) {
     it(`unsupported classes (struct, cell, sparse)${compress ? ', compressed' : ''}`, async () => {

@@ -1,10 +1,8 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataFormatError } from '@lfm/core';
 import { describe, expect, it } from 'vitest';
 import { encodeNpy, type NpyData, parseNpy, readNpy, writeNpy } from './npy.js';
 import { numbers } from './test-support/numbers.js';
-import { useTmpDir } from './test-support/tmp.js';
+import { expectBadFile, useTmpDir } from './test-support/tmp.js';
 
 const tmp = useTmpDir('npy');
 
@@ -128,15 +126,8 @@ describe('NPY header versions and byte orders', () => {
 });
 
 describe('bad NPY files → DataFormatError naming the file and the problem', () => {
-  const bad = async (bytes: Uint8Array, message: RegExp) => {
-    const file = join(tmp, `bad-${Math.random().toString(36).slice(2)}.npy`);
-    writeFileSync(file, bytes);
-    const err = await readNpy(file).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(DataFormatError);
-    expect((err as DataFormatError).file).toBe(file);
-    expect((err as Error).message).toMatch(message);
-    expect((err as Error).message.startsWith(file)).toBe(true);
-  };
+  const bad = (bytes: Uint8Array, message: RegExp) =>
+    expectBadFile(tmp, '.npy', (f) => readNpy(f), bytes, message);
   const header = (descr: string) => `{'descr': '${descr}', 'fortran_order': False, 'shape': (1,), }`;
 
   it('unsupported dtypes are named', async () => {
