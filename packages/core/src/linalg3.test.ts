@@ -8,6 +8,10 @@ function randomMatrix(rng: Rng): Float64Array {
   return rng.fillNormal(new Float64Array(9));
 }
 
+/** Eigen/singular value and vector outputs, shared by the tests (each overwrites them). */
+const vals = new Float64Array(3);
+const vecs = new Float64Array(9);
+
 function expectRotation(R: Float64Array, det = 1, tol = 1e-12): void {
   expect(orthogonalityError(R, det)).toBeLessThan(tol);
 }
@@ -49,8 +53,6 @@ describe('3×3 helpers', () => {
 describe('eigSym3', () => {
   it('decomposes random symmetric matrices (sorted, orthonormal, det +1)', () => {
     const rng = new Rng(2);
-    const vals = new Float64Array(3);
-    const vecs = new Float64Array(9);
     for (let trial = 0; trial < 200; trial++) {
       const m = randomMatrix(rng);
       const s = mul3AtB(new Float64Array(9), m, m);
@@ -65,8 +67,6 @@ describe('eigSym3', () => {
 
   it('fixes the signs: largest component of vectors 0 and 1 positive, vector 2 = 0 × 1', () => {
     const rng = new Rng(21);
-    const vals = new Float64Array(3);
-    const vecs = new Float64Array(9);
     const flipped = new Float64Array(9);
     for (let trial = 0; trial < 50; trial++) {
       const R = randomRotation(rng);
@@ -92,8 +92,6 @@ describe('eigSym3', () => {
   });
 
   it('handles repeated eigenvalues and diagonal input', () => {
-    const vals = new Float64Array(3);
-    const vecs = new Float64Array(9);
     eigSym3(diag([1, 1, 1]), vals, vecs);
     expect(Array.from(vals)).toEqual([1, 1, 1]);
     expectRotation(vecs);
@@ -159,8 +157,6 @@ describe('polar3', () => {
     const rng = new Rng(7);
     const R = new Float64Array(9);
     const P = new Float64Array(9);
-    const vals = new Float64Array(3);
-    const vecs = new Float64Array(9);
     for (let trial = 0; trial < 100; trial++) {
       const m = randomMatrix(rng);
       polar3(m, R, P);
