@@ -37,7 +37,9 @@ const fail = (msg) => {
 };
 const rel = (p) => relative(root, p) || '.';
 const cli = join(root, 'apps', 'cli', 'dist', 'bin.js');
-if (!existsSync(cli)) fail(`${rel(cli)} is missing; run \`pnpm build\` first`);
+const benchDist = join(root, 'packages', 'bench', 'dist', 'index.js');
+for (const f of [cli, benchDist]) if (!existsSync(f)) fail(`${rel(f)} is missing; run \`pnpm build\` first`);
+const B = await import(benchDist);
 const cases = opts.case.map((c) => {
   const m = /^([^=]+)=([^@]+)@(.+)$/.exec(c);
   if (!m) fail(`--case must be NAME=DATA_DIR@BASE_CKPT, got '${c}'`);
@@ -111,15 +113,34 @@ try {
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
-const f3 = (x) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(3));
-const md = [
-  '| case | setting | minutes | strict nPA | set-flip nPA | flip-best | flat | set-flip ÷ flat | depth spread | oracle (3D-trained, codes) |',
-  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ...rows.map(
-    (r) =>
-      `| ${r.case} | ${r.setting} | ${r.minutes.toFixed(1)} | ${f3(r.strict)} | ${f3(r.setFlip)} | ${f3(r.flipBest)} | ${f3(r.flat)} | ${f3(r.setFlip / r.flat)} | ${f3(r.depthSpread)} | ${f3(r.oracle?.strict)} |`,
-  ),
-].join('\n');
+const f3 = (x) => B.fx(x);
+const md = B.table(
+  [
+    'case',
+    'setting',
+    'minutes',
+    'strict nPA',
+    'set-flip nPA',
+    'flip-best',
+    'flat',
+    'set-flip ÷ flat',
+    'depth spread',
+    'oracle (3D-trained, codes)',
+  ],
+  rows.map((r) => [
+    r.case,
+    r.setting,
+    r.minutes.toFixed(1),
+    f3(r.strict),
+    f3(r.setFlip),
+    f3(r.flipBest),
+    f3(r.flat),
+    f3(r.setFlip / r.flat),
+    f3(r.depthSpread),
+    f3(r.oracle?.strict),
+  ]),
+  ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+);
 const outDir = resolve(opts.out);
 mkdirSync(join(outDir, 'benchmarks', 'results'), { recursive: true });
 writeFileSync(join(outDir, 'benchmarks', 'adapt.md'), `${md}\n`);

@@ -31,9 +31,11 @@ const fail = (msg) => {
   process.exit(1);
 };
 const rel = (p) => relative(root, p) || '.';
-const trainerDist = join(root, 'packages', 'trainer', 'dist', 'index.js');
-if (!existsSync(trainerDist)) fail(`${rel(trainerDist)} is missing; run \`pnpm build\` first`);
-const T = await import(trainerDist);
+const dist = (pkg) => join(root, 'packages', pkg, 'dist', 'index.js');
+for (const f of [dist('trainer'), dist('bench')])
+  if (!existsSync(f)) fail(`${rel(f)} is missing; run \`pnpm build\` first`);
+const T = await import(dist('trainer'));
+const B = await import(dist('bench'));
 
 const runsDir = resolve(opts.runs);
 const runs = existsSync(runsDir)
@@ -54,7 +56,6 @@ const heldOut =
     ? []
     : await T.loadDatasets(opts['held-out'].split(',').map((p) => resolve(p)));
 
-const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const rows = [];
 for (const dir of runs) {
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
@@ -66,7 +67,7 @@ for (const dir of runs) {
       step: e.step,
       samples: e.samples,
       minutes: e.elapsedSec / 60,
-      nPa: mean(e.val.datasets.map((d) => d.nPaMpjpe)),
+      nPa: B.mean(e.val.datasets.map((d) => d.nPaMpjpe)),
       perDataset: Object.fromEntries(e.val.datasets.map((d) => [d.name, d.nPaMpjpe])),
     }));
   const speeds = entries.map((e) => e.samplesPerSec).filter((s) => Number.isFinite(s));
@@ -79,7 +80,7 @@ for (const dir of runs) {
     steps: entries.at(-1)?.step ?? 0,
     plannedSteps: config.steps,
     samples: entries.at(-1)?.samples ?? 0,
-    medianSamplesPerSec: speeds.length ? speeds.sort((a, b) => a - b)[Math.floor(speeds.length / 2)] : null,
+    medianSamplesPerSec: speeds.length ? B.upperMedian(speeds) : null,
     val: vals,
     heldOut: [],
   };
@@ -95,9 +96,7 @@ for (const dir of runs) {
         seed: 0,
         model: rel(dir),
         ...(limit !== undefined && { limit }),
-        ...(ckpt.model.codeSize > 0 && {
-          jointCodes: { k: ckpt.model.codeSize, rigs: ckpt.model.config.codedRigs ?? [] },
-        }),
+        ...(ckpt.model.codeSize > 0 && { jointCodes: B.jointCodesOf(ckpt.model) }),
       });
       row.heldOut = report.datasets.map((d) => ({
         name: d.name,
@@ -119,13 +118,13 @@ for (const dir of runs) {
 
 const outDir = resolve(opts.out);
 mkdirSync(join(outDir, 'benchmarks', 'results'), { recursive: true });
-const svg = T.lineChartSvg({
+const svg = B.lineChartSvg({
   title: 'Scaling study: validation nPA-MPJPE (mean over val splits, with codes) vs samples seen',
   xLabel: 'samples seen (thousands)',
   yLabel: 'mean val nPA-MPJPE',
   series: rows.map((r, i) => ({
     name: `${r.shape} (${r.medianSamplesPerSec?.toFixed(0) ?? '?'} samples/s)`,
-    color: T.PALETTE[i % T.PALETTE.length],
+    color: B.PALETTE[i % B.PALETTE.length],
     points: r.val.map((v) => [v.samples / 1000, v.nPa]),
   })),
 });
@@ -134,17 +133,35 @@ writeFileSync(
   join(outDir, 'benchmarks', 'results', 'scaling.json'),
   `${JSON.stringify({ createdAt: new Date().toISOString(), command: `node scripts/scaling-study.mjs ${process.argv.slice(2).join(' ')}`.trim(), rows }, null, 2)}\n`,
 );
-const f3 = (x) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(3));
-const md = [
-  '| shape | steps | samples | minutes (samples ÷ median speed) | median samples/s | best val nPA (at samples) | last val nPA | held out: flip-best ÷ flat (strict) |',
-  '|---|---:|---:|---:|---:|---|---:|---|',
-  ...rows.map((r) => {
+const f3 = (x) => B.fx(x);
+const md = B.table(
+  [
+    'shape',
+    'steps',
+    'samples',
+    'minutes (samples ÷ median speed)',
+    'median samples/s',
+    'best val nPA (at samples)',
+    'last val nPA',
+    'held out: flip-best ÷ flat (strict)',
+  ],
+  rows.map((r) => {
     const best = r.val.reduce((a, v) => (a === null || v.nPa < a.nPa ? v : a), null);
     const held = r.heldOut
       .map((h) => `${h.name} ${f3(h.ratio)} (${f3(h.strict)} / flat ${f3(h.flat)})`)
       .join('; ');
-    return `| ${r.shape} | ${r.steps} / ${r.plannedSteps} | ${r.samples.toLocaleString('en')} | ${r.minutes.toFixed(1)} | ${r.medianSamplesPerSec?.toFixed(0) ?? '—'} | ${best ? `${f3(best.nPa)} (${(best.samples / 1000).toFixed(0)}k)` : '—'} | ${f3(r.val.at(-1)?.nPa)} | ${held || '—'} |`;
+    return [
+      r.shape,
+      `${r.steps} / ${r.plannedSteps}`,
+      r.samples.toLocaleString('en'),
+      r.minutes.toFixed(1),
+      r.medianSamplesPerSec?.toFixed(0) ?? '—',
+      best ? `${f3(best.nPa)} (${(best.samples / 1000).toFixed(0)}k)` : '—',
+      f3(r.val.at(-1)?.nPa),
+      held || '—',
+    ];
   }),
-].join('\n');
+  ['l', 'r', 'r', 'r', 'r', 'l', 'r', 'l'],
+);
 writeFileSync(join(outDir, 'benchmarks', 'scaling.md'), `${md}\n`);
 console.log(md);

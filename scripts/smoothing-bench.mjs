@@ -50,6 +50,7 @@ for (const f of [
   dist('datasets', 'preprocess/index.js'),
   dist('core'),
   dist('procrustes'),
+  dist('bench'),
 ]) {
   if (!existsSync(f)) {
     console.error(`smoothing-bench: ${relative(root, f)} is missing; run \`pnpm build\` first`);
@@ -60,6 +61,7 @@ const R = await import(dist('runtime', 'node.js'));
 const { SequenceBuilder } = await import(dist('datasets', 'preprocess/index.js'));
 const { Rng, nd } = await import(dist('core'));
 const { alignSimilarity } = await import(dist('procrustes'));
+const B = await import(dist('bench'));
 
 const meta = JSON.parse(readFileSync(join(dataDir, 'meta.json'), 'utf8'));
 const [V0, F0, J] = meta.views.shape;
@@ -225,10 +227,9 @@ const lines = [
   '- **nPA-MPJPE**: per frame, the mean joint error after similarity Procrustes (rotation det +1, scale, translation) to the 3D ground truth ÷ its RMS radius, averaged over frames and cameras; strict: a frame lifted as the depth mirror counts as wrong.',
   '- **flips**: frames whose depth sign the fixer flipped (with their camera), over all cameras.',
   '',
-  '| 2D noise σ | setting | jitter | depth jitter | nPA-MPJPE | flips |',
-  '|---|---|---|---|---|---|',
-  ...rows.map(
-    (r) => `| ${r.sigma} px | ${r.setting} | ${f4(r.jitter)} | ${f4(r.depth)} | ${f4(r.npa)} | ${r.flips} |`,
+  B.table(
+    ['2D noise σ', 'setting', 'jitter', 'depth jitter', 'nPA-MPJPE', 'flips'],
+    rows.map((r) => [`${r.sigma} px`, r.setting, f4(r.jitter), f4(r.depth), f4(r.npa), String(r.flips)]),
   ),
   '',
 ];

@@ -1,5 +1,5 @@
 export { cacheStatus, compareNumbers, type NumberDiff, readResults } from './benchmarks/cache.js';
-export { BenchmarkContext, type TrainedArm } from './benchmarks/context.js';
+export { BenchmarkContext, hasSplit, jointCodesOf, type TrainedArm } from './benchmarks/context.js';
 export {
   LOO_ARMS,
   LOO_GROUPS,
