@@ -1,6 +1,6 @@
 import { InputError, type Ops, type Params } from '@lfm/core';
 import { forwardLifterParts, type LifterConfig, resolveLifterConfig } from '@lfm/model';
-import { buildTrainingGraph, createOnnxRecorder, type Sym } from '@lfm/onnx';
+import { buildTrainingGraph, createOnnxRecorder, type Sym, type TrainingGraph } from '@lfm/onnx';
 import type * as Ort from 'onnxruntime-node';
 import {
   baseRegularizerOps,
@@ -17,13 +17,14 @@ import { ADAPT_TERMS, type AdaptLosses, type AdaptTerm, type AdaptWeights } from
 /** The symbolic sizes the adaptation graph is traced at. */
 const TRACE = { B: 2, N: 5 };
 
-export interface AdaptGraph {
+/** The adaptation training graph: a `TrainingGraph`'s names, its bytes, and what `adapt` feeds and reads. */
+export interface AdaptGraph extends Pick<TrainingGraph, 'lossName' | 'gradients' | 'paramNames'> {
   readonly bytes: Uint8Array;
-  readonly lossName: string;
+  /** Output name of the gradient with respect to the `codes` input. */
   readonly codesGrad: string;
-  readonly gradients: Readonly<Record<string, string>>;
-  readonly paramNames: readonly string[];
+  /** The terms in the graph (weight > 0 and their inputs given), each output as `term/<name>`. */
   readonly terms: readonly AdaptTerm[];
+  /** The graph's batch inputs (`TrainingGraph.inputNames`). */
   readonly inputs: readonly string[];
 }
 

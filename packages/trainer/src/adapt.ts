@@ -58,6 +58,7 @@ import { defaultGraphThreads, graphSessionOptions, loadOnnxRuntime } from './gra
 import { lifterConfigOf } from './models.js';
 import { Adam } from './optim.js';
 import { formatDuration, ProgressReporter } from './progress.js';
+import { stopReason } from './stop.js';
 
 /**
  * `adapt` (issue 17): teaches a pretrained lifter a new rig from its 2D keypoints alone. The base
@@ -240,12 +241,9 @@ export async function adapt(options: AdaptOptions): Promise<AdaptResult> {
   let trainMs = 0;
   try {
     while (step < steps) {
-      if (options.signal?.aborted) {
-        stoppedBy = 'signal';
-        break;
-      }
-      if (Date.now() >= deadline) {
-        stoppedBy = 'time';
+      const stop = stopReason(options.signal, deadline);
+      if (stop) {
+        stoppedBy = stop;
         break;
       }
       const t0 = performance.now();

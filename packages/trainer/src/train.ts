@@ -13,6 +13,7 @@ import { createGraphEngine, type GraphEngineOptions } from './graph-engine.js';
 import { createModel, type TrainableModel } from './models.js';
 import { Adam, clipScale, globalNorm, type LrSchedule, learningRateAt } from './optim.js';
 import { ProgressReporter, type ProgressStream } from './progress.js';
+import { stopReason } from './stop.js';
 import { createTfjsEngine } from './tfjs-engine.js';
 
 import { codedRigsOf, identityFiller, pairsFiller, stepBatch } from './train-inputs.js';
@@ -385,12 +386,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   try {
     while (adam.step < config.steps) {
-      if (options.signal?.aborted) {
-        stoppedBy = 'signal';
-        break;
-      }
-      if (Date.now() >= deadlineMs) {
-        stoppedBy = 'time';
+      const stop = stopReason(options.signal, deadlineMs);
+      if (stop) {
+        stoppedBy = stop;
         break;
       }
       const t0 = performance.now();

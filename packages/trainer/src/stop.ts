@@ -1,0 +1,12 @@
+/**
+ * Why a training loop (`train`, `adapt`) stops before its next step: its signal was aborted, its time
+ * budget (`deadlineMs`, a `Date.now()` time) is spent, or undefined: go on. The signal is checked first.
+ */
+export function stopReason(
+  signal: AbortSignal | undefined,
+  deadlineMs: number,
+): 'signal' | 'time' | undefined {
+  if (signal?.aborted) return 'signal';
+  if (Date.now() >= deadlineMs) return 'time';
+  return undefined;
+}
