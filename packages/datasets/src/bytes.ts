@@ -23,6 +23,24 @@ export interface TypedArrayConstructor<T extends TypedArray> {
 }
 
 /**
+ * The numeric element types of the binary formats, by MATLAB class name and in mxCLASS order
+ * (mxDOUBLE_CLASS = 6 … mxUINT64_CLASS = 15); NPY dtypes and MAT data types name one of them.
+ */
+export const ELEMENT_TYPES = Object.freeze({
+  double: Float64Array,
+  single: Float32Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+} satisfies Record<string, TypedArrayConstructor<TypedArray>>);
+export type ElementType = keyof typeof ELEMENT_TYPES;
+
+/**
  * Copies `count` elements of type `Ctor` starting at `bytes[offset]`, stored with the given
  * endianness, into a fresh (aligned, host-order) typed array.
  */

@@ -1,22 +1,18 @@
 import { inflateSync } from 'node:zlib';
 import { DataFormatError, type NdArray } from '@lfm/core';
 import { readFileOr } from '@lfm/core/node';
-import { readTyped, reorderMajor, type TypedArray, type TypedArrayConstructor } from './bytes.js';
+import {
+  ELEMENT_TYPES,
+  type ElementType,
+  readTyped,
+  reorderMajor,
+  type TypedArray,
+  type TypedArrayConstructor,
+} from './bytes.js';
 
 /** MATLAB classes the MAT reader returns. */
-export type MatClass =
-  | 'double'
-  | 'single'
-  | 'int8'
-  | 'uint8'
-  | 'int16'
-  | 'uint16'
-  | 'int32'
-  | 'uint32'
-  | 'int64'
-  | 'uint64'
-  | 'logical'
-  | 'char';
+/** A MATLAB array class: numeric (an element type), logical or char. */
+export type MatClass = ElementType | 'logical' | 'char';
 
 /** One MATLAB variable: an N-d numeric, logical or char array, column-major as MATLAB stores it. */
 export interface MatArray {
@@ -58,18 +54,24 @@ export interface ParseMatOptions {
   skipUnsupported?: boolean;
 }
 
-// Data types (miXXX) → how to read them.
+// Data types (miXXX) → how to read them: the numeric ones (named mi + the upper-cased type), and
+// miUTF8/16/32 text.
+const MI_TYPES: readonly (readonly [number, ElementType])[] = [
+  [1, 'int8'],
+  [2, 'uint8'],
+  [3, 'int16'],
+  [4, 'uint16'],
+  [5, 'int32'],
+  [6, 'uint32'],
+  [7, 'single'],
+  [9, 'double'],
+  [12, 'int64'],
+  [13, 'uint64'],
+];
 const MI: Record<number, { name: string; ctor: TypedArrayConstructor<TypedArray> }> = {
-  1: { name: 'miINT8', ctor: Int8Array },
-  2: { name: 'miUINT8', ctor: Uint8Array },
-  3: { name: 'miINT16', ctor: Int16Array },
-  4: { name: 'miUINT16', ctor: Uint16Array },
-  5: { name: 'miINT32', ctor: Int32Array },
-  6: { name: 'miUINT32', ctor: Uint32Array },
-  7: { name: 'miSINGLE', ctor: Float32Array },
-  9: { name: 'miDOUBLE', ctor: Float64Array },
-  12: { name: 'miINT64', ctor: BigInt64Array },
-  13: { name: 'miUINT64', ctor: BigUint64Array },
+  ...Object.fromEntries(
+    MI_TYPES.map(([code, t]) => [code, { name: `mi${t.toUpperCase()}`, ctor: ELEMENT_TYPES[t] }]),
+  ),
   16: { name: 'miUTF8', ctor: Uint8Array },
   17: { name: 'miUTF16', ctor: Uint16Array },
   18: { name: 'miUTF32', ctor: Uint32Array },
@@ -78,19 +80,14 @@ const MI_MATRIX = 14;
 const MI_COMPRESSED = 15;
 const MI_UTF8 = 16;
 
-// Array classes (mxXXX_CLASS).
-const NUMERIC: Record<number, { name: MatClass; ctor: TypedArrayConstructor<TypedArray> }> = {
-  6: { name: 'double', ctor: Float64Array },
-  7: { name: 'single', ctor: Float32Array },
-  8: { name: 'int8', ctor: Int8Array },
-  9: { name: 'uint8', ctor: Uint8Array },
-  10: { name: 'int16', ctor: Int16Array },
-  11: { name: 'uint16', ctor: Uint16Array },
-  12: { name: 'int32', ctor: Int32Array },
-  13: { name: 'uint32', ctor: Uint32Array },
-  14: { name: 'int64', ctor: BigInt64Array },
-  15: { name: 'uint64', ctor: BigUint64Array },
-};
+// Array classes (mxXXX_CLASS): the numeric ones are 6 … 15 in ELEMENT_TYPES order.
+const NUMERIC: Record<number, { name: MatClass; ctor: TypedArrayConstructor<TypedArray> }> =
+  Object.fromEntries(
+    (Object.keys(ELEMENT_TYPES) as ElementType[]).map((name, i) => [
+      6 + i,
+      { name, ctor: ELEMENT_TYPES[name] },
+    ]),
+  );
 const CHAR_CLASS = 4;
 const OTHER_CLASSES: Record<number, string> = {
   1: 'cell',

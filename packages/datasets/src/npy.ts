@@ -1,6 +1,8 @@
 import { DataFormatError, ShapeError } from '@lfm/core';
 import { readFileOr, writeFileAtomic } from '@lfm/core/node';
 import {
+  ELEMENT_TYPES,
+  type ElementType,
   formatCount,
   HOST_LITTLE_ENDIAN,
   readTyped,
@@ -29,19 +31,20 @@ export interface NpyArray<T extends NpyData = NpyData> {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
-const DTYPES: Record<NpyDtype, { ctor: TypedArrayConstructor<TypedArray>; size: number }> = {
-  f2: { ctor: Uint16Array, size: 2 },
-  f4: { ctor: Float32Array, size: 4 },
-  f8: { ctor: Float64Array, size: 8 },
-  i1: { ctor: Int8Array, size: 1 },
-  i2: { ctor: Int16Array, size: 2 },
-  i4: { ctor: Int32Array, size: 4 },
-  i8: { ctor: BigInt64Array, size: 8 },
-  u1: { ctor: Uint8Array, size: 1 },
-  u2: { ctor: Uint16Array, size: 2 },
-  u4: { ctor: Uint32Array, size: 4 },
-  u8: { ctor: BigUint64Array, size: 8 },
-  b1: { ctor: Uint8Array, size: 1 },
+/** dtype → element type (f2 is read as its 16 bits, then widened; b1 as bytes). */
+const DTYPES: Record<NpyDtype, ElementType> = {
+  f2: 'uint16',
+  f4: 'single',
+  f8: 'double',
+  i1: 'int8',
+  i2: 'int16',
+  i4: 'int32',
+  i8: 'int64',
+  u1: 'uint8',
+  u2: 'uint16',
+  u4: 'uint32',
+  u8: 'uint64',
+  b1: 'uint8',
 };
 
 const KIND_NAMES: Record<string, string> = {
@@ -116,7 +119,8 @@ export function parseNpy(bytes: Uint8Array, file?: string): NpyArray {
         'uint8-64 (u1-u8), bool (b1)',
     );
   }
-  const { ctor, size } = DTYPES[dtype];
+  const ctor: TypedArrayConstructor<TypedArray> = ELEMENT_TYPES[DTYPES[dtype]];
+  const size = ctor.BYTES_PER_ELEMENT;
   let count = 1;
   for (const d of shape) count *= d;
   const need = count * size;
