@@ -63,6 +63,34 @@ export function randomPoints(
 }
 
 /**
+ * B samples of random points x [B, N, 3] and y = s·(R x)₀:D + t (+ noise) [B, N, D], with x mirrored
+ * in z first when `options.reflect`. Per sample it draws the points, R, s = scale(), then t = shift() per
+ * coordinate, then the noise.
+ */
+function makeScaledCase(
+  rng: Rng,
+  options: OnPCaseOptions & { reflect?: boolean },
+  D: number,
+  scale: () => number,
+  shift: () => number,
+): SimilarityCase {
+  const { B, N, noise = 0, reflect = false, flatness = 1 } = options;
+  const x = new Float64Array(B * N * 3);
+  const y = new Float64Array(B * N * D);
+  const R = new Float64Array(9 * B);
+  const s = new Float64Array(B);
+  const t = new Float64Array(D * B);
+  for (let b = 0; b < B; b++) {
+    randomPoints(rng, N, flatness, x, 3 * b * N);
+    randomRotation(rng, R, 9 * b);
+    s[b] = scale();
+    for (let k = 0; k < D; k++) t[D * b + k] = shift();
+    transformSample(rng, x, y, b, N, D, R, s[b]!, t, reflect ? -1 : 1, noise);
+  }
+  return { x: nd(x, [B, N, 3]), y: nd(y, [B, N, D]), R, s, t };
+}
+
+/**
  * Sample b of y [B, N, D] = s·(R·diag(1, 1, zSign)·x)₀:D + t, plus N(0, noise²) on every coordinate
  * (drawn point by point, coordinate by coordinate): x [B, N, 3], R at 9b, t [B, D].
  */
@@ -115,21 +143,14 @@ export interface SimilarityCase {
 }
 
 export function makeSimilarityCase(rng: Rng, options: SimilarityCaseOptions): SimilarityCase {
-  const { B, N, noise = 0, reflect = false, flatness = 1 } = options;
   const [lo, hi] = options.scale ?? [0.5, 2];
-  const x = new Float64Array(B * N * 3);
-  const y = new Float64Array(B * N * 3);
-  const R = new Float64Array(9 * B);
-  const s = new Float64Array(B);
-  const t = new Float64Array(3 * B);
-  for (let b = 0; b < B; b++) {
-    randomPoints(rng, N, flatness, x, 3 * b * N);
-    randomRotation(rng, R, 9 * b);
-    s[b] = rng.range(lo, hi);
-    for (let k = 0; k < 3; k++) t[3 * b + k] = 5 * rng.normal();
-    transformSample(rng, x, y, b, N, 3, R, s[b]!, t, reflect ? -1 : 1, noise);
-  }
-  return { x: nd(x, [B, N, 3]), y: nd(y, [B, N, 3]), R, s, t };
+  return makeScaledCase(
+    rng,
+    options,
+    3,
+    () => rng.range(lo, hi),
+    () => 5 * rng.normal(),
+  );
 }
 
 export interface OnPCaseOptions {
@@ -151,21 +172,14 @@ export interface OnPCase {
 }
 
 export function makeOnPCase(rng: Rng, options: OnPCaseOptions): OnPCase {
-  const { B, N, noise = 0, flatness = 1 } = options;
-  const x = new Float64Array(B * N * 3);
-  const y = new Float64Array(B * N * 2);
-  const R = new Float64Array(9 * B);
-  const s = new Float64Array(B);
-  const t = new Float64Array(2 * B);
-  for (let b = 0; b < B; b++) {
-    randomPoints(rng, N, flatness, x, 3 * b * N);
-    randomRotation(rng, R, 9 * b);
-    s[b] = rng.range(50, 200);
-    t[2 * b] = rng.range(200, 800);
-    t[2 * b + 1] = rng.range(200, 800);
-    transformSample(rng, x, y, b, N, 2, R, s[b]!, t, 1, noise);
-  }
-  return { x3d: nd(x, [B, N, 3]), y2d: nd(y, [B, N, 2]), R, s, t };
+  const c = makeScaledCase(
+    rng,
+    options,
+    2,
+    () => rng.range(50, 200),
+    () => rng.range(200, 800),
+  );
+  return { x3d: c.x, y2d: c.y, R: c.R, s: c.s, t: c.t };
 }
 
 export interface PnPCaseOptions {
