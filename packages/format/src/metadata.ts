@@ -185,7 +185,7 @@ const MaxPointsSchema = v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number)
 
 // The schemas check what the documented contract types say (a compile-time check of both).
 type Contract = LifterPreprocessContract;
-type Extends<A, B> = A extends B ? true : false;
+type Extends<A, B> = [A] extends [B] ? true : false;
 const _checked: [
   Extends<v.InferOutput<typeof IoSchema>, LifterIo>,
   Extends<
