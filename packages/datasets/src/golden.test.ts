@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { AugmentOptions } from './augment.js';
 import { type BatchSource, createBatcher } from './batcher.js';
 import { createProceduralDatasets } from './procedural.js';
-import { batchesHash, chainRig } from './test-support/batches.js';
+import { batchesHash, big, body, chainRig, face as plainFace } from './test-support/batches.js';
 import { fakeDataset } from './test-support/datasets.js';
 
 /*
@@ -20,12 +20,7 @@ function batchHashes(options: Parameters<typeof createBatcher>[0], count: number
   return batchesHash(bt, count);
 }
 
-const body = fakeDataset({ name: 'body', category: 'human', J: 17, F: 60, seed: 1 });
-const face = {
-  ...fakeDataset({ name: 'face', category: 'face', J: 30, F: 25, edges: [], seed: 2, missing: 0.1 }),
-  symmetry: [[0, 1] as const, [2, 7] as const, [4, 29] as const],
-};
-const big = fakeDataset({ name: 'shark', category: 'fish', J: 91, F: 10, edges: [], seed: 3 });
+const face = { ...plainFace, symmetry: [[0, 1] as const, [2, 7] as const, [4, 29] as const] };
 const perSequence = {
   ...fakeDataset({ name: 'markers', J: 8, F: 20, edges: [], seed: 4 }),
   symmetry: [[0, 1] as const],

@@ -45,7 +45,7 @@ export type StageBatch = Pick<Batch, 'points2d' | 'mask' | 'adj' | 'pairs' | 'ta
 export interface StageScratch {
   /** [J]: the kept joints (slot i holds joint sel[i]). */
   readonly sel: Int32Array;
-  /** [N, 3]: the kept joints in the camera orientation, centred on their mean. */
+  /** [N, 3]: the kept joints centred on their mean, then (projection) in the camera orientation. */
   readonly cam: Float64Array;
   /** [N]: slots of the visible points. */
   readonly visible: Int32Array;
@@ -208,9 +208,12 @@ export function permuteStage(c: SampleContext): boolean {
   return true;
 }
 
-/** Centre and RMS radius of the kept joints (Float64); a zero radius is unusable. */
+/**
+ * Centre and RMS radius of the kept joints (Float64); a zero radius is unusable. Leaves the centred
+ * joints p − c in `cam` (slot order) for the projection.
+ */
 export function centreStage(c: SampleContext): boolean {
-  const { sel, world: X } = c.scratch;
+  const { sel, world: X, cam } = c.scratch;
   const n = c.n;
   const mean = jointCentroid(X, sel, n, c.scratch.centre);
   const cx = mean[0]!;
@@ -222,6 +225,9 @@ export function centreStage(c: SampleContext): boolean {
     const dx = X[o]! - cx;
     const dy = X[o + 1]! - cy;
     const dz = X[o + 2]! - cz;
+    cam[3 * i] = dx;
+    cam[3 * i + 1] = dy;
+    cam[3 * i + 2] = dz;
     ss += dx * dx + dy * dy + dz * dz;
   }
   c.radius = Math.sqrt(ss / n);
@@ -248,22 +254,18 @@ export function viewStage(c: SampleContext): boolean {
   return true;
 }
 
-/** Projection: cam = R (p − c) (kept for the target), 2D of cam + (0, 0, distance); ≥ 3 visible. */
+/** Projection: cam = R (p − c) in place (kept for the target), 2D of cam + (0, 0, distance); ≥ 3 visible. */
 export function projectStage(c: SampleContext): boolean {
-  const { sel, cam, visible, R, world: X, centre } = c.scratch;
+  const { cam, visible, R } = c.scratch;
   const { points2d, mask } = c.batch;
   const { b, N, n, model, distance, near } = c;
   const f = c.aug.focal;
-  const cx = centre[0]!;
-  const cy = centre[1]!;
-  const cz = centre[2]!;
   const o2 = 2 * b * N;
   let nVisible = 0;
   for (let i = 0; i < n; i++) {
-    const o = 3 * sel[i]!;
-    const dx = X[o]! - cx;
-    const dy = X[o + 1]! - cy;
-    const dz = X[o + 2]! - cz;
+    const dx = cam[3 * i]!;
+    const dy = cam[3 * i + 1]!;
+    const dz = cam[3 * i + 2]!;
     const x = R[0]! * dx + R[1]! * dy + R[2]! * dz;
     const y = R[3]! * dx + R[4]! * dy + R[5]! * dz;
     const z = R[6]! * dx + R[7]! * dy + R[8]! * dz;
