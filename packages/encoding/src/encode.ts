@@ -1,7 +1,6 @@
-import type { Ops, Params } from '@lfm/core';
+import type { Ops, ParameterSpec, Params } from '@lfm/core';
 import type { EncodingKind } from '@lfm/format';
 import { encodeMlp, mlpEncodingParameterSpecs } from './mlp-encoding.js';
-import type { ParameterSpec } from './parameters.js';
 import { encodeTpe, tpeParameterSpecs } from './tpe.js';
 
 // Part of the model format (`lfm.config`): defined in @lfm/format.

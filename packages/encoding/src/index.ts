@@ -1,5 +1,4 @@
-export { type EncodingConfig, type EncodingKind, encodeTokens, encodingParameterSpecs } from './encode.js';
-export { encodeMlp, mlpEncodingParameterSpecs } from './mlp-encoding.js';
+// The parameter-spec vocabulary lives in @lfm/core (shared by encoding, attention and model).
 export {
   initParameterRecord,
   initParameterValue,
@@ -9,5 +8,7 @@ export {
   type ParameterSpec,
   parameterRng,
   prefixSpecs,
-} from './parameters.js';
+} from '@lfm/core';
+export { type EncodingConfig, type EncodingKind, encodeTokens, encodingParameterSpecs } from './encode.js';
+export { encodeMlp, mlpEncodingParameterSpecs } from './mlp-encoding.js';
 export { encodeTpe, tpeParameterSpecs } from './tpe.js';

@@ -1,5 +1,4 @@
-import { LfmError, type Ops, type Params } from '@lfm/core';
-import { linearSpecs, type ParameterSpec } from './parameters.js';
+import { LfmError, linearSpecs, type Ops, type ParameterSpec, type Params } from '@lfm/core';
 import { checkPoints } from './tpe.js';
 
 /**

@@ -1,5 +1,5 @@
+import type { ParameterSpec } from '@lfm/core';
 import { LfmError, type Ops, type Params, ShapeError } from '@lfm/core';
-import type { ParameterSpec } from './parameters.js';
 
 /**
  * Token positional encoding (3D-LFM Eq. 4): analytic random Fourier features of each 2D point,

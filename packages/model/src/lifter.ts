@@ -81,34 +81,15 @@ export function parameterShapes(config: LifterConfig): ParameterSpec[] {
   if (config.jointCodes > 0) {
     // N(0, 1) weights: a unit-norm code then adds ~N(0, 1) per channel, the scale of the TPE's
     // sin/cos features, so identity is not drowned by position at the start of training.
-    specs.push(
-      {
-        name: 'joint_code.w',
-        shape: [config.jointCodes, d],
-        trainable: true,
-        init: { kind: 'normal', std: 1 },
-      },
-      { name: 'joint_code.b', shape: [d], trainable: true, init: { kind: 'zeros' } },
-    );
+    specs.push(...inputProjectionSpecs('joint_code', config.jointCodes, d));
   }
   if (config.structural > 0) {
     // Return probabilities are in [0, 1] (about 1/degree): N(0, 1) weights, as for the joint codes.
-    specs.push(
-      {
-        name: 'structural.w',
-        shape: [config.structural, d],
-        trainable: true,
-        init: { kind: 'normal', std: 1 },
-      },
-      { name: 'structural.b', shape: [d], trainable: true, init: { kind: 'zeros' } },
-    );
+    specs.push(...inputProjectionSpecs('structural', config.structural, d));
   }
   if (config.mirrorPairs) {
     // The offsets are differences of normalised 2D (|·| ≲ 2), the flag 0/1: N(0, 1) weights, as above.
-    specs.push(
-      { name: 'pairs.w', shape: [3, d], trainable: true, init: { kind: 'normal', std: 1 } },
-      { name: 'pairs.b', shape: [d], trainable: true, init: { kind: 'zeros' } },
-    );
+    specs.push(...inputProjectionSpecs('pairs', 3, d));
   }
   for (let l = 0; l < config.layers; l++) {
     specs.push(...prefixSpecs(`layers.${l}`, graphLayerParameterSpecs(config)));
@@ -123,6 +104,18 @@ export function parameterShapes(config: LifterConfig): ParameterSpec[] {
     );
   }
   return specs;
+}
+
+/**
+ * An extra input's projection into the tokens, `name`.w [k, D] ~ N(0, 1) and `name`.b [D] = 0: the
+ * inputs (unit-norm codes, return probabilities, 2D offsets) are O(1), so N(0, 1) weights add
+ * ~N(0, 1) per channel, the scale of the TPE's sin/cos features.
+ */
+function inputProjectionSpecs(name: string, k: number, d: number): ParameterSpec[] {
+  return [
+    { name: `${name}.w`, shape: [k, d], trainable: true, init: { kind: 'normal', std: 1 } },
+    { name: `${name}.b`, shape: [d], trainable: true, init: { kind: 'zeros' } },
+  ];
 }
 
 /** Seeded initial parameters `{ name → Float32Array }` (row-major), in `parameterShapes` order. */
