@@ -174,7 +174,7 @@ export interface OnPCase {
 export function makeOnPCase(rng: Rng, options: OnPCaseOptions): OnPCase {
   const c = makeScaledCase(
     rng,
-    options,
+    { ...options, reflect: false },
     2,
     () => rng.range(50, 200),
     () => rng.range(200, 800),
