@@ -1,10 +1,7 @@
-import { defineRig } from '@lfm/rig';
+import { pascal3dRig } from './pascal3d.js';
 
 /** Rig of the `pascal3d-aeroplane` dataset (8 joints; from its meta.json). */
-export const pascal3dAeroplane = defineRig({
-  specVersion: 1,
-  id: 'pascal3d-aeroplane',
-  category: 'rigid-aeroplane',
+export const pascal3dAeroplane = pascal3dRig('aeroplane', 7, {
   joints: [
     'left_elevator',
     'left_wing',
@@ -15,14 +12,8 @@ export const pascal3dAeroplane = defineRig({
     'rudder_upper',
     'tail',
   ],
-  bones: [],
   mirror: [
     ['left_elevator', 'right_elevator'],
     ['left_wing', 'right_wing'],
   ],
-  citation:
-    'Xiang, Mottaghi, Savarese. Beyond PASCAL: A Benchmark for 3D Object Detection in the Wild. WACV 2014 (PASCAL3D+ CAD anchors; copy: Azulgrana1/ObjectSLAM-TRO).',
-  description:
-    "PASCAL3D+ CAD anchor keypoints for class 'aeroplane': 7 CAD models x 8 named keypoints. No bones (the source gives none): local attention uses a k-nearest-neighbour graph.",
-  units: 'normalised CAD model units (PASCAL3D+ models scaled to ~unit size, centred)',
 });

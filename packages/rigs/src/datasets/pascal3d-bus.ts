@@ -1,10 +1,7 @@
-import { defineRig } from '@lfm/rig';
+import { pascal3dRig } from './pascal3d.js';
 
 /** Rig of the `pascal3d-bus` dataset (12 joints; from its meta.json). */
-export const pascal3dBus = defineRig({
-  specVersion: 1,
-  id: 'pascal3d-bus',
-  category: 'rigid-bus',
+export const pascal3dBus = pascal3dRig('bus', 6, {
   joints: [
     'body_back_left_lower',
     'body_back_left_upper',
@@ -41,8 +38,4 @@ export const pascal3dBus = defineRig({
     ['left_back_wheel', 'right_back_wheel'],
     ['left_front_wheel', 'right_front_wheel'],
   ],
-  citation:
-    'Xiang, Mottaghi, Savarese. Beyond PASCAL: A Benchmark for 3D Object Detection in the Wild. WACV 2014 (PASCAL3D+ CAD anchors; copy: Azulgrana1/ObjectSLAM-TRO).',
-  description: "PASCAL3D+ CAD anchor keypoints for class 'bus': 6 CAD models x 12 named keypoints.",
-  units: 'normalised CAD model units (PASCAL3D+ models scaled to ~unit size, centred)',
 });
