@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { det3, eigSym3, mul3, mul3ABt, mul3AtB, polar3, svd3, transpose3 } from './linalg3.js';
+import {
+  det3,
+  eigSym3,
+  mul3,
+  mul3ABt,
+  mul3AtB,
+  orthonormalizeRows,
+  polar3,
+  svd3,
+  transpose3,
+} from './linalg3.js';
 import { Rng } from './rng.js';
 import { randomRotation } from './rotation.js';
 import { composeSvd3 as compose, diag3 as diag, maxAbsDiff, orthogonalityError } from './testing/matrices.js';
@@ -149,6 +159,45 @@ describe('svd3', () => {
       expect(maxAbsDiff(S.map(Math.abs), sv)).toBeLessThan(1e-14);
       expect(maxAbsDiff(compose(U, S, V), m)).toBeLessThan(1e-14);
     }
+  });
+});
+
+describe('orthonormalizeRows', () => {
+  it('keeps row 0 direction, makes rows orthonormal with det +1', () => {
+    const M = new Float64Array([2, 0, 0, 0.1, 1, 0, 0, 0, 5]);
+    orthonormalizeRows(M);
+    expect(Array.from(M)).toEqual([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+    const rng = new Rng(30);
+    for (let trial = 0; trial < 50; trial++) {
+      const m = randomMatrix(rng);
+      const r = m.slice();
+      orthonormalizeRows(r);
+      expectRotation(r);
+      const n = Math.hypot(m[0]!, m[1]!, m[2]!);
+      expect(maxAbsDiff([m[0]! / n, m[1]! / n, m[2]! / n], r)).toBeLessThan(1e-15);
+      // Row 1 stays in the plane of the input's rows 0 and 1 (on row 1's side of row 0).
+      expect(m[3]! * r[3]! + m[4]! * r[4]! + m[5]! * r[5]!).toBeGreaterThan(0);
+        0,
+      );
+      expect(Math.abs(m[3]! * r[6]! + m[4]! * r[7]! + m[5]! * r[8]!)).toBeLessThan(
+        1e-12 * (1 + Math.abs(m[3]!) + Math.abs(m[4]!) + Math.abs(m[5]!)),
+      );
+    }
+  });
+
+  it('completes degenerate input: zero row 0, row 1 parallel to row 0 or below `tiny`', () => {
+    for (const m of [
+      [0, 0, 0, 0, 0, 0, 0, 0, 0],
+      [0, 0, 3, 0, 0, -1, 0, 0, 0],
+      [1, 2, 3, 1e-20, 0, 0, 0, 0, 0],
+    ]) {
+      const r = Float64Array.from(m);
+      orthonormalizeRows(r, 0, 1e-12);
+      expectRotation(r);
+    }
+    const z = new Float64Array(9);
+    orthonormalizeRows(z);
+    expect(Array.from(z.subarray(0, 3))).toEqual([1, 0, 0]);
   });
 });
 

@@ -209,6 +209,7 @@ const svdA = new Float64Array(9);
 const svdV = new Float64Array(9);
 const svdS = new Float64Array(3);
 const svdVs = new Float64Array(9);
+const svdF = new Float64Array(9);
 
 /**
  * Signed SVD of a 3×3: m = U diag(S) Vᵀ with U and V proper rotations (det +1),
@@ -290,63 +291,77 @@ export function svd3(
   }
   const s0 = svdS[0]!;
   const s1 = svdS[1]!;
-  // u0 = a0 / |a0|, or e0 for the zero matrix.
-  let u00 = 1;
-  let u10 = 0;
-  let u20 = 0;
-  const a0n = hypot(A[0]!, A[3]!, A[6]!);
-  if (a0n > 0) {
-    u00 = A[0]! / a0n;
-    u10 = A[3]! / a0n;
-    u20 = A[6]! / a0n;
-  }
-  // u1 = a1 orthogonalised against u0; if a1 is (numerically) zero, any unit vector ⟂ u0.
-  let u01 = A[1]!;
-  let u11 = A[4]!;
-  let u21 = A[7]!;
-  let dot = u01 * u00 + u11 * u10 + u21 * u20;
-  u01 -= dot * u00;
-  u11 -= dot * u10;
-  u21 -= dot * u20;
-  let n = hypot(u01, u11, u21);
-  if (!(n > 1e-14 * s0) || s1 === 0) {
-    // Pick the axis least aligned with u0 and orthogonalise it.
-    const ax = Math.abs(u00);
-    const ay = Math.abs(u10);
-    const az = Math.abs(u20);
-    u01 = 0;
-    u11 = 0;
-    u21 = 0;
-    if (ax <= ay && ax <= az) u01 = 1;
-    else if (ay <= az) u11 = 1;
-    else u21 = 1;
-    dot = u01 * u00 + u11 * u10 + u21 * u20;
-    u01 -= dot * u00;
-    u11 -= dot * u10;
-    u21 -= dot * u20;
-    n = hypot(u01, u11, u21);
-  }
-  u01 /= n;
-  u11 /= n;
-  u21 /= n;
-  // u2 = u0 × u1, so det U = +1; the third singular value is signed: σ2 = u2 · (m v2).
-  const u02 = u10 * u21 - u20 * u11;
-  const u12 = u20 * u01 - u00 * u21;
-  const u22 = u00 * u11 - u10 * u01;
-  const s2 = u02 * A[2]! + u12 * A[5]! + u22 * A[8]!;
-  U[uo] = u00;
-  U[uo + 1] = u01;
-  U[uo + 2] = u02;
-  U[uo + 3] = u10;
-  U[uo + 4] = u11;
-  U[uo + 5] = u12;
-  U[uo + 6] = u20;
-  U[uo + 7] = u21;
-  U[uo + 8] = u22;
+  // U's columns: a0 normalised, a1 orthogonalised against it (any unit vector ⟂ u0 when a1 is
+  // numerically zero), and u2 = u0 × u1 so det U = +1 — Gram–Schmidt on the rows of Aᵀ.
+  const F = svdF;
+  F[0] = A[0]!;
+  F[1] = A[3]!;
+  F[2] = A[6]!;
+  F[3] = A[1]!;
+  F[4] = A[4]!;
+  F[5] = A[7]!;
+  orthonormalizeRows(F, 0, s1 === 0 ? Number.POSITIVE_INFINITY : 1e-14 * s0);
+  transpose3(U, F, uo, 0);
+  // The third singular value is signed: σ2 = u2 · (m v2).
+  const s2 = F[6]! * A[2]! + F[7]! * A[5]! + F[8]! * A[8]!;
   S[so] = s0;
   S[so + 1] = s1;
   S[so + 2] = s2;
   for (let i = 0; i < 9; i++) V[vo + i] = Vs[i]!;
+}
+
+/**
+ * Gram–Schmidt on rows 0 and 1 of the 3×3 at `r[o]`, row 2 = row 0 × row 1: a proper rotation whose
+ * first row is along the input's first. A zero row 0 becomes e₀; a row 1 whose part orthogonal to
+ * row 0 has norm ≤ `tiny` (numerically parallel or zero) is replaced by the axis least aligned with
+ * row 0, orthogonalised.
+ */
+export function orthonormalizeRows(r: Float64Array, o = 0, tiny = 0): void {
+  let a0 = 1;
+  let a1 = 0;
+  let a2 = 0;
+  const na = hypot(r[o]!, r[o + 1]!, r[o + 2]!);
+  if (na > 0) {
+    a0 = r[o]! / na;
+    a1 = r[o + 1]! / na;
+    a2 = r[o + 2]! / na;
+  }
+  let b0 = r[o + 3]!;
+  let b1 = r[o + 4]!;
+  let b2 = r[o + 5]!;
+  let d = b0 * a0 + b1 * a1 + b2 * a2;
+  b0 -= d * a0;
+  b1 -= d * a1;
+  b2 -= d * a2;
+  let n = hypot(b0, b1, b2);
+  if (!(n > tiny)) {
+    const ax = Math.abs(a0);
+    const ay = Math.abs(a1);
+    const az = Math.abs(a2);
+    b0 = 0;
+    b1 = 0;
+    b2 = 0;
+    if (ax <= ay && ax <= az) b0 = 1;
+    else if (ay <= az) b1 = 1;
+    else b2 = 1;
+    d = b0 * a0 + b1 * a1 + b2 * a2;
+    b0 -= d * a0;
+    b1 -= d * a1;
+    b2 -= d * a2;
+    n = hypot(b0, b1, b2);
+  }
+  b0 /= n;
+  b1 /= n;
+  b2 /= n;
+  r[o] = a0;
+  r[o + 1] = a1;
+  r[o + 2] = a2;
+  r[o + 3] = b0;
+  r[o + 4] = b1;
+  r[o + 5] = b2;
+  r[o + 6] = a1 * b2 - a2 * b1;
+  r[o + 7] = a2 * b0 - a0 * b2;
+  r[o + 8] = a0 * b1 - a1 * b0;
 }
 
 const polU = new Float64Array(9);

@@ -1,6 +1,6 @@
-import { det3, Rng } from '@lfm/core';
+import { det3, orthonormalizeRows, Rng } from '@lfm/core';
 import { describe, expect, it } from 'vitest';
-import { leastSquares, orthonormalizeRows, rotateLeft, solveDamped } from './dense.js';
+import { leastSquares, rotateLeft, solveDamped } from './dense.js';
 import { randomRotation, rotationAngle } from './testing.js';
 
 describe('leastSquares', () => {

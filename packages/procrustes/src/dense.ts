@@ -4,7 +4,7 @@
  * allocation: callers own the buffers. (The symmetric eigensolver is `@lfm/core`'s `eigenSymmetric`.)
  */
 
-import { hypot } from '@lfm/core';
+import { orthonormalizeRows } from '@lfm/core';
 
 /**
  * Least squares min ‖A x − b‖ for A m×n (m ≥ n, row-major, destroyed) by Householder QR; b (length m)
@@ -120,35 +120,4 @@ export function rotateLeft(r: Float64Array, o: number, w0: number, w1: number, w
     r[o + 6 + c] = e20 * r0 + e21 * r1 + e22 * r2;
   }
   orthonormalizeRows(r, o);
-}
-
-/** Gram–Schmidt on the first two rows, third = first × second: a proper rotation near the input. */
-export function orthonormalizeRows(r: Float64Array, o: number): void {
-  let a0 = r[o]!;
-  let a1 = r[o + 1]!;
-  let a2 = r[o + 2]!;
-  let n = hypot(a0, a1, a2);
-  a0 /= n;
-  a1 /= n;
-  a2 /= n;
-  let b0 = r[o + 3]!;
-  let b1 = r[o + 4]!;
-  let b2 = r[o + 5]!;
-  const d = a0 * b0 + a1 * b1 + a2 * b2;
-  b0 -= d * a0;
-  b1 -= d * a1;
-  b2 -= d * a2;
-  n = hypot(b0, b1, b2);
-  b0 /= n;
-  b1 /= n;
-  b2 /= n;
-  r[o] = a0;
-  r[o + 1] = a1;
-  r[o + 2] = a2;
-  r[o + 3] = b0;
-  r[o + 4] = b1;
-  r[o + 5] = b2;
-  r[o + 6] = a1 * b2 - a2 * b1;
-  r[o + 7] = a2 * b0 - a0 * b2;
-  r[o + 8] = a0 * b1 - a1 * b0;
 }
