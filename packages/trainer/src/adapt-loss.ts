@@ -99,18 +99,7 @@ export function cameraFitOps<T>(
   return { reprojection, lifted };
 }
 
-/** (a) Reprojection per sample [B]: `cameraFitOps`' `reprojection`. */
-export function reprojectionLossPerSampleOps<T>(
-  ops: Ops<T>,
-  shape: T,
-  points: T,
-  mask: T,
-  iterations = CAMERA_HEAD_ITERATIONS,
-): T {
-  return cameraFitOps(ops, shape, points, mask, iterations).reprojection;
-}
-
-/** `reprojectionLossPerSampleOps` averaged over the batch: a scalar. */
+/** (a) Reprojection: `cameraFitOps`' per-sample `reprojection` averaged over the batch, a scalar. */
 export function reprojectionLossOps<T>(
   ops: Ops<T>,
   shape: T,
@@ -118,7 +107,7 @@ export function reprojectionLossOps<T>(
   mask: T,
   iterations = CAMERA_HEAD_ITERATIONS,
 ): T {
-  return ops.reduceMean(reprojectionLossPerSampleOps(ops, shape, points, mask, iterations));
+  return ops.reduceMean(cameraFitOps(ops, shape, points, mask, iterations).reprojection);
 }
 
 /**

@@ -58,7 +58,7 @@ import { defaultGraphThreads, graphSessionOptions, loadOnnxRuntime } from './gra
 import { lifterConfigOf } from './models.js';
 import { Adam } from './optim.js';
 import { formatDuration, ProgressReporter } from './progress.js';
-import { stopReason } from './stop.js';
+import { stopReason, stopWords } from './stop.js';
 
 /**
  * `adapt` (issue 17): teaches a pretrained lifter a new rig from its 2D keypoints alone. The base
@@ -320,12 +320,7 @@ export async function adapt(options: AdaptOptions): Promise<AdaptResult> {
     await session.release();
   }
   const seconds = (Date.now() - startMs) / 1000;
-  const why =
-    stoppedBy === 'steps'
-      ? 'done'
-      : stoppedBy === 'time'
-        ? `time budget (${options.maxMinutes} min)`
-        : 'stopped';
+  const why = stopWords(stoppedBy, options.maxMinutes);
   progress.message(
     `${why} at step ${step} in ${formatDuration(seconds)}` +
       (last ? `: loss ${fmt(initial!.total)} → ${fmt(last.total)} (${termsLine(last)})` : ''),

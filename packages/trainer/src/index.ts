@@ -25,7 +25,6 @@ export {
   multiViewLossOps,
   normalizeShapeOps,
   reprojectionLossOps,
-  reprojectionLossPerSampleOps,
   rotatedViewOps,
   shapeDistancePerSampleOps,
 } from './adapt-loss.js';

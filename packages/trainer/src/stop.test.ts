@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stopReason } from './stop.js';
+import { stopReason, stopWords } from './stop.js';
 
 describe('stopReason', () => {
   it('an aborted signal stops first, then a spent time budget; otherwise the loop goes on', () => {
@@ -14,5 +14,11 @@ describe('stopReason', () => {
     expect(stopReason(undefined, past)).toBe('time');
     expect(stopReason(live, future)).toBeUndefined();
     expect(stopReason(undefined, Number.POSITIVE_INFINITY)).toBeUndefined();
+  });
+
+  it('stopWords names the reason of the last line', () => {
+    expect(stopWords('steps', 5)).toBe('done');
+    expect(stopWords('time', 0.5)).toBe('time budget (0.5 min)');
+    expect(stopWords('signal', 5)).toBe('stopped');
   });
 });

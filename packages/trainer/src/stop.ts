@@ -10,3 +10,9 @@ export function stopReason(
   if (Date.now() >= deadlineMs) return 'time';
   return undefined;
 }
+
+/** How a run's last line names why it ended: 'done', 'time budget (M min)' or 'stopped' (a signal). */
+export function stopWords(stoppedBy: 'steps' | 'time' | 'signal', maxMinutes: number | undefined): string {
+  if (stoppedBy === 'steps') return 'done';
+  return stoppedBy === 'time' ? `time budget (${maxMinutes} min)` : 'stopped';
+}

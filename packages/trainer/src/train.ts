@@ -13,7 +13,7 @@ import { createGraphEngine, type GraphEngineOptions } from './graph-engine.js';
 import { createModel, type TrainableModel } from './models.js';
 import { Adam, clipScale, globalNorm, type LrSchedule, learningRateAt } from './optim.js';
 import { ProgressReporter, type ProgressStream } from './progress.js';
-import { stopReason } from './stop.js';
+import { stopReason, stopWords } from './stop.js';
 import { createTfjsEngine } from './tfjs-engine.js';
 
 import { codedRigsOf, identityFiller, pairsFiller, stepBatch } from './train-inputs.js';
@@ -443,12 +443,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     if (lastCkptStep !== adam.step || !checkpoint) await saveLast();
     progress.done();
-    const why =
-      stoppedBy === 'steps'
-        ? 'done'
-        : stoppedBy === 'time'
-          ? `time budget (${config.maxMinutes} min)`
-          : 'stopped';
+    const why = stopWords(stoppedBy, config.maxMinutes);
     const sps = trainMs > 0 ? (runSteps * config.batchSize * 1000) / trainMs : 0;
     progress.message(
       `${why} at step ${adam.step}: last-step loss ${fmt(lastLoss)}, ${sps.toFixed(1)} samples/s${checkpoint ? `, checkpoint ${checkpoint}` : ''}`,
