@@ -177,8 +177,6 @@ describe('orthonormalizeRows', () => {
       expect(maxAbsDiff([m[0]! / n, m[1]! / n, m[2]! / n], r)).toBeLessThan(1e-15);
       // Row 1 stays in the plane of the input's rows 0 and 1 (on row 1's side of row 0).
       expect(m[3]! * r[3]! + m[4]! * r[4]! + m[5]! * r[5]!).toBeGreaterThan(0);
-        0,
-      );
       expect(Math.abs(m[3]! * r[6]! + m[4]! * r[7]! + m[5]! * r[8]!)).toBeLessThan(
         1e-12 * (1 + Math.abs(m[3]!) + Math.abs(m[4]!) + Math.abs(m[5]!)),
       );
