@@ -2,12 +2,13 @@ import { checkShapes, DegenerateError, hypot, InputError, type NdArray, nd } fro
 import { rotateLeft } from './dense.js';
 import { epnpCandidates } from './epnp.js';
 import { levenbergMarquardt } from './lm.js';
-import { gatherVisible, ONP_OK, onpOut, onpSample } from './onp.js';
+import { ONP_OK, onpOut, onpSample } from './onp.js';
 import { rank2Measure3 } from './qcp.js';
 import { centredScatter } from './scatter.js';
 import {
   checkBatch,
   collinearError,
+  gatherVisible,
   type Points,
   rankTolerance,
   tooFewError,

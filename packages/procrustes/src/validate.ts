@@ -96,3 +96,49 @@ export function nonFiniteError(
   }
   return new InputError(`${fn}: sample ${b}: coordinates overflow Float64 arithmetic; rescale the input`);
 }
+
+/**
+ * Copies the visible points of sample b (weight > 0) into compact xs [n,3], ys [n,2], ws [n] and
+ * returns n; throws the sample's all-masked or non-finite error.
+ */
+export function gatherVisible(
+  fn: string,
+  b: number,
+  N: number,
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  w: ArrayLike<number> | undefined,
+  xs: Float64Array,
+  ys: Float64Array,
+  ws: Float64Array,
+): number {
+  let n = 0;
+  let finite = true;
+  for (let i = 0; i < N; i++) {
+    const wi = w === undefined ? 1 : w[b * N + i]!;
+    if (!(wi > 0)) continue;
+    const p = 3 * (b * N + i);
+    const q = 2 * (b * N + i);
+    const a0 = x[p]!;
+    const a1 = x[p + 1]!;
+    const a2 = x[p + 2]!;
+    const c0 = y[q]!;
+    const c1 = y[q + 1]!;
+    finite = finite && Number.isFinite(a0 + a1 + a2 + c0 + c1);
+    xs[3 * n] = a0;
+    xs[3 * n + 1] = a1;
+    xs[3 * n + 2] = a2;
+    ys[2 * n] = c0;
+    ys[2 * n + 1] = c1;
+    ws[n] = wi;
+    n++;
+  }
+  if (n === 0) throw allMaskedError(fn, b);
+  if (!finite) {
+    throw nonFiniteError(fn, b, N, w, [
+      ['x3d', x, 3],
+      ['y2d', y, 2],
+    ]);
+  }
+  return n;
+}
