@@ -11,6 +11,7 @@ import { createGraphEngine, graphSessionOptions, loadOnnxRuntime } from './graph
 import { createModel, resolveModelConfig, type TrainableModel } from './models.js';
 import {
   expectSameMoments,
+  identityRunConfig,
   pairedToyDatasets,
   randomModelParams,
   TINY_LIFTER,
@@ -345,25 +346,13 @@ describe('data-parallel graph engine: workers, errors, dispose', () => {
 
 describe('data-parallel graph engine: training', () => {
   const { paired, unpaired } = pairedToyDatasets();
-  const config = (outDir: string, extra: Record<string, unknown> = {}) => ({
-    model: { ...tinyLifter, jointCodes: 4 },
-    steps: 12,
-    batchSize: 5, // odd: shards of 2 and 3
-    lr: 3e-3,
-    warmupSteps: 3,
-    jointCodeDropout: 0.5,
-    sideCodes: 0.5,
-    mirrorLoss: true,
-    augment: { subset: { probability: 0.5 }, mirror: { probability: 0.5 } },
-    outDir,
-    valInterval: 4,
-    valSamples: 3,
-    logInterval: 1,
-    checkpointInterval: 0,
-    progress: 'none',
-    workers: 2,
-    ...extra,
-  });
+  const config = (outDir: string, extra: Record<string, unknown> = {}) =>
+    identityRunConfig(outDir, {
+      batchSize: 5, // odd: shards of 2 and 3
+      augment: { subset: { probability: 0.5 }, mirror: { probability: 0.5 } },
+      workers: 2,
+      ...extra,
+    });
 
   it('trains with workers 2 (the loss falls) and writes a checkpoint', async () => {
     const ds = toyDataset({ J: 8, train: 4, val: 2, test: 0, jitter: 0.6, seed: 21 });

@@ -13,6 +13,7 @@ import {
   captureStream,
   cpuTf,
   expectSameMoments,
+  identityRunConfig,
   pairedToyDatasets,
   TINY_LIFTER,
   toyDataset,
@@ -349,34 +350,22 @@ describe('joint codes in training', () => {
 
 describe('trainGraph: resume', () => {
   const { paired, unpaired } = pairedToyDatasets();
-  const config = (outDir: string, extra: Record<string, unknown> = {}) => ({
-    model: { ...tinyLifter, jointCodes: 4 },
-    steps: 12,
-    batchSize: 4,
-    lr: 3e-3,
-    warmupSteps: 3,
-    jointCodeDropout: 0.5,
-    sideCodes: 0.5,
-    mirrorLoss: true,
-    // augmentation on: the default random views, noise, occlusion and point order, plus every
-    // shape-space stage (each draws from the batch's (seed, index) stream)
-    augment: {
-      subset: { probability: 0.5 },
-      boneScale: { probability: 0.5 },
-      anisotropic: { probability: 0.5 },
-      mirror: { probability: 0.5 },
-      rearticulate: { probability: 0.5 },
-      knnGraph: { probability: 0.5 },
-    },
-    outDir,
-    valInterval: 4,
-    valSamples: 3,
-    logInterval: 1,
-    checkpointInterval: 0,
-    progress: 'none',
-    threads: 1,
-    ...extra,
-  });
+  const config = (outDir: string, extra: Record<string, unknown> = {}) =>
+    identityRunConfig(outDir, {
+      batchSize: 4,
+      // augmentation on: the default random views, noise, occlusion and point order, plus every
+      // shape-space stage (each draws from the batch's (seed, index) stream)
+      augment: {
+        subset: { probability: 0.5 },
+        boneScale: { probability: 0.5 },
+        anisotropic: { probability: 0.5 },
+        mirror: { probability: 0.5 },
+        rearticulate: { probability: 0.5 },
+        knnGraph: { probability: 0.5 },
+      },
+      threads: 1,
+      ...extra,
+    });
 
   it('5 steps + resume to 12 give the same parameters as 12 straight (joint codes, dropout, side codes, mirror loss)', async () => {
     const datasets = [paired, unpaired];

@@ -105,6 +105,30 @@ export function randomModelParams(model: TrainableModel, seed: number): Record<s
 }
 
 /**
+ * The identity-input run of the resume checks (12 graph-engine steps of the tiny lifter with joint
+ * codes, code dropout, side codes and the mirror loss; validation every 4 steps, a log line every
+ * step), into `outDir`; `extra` overrides.
+ */
+export function identityRunConfig(outDir: string, extra: Record<string, unknown> = {}) {
+  return {
+    model: { ...TINY_LIFTER, jointCodes: 4 },
+    steps: 12,
+    lr: 3e-3,
+    warmupSteps: 3,
+    jointCodeDropout: 0.5,
+    sideCodes: 0.5,
+    mirrorLoss: true,
+    outDir,
+    valInterval: 4,
+    valSamples: 3,
+    logInterval: 1,
+    checkpointInterval: 0,
+    progress: 'none',
+    ...extra,
+  };
+}
+
+/**
  * The resume check's three runs on the graph engine: `config(dir)` straight through (`full`), then
  * in a fresh `out` stopped by a signal after step `stopAt` (`first`), `between` (checks on what the
  * stopped run left in `out`), and resumed from its checkpoint (`resumed`).
