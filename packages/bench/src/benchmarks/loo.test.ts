@@ -67,16 +67,13 @@ describe('the loo arm table', () => {
   });
 
   it('renders per-arm tables and the validation table', () => {
-    const md = looSection(
-      {
-        steps: 2000,
-        baseConfig: 'configs/x.json',
-        groups: {},
-        arms: [arm('base')],
-        meanShape: [score('dog-body', 0.7, 0.7, 1)],
-      },
-      '_note._',
-    ).join('\n');
+    const md = looSection({
+      steps: 2000,
+      baseConfig: 'configs/x.json',
+      groups: {},
+      arms: [arm('base')],
+      meanShape: [score('dog-body', 0.7, 0.7, 1)],
+    }).join('\n');
     expect(md).toContain('### Arm `base`: change of base');
     expect(md).toContain(
       '| quadruped | dog-body | 10 | 0.600 | 0.500 | 1.000 | 0.50 | 0.300 | 0.250 | — | 0.700 |',

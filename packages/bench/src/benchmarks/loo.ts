@@ -29,63 +29,43 @@ export const SHAPE_AUGMENT = {
   occlusion: { probability: 0.5, maxFraction: 0.5 },
 };
 // Recipe arms of the leave-one-out benchmark: overrides of the base training config (--loo-base-config).
+// Each arm extends the one before it; the key order is part of the run's hash (its runs/bench folder).
+const MIRROR = { jointCodeDropout: 0.5, mirrorLoss: true } as const;
+const AUG = { ...MIRROR, augment: SHAPE_AUGMENT } as const;
+const AUG_PROCEDURAL = { ...AUG, procedural: { creatures: 40, rigid: 20 } } as const;
+const PAIRS = { ...AUG_PROCEDURAL, pairsDropout: 0.2 } as const;
 export const LOO_ARMS: Readonly<Record<string, LooArm>> = {
   base: { change: 'none (the base config)', overrides: {} },
   mirror: {
     change: 'jointCodeDropout 0.5 + mirror-invariant loss for code-less samples',
-    overrides: { jointCodeDropout: 0.5, mirrorLoss: true },
+    overrides: MIRROR,
   },
   'mirror-sides': {
     change: 'as mirror, + side codes (left/right/centre) for half the code-dropped samples',
-    overrides: { jointCodeDropout: 0.5, mirrorLoss: true, sideCodes: 0.5 },
+    overrides: { ...MIRROR, sideCodes: 0.5 },
   },
   aug: {
     change:
       'as mirror, + shape-space augmentation (bone scaling, anisotropic scaling, re-articulation, L/R mirroring, kNN graph for 20 %, occlusion up to 50 %)',
-    overrides: { jointCodeDropout: 0.5, mirrorLoss: true, augment: SHAPE_AUGMENT },
+    overrides: AUG,
   },
   'aug-procedural': {
     change:
       'as aug, + procedural categories (40 random articulated creatures, 20 rigid objects on primitives)',
-    overrides: {
-      jointCodeDropout: 0.5,
-      mirrorLoss: true,
-      augment: SHAPE_AUGMENT,
-      procedural: { creatures: 40, rigid: 20 },
-    },
+    overrides: AUG_PROCEDURAL,
   },
   'aug-procedural-structural': {
     change: 'as aug-procedural, + the random-walk structural encoding (K = 8) of the graph',
-    overrides: {
-      jointCodeDropout: 0.5,
-      mirrorLoss: true,
-      augment: SHAPE_AUGMENT,
-      procedural: { creatures: 40, rigid: 20 },
-      model: { structural: 8 },
-    },
+    overrides: { ...AUG_PROCEDURAL, model: { structural: 8 } },
   },
   'aug-procedural-pairs': {
     change:
       'as aug-procedural, + the mirror-partner input (each joint sees the 2D offset to its left/right partner; dropped for 20 % of samples)',
-    overrides: {
-      jointCodeDropout: 0.5,
-      mirrorLoss: true,
-      augment: SHAPE_AUGMENT,
-      procedural: { creatures: 40, rigid: 20 },
-      pairsDropout: 0.2,
-      model: { mirrorPairs: true },
-    },
+    overrides: { ...PAIRS, model: { mirrorPairs: true } },
   },
   'aug-procedural-pairs-structural': {
     change: 'as aug-procedural-pairs, + the random-walk structural encoding (K = 8)',
-    overrides: {
-      jointCodeDropout: 0.5,
-      mirrorLoss: true,
-      augment: SHAPE_AUGMENT,
-      procedural: { creatures: 40, rigid: 20 },
-      pairsDropout: 0.2,
-      model: { mirrorPairs: true, structural: 8 },
-    },
+    overrides: { ...PAIRS, model: { mirrorPairs: true, structural: 8 } },
   },
   'no-codes-structural': {
     change: 'no joint codes + mirror-invariant loss + the random-walk structural encoding (K = 8)',
@@ -164,9 +144,9 @@ export function looArmTable(arms: readonly LooArmResult[]): string {
   );
 }
 
-/** The loo section of the report after its heading: method, the arm table, per-arm tables, val splits. */
-export function looSection(L: LooPayload, note: string): string[] {
-  const md: string[] = [note, ''];
+/** The loo section of the report after its heading and note: method, the arm table, per-arm tables, val splits. */
+export function looSection(L: LooPayload): string[] {
+  const md: string[] = [];
   md.push(
     `Each group is held out of the training data of \`${L.baseConfig}\` (the other datasets of that config are kept), a model is trained for **${L.steps} steps** (equal samples for every arm), and the group is lifted with **no joint codes** (its rigs are unknown to the model) on its test split. **strict** = nPA-MPJPE as everywhere else; **flip-best** = per sample the better of the prediction and its depth mirror (C3DPO's \`EVAL_MPJPE_best\`: without joint identity a view fixes a symmetric shape only up to that mirror); **flat** = the same 2D with z = 0, aligned the same way — the floor every lifter must beat by far; **sides** = the same model given side codes (left / right / centre from the rig's mirror pairs) instead of zero codes. Choices between arms are made on the groups' **val** splits (last table); the test numbers are reported.`,
   );

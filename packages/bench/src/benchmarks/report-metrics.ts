@@ -2,22 +2,18 @@ import type { EvalReport, EvalRow } from '@lfm/trainer';
 import { fu, fx, mean, rowOf, shortUnits, table } from '../markdown.js';
 import { type BarSeries, barChartSvg, type LineSeries, lineChartSvg } from '../plots.js';
 import type { ReportContext } from './report.js';
-import { stageNote, stageText } from './report.js';
+import { stageSection, stageText } from './report.js';
 import { groupOf, type RobustnessLevel } from './types.js';
 
 /** The per-test-split table of every model, its note and bar chart. */
 export function perSplitSection(ctx: ReportContext): void {
-  const { input, R, md, facts, figure, missing } = ctx;
-  md.push('## Per test split');
-  md.push('');
-  if (!R.eval) md.push(missing('eval'));
-  else {
-    md.push(stageNote(R.eval));
-    md.push('');
+  const { input, R, md, facts, figure } = ctx;
+  const ev = stageSection(ctx, 'Per test split', 'eval');
+  if (ev) {
     const single = new Map();
     for (const g of R.single?.groups ?? [])
       for (const d of g.report.datasets) single.set(d.name, { ...d, group: g.group });
-    const rows = R.eval.report.datasets.map((d) => {
+    const rows = ev.report.datasets.map((d) => {
       const f = facts.get(d.name);
       const ms = rowOf(R.baselines?.report, d.name);
       const mlp = rowOf(R.mlp?.report, d.name);
@@ -42,18 +38,18 @@ export function perSplitSection(ctx: ReportContext): void {
     });
     // Means over the datasets every measured column has, so that the columns compare.
     const columns: ({ readonly datasets: readonly EvalRow[] } | undefined)[] = [
-      R.eval.report,
+      ev.report,
       R.baselines?.report,
       R.mlp?.report,
       R.single?.combined.report,
       R.single && { datasets: [...single.values()] },
     ];
-    const common = R.eval.report.datasets
+    const common = ev.report.datasets
       .map((d) => d.name)
       .filter((n) => columns.every((c) => !c || rowOf(c, n)?.nPaMpjpe != null));
     const col = (c: { readonly datasets: readonly EvalRow[] } | undefined) =>
       c ? fx(mean(common.map((n) => rowOf(c, n)!.nPaMpjpe))) : '—';
-    const left = R.eval.report.datasets.length - common.length;
+    const left = ev.report.datasets.length - common.length;
     rows.push([
       `**mean over ${common.length} datasets**${left > 0 ? ` (those every column has; ${left} left out)` : ''}`,
       '',
@@ -89,11 +85,11 @@ export function perSplitSection(ctx: ReportContext): void {
     );
     md.push('');
     md.push(
-      `LFM = \`${R.eval.model.path}\`. Mean shape = the Procrustes mean of the rig's train split (it knows the joint labels; ${R.baselines ? stageText(R.baselines) : 'not run yet'}). MLP = a per-rig MLP lifter (SimpleBaseline style) trained on the rig's train split for the budget (${R.mlp ? stageText(R.mlp) : 'not run yet'}). combined @budget = the combined recipe (\`${R.single?.settings.baseConfig ?? input.baseConfigPath}\`) retrained for the same budget as one MLP, and single-category @budget = the same recipe trained on the dataset's category alone (rigid PASCAL3D+ classes form one group) for the same budget: the paper's claim that combined training helps is the comparison of these two columns. Unseen = not in the model's training data; test only = a dataset with no train split.`,
+      `LFM = \`${ev.model.path}\`. Mean shape = the Procrustes mean of the rig's train split (it knows the joint labels; ${R.baselines ? stageText(R.baselines) : 'not run yet'}). MLP = a per-rig MLP lifter (SimpleBaseline style) trained on the rig's train split for the budget (${R.mlp ? stageText(R.mlp) : 'not run yet'}). combined @budget = the combined recipe (\`${R.single?.settings.baseConfig ?? input.baseConfigPath}\`) retrained for the same budget as one MLP, and single-category @budget = the same recipe trained on the dataset's category alone (rigid PASCAL3D+ classes form one group) for the same budget: the paper's claim that combined training helps is the comparison of these two columns. Unseen = not in the model's training data; test only = a dataset with no train split.`,
     );
     md.push('');
-    const cats = R.eval.report.datasets.map((d) => d.name);
-    const series: BarSeries[] = [{ name: 'LFM', values: R.eval.report.datasets.map((d) => d.nPaMpjpe) }];
+    const cats = ev.report.datasets.map((d) => d.name);
+    const series: BarSeries[] = [{ name: 'LFM', values: ev.report.datasets.map((d) => d.nPaMpjpe) }];
     const { baselines, mlp, single: sg } = R;
     if (baselines)
       series.push({
@@ -123,14 +119,10 @@ export function perSplitSection(ctx: ReportContext): void {
 
 /** The ablation arms at equal budget. */
 export function ablationsSection(ctx: ReportContext): void {
-  const { R, md, figure, missing } = ctx;
-  md.push('## Ablations at equal budget');
-  md.push('');
-  if (!R.ablations) md.push(missing('ablations'));
-  else {
-    md.push(stageNote(R.ablations));
-    md.push('');
-    const arms = R.ablations.arms;
+  const { md, figure } = ctx;
+  const ab = stageSection(ctx, 'Ablations at equal budget', 'ablations');
+  if (ab) {
+    const arms = ab.arms;
     const seenNames = new Set(arms[0]!.arm.datasets);
     const split = (rep: EvalReport, seen: boolean) =>
       mean(rep.datasets.filter((d) => seenNames.has(d.name) === seen).map((d) => d.nPaMpjpe));
@@ -173,7 +165,7 @@ export function ablationsSection(ctx: ReportContext): void {
     );
     md.push('');
     md.push(
-      `Each arm is the combined recipe (\`${R.ablations.settings.baseConfig}\`) with one change, trained on the same data for the same wall-clock budget (a cosine schedule whose length comes from a throughput calibration of that arm, capped at 1.25× the budget), evaluated on every test split (nPA-MPJPE; best per row in bold).`,
+      `Each arm is the combined recipe (\`${ab.settings.baseConfig}\`) with one change, trained on the same data for the same wall-clock budget (a cosine schedule whose length comes from a throughput calibration of that arm, capped at 1.25× the budget), evaluated on every test split (nPA-MPJPE; best per row in bold).`,
     );
     md.push('');
     md.push(
@@ -185,14 +177,9 @@ export function ablationsSection(ctx: ReportContext): void {
 
 /** Occlusion and 2D-noise sweeps: tables and line charts. */
 export function robustnessSection(ctx: ReportContext): void {
-  const { R, md, figure, missing } = ctx;
-  md.push('## Robustness');
-  md.push('');
-  if (!R.robustness) md.push(missing('robustness'));
-  else {
-    const rb = R.robustness;
-    md.push(stageNote(rb));
-    md.push('');
+  const { md, figure } = ctx;
+  const rb = stageSection(ctx, 'Robustness', 'robustness');
+  if (rb) {
     md.push(
       "Occlusion hides a seeded random fraction of each sample's visible joints (at least 4 stay visible; the joints hidden at a smaller fraction stay hidden at a larger one) and scores the joints still seen; noise adds seeded Gaussian noise of σ pixels to every visible 2D coordinate (on the synthetic protocol's ±170 px shapes). Both are `evaluate`'s `perturb` option (`@lfm/trainer`). Scoring fewer joints lowers any Procrustes-aligned error by itself (the alignment has fewer points to fit), which is why the mean shape's error falls as occlusion rises: compare the LFM with the mean shape at the same level, not across levels.",
     );

@@ -4,19 +4,14 @@ import { fu, fx, rowOf, shortUnits, table } from '../markdown.js';
 import { skeletonSvg } from '../plots.js';
 import { armsOf } from './cache.js';
 import type { ReportContext } from './report.js';
-import { stageNote } from './report.js';
+import { stageSection } from './report.js';
 import type { Stage, StageResult } from './types.js';
 
 /** Unseen rigs, rig identity (joint codes) and rig transfer by training. */
 export function unseenSection(ctx: ReportContext): void {
-  const { R, md, facts, missing } = ctx;
-  md.push('## Unseen rigs and rig transfer');
-  md.push('');
-  if (!R.unseen) md.push(missing('unseen'));
-  else {
-    const u = R.unseen;
-    md.push(stageNote(u));
-    md.push('');
+  const { R, md, facts } = ctx;
+  const u = stageSection(ctx, 'Unseen rigs and rig transfer', 'unseen');
+  if (u) {
     md.push(
       `Seen = the model's training data (${u.seenSource}: ${u.seen.length} datasets). Not seen: ${u.unseen.join(', ') || 'none'}.`,
     );
@@ -113,18 +108,14 @@ export function unseenSection(ctx: ReportContext): void {
 
 /** One rendered skeleton per category. */
 export function skeletonsSection(ctx: ReportContext): void {
-  const { R, md, figure, missing } = ctx;
-  md.push('## Rendered skeletons');
-  md.push('');
-  if (!R.skeletons) md.push(missing('skeletons'));
-  else {
-    md.push(stageNote(R.skeletons));
-    md.push('');
+  const { md, figure } = ctx;
+  const sk = stageSection(ctx, 'Rendered skeletons', 'skeletons');
+  if (sk) {
     md.push(
       "One test sample per category: of 9 evenly spaced test samples, the one with the median nPA-MPJPE (not the best). Black = ground truth, red = the prediction after similarity Procrustes alignment; two orthographic views 90° apart about the vertical (the dataset's up axis when its meta.json names one, else the principal axes). Thin lines = 2-nearest-neighbour graph where the dataset has no bones.",
     );
     md.push('');
-    for (const s of R.skeletons.samples) {
+    for (const s of sk.samples) {
       const svg = skeletonSvg({
         title: `${s.category} — ${s.dataset}, test frame ${s.frame}`,
         subtitle: `nPA-MPJPE ${fx(s.nPaMpjpe)}, PA-MPJPE ${fu(s.paMpjpe)} ${shortUnits(s.units)} (median of ${s.candidates} samples)`,

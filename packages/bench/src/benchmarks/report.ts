@@ -4,15 +4,8 @@ import { looSection } from './loo.js';
 import { DEFAULT_BUDGET_MINUTES } from './options.js';
 import { ablationsSection, perSplitSection, robustnessSection } from './report-metrics.js';
 import { costSection, includedSection, skeletonsSection, unseenSection } from './report-rigs.js';
-import {
-  type DatasetFacts,
-  type ModelMeta,
-  measuredModel,
-  STAGES,
-  type Stage,
-  type StageResult,
-  type StageResults,
-} from './types.js';
+import type { DatasetFacts, ModelMeta, Stage, StageResult, StageResults } from './types.js';
+import { measuredModel, STAGES } from './types.js';
 
 /** What the report is rendered from: the cached results and the few facts of the checkout it needs. */
 export interface ReportInput {
@@ -43,6 +36,23 @@ export interface ReportContext {
   readonly figure: (name: string, svg: string) => string;
   /** The line that says a stage has not run. */
   readonly missing: (stage: Stage) => string;
+}
+
+/**
+ * Starts a stage's section: its heading, then the line saying when and how the stage ran, or that it
+ * has not run (then undefined: the section ends there).
+ */
+export function stageSection<S extends Stage>(ctx: ReportContext, title: string, stage: S): StageResults[S] {
+  const { md } = ctx;
+  md.push(`## ${title}`);
+  md.push('');
+  const r = ctx.R[stage];
+  if (!r) md.push(ctx.missing(stage));
+  else {
+    md.push(stageNote(r));
+    md.push('');
+  }
+  return r;
 }
 
 /** The italic line under a section's heading: when and how its stage ran. */
@@ -197,10 +207,8 @@ export function renderReport(input: ReportInput): RenderedReport {
   md.push(...losses(R, facts));
   md.push('');
 
-  md.push('## Leave-one-out generalisation (categories never trained on)');
-  md.push('');
-  if (!R.loo) md.push(missing('loo'));
-  else md.push(...looSection(R.loo, stageNote(R.loo)));
+  const loo = stageSection(ctx, 'Leave-one-out generalisation (categories never trained on)', 'loo');
+  if (loo) md.push(...looSection(loo));
 
   includedSection(ctx);
   costSection(ctx, present);
