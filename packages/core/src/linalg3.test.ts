@@ -5,6 +5,7 @@ import {
   mul3,
   mul3ABt,
   mul3AtB,
+  mulVec3,
   orthonormalizeRows,
   polar3,
   svd3,
@@ -39,6 +40,14 @@ describe('3×3 helpers', () => {
     const bt = transpose3(new Float64Array(9), b);
     expect(Array.from(mul3AtB(new Float64Array(9), at, b))).toEqual(Array.from(ab));
     expect(Array.from(mul3ABt(new Float64Array(9), a, bt))).toEqual(Array.from(ab));
+  });
+
+  it('mulVec3 gives m·v, honours offsets and may write over v', () => {
+    const m = new Float64Array([2, -1, 0, 1, 3, 4, 0, 5, -2]);
+    expect(Array.from(mulVec3(new Float64Array(3), m, [1, 2, 3]))).toEqual([0, 19, 4]);
+    const buf = new Float64Array([9, 9, 1, 2, 3]);
+    mulVec3(buf, m, buf, 2, 0, 2);
+    expect(Array.from(buf)).toEqual([9, 9, 0, 19, 4]);
   });
 
   it('products and transpose may write over an input, and honour offsets', () => {

@@ -100,6 +100,17 @@ export function mul3ABt(out: Float64Array, a: Numbers, b: Numbers, oo = 0, ao = 
   return product3(out, a, b, oo, ao, bo, false, true);
 }
 
+/** out = m·v for the 3×3 at `m[mo]` and the 3-vector at `v[vo]` (written at `out[oo]`). */
+export function mulVec3(out: Float64Array, m: Numbers, v: Numbers, oo = 0, mo = 0, vo = 0): Float64Array {
+  const v0 = v[vo]!;
+  const v1 = v[vo + 1]!;
+  const v2 = v[vo + 2]!;
+  out[oo] = m[mo]! * v0 + m[mo + 1]! * v1 + m[mo + 2]! * v2;
+  out[oo + 1] = m[mo + 3]! * v0 + m[mo + 4]! * v1 + m[mo + 5]! * v2;
+  out[oo + 2] = m[mo + 6]! * v0 + m[mo + 7]! * v1 + m[mo + 8]! * v2;
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Symmetric eigen-decomposition (the general solver at n = 3) and SVD (one-sided Jacobi)
 // ---------------------------------------------------------------------------------------------

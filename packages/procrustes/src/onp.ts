@@ -1,4 +1,4 @@
-import { checkShapes, DegenerateError, eigSym3, hypot, type NdArray, nd, svd3 } from '@lfm/core';
+import { checkShapes, DegenerateError, eigSym3, hypot, mulVec3, type NdArray, nd, svd3 } from '@lfm/core';
 import { rotateLeft } from './dense.js';
 import { levenbergMarquardt } from './lm.js';
 import { rank2Measure3, scaleRotation } from './qcp.js';
@@ -340,6 +340,7 @@ function crossThirdRow(r: Float64Array, o: number): void {
 let lmCost = 0;
 const candR = new Float64Array(9);
 const sR = new Float64Array(9);
+const Rx = new Float64Array(3);
 
 /**
  * Σ w‖s P R X − Y‖² over (ω, s) for centred X, Y, with R ← Exp(ω) R: the LM problem of one start.
@@ -372,12 +373,10 @@ const ortho = {
   linearize(H: Float64Array, g: Float64Array): void {
     const { X, Y, w, n, R, s } = this;
     for (let i = 0; i < n; i++) {
-      const a0 = X[3 * i]!;
-      const a1 = X[3 * i + 1]!;
-      const a2 = X[3 * i + 2]!;
-      const z0 = R[0]! * a0 + R[1]! * a1 + R[2]! * a2;
-      const z1 = R[3]! * a0 + R[4]! * a1 + R[5]! * a2;
-      const z2 = R[6]! * a0 + R[7]! * a1 + R[8]! * a2;
+      const z = mulVec3(Rx, R, X, 0, 0, 3 * i);
+      const z0 = z[0]!;
+      const z1 = z[1]!;
+      const z2 = z[2]!;
       const wi = w[i]!;
       const e0 = s * z0 - Y[2 * i]!;
       const e1 = s * z1 - Y[2 * i + 1]!;

@@ -1,4 +1,4 @@
-import { checkShapes, DegenerateError, hypot, InputError, type NdArray, nd } from '@lfm/core';
+import { checkShapes, DegenerateError, hypot, InputError, mulVec3, type NdArray, nd } from '@lfm/core';
 import { rotateLeft } from './dense.js';
 import { epnpCandidates } from './epnp.js';
 import { levenbergMarquardt } from './lm.js';
@@ -184,6 +184,7 @@ const curR = new Float64Array(9);
 const curT = new Float64Array(3);
 const candR = new Float64Array(9);
 const candT = new Float64Array(3);
+const Rx = new Float64Array(3);
 const j0 = new Float64Array(6);
 const j1 = new Float64Array(6);
 
@@ -344,12 +345,10 @@ const pinhole = {
   linearize(H: Float64Array, g: Float64Array): void {
     const { n, fx, fy } = this;
     for (let i = 0; i < n; i++) {
-      const a0 = xc[3 * i]!;
-      const a1 = xc[3 * i + 1]!;
-      const a2 = xc[3 * i + 2]!;
-      const y0 = curR[0]! * a0 + curR[1]! * a1 + curR[2]! * a2;
-      const y1 = curR[3]! * a0 + curR[4]! * a1 + curR[5]! * a2;
-      const y2 = curR[6]! * a0 + curR[7]! * a1 + curR[8]! * a2;
+      const Y = mulVec3(Rx, curR, xc, 0, 0, 3 * i);
+      const y0 = Y[0]!;
+      const y1 = Y[1]!;
+      const y2 = Y[2]!;
       const z0 = y0 + curT[0]!;
       const z1 = y1 + curT[1]!;
       const z2 = y2 + curT[2]!;
