@@ -1,5 +1,12 @@
 import { nd, Rng } from '@lfm/core';
-import { createReferenceOps, createReferenceParams, refTensor } from '@lfm/core/testing';
+import {
+  createReferenceOps,
+  createReferenceParams,
+  finiteDifferenceErrors,
+  gradientError,
+  maxAbs,
+  refTensor,
+} from '@lfm/core/testing';
 import type { TfCore } from '@lfm/core/tfjs';
 import { createBatcher } from '@lfm/datasets';
 import { alignSimilarity } from '@lfm/procrustes';
@@ -107,18 +114,7 @@ function referenceLoss(
   return sum / b.B;
 }
 
-const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-
-/**
- * max |got − want| over a tensor relative to its largest entry, floored at 1e-3 of the model's largest
- * gradient entry (a tensor a thousand times smaller than the rest is float32 cancellation noise at
- * 1e-4 of itself; it is held to 1e-7 of the model's gradient scale instead).
- */
-function relErr(got: ArrayLike<number>, want: ArrayLike<number>, floor: number): number {
-  let diff = 0;
-  for (let i = 0; i < want.length; i++) diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
-  return diff === 0 ? 0 : diff / Math.max(maxAbs(want), floor, 1e-12);
-}
+const relErr = gradientError;
 
 async function checkParity(label: string, modelConfig: Record<string, unknown>, fdPerTensor: number) {
   const model = createModel(resolveModelConfig(modelConfig));
@@ -150,25 +146,14 @@ async function checkParity(label: string, modelConfig: Record<string, unknown>, 
         note(`${label}: graph vs tfjs`, eTf);
         expect(eTf, `${label} batch ${k}: grad ${name} vs tfjs`).toBeLessThanOrEqual(TOL);
         if (k > 0) continue; // finite differences on the first batch only (Float64 forward passes are slow)
-        const base = Float64Array.from(params[name]!);
-        const picks =
-          base.length <= fdPerTensor
-            ? Array.from(base, (_, i) => i)
-            : Array.from({ length: fdPerTensor }, () => rng.int(base.length));
-        const scale = Math.max(maxAbs(got), floor);
-        let worst = 0;
-        let worstTf = 0;
-        for (const i of picks) {
-          const h = 1e-5 * Math.max(1, Math.abs(base[i]!));
-          const f = (v: number) => {
-            const p = base.slice();
-            p[i] = v;
-            return referenceLoss(model, { ...params, [name]: p }, b);
-          };
-          const fd = (f(base[i]! + h) - f(base[i]! - h)) / (2 * h);
-          worst = Math.max(worst, Math.abs(got[i]! - fd) / scale);
-          worstTf = Math.max(worstTf, Math.abs(t.grads[name]![i]! - fd) / scale);
-        }
+        const [worst, worstTf] = finiteDifferenceErrors(
+          (p) => referenceLoss(model, { ...params, [name]: p }, b),
+          params[name]!,
+          [got, t.grads[name]!],
+          rng,
+          fdPerTensor,
+          floor,
+        ) as [number, number];
         note(`${label}: graph vs Float64 FD`, worst);
         note(`${label}: tfjs vs Float64 FD`, worstTf);
         expect(worst, `${label}: grad ${name} vs finite differences`).toBeLessThanOrEqual(TOL);

@@ -9,6 +9,7 @@ export {
   randomFloat32,
   worstRelativeError,
 } from './encoder-block.js';
+export { finiteDifferenceErrors, gradientError, maxAbs } from './gradients.js';
 export { composeSvd3, diag3, maxAbsDiff, orthogonalityError } from './matrices.js';
 export {
   createReferenceOps,

@@ -1,5 +1,12 @@
 import { type Ops, type Params, paramsFromRecord, Rng, type Shape, scopeParams } from '@lfm/core';
-import { createReferenceOps, createReferenceParams, refTensor } from '@lfm/core/testing';
+import {
+  createReferenceOps,
+  createReferenceParams,
+  finiteDifferenceErrors,
+  gradientError,
+  maxAbs,
+  refTensor,
+} from '@lfm/core/testing';
 import { createTfjsOps } from '@lfm/core/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
 // @tensorflow/tfjs-core registers no gradients by itself.
@@ -75,18 +82,7 @@ interface Model {
   loss: LossProgram;
 }
 
-const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-/**
- * max |got − want| over a tensor, relative to its largest entry — floored at 1e-3 of the largest
- * gradient entry of the whole model: a parameter whose gradient is a thousand times smaller than the
- * rest (a query/key weight behind a near-saturated softmax) is float32 cancellation noise at 1e-4 of
- * itself, and is held to 1e-7 of the model's gradient scale instead.
- */
-function relErr(got: ArrayLike<number>, want: ArrayLike<number>, floor: number): number {
-  let diff = 0;
-  for (let i = 0; i < want.length; i++) diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
-  return diff === 0 ? 0 : diff / Math.max(maxAbs(want), floor, 1e-12);
-}
+const relErr = gradientError;
 
 const measured: Record<string, number> = {};
 const note = (key: string, e: number) => {
@@ -181,25 +177,14 @@ async function checkModelGradients(m: Model, runs: readonly Batch[], fdPerTensor
 
       // Central differences at sampled entries (all of them for small tensors), scaled by the tensor's
       // largest gradient entry.
-      const base = Float64Array.from(m.values[n]!);
-      const picks =
-        base.length <= fdPerTensor
-          ? Array.from(base, (_, k) => k)
-          : Array.from({ length: fdPerTensor }, () => rng.int(base.length));
-      const scale = Math.max(maxAbs(got), floor, 1e-12);
-      let worst = 0;
-      let worstTf = 0;
-      for (const k of picks) {
-        const h = 1e-5 * Math.max(1, Math.abs(base[k]!));
-        const f = (v: number) => {
-          const p = base.slice();
-          p[k] = v;
-          return refLoss({ ...m.values, [n]: p });
-        };
-        const fd = (f(base[k]! + h) - f(base[k]! - h)) / (2 * h);
-        worst = Math.max(worst, Math.abs(got[k]! - fd) / scale);
-        worstTf = Math.max(worstTf, Math.abs(tfx.grads[t]![k]! - fd) / scale);
-      }
+      const [worst, worstTf] = finiteDifferenceErrors(
+        (p) => refLoss({ ...m.values, [n]: p }),
+        m.values[n]!,
+        [got, tfx.grads[t]!],
+        rng,
+        fdPerTensor,
+        floor,
+      ) as [number, number];
       note(`${m.name}: ORT vs Float64 FD`, worst);
       note(`${m.name}: tfjs vs Float64 FD`, worstTf);
       expect(worst, `${at}: grad ${n} vs finite differences`).toBeLessThanOrEqual(TOL);
