@@ -54,6 +54,7 @@ const betas = new Float64Array(MAX_NC);
 const gnStep = new Float64Array(MAX_NC);
 const ctrlC = new Float64Array(3 * MAX_NC);
 const mom = new Float64Array(MOMENTS.size);
+const comb = new Float64Array(3);
 
 /**
  * Up to 3 EPnP poses (camFromObject: Xc = R X + t) for n compact points xs [n,3], normalised image
@@ -169,6 +170,36 @@ export function epnpCandidates(
   return count;
 }
 
+/**
+ * out[oo..oo+3] = Σ_{m<k} c[co + m]·v[vo + m·vs ..+3]: a combination of k 3-vectors spaced `vs`
+ * apart (the control points, or one pair's control-point differences).
+ */
+function combine3(
+  out: Float64Array,
+  c: Float64Array,
+  co: number,
+  v: Float64Array,
+  vo: number,
+  vs: number,
+  k: number,
+  oo = 0,
+): Float64Array {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  for (let m = 0; m < k; m++) {
+    const a = c[co + m]!;
+    const o = vo + m * vs;
+    s0 += a * v[o]!;
+    s1 += a * v[o + 1]!;
+    s2 += a * v[o + 2]!;
+  }
+  out[oo] = s0;
+  out[oo + 1] = s1;
+  out[oo + 2] = s2;
+  return out;
+}
+
 /** Coefficient of product column `col` (OpenCV order: (k,l), k ≤ l, index l(l+1)/2 + k) for pair p. */
 function productCoefficient(p: number, col: number): number {
   let l = 0;
@@ -184,15 +215,11 @@ function gaussNewtonBetas(nc: number, P: number): void {
   for (let iter = 0; iter < 10; iter++) {
     let res = 0;
     for (let p = 0; p < P; p++) {
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      for (let m = 0; m < nc; m++) {
-        const o = (m * MAX_PAIRS + p) * 3;
-        s0 += betas[m]! * dv[o]!;
-        s1 += betas[m]! * dv[o + 1]!;
-        s2 += betas[m]! * dv[o + 2]!;
-      }
+      // s = Σₘ βₘ dvₘₚ
+      const sv = combine3(comb, betas, 0, dv, 3 * p, 3 * MAX_PAIRS, nc);
+      const s0 = sv[0]!;
+      const s1 = sv[1]!;
+      const s2 = sv[2]!;
       const r = rho[p]! - (s0 * s0 + s1 * s1 + s2 * s2);
       res += r * r;
       lsB[p] = r;
@@ -233,19 +260,9 @@ function poseFromBetas(
   }
   let zsum = 0;
   for (let i = 0; i < n; i++) {
-    let p0 = 0;
-    let p1 = 0;
-    let p2 = 0;
-    for (let j = 0; j < nc; j++) {
-      const a = alphas[nc * i + j]!;
-      p0 += a * ctrlC[3 * j]!;
-      p1 += a * ctrlC[3 * j + 1]!;
-      p2 += a * ctrlC[3 * j + 2]!;
-    }
-    pc[3 * i] = p0;
-    pc[3 * i + 1] = p1;
-    pc[3 * i + 2] = p2;
-    zsum += ws[i]! * p2;
+    // Point i in the camera frame: Σⱼ αᵢⱼ cⱼ.
+    combine3(pc, alphas, nc * i, ctrlC, 0, 3, nc, 3 * i);
+    zsum += ws[i]! * pc[3 * i + 2]!;
   }
   if (!(Math.abs(zsum) > 0) || !Number.isFinite(zsum)) return false;
   if (zsum < 0) for (let i = 0; i < 3 * n; i++) pc[i] = -pc[i]!;
