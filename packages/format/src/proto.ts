@@ -164,64 +164,56 @@ function toLittleEndian(data: Float32Array, width: 4): Uint8Array {
   return b;
 }
 
+/** How the elements of a tensor type are read: byte width, little-endian raw_data, the typed field. */
+const ELEMENT_READERS = {
+  FLOAT: {
+    width: 4,
+    raw: (v: DataView, n: number) => Float32Array.from({ length: n }, (_, k) => v.getFloat32(4 * k, true)),
+    list: (t: TensorProto) => Float32Array.from(t.floatData ?? []),
+  },
+  INT64: {
+    width: 8,
+    raw: (v: DataView, n: number) => BigInt64Array.from({ length: n }, (_, k) => v.getBigInt64(8 * k, true)),
+    list: (t: TensorProto) => BigInt64Array.from((t.int64Data ?? []).map((x) => BigInt(x))),
+  },
+} as const;
+
 /** The elements of a FLOAT tensor (from raw_data or float_data). */
 export function tensorToFloat32(t: TensorProto): Float32Array {
-  return tensorElements(
-    t,
-    'FLOAT',
-    4,
-    (v, n) => {
-      const out = new Float32Array(n);
-      for (let k = 0; k < n; k++) out[k] = v.getFloat32(4 * k, true);
-      return out;
-    },
-    () => Float32Array.from(t.floatData ?? []),
-  );
+  return tensorElements(t, 'FLOAT');
 }
 
 /** The elements of an INT64 tensor (from raw_data or int64_data), as bigints. */
 export function tensorToBigInt64(t: TensorProto): BigInt64Array {
-  return tensorElements(
-    t,
-    'INT64',
-    8,
-    (v, n) => {
-      const out = new BigInt64Array(n);
-      for (let k = 0; k < n; k++) out[k] = v.getBigInt64(8 * k, true);
-      return out;
-    },
-    () => BigInt64Array.from((t.int64Data ?? []).map((x) => BigInt(x))),
-  );
+  return tensorElements(t, 'INT64');
 }
 
 /**
- * A tensor's elements: little-endian raw_data of `width` bytes each (`fromRaw`), else the typed
- * field (`fromList`); OnnxFormatError for another data type or a count that disagrees with the dims.
+ * A tensor's elements: its little-endian raw_data when present, else its typed field; OnnxFormatError
+ * for another data type or a count that disagrees with the dims.
  */
-function tensorElements<A extends Float32Array | BigInt64Array>(
+function tensorElements<K extends keyof typeof ELEMENT_READERS>(
   t: TensorProto,
-  type: 'FLOAT' | 'INT64',
-  width: 4 | 8,
-  fromRaw: (v: DataView, n: number) => A,
-  fromList: () => A,
-): A {
+  type: K,
+): ReturnType<(typeof ELEMENT_READERS)[K]['list']> {
   if (t.dataType !== DataType[type]) {
     throw new OnnxFormatError(
       `tensor '${t.name ?? ''}' has data type ${t.dataType}, expected ${type} (${DataType[type]})`,
     );
   }
+  const reader = ELEMENT_READERS[type];
   const n = t.dims.reduce((a, b) => a * b, 1);
-  let out: A;
+  let out: Float32Array | BigInt64Array;
   if (t.rawData) {
-    if (t.rawData.length !== width * n) {
+    if (t.rawData.length !== reader.width * n) {
       throw new OnnxFormatError(
-        `tensor '${t.name ?? ''}' [${t.dims.join(', ')}] has ${t.rawData.length} raw bytes, expected ${width * n}`,
+        `tensor '${t.name ?? ''}' [${t.dims.join(', ')}] has ${t.rawData.length} raw bytes, expected ${reader.width * n}`,
       );
     }
-    out = fromRaw(new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength), n);
-  } else out = fromList();
+    out = reader.raw(new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength), n);
+  } else out = reader.list(t);
   if (out.length !== n) {
     throw new OnnxFormatError(`tensor '${t.name ?? ''}' [${t.dims.join(', ')}] has ${out.length} elements`);
   }
-  return out;
+  return out as ReturnType<(typeof ELEMENT_READERS)[K]['list']>;
 }
