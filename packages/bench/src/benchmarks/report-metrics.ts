@@ -178,12 +178,13 @@ export function ablationsSection(ctx: ReportContext): void {
 /** Occlusion and 2D-noise sweeps: tables and line charts. */
 export function robustnessSection(ctx: ReportContext): void {
   const { md, figure } = ctx;
-  const rb = stageSection(ctx, 'Robustness', 'robustness');
+  const rb = stageSection(
+    ctx,
+    'Robustness',
+    'robustness',
+    "Occlusion hides a seeded random fraction of each sample's visible joints (at least 4 stay visible; the joints hidden at a smaller fraction stay hidden at a larger one) and scores the joints still seen; noise adds seeded Gaussian noise of σ pixels to every visible 2D coordinate (on the synthetic protocol's ±170 px shapes). Both are `evaluate`'s `perturb` option (`@lfm/trainer`). Scoring fewer joints lowers any Procrustes-aligned error by itself (the alignment has fewer points to fit), which is why the mean shape's error falls as occlusion rises: compare the LFM with the mean shape at the same level, not across levels.",
+  );
   if (rb) {
-    md.push(
-      "Occlusion hides a seeded random fraction of each sample's visible joints (at least 4 stay visible; the joints hidden at a smaller fraction stay hidden at a larger one) and scores the joints still seen; noise adds seeded Gaussian noise of σ pixels to every visible 2D coordinate (on the synthetic protocol's ±170 px shapes). Both are `evaluate`'s `perturb` option (`@lfm/trainer`). Scoring fewer joints lowers any Procrustes-aligned error by itself (the alignment has fewer points to fit), which is why the mean shape's error falls as occlusion rises: compare the LFM with the mean shape at the same level, not across levels.",
-    );
-    md.push('');
     const categories = [...new Set(rb.occlusion[0]!.lfm.datasets.map((d) => groupOf(d.category)))].sort();
     const lines = <L extends RobustnessLevel>(levels: readonly L[], x: (l: L) => number): LineSeries[] => {
       const s: LineSeries[] = categories.map((c) => ({
@@ -214,21 +215,30 @@ export function robustnessSection(ctx: ReportContext): void {
           ),
         ]),
       );
-    md.push('### Occluded points');
+    const sweep = <L extends RobustnessLevel>(
+      heading: string,
+      levels: readonly L[],
+      x: (l: L) => number,
+      column: string,
+      [file, alt, title, xLabel]: readonly [string, string, string, string],
+    ) => {
+      md.push(`### ${heading}`, '', tab(levels, x, column), '');
+      const svg = lineChartSvg({ title, xLabel, yLabel: 'nPA-MPJPE', series: lines(levels, x), width: 760 });
+      md.push(`![${alt}](${figure(file, svg)})`);
+    };
+    sweep('Occluded points', rb.occlusion, (l) => l.fraction, 'occluded fraction', [
+      'robustness-occlusion.svg',
+      'error vs occlusion',
+      'nPA-MPJPE vs occluded fraction (per category: LFM)',
+      'fraction of visible joints hidden',
+    ]);
     md.push('');
-    md.push(tab(rb.occlusion, (l) => l.fraction, 'occluded fraction'));
-    md.push('');
-    md.push(
-      `![error vs occlusion](${figure('robustness-occlusion.svg', lineChartSvg({ title: 'nPA-MPJPE vs occluded fraction (per category: LFM)', xLabel: 'fraction of visible joints hidden', yLabel: 'nPA-MPJPE', series: lines(rb.occlusion, (l) => l.fraction), width: 760 }))})`,
-    );
-    md.push('');
-    md.push('### 2D noise');
-    md.push('');
-    md.push(tab(rb.noise, (l) => l.noisePx, 'σ (px)'));
-    md.push('');
-    md.push(
-      `![error vs noise](${figure('robustness-noise.svg', lineChartSvg({ title: 'nPA-MPJPE vs 2D noise (per category: LFM)', xLabel: 'Gaussian noise σ (px; shapes span about ±170 px)', yLabel: 'nPA-MPJPE', series: lines(rb.noise, (l) => l.noisePx), width: 760 }))})`,
-    );
+    sweep('2D noise', rb.noise, (l) => l.noisePx, 'σ (px)', [
+      'robustness-noise.svg',
+      'error vs noise',
+      'nPA-MPJPE vs 2D noise (per category: LFM)',
+      'Gaussian noise σ (px; shapes span about ±170 px)',
+    ]);
     md.push('');
   }
 }

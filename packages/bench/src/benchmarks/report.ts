@@ -39,10 +39,15 @@ export interface ReportContext {
 }
 
 /**
- * Starts a stage's section: its heading, then the line saying when and how the stage ran, or that it
- * has not run (then undefined: the section ends there).
+ * Starts a stage's section: its heading, then the line saying when and how the stage ran and `intro`,
+ * or that it has not run (then undefined: the section ends there).
  */
-export function stageSection<S extends Stage>(ctx: ReportContext, title: string, stage: S): StageResults[S] {
+export function stageSection<S extends Stage>(
+  ctx: ReportContext,
+  title: string,
+  stage: S,
+  intro?: string,
+): StageResults[S] {
   const { md } = ctx;
   md.push(`## ${title}`);
   md.push('');
@@ -51,6 +56,8 @@ export function stageSection<S extends Stage>(ctx: ReportContext, title: string,
   else {
     md.push(stageNote(r));
     md.push('');
+    // The paragraph that explains the section's numbers, when it has one.
+    if (intro !== undefined) md.push(intro, '');
   }
   return r;
 }
