@@ -8,8 +8,8 @@ import type { ProgressStream } from './progress.js';
 /** The options, weights and results of `adapt` (`adapt.ts`). */
 
 /** What is adapted: the rig's joint codes only (default), or also the network's last layers. */
-export type AdaptMode = 'codes' | 'last-layers';
-export const ADAPT_MODES: readonly AdaptMode[] = ['codes', 'last-layers'];
+export const ADAPT_MODES = ['codes', 'last-layers'] as const;
+export type AdaptMode = (typeof ADAPT_MODES)[number];
 
 /** Weights of the objective's terms (0 drops a term from the graph). */
 export interface AdaptWeights {

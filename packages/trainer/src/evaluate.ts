@@ -29,8 +29,8 @@ import {
  * camera recovery from `@lfm/procrustes`.
  */
 
-export type EvalProtocol = 'synthetic' | 'real';
-export const EVAL_PROTOCOLS: readonly EvalProtocol[] = ['synthetic', 'real'];
+export const EVAL_PROTOCOLS = ['synthetic', 'real'] as const;
+export type EvalProtocol = (typeof EVAL_PROTOCOLS)[number];
 
 /** One batch for a `PredictFn`: B samples of one dataset, N = its J joints in dataset order. */
 export interface PredictBatch {

@@ -18,9 +18,8 @@ import { alignSimilarity } from '@lfm/procrustes';
  * Masked joints never contribute: predictions and targets are selected with `where`, so NaN or
  * garbage there changes neither the value nor the gradient (which is exactly 0 at masked joints).
  */
-export type LossKind = 'procrustes' | 'mse';
-
-export const LOSS_KINDS: readonly LossKind[] = ['procrustes', 'mse'];
+export const LOSS_KINDS = ['procrustes', 'mse'] as const;
+export type LossKind = (typeof LOSS_KINDS)[number];
 
 /** Per-sample similarity of the prediction onto the target: R [B, 3, 3] (row-major), s [B]. */
 export interface ProcrustesAlignment {
