@@ -29,56 +29,12 @@ export function logUniform(rng: Rng, lo: number, hi: number): number {
   return lo * Math.exp(rng.uniform() * Math.log(hi / lo));
 }
 
-export function pick<T>(rng: Rng, items: readonly T[]): T {
-  return items[rng.int(items.length)]!;
-}
-
-export function normalize(v: Vec3): Vec3 {
-  const n = Math.hypot(v[0], v[1], v[2]);
-  return [v[0] / n, v[1] / n, v[2] / n];
-}
-
 export function randomUnit(rng: Rng): Vec3 {
   for (;;) {
     const v: Vec3 = [rng.normal(), rng.normal(), rng.normal()];
     const n = Math.hypot(v[0], v[1], v[2]);
     if (n > 1e-6) return [v[0] / n, v[1] / n, v[2] / n];
   }
-}
-
-/** Rodrigues: the rotation by `angle` about the unit axis (x, y, z), row-major into out[o..o+9). */
-export function rotationInto(
-  out: Float64Array,
-  o: number,
-  x: number,
-  y: number,
-  z: number,
-  angle: number,
-): void {
-  const c = Math.cos(angle);
-  const s = Math.sin(angle);
-  const t = 1 - c;
-  out[o] = c + t * x * x;
-  out[o + 1] = t * x * y - s * z;
-  out[o + 2] = t * x * z + s * y;
-  out[o + 3] = t * x * y + s * z;
-  out[o + 4] = c + t * y * y;
-  out[o + 5] = t * y * z - s * x;
-  out[o + 6] = t * x * z - s * y;
-  out[o + 7] = t * y * z + s * x;
-  out[o + 8] = c + t * z * z;
-}
-
-/** v rotated by a random rotation of angle ≤ maxAngle. */
-export function perturb(rng: Rng, v: Vec3, maxAngle: number): Vec3 {
-  const a = randomUnit(rng);
-  const R = new Float64Array(9);
-  rotationInto(R, 0, a[0], a[1], a[2], maxAngle * rng.uniform());
-  return normalize([
-    R[0]! * v[0] + R[1]! * v[1] + R[2]! * v[2],
-    R[3]! * v[0] + R[4]! * v[1] + R[5]! * v[2],
-    R[6]! * v[0] + R[7]! * v[1] + R[8]! * v[2],
-  ]);
 }
 
 /** Contiguous ~80 / 10 / 10 % train / val / test sequences (val and test at least one frame each). */
