@@ -1,15 +1,14 @@
-import { checkShapes, DegenerateError, eigSym3, hypot, mulVec3, type NdArray, nd, svd3 } from '@lfm/core';
+import { checkShapes, eigSym3, hypot, mulVec3, type NdArray, nd, svd3 } from '@lfm/core';
 import { rotateLeft } from './dense.js';
 import { levenbergMarquardt } from './lm.js';
 import { rank2Measure3, scaleRotation } from './qcp.js';
 import { centredScatter } from './scatter.js';
 import {
-  checkBatch,
-  collinearError,
-  gatherVisible,
+  COLLINEAR,
+  forEachVisibleSample,
   type Points,
-  rankTolerance,
-  tooFewError,
+  SOLVED,
+  visibleBatch,
   type Weights,
 } from './validate.js';
 
@@ -47,34 +46,25 @@ export interface OrthographicCamera {
  * (all masked, collinear 3D points, all 2D points coincident), each naming the sample.
  */
 export function solveOnP(x3d: Points, y2d: Points, options: OnPOptions = {}): OrthographicCamera {
-  const fn = 'solveOnP';
-  const { weights } = options;
-  const { B, N } = checkBatch(fn, ['x3d', 'y2d'], x3d, 3, y2d, 2, weights);
+  const batch = visibleBatch('solveOnP', x3d, y2d, options.weights);
+  const { B } = batch;
   const R = new Float64Array(9 * B);
   const S = new Float64Array(B);
   const T = new Float64Array(2 * B);
   const rmse = new Float64Array(B);
-  const xs = new Float64Array(3 * N);
-  const ys = new Float64Array(2 * N);
-  const ws = new Float64Array(N);
-  const tol = rankTolerance(x3d.data);
-  for (let b = 0; b < B; b++) {
-    const n = gatherVisible(fn, b, N, x3d.data, y2d.data, weights?.data, xs, ys, ws);
-    if (n < 3) throw tooFewError(fn, b, n, 3, 'a scaled orthographic camera has 6 degrees of freedom');
-    const status = onpSample(xs, ys, ws, n, tol, onpOut);
-    if (status === ONP_COLLINEAR) throw collinearError(fn, b, 'the visible 3D points');
+  forEachVisibleSample(batch, 3, 'a scaled orthographic camera has 6 degrees of freedom', (b, n) => {
+    const status = onpSample(batch.xs, batch.ys, batch.ws, n, batch.tol, onpOut);
     if (status === ONP_NO_IMAGE) {
-      throw new DegenerateError(
-        `${fn}: sample ${b}: the visible 2D points all coincide, so no rotation or scale is determined; ` +
-          'check the 2D input',
-      );
+      return 'the visible 2D points all coincide, so no rotation or scale is determined; check the 2D input';
     }
+    if (status === ONP_COLLINEAR) return COLLINEAR;
     for (let k = 0; k < 9; k++) R[9 * b + k] = onpOut[k]!;
     S[b] = onpOut[9]!;
     T[2 * b] = onpOut[10]!;
     T[2 * b + 1] = onpOut[11]!;
     rmse[b] = Math.sqrt(onpOut[12]! / onpOut[13]!);
-  }
+    return SOLVED;
+  });
   return { R: nd(R, [B, 3, 3]), s: nd(S, [B]), t: nd(T, [B, 2]), rmse: nd(rmse, [B]) };
 }
 
@@ -117,8 +107,8 @@ export function projectOrthographic(camera: OrthographicLike, x3d: Points): NdAr
 // One sample (compact arrays). Module-level scratch, grown on demand; no allocation per sample.
 // ---------------------------------------------------------------------------------------------
 
-export const ONP_OK = 0;
-export const ONP_COLLINEAR = 1;
+export const ONP_OK = SOLVED;
+export const ONP_COLLINEAR = COLLINEAR;
 export const ONP_NO_IMAGE = 2;
 
 /** [R (9), s, t0, t1, cost = Σ w‖e‖², W = Σ w] written by onpSample. */

@@ -1,4 +1,4 @@
-import { checkShapes, DegenerateError, hypot, InputError, mulVec3, type NdArray, nd } from '@lfm/core';
+import { checkShapes, hypot, InputError, mulVec3, type NdArray, nd } from '@lfm/core';
 import { rotateLeft } from './dense.js';
 import { epnpCandidates } from './epnp.js';
 import { levenbergMarquardt } from './lm.js';
@@ -6,12 +6,11 @@ import { ONP_OK, onpOut, onpSample } from './onp.js';
 import { rank2Measure3 } from './qcp.js';
 import { centredScatter } from './scatter.js';
 import {
-  checkBatch,
-  collinearError,
-  gatherVisible,
+  COLLINEAR,
+  forEachVisibleSample,
   type Points,
-  rankTolerance,
-  tooFewError,
+  SOLVED,
+  visibleBatch,
   type Weights,
 } from './validate.js';
 
@@ -60,38 +59,32 @@ export function solvePnP(
   intrinsics: PinholeIntrinsics | readonly PinholeIntrinsics[],
   options: PnPOptions = {},
 ): PinholePose {
-  const fn = 'solvePnP';
-  const { weights } = options;
+  const batch = visibleBatch('solvePnP', x3d, y2d, options.weights);
+  const { B, N } = batch;
   const maxIterations = options.maxIterations ?? 50;
-  const { B, N } = checkBatch(fn, ['x3d', 'y2d'], x3d, 3, y2d, 2, weights);
-  const K = intrinsicsPerSample(fn, intrinsics, B);
+  const K = intrinsicsPerSample('solvePnP', intrinsics, B);
   const R = new Float64Array(9 * B);
   const T = new Float64Array(3 * B);
   const rmse = new Float64Array(B);
-  const xs = new Float64Array(3 * N);
-  const ys = new Float64Array(2 * N);
-  const ws = new Float64Array(N);
-  const tol = rankTolerance(x3d.data);
   ensureCapacity(N);
-  wsRef = ws;
-  for (let b = 0; b < B; b++) {
-    const n = gatherVisible(fn, b, N, x3d.data, y2d.data, weights?.data, xs, ys, ws);
-    if (n < 4) throw tooFewError(fn, b, n, 4, 'three points give up to four poses');
+  wsRef = batch.ws;
+  forEachVisibleSample(batch, 4, 'three points give up to four poses', (b, n) => {
     const { fx, fy, cx, cy } = K[b]!;
-    const status = pnpSample(xs, ys, ws, n, fx, fy, cx, cy, tol, maxIterations);
-    if (status === PNP_COLLINEAR) throw collinearError(fn, b, 'the visible 3D points');
+    const status = pnpSample(batch.xs, batch.ys, batch.ws, n, fx, fy, cx, cy, batch.tol, maxIterations);
     if (status === PNP_BEHIND) {
-      throw new DegenerateError(
-        `${fn}: sample ${b}: found no pose with every visible point in front of the camera; ` +
-          'check the intrinsics and the 2D–3D correspondences',
+      return (
+        'found no pose with every visible point in front of the camera; ' +
+        'check the intrinsics and the 2D–3D correspondences'
       );
     }
+    if (status === PNP_COLLINEAR) return COLLINEAR;
     for (let i = 0; i < 9; i++) R[9 * b + i] = pnpOut[i]!;
     T[3 * b] = pnpOut[9]!;
     T[3 * b + 1] = pnpOut[10]!;
     T[3 * b + 2] = pnpOut[11]!;
     rmse[b] = Math.sqrt(pnpOut[12]! / pnpOut[13]!);
-  }
+    return SOLVED;
+  });
   return { R: nd(R, [B, 3, 3]), t: nd(T, [B, 3]), rmse: nd(rmse, [B]) };
 }
 
@@ -175,7 +168,7 @@ function isList(k: PinholeIntrinsics | readonly PinholeIntrinsics[]): k is reado
 let xc = new Float64Array(0);
 let yn = new Float64Array(0);
 /** The caller's compact weights, for the cost loops. */
-let wsRef = new Float64Array(0);
+let wsRef: Float64Array = new Float64Array(0);
 const scat = new Float64Array(9);
 const meanX = new Float64Array(3);
 const startR = new Float64Array(9 * 4);
@@ -195,8 +188,8 @@ function ensureCapacity(N: number): void {
   }
 }
 
-const PNP_OK = 0;
-const PNP_COLLINEAR = 1;
+const PNP_OK = SOLVED;
+const PNP_COLLINEAR = COLLINEAR;
 const PNP_BEHIND = 2;
 /** [R (9), t (3), cost = Σ w‖e‖² (px²), W = Σ w] written by pnpSample. */
 const pnpOut = new Float64Array(14);

@@ -142,3 +142,60 @@ export function gatherVisible(
   }
   return n;
 }
+
+/** A 2D–3D batch checked and ready to solve sample by sample (see `forEachVisibleSample`). */
+export interface VisibleBatch {
+  readonly fn: string;
+  readonly B: number;
+  readonly N: number;
+  readonly x3d: Points;
+  readonly y2d: Points;
+  readonly weights: Weights | undefined;
+  /** The current sample's visible points, compact: xs [n,3], ys [n,2], weights ws [n]. */
+  readonly xs: Float64Array;
+  readonly ys: Float64Array;
+  readonly ws: Float64Array;
+  /** Rank tolerance of the batch's 3D points. */
+  readonly tol: number;
+}
+
+/** Checks x3d [B,N,3], y2d [B,N,2] and weights [B,N] for solver `fn` and allocates the compact buffers. */
+export function visibleBatch(
+  fn: string,
+  x3d: Points,
+  y2d: Points,
+  weights: Weights | undefined,
+): VisibleBatch {
+  const { B, N } = checkBatch(fn, ['x3d', 'y2d'], x3d, 3, y2d, 2, weights);
+  const xs = new Float64Array(3 * N);
+  const ys = new Float64Array(2 * N);
+  const ws = new Float64Array(N);
+  return { fn, B, N, x3d, y2d, weights, xs, ys, ws, tol: rankTolerance(x3d.data) };
+}
+
+/** What a per-sample solve returns: 0 solved, 1 collinear 3D points, or why the sample has no solution. */
+export type SampleStatus = 0 | 1 | string;
+export const SOLVED = 0;
+export const COLLINEAR = 1;
+
+/**
+ * The batch loop of the 2D–3D solvers: for every sample, gathers its visible points into the batch's
+ * compact buffers (throwing the all-masked and non-finite errors), requires at least `minPoints`
+ * (`why` says why), and calls `solve(b, n)`; a collinear or other failed sample becomes the
+ * DegenerateError naming it.
+ */
+export function forEachVisibleSample(
+  batch: VisibleBatch,
+  minPoints: number,
+  why: string,
+  solve: (b: number, n: number) => SampleStatus,
+): void {
+  const { fn, N, x3d, y2d, weights, xs, ys, ws } = batch;
+  for (let b = 0; b < batch.B; b++) {
+    const n = gatherVisible(fn, b, N, x3d.data, y2d.data, weights?.data, xs, ys, ws);
+    if (n < minPoints) throw tooFewError(fn, b, n, minPoints, why);
+    const status = solve(b, n);
+    if (status === COLLINEAR) throw collinearError(fn, b, 'the visible 3D points');
+    if (typeof status === 'string') throw new DegenerateError(`${fn}: sample ${b}: ${status}`);
+  }
+}
