@@ -1,7 +1,7 @@
 /**
  * Test fixtures: tfjs on the cpu backend through the package's own loader, and small in-memory datasets.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@lfm/core';
@@ -10,7 +10,7 @@ import { afterAll, expect } from 'vitest';
 import type { TrainableModel } from '../models.js';
 import { createSyntheticDataset, type SyntheticDatasetOptions } from '../synthetic.js';
 import { loadTfjsBackend } from '../tfjs-backend.js';
-import { type TrainResult, trainGraph } from '../train.js';
+import { type MetricsEntry, OUTPUT_FILES, type TrainResult, trainGraph } from '../train.js';
 
 let loaded: Promise<TfCore> | undefined;
 
@@ -156,11 +156,21 @@ export async function trainStoppedAndResumed(
   return { full, first, resumed, out };
 }
 
-/** Asserts two runs end with the same Adam moments, value for value. */
-export function expectSameMoments(a: TrainResult, b: TrainResult): void {
+/**
+ * Asserts a resumed run ends as the straight one did: the same Adam moments value for value, the
+ * same last loss, and one metrics line per step 1…full.step in `out` (the stopped run's lines, then
+ * the resumed run's appended).
+ */
+export function expectResumedLikeStraight(full: TrainResult, resumed: TrainResult, out: string): void {
   for (const k of ['m', 'v'] as const) {
-    for (const [name, m] of Object.entries(a.optimizer[k])) {
-      expect(Array.from(b.optimizer[k][name]!), `${k}.${name}`).toEqual(Array.from(m));
+    for (const [name, m] of Object.entries(full.optimizer[k])) {
+      expect(Array.from(resumed.optimizer[k][name]!), `${k}.${name}`).toEqual(Array.from(m));
     }
   }
+  expect(resumed.loss).toBe(full.loss);
+  const steps = readFileSync(join(out, OUTPUT_FILES.metrics), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as MetricsEntry).step);
+  expect(steps).toEqual(Array.from({ length: full.step }, (_, i) => i + 1));
 }
