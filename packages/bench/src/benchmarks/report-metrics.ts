@@ -171,7 +171,7 @@ export function ablationsSection(ctx: ReportContext): void {
     md.push(
       `![ablations](${figure('ablations.svg', barChartSvg({ title: 'Ablations: nPA-MPJPE per test split (equal budget)', categories: names, series: arms.map((a) => ({ name: a.label, values: names.map((n) => rowOf(a.report, n)?.nPaMpjpe ?? null) })), yLabel: 'nPA-MPJPE', yMax: 1 }))})`,
     );
-    md.push('');
+    // (The next section's heading brings its blank line: `renderReport` puts one before every heading.)
   }
 }
 
