@@ -128,6 +128,23 @@ function refForward(
   ).data;
 }
 
+/** The graph inputs every lifter with a local-attention branch has: points, mask, adj. */
+const BASE_INPUTS = [
+  ['points', ['B', 'N', 2]],
+  ['mask', ['B', 'N']],
+  ['adj', ['B', 'N', 'N']],
+];
+
+/** The model's `lfm.*` metadata with the JSON entry `key` replaced by `edit(parsed)`, parsed again. */
+function parseEditedMetadata(
+  model: Uint8Array,
+  key: string,
+  edit: (entry: Record<string, unknown>) => unknown,
+) {
+  const meta = readModelMetadata(model);
+  return parseLifterMetadata({ ...meta, [key]: JSON.stringify(edit(JSON.parse(meta[key]!))) });
+}
+
 /**
  * Runs an exported model in onnxruntime-node on `batch(seed, B, N)` for each case and checks its
  * output [B, N, 3] against `forwardLifter` on tfjs and on the Float64 reference (1e-4). Returns the
@@ -189,11 +206,7 @@ describe('exportLifter', () => {
   it('writes a model at ONNX_OPSET that passes checkModel, with dynamic B and N and weights as initializers', () => {
     const s = checkModel(bytes);
     expect(s.opsets['']).toBe(ONNX_OPSET);
-    expect(s.inputs.map((v) => [v.name, v.dims])).toEqual([
-      ['points', ['B', 'N', 2]],
-      ['mask', ['B', 'N']],
-      ['adj', ['B', 'N', 'N']],
-    ]);
+    expect(s.inputs.map((v) => [v.name, v.dims])).toEqual(BASE_INPUTS);
     expect(s.outputs.map((v) => [v.name, v.dims])).toEqual([['points3d', ['B', 'N', 3]]]);
     const model = decodeModel(bytes);
     const init = new Set(model.graph!.initializer.map((t) => t.name));
@@ -278,27 +291,17 @@ describe('exportLifter', () => {
     const w = params(c, 6);
     const model = exportLifter({ config: c, params: w });
     const s = checkModel(model);
-    expect(s.inputs.map((v) => [v.name, v.dims])).toEqual([
-      ['points', ['B', 'N', 2]],
-      ['mask', ['B', 'N']],
-      ['adj', ['B', 'N', 'N']],
-      ['codes', ['B', 'N', 3]],
-    ]);
+    expect(s.inputs.map((v) => [v.name, v.dims])).toEqual([...BASE_INPUTS, ['codes', ['B', 'N', 3]]]);
     const info = parseLifterMetadata(readModelMetadata(model));
     expect(info.jointCodes).toEqual({ scheme: 'fnv1a-normal-v1', k: 3, rigs: ['h36m-body', 'aflw-face'] });
     expect(info.preprocess.jointCodes).toMatchObject({ unknown: 'zeros' });
     await expectRuntimeParity(model, c, w, [[3, 11, 12]]);
     // A contract whose codes this build does not implement is refused.
-    const meta = readModelMetadata(model);
-    const pre = JSON.parse(meta[LIFTER_METADATA_KEYS.preprocess]!);
     expect(() =>
-      parseLifterMetadata({
-        ...meta,
-        [LIFTER_METADATA_KEYS.preprocess]: JSON.stringify({
-          ...pre,
-          jointCodes: { ...pre.jointCodes, scheme: 'v9' },
-        }),
-      }),
+      parseEditedMetadata(model, LIFTER_METADATA_KEYS.preprocess, (pre) => ({
+        ...pre,
+        jointCodes: { ...(pre.jointCodes as object), scheme: 'v9' },
+      })),
     ).toThrow(/joint codes this build does not implement/);
   });
 
@@ -308,9 +311,7 @@ describe('exportLifter', () => {
     const model = exportLifter({ config: c, params: w });
     const s = checkModel(model);
     expect(s.inputs.map((v) => [v.name, v.dims])).toEqual([
-      ['points', ['B', 'N', 2]],
-      ['mask', ['B', 'N']],
-      ['adj', ['B', 'N', 'N']],
+      ...BASE_INPUTS,
       ['codes', ['B', 'N', 3]],
       ['pairs', ['B', 'N', 'N']],
     ]);
@@ -338,23 +339,14 @@ describe('exportLifter', () => {
       },
     );
     // The metadata must declare the pairs input: a contract without it (or another pairs scheme) is refused.
-    const meta = readModelMetadata(model);
-    const io = JSON.parse(meta[LIFTER_METADATA_KEYS.io]!);
     expect(() =>
-      parseLifterMetadata({
-        ...meta,
-        [LIFTER_METADATA_KEYS.io]: JSON.stringify({
-          ...io,
-          inputs: io.inputs.filter((v: { name: string }) => v.name !== 'pairs'),
-        }),
-      }),
+      parseEditedMetadata(model, LIFTER_METADATA_KEYS.io, (io) => ({
+        ...io,
+        inputs: (io.inputs as { name: string }[]).filter((v) => v.name !== 'pairs'),
+      })),
     ).toThrow(/expected \[points, mask, adj, codes, pairs\]/);
-    const pre = JSON.parse(meta[LIFTER_METADATA_KEYS.preprocess]!);
     expect(() =>
-      parseLifterMetadata({
-        ...meta,
-        [LIFTER_METADATA_KEYS.preprocess]: JSON.stringify({ ...pre, mirrorPairs: null }),
-      }),
+      parseEditedMetadata(model, LIFTER_METADATA_KEYS.preprocess, (pre) => ({ ...pre, mirrorPairs: null })),
     ).toThrow(/mirror pairs this build does not implement/);
   });
 
