@@ -196,8 +196,7 @@ function alignSample(
   T: Float64Array,
   rmsd: Float64Array,
 ): number {
-  const base = 3 * b * N;
-  const count = sampleMoments(xd, yd, base, wd, b * N, N, mom);
+  const count = sampleMoments(xd, yd, wd, b, N, mom);
   if (count === 0) return ALIGN_ALL_MASKED;
   if (count < 0) return ALIGN_NON_FINITE;
   let gx = mom[MOMENTS.gx]!;
@@ -239,8 +238,8 @@ function alignSample(
       (sc * R[o]! * mx0 + sc * R[o + 1]! * mx1 + sc * R[o + 2]! * mx2);
   }
   const sse = translation
-    ? alignedResidual(xd, yd, base, wd, b * N, N, R, ro, sc, mom, MOMENTS.meanX, true)
-    : alignedResidual(xd, yd, base, wd, b * N, N, R, ro, sc, NO_MEANS, 0, true);
+    ? alignedResidual(xd, yd, wd, b, N, R, ro, sc, mom, MOMENTS.meanX, true)
+    : alignedResidual(xd, yd, wd, b, N, R, ro, sc, NO_MEANS, 0, true);
   rmsd[b] = Math.sqrt(sse / mom[MOMENTS.weight]!);
   return ALIGN_OK;
 }

@@ -175,8 +175,7 @@ function alignedError(
   N: number,
   normalise: boolean,
 ): number {
-  const base = 3 * b * N;
-  const count = sampleMoments(p, g, base, m, b * N, N, moments);
+  const count = sampleMoments(p, g, m, b, N, moments);
   if (count === 0) throw allMasked(b);
   if (count < 0) throw nonFinite(b, N, p, g, m);
   const gx = moments[MOMENTS.gx]!;
@@ -190,7 +189,7 @@ function alignedError(
   const lambda = rotationFromCrossCovariance(moments, MOMENTS.cov, gx, gy, false, rot);
   // gx = 0: the prediction is one point; the best similarity maps it to the gt centroid (s = 0).
   const s = gx > 0 ? lambda / gx : 0;
-  const sum = alignedResidual(p, g, base, m, b * N, N, rot, 0, s, moments, MOMENTS.meanX, false);
+  const sum = alignedResidual(p, g, m, b, N, rot, 0, s, moments, MOMENTS.meanX, false);
   const pa = sum / count;
   return normalise ? pa / gtRadius(b) : pa;
 }

@@ -133,19 +133,19 @@ export function weightedMoments(
 }
 
 /**
- * `weightedMoments` of one sample, checked: returns the visible count, or −1 when the visible
- * coordinates are not all finite (or their sums overflow), so a caller can name the error.
+ * `weightedMoments` of sample b of paired batches x, y [B, N, 3] with weights w [B, N], checked:
+ * returns the visible count, or −1 when the visible coordinates are not all finite (or their sums
+ * overflow), so a caller can name the error.
  */
 export function sampleMoments(
   x: Numbers,
   y: Numbers,
-  base: number,
   w: NumArray | undefined,
-  wo: number,
-  n: number,
+  b: number,
+  N: number,
   out: Float64Array,
 ): number {
-  const count = weightedMoments(x, base, y, base, w, wo, n, out);
+  const count = weightedMoments(x, 3 * b * N, y, 3 * b * N, w, b * N, N, out);
   if (count === 0) return 0;
   let sum = out[MOMENTS.gx]! + out[MOMENTS.gy]!;
   for (let k = 0; k < 6; k++) sum += out[MOMENTS.meanX + k]!;
@@ -388,8 +388,8 @@ export function scaleRotation(out: Float64Array, r: Numbers, ro: number, s: numb
 const sR = new Float64Array(9);
 
 /**
- * Residual of one aligned sample of paired 3D points (x at `x[base + 3i]`, y at `y[base + 3i]`,
- * i < n; weight `w[wo + i]`, all 1 when `w` is undefined; points with weight not > 0 are skipped):
+ * Residual of the aligned sample b of paired batches x, y [B, N, 3] with weights w [B, N] (all 1
+ * when undefined; points with weight not > 0 are skipped):
  * eᵢ = s·R (xᵢ − x̄) − (yᵢ − ȳ) with R the 3×3 at `r[ro]`, x̄ at `means[mo]` and ȳ at `means[mo + 3]`
  * (the MOMENTS layout from `meanX`). Returns Σ wᵢ‖eᵢ‖² when `squared`, else Σ ‖eᵢ‖ (unweighted: the
  * mean joint error's numerator). Summed directly, not as gx + gy − 2λ, which cancels for good fits.
@@ -397,10 +397,9 @@ const sR = new Float64Array(9);
 export function alignedResidual(
   x: Numbers,
   y: Numbers,
-  base: number,
   w: NumArray | undefined,
-  wo: number,
-  n: number,
+  b: number,
+  N: number,
   r: Numbers,
   ro: number,
   s: number,
@@ -416,10 +415,10 @@ export function alignedResidual(
   const my1 = means[mo + 4]!;
   const my2 = means[mo + 5]!;
   let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const wi = w === undefined ? 1 : w[wo + i]!;
+  for (let i = 0; i < N; i++) {
+    const wi = w === undefined ? 1 : w[b * N + i]!;
     if (!(wi > 0)) continue;
-    const p = base + 3 * i;
+    const p = 3 * (b * N + i);
     const a0 = x[p]! - mx0;
     const a1 = x[p + 1]! - mx1;
     const a2 = x[p + 2]! - mx2;
