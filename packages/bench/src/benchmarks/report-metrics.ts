@@ -178,12 +178,7 @@ export function ablationsSection(ctx: ReportContext): void {
 /** Occlusion and 2D-noise sweeps: tables and line charts. */
 export function robustnessSection(ctx: ReportContext): void {
   const { md, figure } = ctx;
-  const rb = stageSection(
-    ctx,
-    'Robustness',
-    'robustness',
-    "Occlusion hides a seeded random fraction of each sample's visible joints (at least 4 stay visible; the joints hidden at a smaller fraction stay hidden at a larger one) and scores the joints still seen; noise adds seeded Gaussian noise of σ pixels to every visible 2D coordinate (on the synthetic protocol's ±170 px shapes). Both are `evaluate`'s `perturb` option (`@lfm/trainer`). Scoring fewer joints lowers any Procrustes-aligned error by itself (the alignment has fewer points to fit), which is why the mean shape's error falls as occlusion rises: compare the LFM with the mean shape at the same level, not across levels.",
-  );
+  const rb = stageSection(ctx, 'Robustness', 'robustness');
   if (rb) {
     const categories = [...new Set(rb.occlusion[0]!.lfm.datasets.map((d) => groupOf(d.category)))].sort();
     const lines = <L extends RobustnessLevel>(levels: readonly L[], x: (l: L) => number): LineSeries[] => {

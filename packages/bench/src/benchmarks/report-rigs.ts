@@ -109,12 +109,7 @@ export function unseenSection(ctx: ReportContext): void {
 /** One rendered skeleton per category. */
 export function skeletonsSection(ctx: ReportContext): void {
   const { md, figure } = ctx;
-  const sk = stageSection(
-    ctx,
-    'Rendered skeletons',
-    'skeletons',
-    "One test sample per category: of 9 evenly spaced test samples, the one with the median nPA-MPJPE (not the best). Black = ground truth, red = the prediction after similarity Procrustes alignment; two orthographic views 90° apart about the vertical (the dataset's up axis when its meta.json names one, else the principal axes). Thin lines = 2-nearest-neighbour graph where the dataset has no bones.",
-  );
+  const sk = stageSection(ctx, 'Rendered skeletons', 'skeletons');
   if (sk) {
     for (const s of sk.samples) {
       const svg = skeletonSvg({

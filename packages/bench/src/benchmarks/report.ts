@@ -38,16 +38,21 @@ export interface ReportContext {
   readonly missing: (stage: Stage) => string;
 }
 
+/** The paragraph under a stage's note that says how to read its numbers, for the sections that have one. */
+const SECTION_INTROS: { readonly [S in Stage]?: string } = {
+  robustness:
+    "Occlusion hides a seeded random fraction of each sample's visible joints (at least 4 stay visible; the joints hidden at a smaller fraction stay hidden at a larger one) and scores the joints still seen; noise adds seeded Gaussian noise of σ pixels to every visible 2D coordinate (on the synthetic protocol's ±170 px shapes). Both are `evaluate`'s `perturb` option (`@lfm/trainer`). Scoring fewer joints lowers any Procrustes-aligned error by itself (the alignment has fewer points to fit), which is why the mean shape's error falls as occlusion rises: compare the LFM with the mean shape at the same level, not across levels.",
+  skeletons:
+    "One test sample per category: of 9 evenly spaced test samples, the one with the median nPA-MPJPE (not the best). Black = ground truth, red = the prediction after similarity Procrustes alignment; two orthographic views 90° apart about the vertical (the dataset's up axis when its meta.json names one, else the principal axes). Thin lines = 2-nearest-neighbour graph where the dataset has no bones.",
+};
+
 /**
- * Starts a stage's section: its heading, then the line saying when and how the stage ran and `intro`,
+ * Starts a stage's section: its heading, then the line saying when and how the stage ran and the
+ * section's paragraph (`SECTION_INTROS`),
  * or that it has not run (then undefined: the section ends there).
  */
-export function stageSection<S extends Stage>(
-  ctx: ReportContext,
-  title: string,
-  stage: S,
-  intro?: string,
-): StageResults[S] {
+export function stageSection<S extends Stage>(ctx: ReportContext, title: string, stage: S): StageResults[S] {
+  const intro = SECTION_INTROS[stage];
   const { md } = ctx;
   md.push(`## ${title}`);
   md.push('');
