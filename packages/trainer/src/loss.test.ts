@@ -1,7 +1,7 @@
 import { nd, Rng, randomRotation } from '@lfm/core';
 import { createReferenceOps, refTensor } from '@lfm/core/testing';
 import { createTfjsOps, type TfCore } from '@lfm/core/tfjs';
-import { alignSimilarity } from '@lfm/procrustes';
+import { alignSimilarity, applySimilarity } from '@lfm/procrustes';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   alignedMaskedMse,
@@ -96,20 +96,18 @@ describe('Procrustes-aligned masked MSE', () => {
 
   it('is invariant to a similarity transform of the prediction', () => {
     const { pred, target, mask } = problem(3);
-    const moved = pred.slice();
+    // A random similarity s R p + t per sample.
     const rng = new Rng(9);
+    const R = new Float64Array(9 * B);
+    const scale = new Float64Array(B);
+    const t = new Float64Array(3 * B);
     for (let b = 0; b < B; b++) {
-      const R = randomRotation(rng);
-      const s = rng.range(0.2, 5);
-      const t = [rng.normal() * 10, rng.normal() * 10, rng.normal() * 10];
-      for (let i = 0; i < N; i++) {
-        const o = 3 * (b * N + i);
-        const p = [pred[o]!, pred[o + 1]!, pred[o + 2]!];
-        for (let c = 0; c < 3; c++) {
-          moved[o + c] = s * (R[3 * c]! * p[0]! + R[3 * c + 1]! * p[1]! + R[3 * c + 2]! * p[2]!) + t[c]!;
-        }
-      }
+      randomRotation(rng, R.subarray(9 * b, 9 * b + 9));
+      scale[b] = rng.range(0.2, 5);
+      for (let c = 0; c < 3; c++) t[3 * b + c] = rng.normal() * 10;
     }
+    const similarity = { R: nd(R, [B, 3, 3]), s: nd(scale, [B]), t: nd(t, [B, 3]) };
+    const moved = Float32Array.from(applySimilarity(similarity, nd(pred, [B, N, 3])).data);
     const a = lossAndGrad('procrustes', pred, target, mask).loss;
     const b = lossAndGrad('procrustes', moved, target, mask).loss;
     expect(Math.abs(a - b) / a).toBeLessThan(1e-5);
