@@ -20,7 +20,40 @@ export { type RenderedReport, type ReportInput, renderReport } from './benchmark
 export { INCLUDED_NOTES, readIncludedNotes } from './benchmarks/report-rigs.js';
 export { runStages, STAGE_RUNNERS, writeReport } from './benchmarks/run.js';
 export { TrainOnlyDone } from './benchmarks/stages-more.js';
-export * from './benchmarks/types.js';
+export {
+  type AblationArm,
+  type AblationsPayload,
+  type ArmInfo,
+  type BaselinesPayload,
+  type DatasetFacts,
+  type EvalPayload,
+  groupOf,
+  type JointCodeRows,
+  type LooArmResult,
+  type LooPayload,
+  type LooRow,
+  type LooScore,
+  type Machine,
+  type MlpPayload,
+  type ModelMeta,
+  measuredModel,
+  type RealPayload,
+  type RealRow,
+  type RobustnessLevel,
+  type RobustnessPayload,
+  type SinglePayload,
+  type SkeletonSample,
+  type SkeletonsPayload,
+  STAGES,
+  type Stage,
+  type StagePayloads,
+  type StageRecord,
+  type StageResult,
+  type StageResults,
+  type StageSettings,
+  type TrainedOn,
+  type UnseenPayload,
+} from './benchmarks/types.js';
 export { type ColumnAlign, fu, fx, mean, rowOf, shortUnits, table, upperMedian } from './markdown.js';
 export {
   type BarChartOptions,
