@@ -77,6 +77,23 @@ function batch(seed: number, B: number, N: number) {
   return { points, mask, adj, codes, pairs };
 }
 
+/** The lifter inputs `config` reads, made as tensors of an engine by `make`: adj unless global attention, codes (k = 3), pairs. */
+function lifterInputs<T>(
+  config: LifterConfig,
+  x: ReturnType<typeof batch>,
+  B: number,
+  N: number,
+  make: (data: Float32Array, shape: number[]) => T,
+) {
+  return {
+    points: make(x.points, [B, N, 2]),
+    mask: make(x.mask, [B, N]),
+    ...(config.attention !== 'global' && { adj: make(x.adj, [B, N, N]) }),
+    ...(config.jointCodes > 0 && { codes: make(x.codes, [B, N, 3]) }),
+    ...(config.mirrorPairs && { pairs: make(x.pairs, [B, N, N]) }),
+  };
+}
+
 function tfjsForward(
   config: LifterConfig,
   p: Record<string, Float32Array>,
@@ -91,13 +108,7 @@ function tfjsForward(
     const y = forwardLifter(
       createTfjsOps(tf),
       tp,
-      {
-        points: tf.tensor(x.points, [B, N, 2]),
-        mask: tf.tensor(x.mask, [B, N]),
-        ...(config.attention !== 'global' && { adj: tf.tensor(x.adj, [B, N, N]) }),
-        ...(config.jointCodes > 0 && { codes: tf.tensor(x.codes, [B, N, 3]) }),
-        ...(config.mirrorPairs && { pairs: tf.tensor(x.pairs, [B, N, N]) }),
-      },
+      lifterInputs(config, x, B, N, (d, shape) => tf.tensor(d, shape)),
       config,
     );
     return y.dataSync() as Float32Array;
@@ -117,13 +128,7 @@ function refForward(
   return forwardLifter(
     createReferenceOps(),
     createReferenceParams(record),
-    {
-      points: refTensor(x.points, [B, N, 2]),
-      mask: refTensor(x.mask, [B, N]),
-      ...(config.attention !== 'global' && { adj: refTensor(x.adj, [B, N, N]) }),
-      ...(config.jointCodes > 0 && { codes: refTensor(x.codes, [B, N, 3]) }),
-      ...(config.mirrorPairs && { pairs: refTensor(x.pairs, [B, N, N]) }),
-    },
+    lifterInputs(config, x, B, N, refTensor),
     config,
   ).data;
 }
@@ -180,13 +185,7 @@ async function expectRuntimeParity(
 
 /** The ONNX feeds of a batch for `config`'s inputs: adj unless global attention, codes (k = 3) with joint codes, pairs with mirrorPairs. */
 function feeds(config: LifterConfig, x: ReturnType<typeof batch>, B: number, N: number) {
-  return {
-    points: new ort.Tensor('float32', x.points, [B, N, 2]),
-    mask: new ort.Tensor('float32', x.mask, [B, N]),
-    ...(config.attention !== 'global' && { adj: new ort.Tensor('float32', x.adj, [B, N, N]) }),
-    ...(config.jointCodes > 0 && { codes: new ort.Tensor('float32', x.codes, [B, N, 3]) }),
-    ...(config.mirrorPairs && { pairs: new ort.Tensor('float32', x.pairs, [B, N, N]) }),
-  };
+  return lifterInputs(config, x, B, N, (d, shape) => new ort.Tensor('float32', d, shape));
 }
 
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
