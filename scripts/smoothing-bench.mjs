@@ -60,7 +60,7 @@ for (const f of [
 const R = await import(dist('runtime', 'node.js'));
 const { SequenceBuilder } = await import(dist('datasets', 'preprocess/index.js'));
 const { Rng, nd } = await import(dist('core'));
-const { alignSimilarity } = await import(dist('procrustes'));
+const { nPaMpjpe } = await import(dist('procrustes'));
 const B = await import(dist('bench'));
 
 const meta = JSON.parse(readFileSync(join(dataDir, 'meta.json'), 'utf8'));
@@ -130,31 +130,10 @@ function jitter(p, n, lifted = () => true) {
   return { jitter: sum / count, depth: sumZ / count };
 }
 
-/** Per-frame nPA-MPJPE of [F, J, 3] predictions against the ground truth. */
+/** nPA-MPJPE of [F, J, 3] predictions against the ground truth: per frame, averaged over frames. */
 function npa(pred) {
   const gt = Float64Array.from(points.subarray(0, F * J * 3));
-  const al = alignSimilarity(nd(Float64Array.from(pred), [F, J, 3]), nd(gt, [F, J, 3]));
-  let total = 0;
-  for (let f = 0; f < F; f++) {
-    const s = al.s.data[f];
-    const Rm = al.R.data.subarray(9 * f, 9 * f + 9);
-    const t = al.t.data.subarray(3 * f, 3 * f + 3);
-    let e = 0;
-    for (let j = 0; j < J; j++) {
-      const o = 3 * (f * J + j);
-      const x = pred[o];
-      const y = pred[o + 1];
-      const z = pred[o + 2];
-      let d2 = 0;
-      for (let r = 0; r < 3; r++) {
-        const q = s * (Rm[3 * r] * x + Rm[3 * r + 1] * y + Rm[3 * r + 2] * z) + t[r];
-        d2 += (q - gt[o + r]) ** 2;
-      }
-      e += Math.sqrt(d2);
-    }
-    total += e / J / radius(gt, f);
-  }
-  return total / F;
+  return nPaMpjpe(nd(Float64Array.from(pred), [F, J, 3]), nd(gt, [F, J, 3])).mean;
 }
 
 const defaults = R.resolveSmoothOptions({ fps });
