@@ -2,17 +2,10 @@ import { checkShapes, hypot, InputError, mulVec3, type NdArray, nd } from '@lfm/
 import { rotateLeft } from './dense.js';
 import { epnpCandidates } from './epnp.js';
 import { levenbergMarquardt } from './lm.js';
-import { ONP_OK, onpOut, onpSample } from './onp.js';
+import { ONP_OK, type OnPOptions, onpOut, onpSample } from './onp.js';
 import { rank2Measure3 } from './qcp.js';
 import { centredScatter } from './scatter.js';
-import {
-  COLLINEAR,
-  forEachVisibleSample,
-  type Points,
-  SOLVED,
-  visibleBatch,
-  type Weights,
-} from './validate.js';
+import { COLLINEAR, forEachVisibleSample, type Points, SOLVED, visibleBatch } from './validate.js';
 
 /** Pinhole intrinsics in pixels: u = fx·X/Z + cx, v = fy·Y/Z + cy (no skew, no distortion). */
 export interface PinholeIntrinsics {
@@ -22,9 +15,8 @@ export interface PinholeIntrinsics {
   readonly cy: number;
 }
 
-export interface PnPOptions {
-  /** [B, N] weights ≥ 0; weight 0 ignores a point entirely (NaN there is harmless). Default: all 1. */
-  weights?: Weights;
+/** `weights` as for `solveOnP`. */
+export interface PnPOptions extends OnPOptions {
   /** Levenberg–Marquardt iterations per start (default 50). */
   maxIterations?: number;
 }
