@@ -48,9 +48,12 @@ if (runs.length === 0) {
   console.log(`scaling-study: skipped: no run folder with metrics.jsonl under ${rel(runsDir)}`);
   process.exit(0);
 }
-const limit = opts.limit === undefined ? undefined : Number(opts.limit);
-if (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
-  fail('--limit must be a positive integer');
+let limit;
+try {
+  limit = B.numberFlag('limit', opts.limit, undefined, { int: true, min: 1 });
+} catch (e) {
+  fail(e.message);
+}
 const heldOut =
   opts['held-out'] === undefined
     ? []

@@ -35,7 +35,7 @@ const { values: opts } = parseArgs({
     cameras: { type: 'string' },
     frames: { type: 'string' },
     grid: { type: 'boolean', default: false },
-    seed: { type: 'string', default: '19' },
+    seed: { type: 'string' },
   },
 });
 const dataDir = resolve(opts.data);
@@ -75,8 +75,18 @@ if (views.length !== V0 * F0 * J * 2 || points.length !== F0 * J * 3) {
   console.error(`smoothing-bench: ${dataDir}: views.f32 / points.f32 do not match meta.json's shapes`);
   process.exit(1);
 }
-const V = Math.min(V0, opts.cameras ? Number(opts.cameras) : V0);
-const F = Math.min(F0, opts.frames ? Number(opts.frames) : F0);
+/** A numeric flag (@lfm/bench's checks); a bad value ends the script with its message. */
+function numberFlag(name, fallback, options) {
+  try {
+    return B.numberFlag(name, opts[name], fallback, options);
+  } catch (e) {
+    console.error(`smoothing-bench: ${e.message}`);
+    process.exit(1);
+  }
+}
+const V = Math.min(V0, numberFlag('cameras', V0, { int: true, min: 1 }));
+const F = Math.min(F0, numberFlag('frames', F0, { int: true, min: 3 }));
+const seed = numberFlag('seed', 19, { int: true });
 const fps = meta.fps ?? 50;
 const rig = 'h36m-17';
 
@@ -167,9 +177,7 @@ let gtJitter;
 }
 for (const sigma of NOISE) {
   // The same noise for every setting of this level.
-  const seqs = Array.from({ length: V }, (_, v) =>
-    sequence(v, sigma, new Rng(Number(opts.seed) * 1000 + 10 * sigma + v)),
-  );
+  const seqs = Array.from({ length: V }, (_, v) => sequence(v, sigma, new Rng(seed * 1000 + 10 * sigma + v)));
   for (const s of settings) {
     let jit = 0;
     let jitZ = 0;

@@ -13,6 +13,8 @@ export {
   type BenchmarkOptions,
   DEFAULT_BUDGET_MINUTES,
   HELP as BENCHMARKS_HELP,
+  type NumberFlagOptions,
+  numberFlag,
   parseBenchmarkOptions,
   splitList,
 } from './benchmarks/options.js';

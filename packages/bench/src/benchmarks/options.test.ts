@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LOO_ARMS, LOO_GROUPS } from './loo.js';
-import { DEFAULT_BUDGET_MINUTES, HELP, parseBenchmarkOptions, splitList } from './options.js';
+import { DEFAULT_BUDGET_MINUTES, HELP, numberFlag, parseBenchmarkOptions, splitList } from './options.js';
 import { STAGES } from './types.js';
 
 const root = '/repo';
@@ -63,5 +63,19 @@ describe('splitList', () => {
   it('trims and drops empty items', () => {
     expect(splitList(' a, b,,c ')).toEqual(['a', 'b', 'c']);
     expect(splitList(undefined)).toBeUndefined();
+  });
+});
+
+describe('numberFlag', () => {
+  it('returns the fallback when not given and the number when valid', () => {
+    expect(numberFlag('frames', undefined, 50)).toBe(50);
+    expect(numberFlag('frames', '12', 50, { int: true, min: 3 })).toBe(12);
+    expect(numberFlag('tolerance', '1e-3', 1e-6)).toBe(1e-3);
+  });
+  it('names the flag, the rule and the value given', () => {
+    expect(() => numberFlag('frames', '2', 50, { int: true, min: 3 })).toThrow(
+      '--frames must be an integer ≥ 3, got "2"',
+    );
+    expect(() => numberFlag('seed', 'x', 0)).toThrow('--seed must be a number ≥ 0, got "x"');
   });
 });

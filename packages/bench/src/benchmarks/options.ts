@@ -116,6 +116,32 @@ export function splitList(s: string | undefined): string[] | undefined {
         .filter(Boolean);
 }
 
+/** The checks of a numeric flag: an integer or any number, and a minimum (default 0). */
+export interface NumberFlagOptions {
+  readonly int?: boolean;
+  readonly min?: number;
+}
+
+/**
+ * The value of the numeric flag `--name` given as `raw` (undefined = not given: `fallback`); InputError
+ * naming the flag, what it must be and what was given otherwise. The benchmark scripts' flags share it.
+ */
+export function numberFlag<F extends number | undefined>(
+  name: string,
+  raw: string | undefined,
+  fallback: F,
+  { int = false, min = 0 }: NumberFlagOptions = {},
+): number | F {
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < min || (int && !Number.isInteger(v))) {
+    throw new InputError(
+      `--${name} must be ${int ? 'an integer' : 'a number'} ≥ ${min}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return v;
+}
+
 /**
  * Parses the command line of scripts/benchmarks.mjs; `'help'` for --help / -h. Throws InputError with
  * the message the script prints (an unknown stage, arm or group, a number out of range, --render-only
@@ -124,26 +150,14 @@ export function splitList(s: string | undefined): string[] | undefined {
 export function parseBenchmarkOptions(argv: readonly string[], root: string): BenchmarkOptions | 'help' {
   const { values: flags } = parseArgs({ args: [...argv], options: FLAGS, strict: true });
   if (flags.help) return 'help';
-  function num(name: keyof typeof FLAGS, fallback: number, options?: { int?: boolean; min?: number }): number;
+  function num(name: keyof typeof FLAGS, fallback: number, options?: NumberFlagOptions): number;
   function num(
     name: keyof typeof FLAGS,
     fallback: undefined,
-    options?: { int?: boolean; min?: number },
+    options?: NumberFlagOptions,
   ): number | undefined;
-  function num(
-    name: keyof typeof FLAGS,
-    fallback: number | undefined,
-    { int = false, min = 0 } = {},
-  ): number | undefined {
-    const raw = flags[name];
-    if (raw === undefined) return fallback;
-    const v = Number(raw);
-    if (!Number.isFinite(v) || v < min || (int && !Number.isInteger(v))) {
-      throw new InputError(
-        `--${name} must be ${int ? 'an integer' : 'a number'} ≥ ${min}, got ${JSON.stringify(raw)}`,
-      );
-    }
-    return v;
+  function num(name: keyof typeof FLAGS, fallback: number | undefined, options: NumberFlagOptions = {}) {
+    return numberFlag(name, flags[name] as string | undefined, fallback, options);
   }
   const at = (p: string) => resolve(root, p);
   const opts: BenchmarkOptions = {
