@@ -65,6 +65,8 @@ interface Creature {
   readonly limit: number[];
   /** Hinge axis (rest body frame), or null for a ball joint. */
   readonly hinge: (Vec3 | null)[];
+  /** Per joint: the hinge bends one way only (angle in [0, 2·limit]); see ProceduralOptions.oneSidedHinges. */
+  oneSided: boolean[];
   /** 0 = midline / unpaired, 1 = left, 2 = right. */
   readonly side: number[];
   readonly symmetry: Edge[];
@@ -89,6 +91,7 @@ function buildCreature(rng: Rng, minJoints: number, maxJoints: number): Creature
     hinge: [],
     side: [],
     symmetry: [],
+    oneSided: [],
     symmetric,
     spine: 0,
     limbs: 0,
@@ -215,6 +218,28 @@ function buildCreature(rng: Rng, minJoints: number, maxJoints: number): Creature
   return c;
 }
 
+/**
+ * Marks a `fraction` of the creature's hinges one-sided, drawn from `rng` (a stream of its own, so
+ * the skeleton and the frames' draws do not depend on the fraction). A right limb joint copies its
+ * left partner; a symmetric creature's midline hinge qualifies only about the x (left-right) axis.
+ */
+function chooseOneSided(c: Creature, rng: Rng, fraction: number): void {
+  const J = c.joints.length;
+  c.oneSided = new Array<boolean>(J).fill(false);
+  if (fraction <= 0) return;
+  const partner = new Map<number, number>();
+  for (const [l, r] of c.symmetry) partner.set(r, l);
+  for (let j = 0; j < J; j++) {
+    const h = c.hinge[j];
+    const draw = rng.uniform() < fraction;
+    if (!h) continue;
+    const left = partner.get(j);
+    if (left !== undefined) c.oneSided[j] = c.oneSided[left]!;
+    else if (c.symmetric && c.side[j] === 0) c.oneSided[j] = draw && h[1] === 0 && h[2] === 0;
+    else c.oneSided[j] = draw;
+  }
+}
+
 function mirrorOf(c: Creature, left: number): number {
   for (const [l, r] of c.symmetry) if (l === left) return r;
   throw new Error(`joint ${left} has no mirror partner`);
@@ -241,7 +266,8 @@ function poseCreature(
       const h = c.hinge[j];
       if (h) {
         [ax, ay, az] = h;
-        angle = c.limit[j]! * (2 * rng.uniform() - 1);
+        const u = rng.uniform();
+        angle = c.limit[j]! * (c.oneSided[j] ? 2 * u : 2 * u - 1);
       } else {
         [ax, ay, az] = randomUnit(rng);
         angle = c.limit[j]! * rng.uniform();
@@ -277,6 +303,7 @@ function poseCreature(
 
 export function creatureDataset(name: string, k: number, o: Resolved): ProceduralDataset {
   const c = buildCreature(new Rng([o.seed, KIND_CREATURE, k, 0]), o.minJoints, o.maxJoints);
+  chooseOneSided(c, new Rng([o.seed, KIND_CREATURE, k, 2]), o.oneSidedHinges);
   const J = c.joints.length;
   const F = o.framesPerSpecies;
   const G = new Float64Array(9 * J);
@@ -306,6 +333,14 @@ export function creatureDataset(name: string, k: number, o: Resolved): Procedura
     points,
     rest,
     frames: F,
-    meta: { seed: o.seed, species: k, symmetric, angleLimitDeg: deg, spineJoints: c.spine, limbs: c.limbs },
+    meta: {
+      seed: o.seed,
+      species: k,
+      symmetric,
+      angleLimitDeg: deg,
+      spineJoints: c.spine,
+      limbs: c.limbs,
+      ...(o.oneSidedHinges > 0 && { oneSidedHinges: c.oneSided.filter(Boolean).length }),
+    },
   });
 }

@@ -21,6 +21,7 @@ export type Resolved = {
   readonly minJoints: number;
   readonly maxJoints: number;
   readonly category: { readonly creature: string; readonly rigid: string };
+  readonly oneSidedHinges: number;
 };
 
 export type Vec3 = [number, number, number];

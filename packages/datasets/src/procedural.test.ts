@@ -358,3 +358,89 @@ describe('createProceduralDatasets', () => {
     expect(ds.every((d) => d.numJoints >= 3 && d.numJoints <= 5)).toBe(true);
   });
 });
+
+describe('createProceduralDatasets: one-sided hinges', () => {
+  const opts = { seed: 5, creatures: 12, rigid: 2, framesPerSpecies: 400 } as const;
+  const twoSided = createProceduralDatasets(opts);
+  const oneSided = createProceduralDatasets({ ...opts, oneSidedHinges: 1 });
+  const creaturePairs = twoSided
+    .map((d, i) => [d, oneSided[i]!] as const)
+    .filter(([d]) => d.kind === 'creature');
+
+  /** Mean over frames of the distance of each joint from its rest position, averaged over joints. */
+  function meanOffsetFromRest(d: ProceduralDataset): number {
+    const J = d.numJoints;
+    const mean = new Float64Array(3 * J);
+    for (let f = 0; f < d.frames; f++) {
+      const p = frame(d, f);
+      for (let i = 0; i < 3 * J; i++) mean[i]! += (p[i]! - d.rest[i]!) / d.frames;
+    }
+    let s = 0;
+    for (let j = 0; j < J; j++) s += Math.hypot(mean[3 * j]!, mean[3 * j + 1]!, mean[3 * j + 2]!);
+    return s / J / rmsRadius(d.rest, J);
+  }
+
+  it('keeps the skeletons and rigid objects and changes only the creatures’ poses', () => {
+    const same = (x: Float32Array, y: Float32Array) =>
+      Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(
+        Buffer.from(y.buffer, y.byteOffset, y.byteLength),
+      );
+    const zero = createProceduralDatasets({ ...opts, oneSidedHinges: 0 });
+    expect(zero.every((d, i) => same(d.points, twoSided[i]!.points))).toBe(true);
+    for (let i = 0; i < twoSided.length; i++) {
+      const [a, b] = [twoSided[i]!, oneSided[i]!];
+      expect(b.joints).toEqual(a.joints);
+      expect(b.edges).toEqual(a.edges);
+      expect(b.symmetry).toEqual(a.symmetry);
+      expect(same(b.rest, a.rest)).toBe(true);
+      if (a.kind === 'rigid') expect(same(b.points, a.points)).toBe(true);
+    }
+    expect(creaturePairs.filter(([a, b]) => !same(a.points, b.points)).length).toBeGreaterThan(8);
+  });
+
+  it('keeps every bone length in every frame', () => {
+    for (const [, d] of creaturePairs) {
+      for (const [p, c] of d.edges) {
+        const rest = dist(d.rest, p, c);
+        for (let f = 0; f < d.frames; f += 37) expect(dist(frame(d, f), p, c)).toBeCloseTo(rest, 4);
+      }
+    }
+  });
+
+  it('bends the mean pose away from the rest pose (hinges no longer average out)', () => {
+    let moreBent = 0;
+    for (const [a, b] of creaturePairs) if (meanOffsetFromRest(b) > meanOffsetFromRest(a)) moreBent++;
+    expect(moreBent).toBeGreaterThan(0.75 * creaturePairs.length);
+  });
+
+  it('keeps a symmetric creature’s pose distribution mirror-symmetric', () => {
+    for (const [, d] of creaturePairs.filter(([a]) => a.symmetry.length > 0)) {
+      const J = d.numJoints;
+      const mean = new Float64Array(3 * J);
+      for (let f = 0; f < d.frames; f++) {
+        const p = frame(d, f);
+        for (let i = 0; i < 3 * J; i++) mean[i]! += p[i]! / d.frames;
+      }
+      // The mean pose of a mirror-symmetric pose distribution is itself symmetric: a left joint's
+      // mean is its right partner's mean with x negated, and a midline joint's mean has x = 0.
+      const scale = rmsRadius(d.rest, J);
+      const partner = new Int32Array(J).fill(-1);
+      for (const [l, r] of d.symmetry) {
+        partner[l] = r;
+        partner[r] = l;
+      }
+      for (let j = 0; j < J; j++) {
+        const m = partner[j]! >= 0 ? partner[j]! : j;
+        expect(Math.abs(mean[3 * j]! + mean[3 * m]!) / scale).toBeLessThan(0.15);
+        expect(Math.abs(mean[3 * j + 1]! - mean[3 * m + 1]!) / scale).toBeLessThan(0.15);
+      }
+    }
+  });
+
+  it('rejects a fraction outside [0, 1]', () => {
+    expect(() => createProceduralDatasets({ oneSidedHinges: 1.5 })).toThrow(
+      /oneSidedHinges must be a number in \[0, 1\]/,
+    );
+    expect(() => createProceduralDatasets({ oneSidedHinges: Number.NaN })).toThrow(InputError);
+  });
+});

@@ -61,6 +61,15 @@ export interface ProceduralOptions {
   readonly maxJoints?: number;
   /** Categories of the two kinds (default 'procedural-creature' / 'procedural-rigid'); also the name prefixes. */
   readonly category?: { readonly creature: string; readonly rigid: string };
+  /**
+   * Fraction in [0, 1] of a creature's hinge joints that bend one way only, like knees and elbows
+   * (angle in [0, 2·limit] instead of [−limit, limit]; default 0). Mirror partners share the choice;
+   * of a symmetric creature's midline hinges only those about the left-right axis may be one-sided
+   * (a one-sided turn about any other midline axis would bend the body to one side). The choices come
+   * from their own random stream: the species' skeletons and the frames' random draws are the same
+   * at any value, only the hinge ranges differ.
+   */
+  readonly oneSidedHinges?: number;
 }
 
 export const PROCEDURAL_DEFAULTS = Object.freeze({
@@ -71,6 +80,7 @@ export const PROCEDURAL_DEFAULTS = Object.freeze({
   minJoints: 5,
   maxJoints: 80,
   category: Object.freeze({ creature: 'procedural-creature', rigid: 'procedural-rigid' }),
+  oneSidedHinges: 0,
 });
 
 /** The smallest rigid object (a triangular prism) has this many points. */
@@ -86,6 +96,7 @@ const KNOWN_KEYS = new Set([
   'minJoints',
   'maxJoints',
   'category',
+  'oneSidedHinges',
 ]);
 
 /**
@@ -159,5 +170,9 @@ function resolveOptions(options: ProceduralOptions): Resolved {
       `category.creature and category.rigid must differ (both ${JSON.stringify(category.rigid)})`,
     );
   }
-  return { seed, creatures, rigid, framesPerSpecies, minJoints, maxJoints, category };
+  const oneSidedHinges = options.oneSidedHinges ?? d.oneSidedHinges;
+  if (typeof oneSidedHinges !== 'number' || !(oneSidedHinges >= 0 && oneSidedHinges <= 1)) {
+    throw new InputError(`oneSidedHinges must be a number in [0, 1], got ${JSON.stringify(oneSidedHinges)}`);
+  }
+  return { seed, creatures, rigid, framesPerSpecies, minJoints, maxJoints, category, oneSidedHinges };
 }
