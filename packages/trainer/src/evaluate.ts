@@ -14,6 +14,7 @@ import {
   type Split,
   sideCodeTable,
 } from '@lfm/datasets';
+import type { LifterInputs } from '@lfm/model';
 import { type PinholeIntrinsics, poseErrors, solvePnP } from '@lfm/procrustes';
 
 import { batchCodes, batchPairs, evalCodeTable } from './eval-codes.js';
@@ -61,16 +62,12 @@ export interface PredictBatch {
 /** A model as evaluation sees it: a batch → [B, N, 3] canonical 3D (any scale, rotation, translation). */
 export type PredictFn = (batch: PredictBatch) => Float32Array | Promise<Float32Array>;
 
-/** A model that runs preprocessed inputs: `@lfm/runtime`'s `Lifter.forward` has this shape. */
+/**
+ * A model that runs preprocessed inputs — the lifter's graph inputs (`LifterInputs`) as flat arrays,
+ * and B: `@lfm/runtime`'s `Lifter.forward` has this shape.
+ */
 export interface ForwardModel {
-  forward(inputs: {
-    readonly points: Float32Array;
-    readonly mask: Float32Array;
-    readonly adj?: Float32Array;
-    readonly codes?: Float32Array;
-    readonly pairs?: Float32Array;
-    readonly batch: number;
-  }): Promise<Float32Array>;
+  forward(inputs: LifterInputs<Float32Array> & { readonly batch: number }): Promise<Float32Array>;
 }
 
 /** The PredictFn of a loaded lifter: the batch's inputs (codes and pairs when present) to its `forward`. */
