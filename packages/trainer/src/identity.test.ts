@@ -4,7 +4,7 @@ import { resolveTrainingConfig } from './config.js';
 import { datasetCodeTable } from './eval-codes.js';
 import { evaluate } from './evaluate.js';
 import { createModel, resolveModelConfig } from './models.js';
-import { captureStream, toyDataset } from './test-support/fixtures.js';
+import { captureStream, toyBatcher, toyDataset } from './test-support/fixtures.js';
 import { train } from './train.js';
 import { identityFiller } from './train-inputs.js';
 
@@ -43,12 +43,7 @@ describe('identityFiller: codes, side codes and mirror flags of training batches
       seed: 2,
     });
     const N = 6;
-    const batcher = createBatcher({
-      sources: [{ dataset: paired }, { dataset: unpaired }],
-      batchSize: 64,
-      maxPoints: N,
-      seed: 2,
-    });
+    const batcher = toyBatcher([paired, unpaired], N, 2);
     const fill = identityFiller(model, [paired, unpaired], 64, N, config);
     const codes = [datasetCodeTable(paired, 4), datasetCodeTable(unpaired, 4)];
     const side = (s: 'left' | 'right' | 'centre') => Array.from(jointCode(SIDE_CODE_RIG, s, 4));
@@ -164,12 +159,7 @@ describe('procedural categories in training', () => {
     });
     const sources = [ds, ...procedural];
     const N = 12;
-    const batcher = createBatcher({
-      sources: sources.map((dataset) => ({ dataset })),
-      batchSize: 64,
-      maxPoints: N,
-      seed: 1,
-    });
+    const batcher = toyBatcher(sources, N, 1);
     const fill = identityFiller(model, sources, 64, N, config);
     const batch = batcher.next();
     const { mirror } = fill(batch);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { TfCore } from '@lfm/core/tfjs';
-import { createBatcher, writeMirrorPairs } from '@lfm/datasets';
+import { writeMirrorPairs } from '@lfm/datasets';
 import { exportLifter } from '@lfm/onnx';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModelCheckpoint } from './checkpoint.js';
@@ -8,7 +8,7 @@ import { resolveTrainingConfig } from './config.js';
 import { evaluate, type PredictBatch } from './evaluate.js';
 import { createGraphPredictor, loadOnnxRuntime } from './graph-engine.js';
 import { createModel, type LifterModelConfig, lifterConfigOf } from './models.js';
-import { cpuTf, pairedToyDatasets, TINY_LIFTER, useTempDirs } from './test-support/fixtures.js';
+import { cpuTf, pairedToyDatasets, TINY_LIFTER, toyBatcher, useTempDirs } from './test-support/fixtures.js';
 import { createTfjsPredictor } from './tfjs-engine.js';
 import { OUTPUT_FILES, trainGraph, trainTfjs } from './train.js';
 import { pairsFiller } from './train-inputs.js';
@@ -125,14 +125,7 @@ describe('mirror pairs in training (model.mirrorPairs)', () => {
     const model = createModel(resolveTrainingConfig({ model: tinyLifter }).model);
     const N = 9;
     const make = () =>
-      createBatcher({
-        sources: [{ dataset: paired }],
-        batchSize: 64,
-        maxPoints: N,
-        seed: 5,
-        pairs: true,
-        augment: { subset: { probability: 0.5, minPoints: 4 } },
-      });
+      toyBatcher([paired], N, 5, { pairs: true, augment: { subset: { probability: 0.5, minPoints: 4 } } });
     const kept = pairsFiller(model, 64, N, resolveTrainingConfig({ pairsDropout: 0, seed: 5 }));
     const dropping = pairsFiller(model, 64, N, resolveTrainingConfig({ pairsDropout: 0.4, seed: 5 }));
     const [a, b] = [make(), make()];

@@ -16,6 +16,7 @@ import {
   identityRunConfig,
   pairedToyDatasets,
   TINY_LIFTER,
+  toyBatcher,
   toyDataset,
   trainStoppedAndResumed,
   useTempDirs,
@@ -308,12 +309,7 @@ describe('joint codes in training', () => {
 
     const config = resolveTrainingConfig({ model: result.model.config, jointCodeDropout: 0.3, seed: 5 });
     const N = 10;
-    const batcher = createBatcher({
-      sources: [{ dataset: a }, { dataset: b }],
-      batchSize: 64,
-      maxPoints: N,
-      seed: 5,
-    });
+    const batcher = toyBatcher([a, b], N, 5);
     const fill = jointCodeFiller(result.model, [a, b], 64, N, config);
     const tables = [datasetCodeTable(a, 4), datasetCodeTable(b, 4)];
     let dropped = 0;

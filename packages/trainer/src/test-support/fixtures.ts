@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@lfm/core';
 import type { TfCore } from '@lfm/core/tfjs';
+import { type BatcherOptions, type BatchSource, createBatcher } from '@lfm/datasets';
 import { afterAll, expect } from 'vitest';
 import type { TrainableModel } from '../models.js';
 import { createSyntheticDataset, type SyntheticDatasetOptions } from '../synthetic.js';
@@ -173,4 +174,20 @@ export function expectResumedLikeStraight(full: TrainResult, resumed: TrainResul
     .split('\n')
     .map((l) => (JSON.parse(l) as MetricsEntry).step);
   expect(steps).toEqual(Array.from({ length: full.step }, (_, i) => i + 1));
+}
+
+/** Batches of 64 samples drawn from `datasets` (one source each), padded or subsampled to N points. */
+export function toyBatcher(
+  datasets: readonly BatchSource['dataset'][],
+  N: number,
+  seed: number,
+  extra: Partial<BatcherOptions> = {},
+): ReturnType<typeof createBatcher> {
+  return createBatcher({
+    sources: datasets.map((dataset) => ({ dataset })),
+    batchSize: 64,
+    maxPoints: N,
+    seed,
+    ...extra,
+  });
 }
