@@ -1,4 +1,4 @@
-import { Rng } from '@lfm/core';
+import { type Ops, type Params, Rng } from '@lfm/core';
 import { createReferenceOps, createReferenceParams, refTensor } from '@lfm/core/testing';
 import { createTfjsOps, createTfjsParams } from '@lfm/core/tfjs';
 import { DEFAULT_KNN_K } from '@lfm/format';
@@ -94,44 +94,39 @@ function lifterInputs<T>(
   };
 }
 
-function tfjsForward(
+/** `forwardLifter` of the batch on an engine: `tensor` makes its tensors, `params` its Params. */
+function forwardOn<T>(
+  ops: Ops<T>,
+  params: (record: Record<string, T>) => Params<T>,
+  tensor: (data: Float32Array, shape: number[]) => T,
   config: LifterConfig,
   p: Record<string, Float32Array>,
   x: ReturnType<typeof batch>,
   B: number,
   N: number,
-) {
-  return tf.tidy(() => {
-    const tp = createTfjsParams(
-      Object.fromEntries(parameterShapes(config).map((s) => [s.name, tf.tensor(p[s.name]!, [...s.shape])])),
-    );
-    const y = forwardLifter(
-      createTfjsOps(tf),
-      tp,
-      lifterInputs(config, x, B, N, (d, shape) => tf.tensor(d, shape)),
-      config,
-    );
-    return y.dataSync() as Float32Array;
-  });
+): T {
+  const record = Object.fromEntries(
+    parameterShapes(config).map((s) => [s.name, tensor(p[s.name]!, [...s.shape])]),
+  );
+  return forwardLifter(ops, params(record), lifterInputs(config, x, B, N, tensor), config);
 }
 
-function refForward(
-  config: LifterConfig,
-  p: Record<string, Float32Array>,
-  x: ReturnType<typeof batch>,
-  B: number,
-  N: number,
-) {
-  const record = Object.fromEntries(
-    parameterShapes(config).map((s) => [s.name, refTensor(p[s.name]!, s.shape)]),
+const tfjsForward = (
+  ...a: [LifterConfig, Record<string, Float32Array>, ReturnType<typeof batch>, number, number]
+) =>
+  tf.tidy(
+    () =>
+      forwardOn(
+        createTfjsOps(tf),
+        createTfjsParams,
+        (d, shape) => tf.tensor(d, shape),
+        ...a,
+      ).dataSync() as Float32Array,
   );
-  return forwardLifter(
-    createReferenceOps(),
-    createReferenceParams(record),
-    lifterInputs(config, x, B, N, refTensor),
-    config,
-  ).data;
-}
+
+const refForward = (
+  ...a: [LifterConfig, Record<string, Float32Array>, ReturnType<typeof batch>, number, number]
+) => forwardOn(createReferenceOps(), createReferenceParams, refTensor, ...a).data;
 
 /** The graph inputs every lifter with a local-attention branch has: points, mask, adj. */
 const BASE_INPUTS = [
