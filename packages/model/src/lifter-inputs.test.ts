@@ -1,4 +1,4 @@
-import { LfmError, type Ops, Rng, randomRotation, ShapeError } from '@lfm/core';
+import { LfmError, nd, type Ops, Rng, randomRotation, rotatePoints, ShapeError } from '@lfm/core';
 import { createReferenceParams, type RefTensor, refTensor } from '@lfm/core/testing';
 import { nPaMpjpe } from '@lfm/procrustes';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -191,15 +191,10 @@ describe('lifter: locality, inputs and errors', () => {
 describe("the 'camera' head (cameraHead)", () => {
   const rng = new Rng(31);
   const N = 9;
-  /** A random non-planar shape [N, 3], a random rotation Q (row-major) and its camera-frame copy Q X. */
+  /** A random non-planar shape X [N, 3] and its camera-frame copy Q X under a random rotation Q. */
   const scene = () => {
     const X = Float64Array.from({ length: 3 * N }, () => rng.normal());
-    const Q = randomRotation(rng);
-    const cam = new Float64Array(3 * N);
-    for (let i = 0; i < N; i++)
-      for (let r = 0; r < 3; r++)
-        cam[3 * i + r] =
-          Q[3 * r]! * X[3 * i]! + Q[3 * r + 1]! * X[3 * i + 1]! + Q[3 * r + 2]! * X[3 * i + 2]!;
+    const cam = rotatePoints(randomRotation(rng), nd(X, [N, 3])).data;
     return { X, cam };
   };
   const centred = (v: Float64Array, dim: number) => {
@@ -294,12 +289,7 @@ describe("the 'camera' head (cameraHead)", () => {
     // With raw sums, det(P Pᵀ) of the affine fit grew as N¹² · scale²⁰: float32 Infinity → NaN output.
     const n = 2000;
     const X = Float64Array.from({ length: 3 * n }, () => rng.normal());
-    const Q = randomRotation(rng);
-    const want = new Float64Array(3 * n);
-    for (let i = 0; i < n; i++)
-      for (let r = 0; r < 3; r++)
-        want[3 * i + r] =
-          0.7 * (Q[3 * r]! * X[3 * i]! + Q[3 * r + 1]! * X[3 * i + 1]! + Q[3 * r + 2]! * X[3 * i + 2]!);
+    const want = rotatePoints(randomRotation(rng), nd(X, [n, 3])).data.map((v) => 0.7 * v);
     for (let c = 0; c < 3; c++) {
       let m = 0;
       for (let i = 0; i < n; i++) m += want[3 * i + c]! / n;
