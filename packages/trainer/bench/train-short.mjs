@@ -1,7 +1,7 @@
 // A short real training run in plain Node (no vitest, no bundler) through `runTraining`, the entry
 // the long runs use: loads datasets, trains for a few steps on the chosen engine (the graph engine by
 // default; tfjs through `@lfm/trainer/tfjs-backend`, verifying the backend really switched) and
-// prints the throughput. The engines' benchmark proper is train-engines.bench.mjs.
+// prints the throughput. The engines' benchmark proper is packages/bench/bench/train-engines.bench.mjs.
 //
 //   node packages/trainer/bench/train-short.mjs --steps 20 --dModel 128 --engine tfjs --backend wasm --data DIR
 //

@@ -35,7 +35,7 @@ export const BENCHES = Object.freeze({
   train: {
     pkg: '@lfm/bench',
     // Run in-process by `benchTraining` (flags below); the script compares the two engines.
-    script: 'packages/trainer/bench/train-engines.bench.mjs',
+    script: 'packages/bench/bench/train-engines.bench.mjs',
     what: 'training throughput (samples/s) and the fraction of the MatMul peak',
     json: true,
   },

@@ -5,8 +5,8 @@
 // step after warm-up) and the model's MatMul FLOP rate as a fraction of onnxruntime's MatMul peak
 // measured right after it with the same thread count. Ends with the ratio graph / tfjs-wasm.
 //
-//   pnpm --filter @lfm/trainer bench
-//   node packages/trainer/bench/train-engines.bench.mjs [--config d128-l4] [--steps 20] [--tfjs-steps 5]
+//   pnpm --filter @lfm/bench bench
+//   node packages/bench/bench/train-engines.bench.mjs [--config d128-l4] [--steps 20] [--tfjs-steps 5]
 //        [--threads 1,2] [--data DIR]… [--json] [--profile]
 //
 // --profile: one more graph-engine run (default threads) under onnxruntime's profiler, its kernel
@@ -18,6 +18,8 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// This package's own built dist (its `bench` script builds it first).
+import { BENCH_CONFIGS, benchTraining } from '@lfm/bench';
 import { createBatcher } from '@lfm/datasets';
 import {
   createGraphEngine,
@@ -28,8 +30,6 @@ import {
   resolveModelConfig,
   stepBatch,
 } from '@lfm/trainer';
-// The training benchmark lives in @lfm/bench (built dist; the trainer does not depend on it).
-import { BENCH_CONFIGS, benchTraining } from '../../bench/dist/index.js';
 
 const args = process.argv.slice(2);
 const flag = (name, fallback) => {
