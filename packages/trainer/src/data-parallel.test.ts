@@ -321,14 +321,24 @@ describe('data-parallel graph engine: workers, errors, dispose', () => {
   it('a worker that dies mid-step rejects that step and every later one (no hang)', async () => {
     const { session, feeds } = await tinySession(2);
     try {
+      // Stop worker 1's thread first, then dispatch: its shard is sent while the engine still counts
+      // it alive (the exit event cannot come before this synchronous code ends) and is never answered,
+      // whatever the machine's load — a step that could finish before the kill would make this a race.
+      const dying = session.workers[1]!.terminate();
+      let exited = false;
+      session.workers[1]!.once('exit', () => {
+        exited = true;
+      });
       const step = session.run(
         feeds([
           [1, 1, 1],
           [2, 2, 2],
         ]),
       );
-      await session.workers[1]!.terminate();
+      expect(exited).toBe(false);
       await expect(step).rejects.toThrow(/graph worker 1 of 2 exited/);
+      expect(exited).toBe(true);
+      await dying;
       await expect(
         session.run(
           feeds([
