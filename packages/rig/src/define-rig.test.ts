@@ -1,3 +1,4 @@
+import { LfmError } from '@lfm/core';
 import { describe, expect, it } from 'vitest';
 import { defineRig, isRig, type RigSpecInput, specsEqual } from './define-rig.js';
 import { PointsShapeError, RigError, RigSpecError, UnknownJointError } from './errors.js';
@@ -22,6 +23,8 @@ function specError(spec: unknown): RigSpecError {
   } catch (err) {
     expect(err).toBeInstanceOf(RigSpecError);
     expect(err).toBeInstanceOf(RigError);
+    expect(err).toBeInstanceOf(LfmError);
+    expect((err as RigSpecError).name).toBe('RigSpecError');
     expect((err as RigSpecError).code).toBe('E_RIG_SPEC');
     return err as RigSpecError;
   }

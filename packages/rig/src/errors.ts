@@ -1,15 +1,10 @@
+import { LfmError } from '@lfm/core';
+
 /**
- * Errors thrown by @lfm/rig. They carry a stable `code` and a message a user can act on, the same shape
- * as `LfmError` in @lfm/core (this package depends on no other @lfm package, so it cannot extend it).
+ * Errors thrown by @lfm/rig: core's `LfmError` (a stable `code` and a message a user can act on), so
+ * `instanceof LfmError` catches them with the other errors LFM throws on purpose.
  */
-export class RigError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class RigError extends LfmError {}
 
 /** A rig spec is malformed: unknown or duplicate joint names, a bone to itself, a bad mirror pair, … */
 export class RigSpecError extends RigError {
