@@ -1,6 +1,17 @@
 import { defineRig } from '@lfm/rig';
 import { describe, expect, it } from 'vitest';
-import { chain, handJoints, leftRight, renamedSkeleton, sided, sideMirror, withoutJoints } from './build.js';
+import {
+  bySide,
+  chain,
+  handJoints,
+  humanBodyRig,
+  leftRight,
+  limbs,
+  renamedSkeleton,
+  sided,
+  sideMirror,
+  withoutJoints,
+} from './build.js';
 
 const body = defineRig({
   id: 'test-build-body',
@@ -18,6 +29,14 @@ const body = defineRig({
 describe('rig builders', () => {
   it('name joints by side, chain bones, pair sides', () => {
     expect(leftRight(['eye', 'ear'])).toEqual(['left_eye', 'right_eye', 'left_ear', 'right_ear']);
+    expect(bySide('right', ['hip', 'knee'])).toEqual(['right_hip', 'right_knee', 'left_hip', 'left_knee']);
+    expect(bySide('left', ['eye'])).toEqual(['left_eye', 'right_eye']);
+    expect(limbs('root', 'left', ['a', 'b'])).toEqual([
+      ['root', 'left_a'],
+      ['left_a', 'left_b'],
+      ['root', 'right_a'],
+      ['right_a', 'right_b'],
+    ]);
     expect(chain(['a', 'b', 'c'])).toEqual([
       ['a', 'b'],
       ['b', 'c'],
@@ -29,6 +48,20 @@ describe('rig builders', () => {
     ]);
     expect(() => sideMirror(['left_eye', 'right_ear'])).toThrow(/'left_eye' has no 'right_eye'/);
     expect(handJoints(['a', 'b', 'c', 'd'])).toHaveLength(21);
+  });
+
+  it('humanBodyRig: a human-body rig whose mirror pairs come from the side names', () => {
+    const rig = humanBodyRig({
+      id: 'test-human',
+      joints: ['neck', 'left_hand', 'right_hand'],
+      citation: 'test',
+    });
+    expect(rig.spec.category).toBe('human-body');
+    expect(rig.spec.specVersion).toBe(1);
+    expect(rig.spec.mirror).toEqual([['left_hand', 'right_hand']]);
+    expect(() => humanBodyRig({ id: 'test-human-bad', joints: ['left_hand'], citation: 'test' })).toThrow(
+      /no 'right_hand'/,
+    );
   });
 
   it('renamedSkeleton keeps the bones and pairs of the renamed joints', () => {

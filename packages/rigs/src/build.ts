@@ -1,4 +1,4 @@
-import type { JointPair, Rig } from '@lfm/rig';
+import { defineRig, type JointPair, type Rig, type RigSpecInput } from '@lfm/rig';
 
 /*
  * Small builders the built-in rigs share, so a skeleton is written once and the rigs that reuse it
@@ -13,6 +13,17 @@ export type Side = 'left' | 'right';
 /** `side_part` for every part: sided('left', ['hip', 'knee']) → ['left_hip', 'left_knee']. */
 export function sided(side: Side, parts: readonly string[]): string[] {
   return parts.map((p) => `${side}_${p}`);
+}
+
+/** Both sides' parts, one side after the other: bySide('right', ['hip', 'knee']) → right_hip, right_knee, left_hip, left_knee. */
+export function bySide(first: Side, parts: readonly string[]): string[] {
+  return [...sided(first, parts), ...sided(first === 'left' ? 'right' : 'left', parts)];
+}
+
+/** The bones of a limb on each side, `first` side first: the chain root → side_part₀ → side_part₁ → …. */
+export function limbs(root: string, first: Side, parts: readonly string[]): JointPair[] {
+  const other: Side = first === 'left' ? 'right' : 'left';
+  return [...chain([root, ...sided(first, parts)]), ...chain([root, ...sided(other, parts)])];
 }
 
 /** Left then right of every part in turn: ['left_eye', 'right_eye', 'left_ear', 'right_ear', …]. */
@@ -99,6 +110,22 @@ export function withoutJoints(
     bones,
     mirror: base.spec.mirror.filter(([a, b]) => kept(a) && kept(b)),
   };
+}
+
+/**
+ * A `human-body` rig (spec version 1) whose left/right joints are named by side: its mirror pairs
+ * are `sideMirror(joints)`.
+ */
+export function humanBodyRig(spec: Omit<RigSpecInput, 'specVersion' | 'category' | 'mirror'>): Rig {
+  const { id, joints, ...rest } = spec;
+  return defineRig({
+    specVersion: 1,
+    id,
+    category: 'human-body',
+    joints,
+    mirror: sideMirror(joints),
+    ...rest,
+  });
 }
 
 /** Arm, leg and foot joints of the human rigs, from the body outwards. */

@@ -1,13 +1,10 @@
-import { defineRig } from '@lfm/rig';
-import { ARM, LEG, leftRight, sideMirror } from './build.js';
+import { ARM, humanBodyRig, LEG, leftRight } from './build.js';
 
 const joints = ['nose', ...leftRight(['eye', 'ear', ...ARM, ...LEG])];
 
 /** COCO 17 body keypoints (COCO person keypoints; the output of most 2D detectors: MMPose/RTMPose, YOLO-pose, Detectron2). */
-export const coco17 = defineRig({
-  specVersion: 1,
+export const coco17 = humanBodyRig({
   id: 'coco-17',
-  category: 'human-body',
   joints,
   bones: [
     ['left_ankle', 'left_knee'],
@@ -30,7 +27,6 @@ export const coco17 = defineRig({
     ['left_ear', 'left_shoulder'],
     ['right_ear', 'right_shoulder'],
   ],
-  mirror: sideMirror(joints),
   citation:
     'Lin, Maire, Belongie, Hays, Perona, Ramanan, Dollár, Zitnick. Microsoft COCO: Common Objects in Context. ECCV 2014',
   description:

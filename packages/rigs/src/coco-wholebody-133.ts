@@ -1,5 +1,5 @@
 import { defineRig } from '@lfm/rig';
-import { FOOT, renamedSkeleton, sided, sideMirror } from './build.js';
+import { bySide, FOOT, renamedSkeleton, sided, sideMirror } from './build.js';
 import { coco17 } from './coco-17.js';
 import { realworldHand } from './datasets/realworld-hand.js';
 import { ibugFace68 } from './ibug-face-68.js';
@@ -28,8 +28,7 @@ export const cocoWholebody133 = defineRig({
   joints: [
     // the 17 COCO body joints come first, unchanged
     ...coco17.spec.joints,
-    ...sided('left', FOOT),
-    ...sided('right', FOOT),
+    ...bySide('left', FOOT),
     ...face.joints,
     ...hands.left.joints,
     ...hands.right.joints,
@@ -49,7 +48,7 @@ export const cocoWholebody133 = defineRig({
   mirror: [
     // the 17 COCO body mirror come first, unchanged
     ...coco17.spec.mirror,
-    ...sideMirror(sided('left', FOOT).concat(sided('right', FOOT))),
+    ...sideMirror(bySide('left', FOOT)),
     ...face.mirror,
     ...hands.left.joints.map((j, i) => [j, hands.right.joints[i]!] as const),
   ],

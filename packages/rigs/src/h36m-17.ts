@@ -1,33 +1,16 @@
-import { defineRig } from '@lfm/rig';
-import { ARM, chain, LEG, sided, sideMirror } from './build.js';
+import { ARM, bySide, chain, humanBodyRig, LEG, limbs } from './build.js';
+
+/** Pelvis to head top, along the spine. */
+const SPINE = ['spine', 'thorax', 'neck_nose', 'head'];
 
 // The one definition of the H36M joints: h36m-body and h36m-cams take them from here.
-const joints = [
-  'pelvis',
-  ...sided('right', LEG),
-  ...sided('left', LEG),
-  'spine',
-  'thorax',
-  'neck_nose',
-  'head',
-  ...sided('left', ARM),
-  ...sided('right', ARM),
-];
+const joints = ['pelvis', ...bySide('right', LEG), ...SPINE, ...bySide('left', ARM)];
 
 /** Human3.6M 17-joint skeleton (the common 3D lifting benchmark layout, VideoPose3D order). */
-export const h36m17 = defineRig({
-  specVersion: 1,
+export const h36m17 = humanBodyRig({
   id: 'h36m-17',
-  category: 'human-body',
   joints,
-  bones: [
-    ...chain(['pelvis', ...sided('right', LEG)]),
-    ...chain(['pelvis', ...sided('left', LEG)]),
-    ...chain(['pelvis', 'spine', 'thorax', 'neck_nose', 'head']),
-    ...chain(['thorax', ...sided('left', ARM)]),
-    ...chain(['thorax', ...sided('right', ARM)]),
-  ],
-  mirror: sideMirror(joints),
+  bones: [...limbs('pelvis', 'right', LEG), ...chain(['pelvis', ...SPINE]), ...limbs('thorax', 'left', ARM)],
   citation:
     'Ionescu, Papava, Olaru, Sminchisescu. Human3.6M: Large Scale Datasets and Predictive Methods for 3D Human Sensing in Natural Environments. IEEE TPAMI 36(7), 2014',
   description:

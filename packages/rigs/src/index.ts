@@ -7,7 +7,6 @@ import {
   akhterMarkers,
   akhterMarkersDrink,
   akhterMarkersPickup,
-  akhterMarkersSequenceRigs,
   akhterMarkersStretch,
 } from './datasets/akhter-markers.js';
 import { bandaiBody } from './datasets/bandai-body.js';
@@ -34,40 +33,41 @@ import { mediapipePose33 } from './mediapipe-pose-33.js';
 import { openposeBody25 } from './openpose-body-25.js';
 import { openposeCoco18 } from './openpose-coco-18.js';
 
+// Each rig by name from its module (the imports above are for the lists below).
+export { coco17 } from './coco-17.js';
+export { cocoWholebody133 } from './coco-wholebody-133.js';
+export { aflwFace } from './datasets/aflw-face.js';
+export { akhterDance } from './datasets/akhter-dance.js';
 export {
-  aflwFace,
-  akhterDance,
   akhterMarkers,
   akhterMarkersDrink,
   akhterMarkersPickup,
   akhterMarkersSequenceRigs,
   akhterMarkersStretch,
-  bandaiBody,
-  cmuBody,
-  coco17,
-  cocoWholebody133,
-  dogBody,
-  frgcFace,
-  h36m17,
-  h36mBody,
-  h36mCams,
-  hand21,
-  ibugFace68,
-  mediapipePose33,
-  openposeBody25,
-  openposeCoco18,
-  pascal3dAeroplane,
-  pascal3dBicycle,
-  pascal3dBoat,
-  pascal3dBottle,
-  pascal3dBus,
-  pascal3dChair,
-  pascal3dSofa,
-  realworldHand,
-  torresaniFace,
-  torresaniShark,
-  torresaniWalking,
-};
+} from './datasets/akhter-markers.js';
+export { bandaiBody } from './datasets/bandai-body.js';
+export { cmuBody } from './datasets/cmu-body.js';
+export { dogBody } from './datasets/dog-body.js';
+export { frgcFace } from './datasets/frgc-face.js';
+export { h36mBody } from './datasets/h36m-body.js';
+export { h36mCams } from './datasets/h36m-cams.js';
+export { pascal3dAeroplane } from './datasets/pascal3d-aeroplane.js';
+export { pascal3dBicycle } from './datasets/pascal3d-bicycle.js';
+export { pascal3dBoat } from './datasets/pascal3d-boat.js';
+export { pascal3dBottle } from './datasets/pascal3d-bottle.js';
+export { pascal3dBus } from './datasets/pascal3d-bus.js';
+export { pascal3dChair } from './datasets/pascal3d-chair.js';
+export { pascal3dSofa } from './datasets/pascal3d-sofa.js';
+export { realworldHand } from './datasets/realworld-hand.js';
+export { torresaniFace } from './datasets/torresani-face.js';
+export { torresaniShark } from './datasets/torresani-shark.js';
+export { torresaniWalking } from './datasets/torresani-walking.js';
+export { h36m17 } from './h36m-17.js';
+export { hand21 } from './hand-21.js';
+export { ibugFace68 } from './ibug-face-68.js';
+export { mediapipePose33 } from './mediapipe-pose-33.js';
+export { openposeBody25 } from './openpose-body-25.js';
+export { openposeCoco18 } from './openpose-coco-18.js';
 
 /** Standard keypoint layouts of detectors and benchmarks. */
 export const standardRigs: readonly Rig[] = Object.freeze([

@@ -1,11 +1,9 @@
-import { defineRig } from '@lfm/rig';
-import { ARM, bothSides, chain, LEG, leftRight, sided, sideMirror } from './build.js';
+import { ARM, bothSides, bySide, chain, humanBodyRig, LEG, leftRight, sided } from './build.js';
 
 const EYE = ['eye_inner', 'eye', 'eye_outer'];
 const joints = [
   'nose',
-  ...sided('left', EYE),
-  ...sided('right', EYE),
+  ...bySide('left', EYE),
   'left_ear',
   'right_ear',
   'mouth_left',
@@ -14,10 +12,8 @@ const joints = [
 ];
 
 /** The 33 landmarks of MediaPipe Pose / BlazePose. */
-export const mediapipePose33 = defineRig({
-  specVersion: 1,
+export const mediapipePose33 = humanBodyRig({
   id: 'mediapipe-pose-33',
-  category: 'human-body',
   joints,
   bones: [
     ...chain(['nose', ...sided('left', EYE), 'left_ear']),
@@ -42,7 +38,6 @@ export const mediapipePose33 = defineRig({
     ...bothSides('heel', 'foot_index'),
     ...bothSides('ankle', 'foot_index'),
   ],
-  mirror: sideMirror(joints),
   citation:
     'Bazarevsky, Grishchenko, Raveendran, Zhu, Zhang, Grundmann. BlazePose: On-device Real-time Body Pose Tracking. CVPR Workshops 2020',
   description:

@@ -1,27 +1,21 @@
-import { defineRig } from '@lfm/rig';
-import { ARM, chain, FOOT, LEG, sided, sideMirror } from './build.js';
+import { ARM, bySide, chain, FOOT, humanBodyRig, LEG, limbs, sided } from './build.js';
 
 const joints = [
   'nose',
   'neck',
-  ...sided('right', ARM),
-  ...sided('left', ARM),
+  ...bySide('right', ARM),
   'mid_hip',
-  ...sided('right', LEG),
-  ...sided('left', LEG),
+  ...bySide('right', LEG),
   'right_eye',
   'left_eye',
   'right_ear',
   'left_ear',
-  ...sided('left', FOOT),
-  ...sided('right', FOOT),
+  ...bySide('left', FOOT),
 ];
 
 /** The OpenPose BODY_25 keypoints. */
-export const openposeBody25 = defineRig({
-  specVersion: 1,
+export const openposeBody25 = humanBodyRig({
   id: 'openpose-body-25',
-  category: 'human-body',
   joints,
   bones: [
     ['neck', 'mid_hip'],
@@ -29,8 +23,7 @@ export const openposeBody25 = defineRig({
     ['neck', 'left_shoulder'],
     ...chain(sided('right', ARM)),
     ...chain(sided('left', ARM)),
-    ...chain(['mid_hip', ...sided('right', LEG)]),
-    ...chain(['mid_hip', ...sided('left', LEG)]),
+    ...limbs('mid_hip', 'right', LEG),
     ['neck', 'nose'],
     ...chain(['nose', 'right_eye', 'right_ear']),
     ...chain(['nose', 'left_eye', 'left_ear']),
@@ -39,7 +32,6 @@ export const openposeBody25 = defineRig({
       [`${side}_ankle`, `${side}_heel`] as const,
     ]),
   ],
-  mirror: sideMirror(joints),
   citation:
     'Cao, Hidalgo, Simon, Wei, Sheikh. OpenPose: Realtime Multi-Person 2D Pose Estimation using Part Affinity Fields. IEEE TPAMI 2019',
   description:

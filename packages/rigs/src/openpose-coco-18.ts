@@ -1,5 +1,5 @@
 import { defineRig } from '@lfm/rig';
-import { FOOT, sided, withoutJoints } from './build.js';
+import { bySide, FOOT, withoutJoints } from './build.js';
 import { openposeBody25 } from './openpose-body-25.js';
 
 /** The OpenPose COCO-18 keypoints (the `--model_pose COCO` output: COCO-17 plus a neck, in OpenPose order). */
@@ -7,7 +7,7 @@ export const openposeCoco18 = defineRig({
   specVersion: 1,
   id: 'openpose-coco-18',
   category: 'human-body',
-  ...withoutJoints(openposeBody25, ['mid_hip', ...sided('left', FOOT), ...sided('right', FOOT)], {
+  ...withoutJoints(openposeBody25, ['mid_hip', ...bySide('left', FOOT)], {
     mid_hip: 'neck',
   }),
   citation:
