@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { readFileOr } from '@lfm/core/node';
 import type { TfCore } from '@lfm/core/tfjs';
 import type { Checkpoint } from '@lfm/model';
 import type { Lifter } from '@lfm/runtime';
@@ -54,18 +54,10 @@ export interface ModelFile {
 const CKPT_MAGIC_PREFIX = 'LFMCKPT';
 
 export async function readModelFile(path: string): Promise<ModelFile> {
-  let bytes: Uint8Array;
-  try {
-    const buf = await readFile(path);
-    bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CliError(`${path}: model file not found`, 'E_NOT_FOUND');
-    if (code === 'EISDIR') {
-      throw new CliError(`${path}: is a directory; pass a model file (.onnx or .ckpt)`, 'E_NOT_FOUND');
-    }
-    throw err;
-  }
+  const bytes = await readFileOr(path, {
+    missing: 'model file not found',
+    directory: 'is a directory; pass a model file (.onnx or .ckpt)',
+  });
   const magic = new TextDecoder().decode(bytes.subarray(0, CKPT_MAGIC_PREFIX.length));
   const ckpt = magic === CKPT_MAGIC_PREFIX || /\.ckpt$/i.test(path);
   return { path, kind: ckpt ? 'ckpt' : 'onnx', bytes };

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { DataFormatError } from '@lfm/core';
+import { readFileOr } from '@lfm/core/node';
 import { type Lifter, type LoadLifterOptions, loadLifter as loadLifterWith } from './lifter.js';
 import {
   createOrtSessionFactory,
@@ -47,17 +46,11 @@ function nodeFactory(spinning: boolean): SessionFactory {
     // docs/BACKENDS.md §4: 2 threads beat 1 at B = 64 on 2 cores; more cores help large batches a little.
     largeBatchThreads: () => Math.max(1, Math.min(4, availableParallelism())),
     sessionOptions: (_ort, threads) => nodeSessionOptions(threads, spinning),
-    readModel: async (path) => {
-      try {
-        const buf = await readFile(path);
-        return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') throw new DataFormatError('model file not found', path);
-        if (code === 'EISDIR') throw new DataFormatError('is a directory, not an .onnx model file', path);
-        throw err;
-      }
-    },
+    readModel: (path) =>
+      readFileOr(path, {
+        missing: 'model file not found',
+        directory: 'is a directory, not an .onnx model file',
+      }),
   });
 }
 

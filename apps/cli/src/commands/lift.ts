@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readTextFileOr } from '@lfm/core/node';
 import {
   detectRig,
   type Edge,
@@ -334,14 +334,7 @@ async function readInput(
     const { readKeypointSequence } = await import('@lfm/datasets');
     return { sequence: await readKeypointSequence(file, options) };
   }
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CliError(`${file}: input file not found`, 'E_NOT_FOUND');
-    throw err;
-  }
+  const text = await readTextFileOr(file, { missing: 'input file not found' });
   const pre = await import('@lfm/datasets/preprocess');
   const { format, minLikelihood: _dlcOnly, ...rest } = options;
   const notJson = !/^\uFEFF?\s*[[{]/.test(text);

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { readTextFileOr } from '@lfm/core/node';
 import type { Rig } from '@lfm/rig';
 import { type FlagSpecs, parseFlags } from '../args.js';
-import { CliError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { type CliIo, formatJson, note, resolvePath, table, writeFileAtomic } from '../io.js';
 import { loadRigs } from '../rigs.js';
 
@@ -122,16 +122,7 @@ async function fromDlc(
   if (flags.json || flags['rig-plugin'])
     throw new UsageError('lfm rigs from-dlc takes --out, --id and --category');
   const path = resolvePath(io, config);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CliError(`${config}: file not found`, 'E_NOT_FOUND');
-    if (code === 'EISDIR')
-      throw new CliError(`${config}: is a directory; pass the project's config.yaml`, 'E_NOT_FOUND');
-    throw err;
-  }
+  const text = await readTextFileOr(path, { directory: "is a directory; pass the project's config.yaml" });
   const [{ dlcRigSpecs, parseDlcConfig }, { defineRig }] = await Promise.all([
     import('@lfm/datasets'),
     import('@lfm/rig'),
