@@ -7,11 +7,10 @@ import {
   decodeCheckpoint,
   encodeCheckpoint,
   forwardLifter,
-  initParameters,
   type LifterConfig,
   parameterShapes,
-  resolveLifterConfig,
 } from '@lfm/model';
+import { randomParams, tinyConfig } from '@lfm/model/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as ort from 'onnxruntime-node';
@@ -34,19 +33,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const tiny = (o: Partial<LifterConfig> = {}) =>
-  resolveLifterConfig({ dModel: 16, layers: 2, heads: 4, mlpRatio: 2, tpeSigma: 2, seed: 3, ...o });
-
-/** Initial parameters with biases and LayerNorm terms perturbed, so every term carries signal. */
-function params(config: LifterConfig, seed = 1): Record<string, Float32Array> {
-  const values = initParameters(config);
-  const rng = new Rng(seed);
-  for (const s of parameterShapes(config)) {
-    if (s.init.kind === 'zeros') values[s.name] = values[s.name]!.map(() => 0.2 * rng.normal());
-    if (s.init.kind === 'ones') values[s.name] = values[s.name]!.map(() => 1 + 0.2 * rng.normal());
-  }
-  return values;
-}
+const tiny = (o: Partial<LifterConfig> = {}) => tinyConfig({ seed: 3, ...o });
 
 /** Random normalised points, a mask (≥ 1 present per sample) and a symmetric graph with self loops. */
 function batch(seed: number, B: number, N: number) {
@@ -194,7 +181,7 @@ const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 
 describe('exportLifter', () => {
   const config = tiny({ maxPoints: 64 });
-  const weights = params(config);
+  const weights = randomParams(config);
   const bytes = exportLifter({ config, params: weights });
 
   it('writes a model at ONNX_OPSET that passes checkModel, with dynamic B and N and weights as initializers', () => {
@@ -247,7 +234,7 @@ describe('exportLifter', () => {
     ['global attention (no adj input)', { attention: 'global' }],
   ] as const)('exports the %s variant', async (_, o) => {
     const c = tiny(o as Partial<LifterConfig>);
-    const w = params(c, 5);
+    const w = randomParams(c, 5);
     const model = exportLifter({ config: c, params: w }, { knnK: 6 });
     const s = checkModel(model);
     const global = c.attention === 'global';
@@ -262,7 +249,7 @@ describe('exportLifter', () => {
 
   it("exports a half-width hybrid (branchWidth 'half'): [D, D/2] branch weights, proj [D, D], equal outputs", async () => {
     const c = tiny({ branchWidth: 'half' });
-    const w = params(c, 8);
+    const w = randomParams(c, 8);
     const model = exportLifter({ config: c, params: w });
     checkModel(model);
     const init = new Map(decodeModel(model).graph!.initializer.map((t) => [t.name, t.dims.map(Number)]));
@@ -273,7 +260,9 @@ describe('exportLifter', () => {
     expect(info.config.branchWidth).toBe('half');
     expect(info.usesAdjacency).toBe(true);
     // Smaller than the 'full' model of the same size (its branch weights and projection are halved).
-    expect(model.length).toBeLessThan(exportLifter({ config: tiny(), params: params(tiny(), 8) }).length);
+    expect(model.length).toBeLessThan(
+      exportLifter({ config: tiny(), params: randomParams(tiny(), 8) }).length,
+    );
     await expectRuntimeParity(model, c, w, [
       [1, 4, 13],
       [3, 12, 14],
@@ -282,7 +271,7 @@ describe('exportLifter', () => {
 
   it('exports a joint-code lifter: a codes [B, N, k] input, its contract, and equal outputs', async () => {
     const c = tiny({ jointCodes: 3, norm: 'pre', codedRigs: ['h36m-body', 'aflw-face'] });
-    const w = params(c, 6);
+    const w = randomParams(c, 6);
     const model = exportLifter({ config: c, params: w });
     const s = checkModel(model);
     expect(s.inputs.map((v) => [v.name, v.dims])).toEqual([...BASE_INPUTS, ['codes', ['B', 'N', 3]]]);
@@ -301,7 +290,7 @@ describe('exportLifter', () => {
 
   it('exports a mirror-pair lifter: a pairs [B, N, N] input, its contract, and equal outputs', async () => {
     const c = tiny({ mirrorPairs: true, jointCodes: 3, norm: 'pre', maxPoints: 40 });
-    const w = params(c, 8);
+    const w = randomParams(c, 8);
     const model = exportLifter({ config: c, params: w });
     const s = checkModel(model);
     expect(s.inputs.map((v) => [v.name, v.dims])).toEqual([
@@ -374,7 +363,7 @@ describe('exportLifter', () => {
 });
 
 describe('parseLifterMetadata', () => {
-  const meta = readModelMetadata(exportLifter({ config: tiny(), params: params(tiny()) }));
+  const meta = readModelMetadata(exportLifter({ config: tiny(), params: randomParams(tiny()) }));
   const K = LIFTER_METADATA_KEYS;
   const bad = (patch: Record<string, string | undefined>) => {
     const m: Record<string, string> = { ...meta };

@@ -9,9 +9,10 @@ import * as tf from '@tensorflow/tfjs-core';
 // @tensorflow/tfjs-core registers no gradients by itself.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
-import { type LifterConfig, resolveLifterConfig } from '../config.js';
-import { forwardLifter, initParameters, parameterShapes } from '../lifter.js';
+import type { LifterConfig } from '../config.js';
+import { forwardLifter, parameterShapes } from '../lifter.js';
 
+export { randomParams, tinyConfig } from '../testing/index.js';
 export { tf };
 export const tfOps = createTfjsOps(tf);
 export const refOps = createReferenceOps();
@@ -19,19 +20,6 @@ export const refOps = createReferenceOps();
 export async function useCpuBackend(): Promise<void> {
   tf.enableProdMode(); // tfjs's documented switch: no "install tfjs-node" banner on the first write
   if (!(await tf.setBackend('cpu'))) throw new Error('tfjs cpu backend unavailable');
-}
-
-/** A tiny model: D = 16, L = 2, 4 heads, MLP ratio 2. */
-export function tinyConfig(overrides: Partial<LifterConfig> = {}): LifterConfig {
-  return resolveLifterConfig({
-    dModel: 16,
-    layers: 2,
-    heads: 4,
-    mlpRatio: 2,
-    tpeSigma: 2,
-    seed: 7,
-    ...overrides,
-  });
 }
 
 export interface Batch {
@@ -194,20 +182,6 @@ export function padBatch(batch: Batch, extra: number, seed: number): Batch {
       }
     }
   return out;
-}
-
-/** Initial parameters with biases and LayerNorm parameters perturbed, so every term carries signal. */
-export function randomParams(config: LifterConfig, seed = 1): Record<string, Float32Array> {
-  const values = initParameters(config);
-  const rng = new Rng(seed);
-  for (const s of parameterShapes(config)) {
-    if (!s.trainable) continue;
-    if (s.init.kind === 'zeros')
-      values[s.name] = Float32Array.from(values[s.name]!, () => 0.2 * rng.normal());
-    if (s.init.kind === 'ones')
-      values[s.name] = Float32Array.from(values[s.name]!, () => 1 + 0.2 * rng.normal());
-  }
-  return values;
 }
 
 /** Forward on the Float64 reference engine → [B, N, 3] as Float64Array. */

@@ -2,17 +2,12 @@
  * Test fixtures: seeded tiny lifters exported to ONNX, random 2D inputs in pixels, and the tfjs /
  * Float64-reference forward pass on the same preprocessed inputs (the parity oracle).
  */
-import { Rng } from '@lfm/core';
+import type { Rng } from '@lfm/core';
 import { createReferenceOps, createReferenceParams, refTensor } from '@lfm/core/testing';
 import { createTfjsOps, createTfjsParams } from '@lfm/core/tfjs';
 import type { PreprocessedKeypoints } from '@lfm/datasets/preprocess';
-import {
-  forwardLifter,
-  initParameters,
-  type LifterConfig,
-  parameterShapes,
-  resolveLifterConfig,
-} from '@lfm/model';
+import { forwardLifter, type LifterConfig, parameterShapes } from '@lfm/model';
+import { randomParams, tinyConfig } from '@lfm/model/testing';
 import { exportLifter } from '@lfm/onnx';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -32,21 +27,8 @@ export interface TestModel {
 
 /** A seeded lifter (biases and LayerNorm terms perturbed so every term carries signal), exported. */
 export function makeModel(overrides: Partial<LifterConfig> = {}, seed = 1): TestModel {
-  const config = resolveLifterConfig({
-    dModel: 16,
-    layers: 2,
-    heads: 4,
-    mlpRatio: 2,
-    tpeSigma: 2,
-    seed: 7,
-    ...overrides,
-  });
-  const params = initParameters(config);
-  const rng = new Rng(seed);
-  for (const s of parameterShapes(config)) {
-    if (s.init.kind === 'zeros') params[s.name] = params[s.name]!.map(() => 0.2 * rng.normal());
-    if (s.init.kind === 'ones') params[s.name] = params[s.name]!.map(() => 1 + 0.2 * rng.normal());
-  }
+  const config = tinyConfig(overrides);
+  const params = randomParams(config, seed);
   return { config, params, bytes: exportLifter({ config, params }) };
 }
 
