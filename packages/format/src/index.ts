@@ -9,7 +9,7 @@ export * from './errors.js';
 export * from './metadata.js';
 export * from './op-table.js';
 export * from './proto.js';
-export * from './schema.js';
 export * from './proto-decode.js';
 export * from './proto-encode.js';
+export * from './schema.js';
 export * from './wire.js';
