@@ -4,6 +4,7 @@ import { buildTrainingGraph, createOnnxRecorder, type Sym, type TrainingGraph } 
 import type * as Ort from 'onnxruntime-node';
 import {
   baseRegularizerOps,
+  boneLengthLossOps,
   cameraFitOps,
   canonicalizationLossOps,
   lowRankLossOps,
@@ -41,6 +42,8 @@ export interface AdaptObjectiveInputs<T> {
   readonly rotation?: T;
   readonly reference?: T;
   readonly basis?: T;
+  /** [N, N] the rig's bones (symmetric 0/1), for the bone-length term. */
+  readonly edges?: T;
 }
 
 /**
@@ -49,7 +52,7 @@ export interface AdaptObjectiveInputs<T> {
  * the lifted shape (observed 2D, fitted depth) and the reprojection of S (`cameraFitOps`) — then
  * Σ weight · term over the terms whose inputs are given and weight > 0 (reprojection always):
  * multiView needs partner, canonical rotation, lowRank reference (and basis for K > 0), base base
- * (the frozen base model's lifted shapes). Every term but the reprojection constrains the lifted shape.
+ * (the frozen base model's lifted shapes), boneLength edges. Every term but the reprojection constrains the lifted shape.
  * Returns the weighted loss, each term's value and the low-rank term's aligned shapes.
  */
 export function adaptObjectiveOps<T>(
@@ -94,6 +97,7 @@ export function adaptObjectiveOps<T>(
     values.canonical = canonicalizationLossOps(ops, y, mask, inputs.rotation, (p) => lift(p).lifted);
   }
   if (inputs.base && w.base > 0) values.base = baseRegularizerOps(ops, y, inputs.base, mask);
+  if (inputs.edges && w.boneLength > 0) values.boneLength = boneLengthLossOps(ops, y, mask, inputs.edges);
   let loss: T | undefined;
   for (const t of ADAPT_TERMS) {
     if (values[t] === undefined) continue;
@@ -113,7 +117,8 @@ export function adaptTraceConfig(config: LifterConfig): LifterConfig {
 /**
  * The adaptation training graph of a lifter (`adaptObjectiveOps` traced): inputs points, mask, adj
  * (when the model reads it), codes, base, and per term partner [B, B] (multi-view), rotation
- * [B, 3, 3] (canonicalisation), reference [N, 3] and basis [K, N, 3] (low rank), then the
+ * [B, 3, 3] (canonicalisation), reference [N, 3] and basis [K, N, 3] (low rank), edges [N, N]
+ * (bone lengths), then the
  * parameters; outputs the weighted loss, each term's value (`term/<name>`), the low-rank term's
  * aligned shapes `aligned` [B, 3N], grad/codes and grad/<param> of `trainable`.
  */
@@ -143,6 +148,7 @@ export function buildAdaptGraph(
     ...(w.canonical > 0 && { rotation: r.input('rotation', ['B', 3, 3]) }),
     ...(lowRank && { reference: r.input('reference', ['N', 3]) }),
     ...(lowRank && options.rank > 0 && { basis: r.input('basis', [options.rank, 'N', 3]) }),
+    ...(w.boneLength > 0 && { edges: r.input('edges', ['N', 'N']) }),
   };
   const { loss, terms: values, aligned } = adaptObjectiveOps(r.ops, r.params(params), inputs, lifter, w);
   const terms = ADAPT_TERMS.filter((t) => values[t] !== undefined);

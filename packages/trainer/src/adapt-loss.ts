@@ -232,3 +232,43 @@ export function canonicalizationLossOps<T>(
 export function baseRegularizerOps<T>(ops: Ops<T>, y: T, base: T, mask: T): T {
   return ops.reduceMean(shapeDistancePerSampleOps(ops, y, ops.stopGradient(base), mask, 'image'));
 }
+
+/** Alternations of the bone-length term's scale / length fit (see `boneLengthLossOps`). */
+export const BONE_LENGTH_ALTERNATIONS = 4;
+
+/**
+ * (e) Bone-length consistency: a rig's bones keep their lengths from frame to frame (a face or a
+ * rigid object keeps every distance), while a too-flat or too-deep lift foreshortens them by view.
+ * edges [N, N] symmetric 0/1 (the rig's bones; zero diagonal): per sample the log length of each
+ * edge both of whose ends are visible, l_be = log ‖y_bi − y_bj‖, fitted by a sample log scale a_b
+ * plus an edge log length c_e (so the term is blind to each sample's scale); the residual's energy:
+ *   L = Σ_be w_be (l_be − a_b − c_e)² / Σ_be w_be,   w_be = edges_e · m_bi · m_bj,
+ * a and c by `BONE_LENGTH_ALTERNATIONS` rounds of alternating weighted means (exact for full
+ * visibility, converging geometrically otherwise), differentiated through.
+ * 0 for any batch of shapes whose bones have fixed relative lengths — the truth of a skeleton —
+ * whatever the views; a flat lift (z = 0) of varied views is penalised, because its image lengths
+ * vary with the foreshortening. Only the depth of the camera-frame lift is free, so the minimum is
+ * the true depth of each bone up to its sign. A scalar.
+ */
+export function boneLengthLossOps<T>(ops: Ops<T>, y: T, mask: T, edges: T): T {
+  const sq = ops.reduceSum(ops.mul(y, y), -1); // [B, N]
+  const gram = ops.matMul(y, y, { transposeB: true }); // [B, N, N]
+  const d2 = ops.sub(ops.add(ops.expandDims(sq, 2), ops.expandDims(sq, 1)), ops.mul(gram, 2));
+  const logLen = ops.mul(ops.log(ops.maximum(d2, TINY)), 0.5);
+  const seen = ops.mul(ops.expandDims(mask, 2), ops.expandDims(mask, 1)); // [B, N, N]
+  const w = ops.mul(seen, ops.expandDims(edges, 0));
+  const perSample = ops.maximum(ops.reduceSum(w, [1, 2], true), 1); // [B, 1, 1]
+  const perEdge = ops.maximum(ops.reduceSum(w, 0, true), 1); // [1, N, N]
+  // The two-way model l_be ≈ a_b (the sample's log scale) + c_e (the edge's log length), fitted by
+  // alternating means over the seen edges: exact after one round when every sample sees every
+  // edge, geometric convergence when they see different subsets.
+  let edge: T | undefined;
+  let scale: T | undefined;
+  for (let t = 0; t < BONE_LENGTH_ALTERNATIONS; t++) {
+    const r = edge === undefined ? logLen : ops.sub(logLen, edge);
+    scale = ops.div(ops.reduceSum(ops.mul(r, w), [1, 2], true), perSample);
+    edge = ops.div(ops.reduceSum(ops.mul(ops.sub(logLen, scale), w), 0, true), perEdge);
+  }
+  const dev = ops.mul(ops.sub(ops.sub(logLen, scale!), edge!), w);
+  return ops.div(ops.reduceSum(ops.mul(dev, dev)), ops.maximum(ops.reduceSum(w), 1));
+}

@@ -254,5 +254,25 @@ export function batchFeeds(
   }
   if (wants('reference')) feeds.reference = new ort.Tensor('float32', rig.prior.reference, [J, 3]);
   if (wants('basis')) feeds.basis = new ort.Tensor('float32', rig.prior.basis, [rank, J, 3]);
+  if (wants('edges')) feeds.edges = new ort.Tensor('float32', boneEdges(rig.samples.rig.bones, J), [J, J]);
   return feeds;
+}
+
+/**
+ * The bone-length term's edges [J, J] (symmetric 0/1, zero diagonal): the rig's bones; for a rig
+ * without bones, every pair of joints (such a rig is taken as near-rigid: a face, an object).
+ */
+export function boneEdges(bones: readonly Edge[], J: number): Float32Array {
+  const out = new Float32Array(J * J);
+  if (bones.length === 0) {
+    out.fill(1);
+    for (let j = 0; j < J; j++) out[j * J + j] = 0;
+    return out;
+  }
+  for (const [a, b] of bones) {
+    if (a === b) continue;
+    out[a * J + b] = 1;
+    out[b * J + a] = 1;
+  }
+  return out;
 }

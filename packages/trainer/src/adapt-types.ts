@@ -23,6 +23,8 @@ export interface AdaptWeights {
   readonly canonical: number;
   /** (d) the lifted shape stays near the frozen base model's (normalised Procrustes distance). */
   readonly base: number;
+  /** (e) each bone keeps its relative length across the batch's frames (the rig's bones). */
+  readonly boneLength: number;
 }
 
 /** The default weights (docs: packages/trainer/README.md, "Adapting to a new rig"). */
@@ -32,10 +34,18 @@ export const DEFAULT_ADAPT_WEIGHTS: Readonly<AdaptWeights> = Object.freeze({
   lowRank: 0.1,
   canonical: 0,
   base: 0.1,
+  boneLength: 0,
 });
 
 /** The term names, in report order. */
-export const ADAPT_TERMS = ['reprojection', 'multiView', 'lowRank', 'canonical', 'base'] as const;
+export const ADAPT_TERMS = [
+  'reprojection',
+  'multiView',
+  'lowRank',
+  'canonical',
+  'base',
+  'boneLength',
+] as const;
 export type AdaptTerm = (typeof ADAPT_TERMS)[number];
 
 /** The terms' values (unweighted) and the weighted total. */

@@ -76,7 +76,8 @@ Options:
       --min-likelihood P    a DeepLabCut point is present when its likelihood ≥ P (default 0.6)
       --weight TERM=W       a term's weight (repeatable): reprojection (default 1), multiView (1),
                             lowRank (0.1), canonical (0: off; C3DPO's canonicalisation, 2× the
-                            cost of a step) or base (0.1)
+                            cost of a step), base (0.1) or boneLength (0: off; each bone keeps its
+                            relative length across frames — every distance for a rig without bones)
       --json                print one JSON object: { out, rigs, steps, seconds, stoppedBy,
                             initial, final } (losses)
 `;
@@ -229,7 +230,8 @@ function defaultBaseModel(): string {
   throw new CliError('no default model shipped; pass --model BASE (.ckpt or .onnx)', 'E_NO_MODEL');
 }
 
-const TERMS = ['reprojection', 'multiView', 'lowRank', 'canonical', 'base'] as const;
+// The trainer's ADAPT_TERMS, listed here so that parsing flags does not load @lfm/trainer (imported lazily).
+const TERMS = ['reprojection', 'multiView', 'lowRank', 'canonical', 'base', 'boneLength'] as const;
 
 /** `--weight TERM=W` flags as a partial weight record. */
 function parseWeights(values: readonly string[]): Partial<Record<(typeof TERMS)[number], number>> {
