@@ -136,6 +136,13 @@ const TRAINING_CONFIG_ENTRIES = {
   valSamples: v.optional(integerIn(1), 256),
   /** Seed of the synthetic protocol used for validation. */
   valSeed: v.optional(integerIn(0), 0),
+  /**
+   * Stop ("validation plateau") after this many validations in a row that did not improve the best
+   * val nPA-MPJPE by more than `valMinDelta` (0 = never; needs `valInterval` > 0). Counted across resumes.
+   */
+  valPatience: v.optional(integerIn(0), 0),
+  /** How much a validation must improve on the best so far to reset `valPatience`'s count. */
+  valMinDelta: v.optional(numberIn(0), 0),
   /** Write last.ckpt every this many steps (0 = only at the end). */
   checkpointInterval: v.optional(integerIn(0), 1000),
   /**

@@ -11,8 +11,15 @@ export function stopReason(
   return undefined;
 }
 
-/** How a run's last line names why it ended: 'done', 'time budget (M min)' or 'stopped' (a signal). */
-export function stopWords(stoppedBy: 'steps' | 'time' | 'signal', maxMinutes: number | undefined): string {
+/**
+ * How a run's last line names why it ended: 'done', 'time budget (M min)', 'stopped' (a signal) or
+ * 'validation plateau' (`valPatience`).
+ */
+export function stopWords(
+  stoppedBy: 'steps' | 'time' | 'signal' | 'plateau',
+  maxMinutes: number | undefined,
+): string {
   if (stoppedBy === 'steps') return 'done';
+  if (stoppedBy === 'plateau') return 'validation plateau';
   return stoppedBy === 'time' ? `time budget (${maxMinutes} min)` : 'stopped';
 }

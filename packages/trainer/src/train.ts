@@ -79,7 +79,8 @@ export interface TrainResult {
   /** Completed updates (all runs). */
   readonly step: number;
   readonly samples: number;
-  readonly stoppedBy: 'steps' | 'time' | 'signal';
+  /** 'plateau': `valPatience` validations in a row without improvement. */
+  readonly stoppedBy: 'steps' | 'time' | 'signal' | 'plateau';
   /** Training loss of the last step. */
   readonly loss: number;
   /** Mean throughput of this run (validation excluded). */
@@ -100,6 +101,9 @@ export interface TrainCheckpointMetadata {
   readonly samples: number;
   /** Best validation nPA-MPJPE so far (null: none yet). */
   readonly bestScore: number | null;
+  /** With `valPatience`: the best score that reset the count, and the validations since it. */
+  readonly patienceBest?: number | null;
+  readonly valsSinceBest?: number;
   /** When the checkpoint was written (ISO 8601, UTC). */
   readonly savedAt: string;
   /** Training time (validation excluded) of all runs up to this checkpoint, seconds. */
@@ -177,6 +181,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let adam: Adam;
   let samples = 0;
   let best = Infinity;
+  // valPatience: the best score that counts (improved by more than valMinDelta) and the validations since.
+  let patienceBest = Infinity;
+  let valsSinceBest = 0;
   let priorTrainSec = 0;
   let priorWallSec = 0;
   const hyper = { beta1: config.beta1, beta2: config.beta2, epsilon: config.epsilon };
@@ -194,6 +201,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     adam = new Adam(model.specs, hyper, resume.optimizer);
     samples = numberOr(resume.metadata?.samples, adam.step * config.batchSize);
     best = numberOr(resume.metadata?.bestScore, Infinity);
+    patienceBest = numberOr(resume.metadata?.patienceBest, best);
+    valsSinceBest = numberOr(resume.metadata?.valsSinceBest, 0);
     priorTrainSec = numberOr(resume.metadata?.trainSec, 0);
     priorWallSec = numberOr(resume.metadata?.wallSec, 0);
     progress.message(`resuming at step ${adam.step}`);
@@ -309,6 +318,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       step: adam.step,
       samples,
       bestScore: Number.isFinite(best) ? best : null,
+      ...(config.valPatience > 0 && {
+        patienceBest: Number.isFinite(patienceBest) ? patienceBest : null,
+        valsSinceBest,
+      }),
       savedAt: new Date().toISOString(),
       trainSec: round3(priorTrainSec + trainMs / 1000),
       wallSec: round3(priorWallSec + (Date.now() - startMs) / 1000),
@@ -354,6 +367,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const score = report.mean.nPaMpjpe;
     const rows = report.datasets.map((r) => `${r.name} ${fmt(r.nPaMpjpe)}`).join(', ');
     progress.message(`val @${adam.step}: nPA-MPJPE mean ${fmt(score)} (${rows})`);
+    if (score !== null && score < patienceBest - config.valMinDelta) {
+      patienceBest = score;
+      valsSinceBest = 0;
+    } else {
+      valsSinceBest++;
+    }
     if (score !== null && score < best) {
       best = score;
       await save(OUTPUT_FILES.best);
@@ -389,6 +408,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const stop = stopReason(options.signal, deadlineMs);
       if (stop) {
         stoppedBy = stop;
+        break;
+      }
+      if (config.valPatience > 0 && valsSinceBest >= config.valPatience) {
+        stoppedBy = 'plateau'; // a resumed run that had already stopped on its plateau
         break;
       }
       const t0 = performance.now();
@@ -432,6 +455,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const byStep = config.checkpointInterval > 0 && step % config.checkpointInterval === 0;
       const byTime = ckptEveryMs > 0 && Date.now() - lastCkptMs >= ckptEveryMs;
       if (byStep || byTime) await saveLast();
+      if (doVal && lastVal && config.valPatience > 0 && valsSinceBest >= config.valPatience) {
+        stoppedBy = 'plateau';
+        progress.message(
+          `no val improvement (by more than ${config.valMinDelta}) in ${valsSinceBest} validations: stopping`,
+        );
+        break;
+      }
     }
     // Stopped by a signal: no final validation (a supervisor's grace period is short), checkpoint first.
     if (stoppedBy === 'signal' && (lastCkptStep !== adam.step || !checkpoint)) await saveLast();
