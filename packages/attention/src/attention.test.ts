@@ -15,19 +15,7 @@ import {
   multiHeadAttention,
 } from './index.js';
 
-import {
-  chainAdjacency,
-  naiveAttention,
-  randn,
-  randomParams,
-  ref,
-  refParams,
-  tfo,
-  tfParams,
-  useCpuBackend,
-} from './test-support/engines.js';
-
-useCpuBackend();
+import { chainAdjacency, naiveAttention, randn, randomParams, ref, tfo } from './test-support/engines.js';
 
 describe('attention masks', () => {
   it('keyPaddingBias: 0 present, −1e9 absent, [B, 1, N]; graphAttentionBias: 0 / −1e9 / −2e9', () => {
@@ -84,26 +72,32 @@ describe('multi-head attention', () => {
   const B = 2;
   const N = 5;
   const specs = attentionParameterSpecs(D);
-  const values = randomParams(specs, 1);
+  const params = randomParams(specs, 1);
   const rng = new Rng(2);
   const x = randn(rng, B * N * D);
   const mask = Float32Array.from([1, 1, 1, 0, 1, 1, 0, 1, 1, 1]);
   const adj = chainAdjacency(B, N);
   const rows = (data: ArrayLike<number>, b: number) =>
     Array.from({ length: N }, (_, i) => Array.from({ length: D }, (_, c) => data[(b * N + i) * D + c]!));
+  /** Values as the naive loop reads them: the weights of an attention 'a'. */
+  const asA = (v: Record<string, Float32Array>) =>
+    Object.fromEntries(Object.entries(v).map(([k, t]) => [`a.${k}`, t]));
 
-  it('specs: wq, bq, wk, wv, bv (no key bias: softmax is shift-invariant)', () => {
-    expect(specs.map((s) => [s.name, s.shape])).toEqual([
-      ['wq', [D, D]],
-      ['bq', [D]],
-      ['wk', [D, D]],
-      ['wv', [D, D]],
-      ['bv', [D]],
-    ]);
+  it('specs: wq, bq, wk, wv, bv (no key bias: softmax is shift-invariant), [D, W] for an inner width W', () => {
+    for (const W of [D, 4]) {
+      expect(attentionParameterSpecs(D, W).map((s) => [s.name, s.shape])).toEqual([
+        ['wq', [D, W]],
+        ['bq', [W]],
+        ['wk', [D, W]],
+        ['wv', [D, W]],
+        ['bv', [W]],
+      ]);
+    }
+    expect(specs).toEqual(attentionParameterSpecs(D, D));
   });
 
   it('global and local attention equal a naive per-head loop over the allowed keys', () => {
-    const p = refParams(specs, values);
+    const p = params.ref;
     const g = globalSelfAttention(ref, p, refTensor(x, [B, N, D]), refTensor(mask, [B, N]), heads);
     const l = localGraphAttention(
       ref,
@@ -115,7 +109,7 @@ describe('multi-head attention', () => {
     );
     expect(g.shape).toEqual([B, N, D]);
     for (let b = 0; b < B; b++) {
-      const prefixed = Object.fromEntries(Object.entries(values).map(([k, v]) => [`a.${k}`, v]));
+      const prefixed = asA(params.values);
       const wantG = naiveAttention(rows(x, b), prefixed, 'a', heads, (_, j) => mask[b * N + j] === 1);
       const wantL = naiveAttention(
         rows(x, b),
@@ -137,7 +131,7 @@ describe('multi-head attention', () => {
   it('tfjs: absent keys and non-neighbours have exactly no influence; neighbours do', () => {
     const run = (xs: Float32Array, kind: 'global' | 'local') =>
       tf.tidy(() => {
-        const p = tfParams(specs, values);
+        const p = params.tf();
         const xt = tf.tensor(xs, [B, N, D]);
         const m = tf.tensor(mask, [B, N]);
         const y =
@@ -169,7 +163,7 @@ describe('multi-head attention', () => {
   });
 
   it('rows with no allowed key stay finite: an all-absent sample, and a present point without its self loop', () => {
-    const p = refParams(specs, values);
+    const p = params.ref;
     const m = refTensor([0, 0, 0, 0, 0, 1, 1, 1, 1, 1], [B, N]);
     const a = Float32Array.from(adj);
     for (let j = 0; j < N; j++) a[(N + 2) * N + j] = 0; // sample 1, point 2: an empty adjacency row
@@ -178,7 +172,7 @@ describe('multi-head attention', () => {
     const y32 = tf.tidy(() =>
       localGraphAttention(
         tfo,
-        tfParams(specs, values),
+        params.tf(),
         tf.tensor(x, [B, N, D]),
         tf.tensor(a, [B, N, N]),
         tf.tensor(Float32Array.from(m.data), [B, N]),
@@ -188,27 +182,12 @@ describe('multi-head attention', () => {
     expect(y32.every(Number.isFinite)).toBe(true);
   });
 
-  it('an inner width W ≠ D: specs [D, W], output [B, N, W], equal to the naive loop', () => {
+  it('an inner width W ≠ D: output [B, N, W], equal to the naive loop', () => {
     const W = 4;
-    const narrow = attentionParameterSpecs(D, W);
-    expect(narrow.map((s) => [s.name, s.shape])).toEqual([
-      ['wq', [D, W]],
-      ['bq', [W]],
-      ['wk', [D, W]],
-      ['wv', [D, W]],
-      ['bv', [W]],
-    ]);
-    const nv = randomParams(narrow, 4);
-    const y = globalSelfAttention(
-      ref,
-      refParams(narrow, nv),
-      refTensor(x, [B, N, D]),
-      refTensor(mask, [B, N]),
-      2,
-      W,
-    );
+    const narrow = randomParams(attentionParameterSpecs(D, W), 4);
+    const y = globalSelfAttention(ref, narrow.ref, refTensor(x, [B, N, D]), refTensor(mask, [B, N]), 2, W);
     expect(y.shape).toEqual([B, N, W]);
-    const prefixed = Object.fromEntries(Object.entries(nv).map(([k, v]) => [`a.${k}`, v]));
+    const prefixed = asA(narrow.values);
     for (let b = 0; b < B; b++) {
       const want = naiveAttention(rows(x, b), prefixed, 'a', 2, (_, j) => mask[b * N + j] === 1, W);
       for (let i = 0; i < N; i++)
@@ -216,10 +195,10 @@ describe('multi-head attention', () => {
     }
     // The weights must be read at [D, W]: full-width weights are refused.
     expect(() =>
-      multiHeadAttention(ref, refParams(specs, values), refTensor(x, [B, N, D]), refTensor([0], [1]), 2, W),
+      multiHeadAttention(ref, params.ref, refTensor(x, [B, N, D]), refTensor([0], [1]), 2, W),
     ).toThrow();
     expect(() =>
-      multiHeadAttention(ref, refParams(narrow, nv), refTensor(x, [B, N, D]), refTensor([0], [1]), 3, W),
+      multiHeadAttention(ref, narrow.ref, refTensor(x, [B, N, D]), refTensor([0], [1]), 3, W),
     ).toThrow(/width 4 is not divisible into 3 heads/);
   });
 
@@ -230,28 +209,19 @@ describe('multi-head attention', () => {
     const vg = randomParams(narrow, 6);
     const m = refTensor(mask, [B, N]);
     const b = attentionBiases(ref, 'hybrid', m, refTensor(adj, [B, N, N]));
-    const y = multiBranchAttention(
-      ref,
-      [refParams(narrow, vl), refParams(narrow, vg)],
-      refTensor(x, [B, N, D]),
-      b.branches!,
-      2,
-      W,
-    );
+    const y = multiBranchAttention(ref, [vl.ref, vg.ref], refTensor(x, [B, N, D]), b.branches!, 2, W);
     expect(y.shape).toEqual([B, N, 2 * W]);
-    const pre = (v: Record<string, Float32Array>) =>
-      Object.fromEntries(Object.entries(v).map(([k, t]) => [`a.${k}`, t]));
     for (let bi = 0; bi < B; bi++) {
       const present = (j: number) => mask[bi * N + j] === 1;
       const wantL = naiveAttention(
         rows(x, bi),
-        pre(vl),
+        asA(vl.values),
         'a',
         2,
         (i, j) => adj[(bi * N + i) * N + j] === 1 && present(j),
         W,
       );
-      const wantG = naiveAttention(rows(x, bi), pre(vg), 'a', 2, (_, j) => present(j), W);
+      const wantG = naiveAttention(rows(x, bi), asA(vg.values), 'a', 2, (_, j) => present(j), W);
       for (let i = 0; i < N; i++) {
         if (!present(i)) continue;
         for (let c = 0; c < W; c++) {
@@ -266,7 +236,7 @@ describe('multi-head attention', () => {
   });
 
   it('rejects x that is not [B, N, D] or a width not divisible by heads', () => {
-    const p = refParams(specs, values);
+    const p = params.ref;
     expect(() => multiHeadAttention(ref, p, refTensor(x, [B * N, D]), refTensor([0], [1]), heads)).toThrow(
       /\[B, N, D\]/,
     );

@@ -1,27 +1,2 @@
-export {
-  attentionParameterSpecs,
-  branchBias,
-  globalSelfAttention,
-  graphAttentionBias,
-  keyPaddingBias,
-  localGraphAttention,
-  MASKED_BIAS,
-  multiBranchAttention,
-  multiHeadAttention,
-} from './attention.js';
-export {
-  type AttentionBiases,
-  type AttentionKind,
-  attentionBiases,
-  type BranchGeometry,
-  type BranchWidth,
-  branchGeometry,
-  checkGraphLayerConfig,
-  feedForward,
-  feedForwardParameterSpecs,
-  type GraphLayerConfig,
-  graphLayerParameterSpecs,
-  graphTransformerLayer,
-  type NormStyle,
-  usesAdjacency,
-} from './layer.js';
+export * from './attention.js';
+export * from './layer.js';

@@ -1,4 +1,4 @@
-import { LfmError, type Ops, prefixSpecs, Rng } from '@lfm/core';
+import { LfmError, type Ops, type Params, prefixSpecs, Rng } from '@lfm/core';
 import { type RefTensor, refTensor } from '@lfm/core/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -15,19 +15,7 @@ import {
   type NormStyle,
 } from './index.js';
 
-import {
-  chainAdjacency,
-  naiveLayer,
-  randn,
-  randomParams,
-  ref,
-  refParams,
-  tfo,
-  tfParams,
-  useCpuBackend,
-} from './test-support/engines.js';
-
-useCpuBackend();
+import { chainAdjacency, naiveLayer, randn, randomParams, ref, tfo } from './test-support/engines.js';
 
 describe('graph-transformer layer', () => {
   const combos: [AttentionKind, NormStyle, BranchWidth][] = [
@@ -42,9 +30,11 @@ describe('graph-transformer layer', () => {
   ];
   const B = 2;
   const N = 6;
+  /** D = 8, 2 heads, MLP ratio 2, hybrid, paper norm (the tests override what they vary). */
+  const small: GraphLayerConfig = { dModel: 8, heads: 2, mlpRatio: 2, attention: 'hybrid', norm: 'paper' };
 
   it('specs: branch weights by attention kind, projection [2D or D, D], norms, MLP of width r·D', () => {
-    const c: GraphLayerConfig = { dModel: 8, heads: 2, mlpRatio: 2, attention: 'hybrid', norm: 'paper' };
+    const c = small;
     const names = graphLayerParameterSpecs(c).map((s) => `${s.name}[${s.shape.join(',')}]`);
     expect(names).toEqual([
       'local.wq[8,8]',
@@ -79,14 +69,7 @@ describe('graph-transformer layer', () => {
   });
 
   it("branchWidth 'half': each branch [D, D/2] with heads/2 heads of width D/heads, projection [D, D]", () => {
-    const c: GraphLayerConfig = {
-      dModel: 8,
-      heads: 2,
-      mlpRatio: 2,
-      attention: 'hybrid',
-      norm: 'paper',
-      branchWidth: 'half',
-    };
+    const c: GraphLayerConfig = { ...small, branchWidth: 'half' };
     const names = graphLayerParameterSpecs(c).map((s) => `${s.name}[${s.shape.join(',')}]`);
     expect(names.slice(0, 12)).toEqual([
       'local.wq[8,4]',
@@ -126,14 +109,7 @@ describe('graph-transformer layer', () => {
   });
 
   it("branchWidth 'half' is refused for one-branch layers, with an odd heads, or as an unknown value", () => {
-    const c: GraphLayerConfig = {
-      dModel: 12,
-      heads: 2,
-      mlpRatio: 2,
-      attention: 'hybrid',
-      norm: 'pre',
-      branchWidth: 'half',
-    };
+    const c: GraphLayerConfig = { ...small, dModel: 12, norm: 'pre', branchWidth: 'half' };
     expect(() => checkGraphLayerConfig(c)).not.toThrow();
     for (const attention of ['global', 'local'] as const) {
       expect(() => graphLayerParameterSpecs({ ...c, attention })).toThrow(LfmError);
@@ -153,24 +129,19 @@ describe('graph-transformer layer', () => {
   it.each(combos)(
     '%s / %s / %s branches: equals the naive Float64 layer on present points; tfjs agrees',
     (attention, norm, branchWidth) => {
-      const c: GraphLayerConfig = { dModel: 8, heads: 2, mlpRatio: 2, attention, norm, branchWidth };
-      const specs = graphLayerParameterSpecs(c);
-      const values = randomParams(specs, 7);
+      const c: GraphLayerConfig = { ...small, attention, norm, branchWidth };
+      const params = randomParams(graphLayerParameterSpecs(c), 7);
       const rng = new Rng(5);
       const x = randn(rng, B * N * 8);
       const mask = Float32Array.from({ length: B * N }, (_, k) => (k === 4 || k === 7 ? 0 : 1));
       const adj = chainAdjacency(B, N);
       adj[(0 * N + 0) * N + 5] = 1; // an extra edge 0 → 5 in sample 0
-      const run = <T>(
-        ops: Ops<T>,
-        params: ReturnType<typeof refParams> | ReturnType<typeof tfParams>,
-        t: (d: Float32Array, s: number[]) => T,
-      ) => {
+      const run = <T>(ops: Ops<T>, p: Params<T>, t: (d: Float32Array, s: number[]) => T) => {
         const m = t(mask, [B, N]);
         const biases = attentionBiases(ops, attention, m, t(adj, [B, N, N]));
-        return graphTransformerLayer(ops, params as never, t(x, [B, N, 8]), biases, c);
+        return graphTransformerLayer(ops, p, t(x, [B, N, 8]), biases, c);
       };
-      const want = run(ref, refParams(specs, values), (d, s) => refTensor(d, s));
+      const want = run(ref, params.ref, (d, s) => refTensor(d, s));
       expect(want.shape).toEqual([B, N, 8]);
       // Biases without the precomputed stack (built by the layer): the same result.
       const { branches: _, ...unstacked } = attentionBiases(
@@ -179,15 +150,9 @@ describe('graph-transformer layer', () => {
         refTensor(mask, [B, N]),
         refTensor(adj, [B, N, N]),
       );
-      const again = graphTransformerLayer(
-        ref,
-        refParams(specs, values),
-        refTensor(x, [B, N, 8]),
-        unstacked,
-        c,
-      );
+      const again = graphTransformerLayer(ref, params.ref, refTensor(x, [B, N, 8]), unstacked, c);
       expect(Array.from(again.data)).toEqual(Array.from(want.data));
-      const got = tf.tidy(() => run(tfo, tfParams(specs, values), (d, s) => tf.tensor(d, s)).dataSync());
+      const got = tf.tidy(() => run(tfo, params.tf(), (d, s) => tf.tensor(d, s)).dataSync());
       for (let b = 0; b < B; b++) {
         const rows = Array.from({ length: N }, (_, i) =>
           Array.from(x.subarray((b * N + i) * 8, (b * N + i + 1) * 8)),
@@ -195,7 +160,13 @@ describe('graph-transformer layer', () => {
         const adjRows = Array.from({ length: N }, (_, i) =>
           Array.from(adj.subarray((b * N + i) * N, (b * N + i + 1) * N)),
         );
-        const naive = naiveLayer(rows, Array.from(mask.subarray(b * N, (b + 1) * N)), adjRows, values, c);
+        const naive = naiveLayer(
+          rows,
+          Array.from(mask.subarray(b * N, (b + 1) * N)),
+          adjRows,
+          params.values,
+          c,
+        );
         for (let i = 0; i < N; i++) {
           if (mask[b * N + i] === 0) continue;
           for (let k = 0; k < 8; k++) {
@@ -212,16 +183,9 @@ describe('graph-transformer layer', () => {
   it.each(['full', 'half'] as const)(
     '%s branches: bake neither B nor N into an op argument (a graph recorder can keep them symbolic)',
     (branchWidth) => {
-      const c: GraphLayerConfig = {
-        dModel: 16,
-        heads: 4,
-        mlpRatio: 2,
-        attention: 'hybrid',
-        norm: 'paper',
-        branchWidth,
-      };
+      const c: GraphLayerConfig = { ...small, dModel: 16, heads: 4, branchWidth };
       const specs = prefixSpecs('l', graphLayerParameterSpecs(c));
-      const values = randomParams(specs, 3);
+      const params = randomParams(specs, 3);
       const [Bs, Ns] = [5, 11]; // distinct from D = 16, D/2 = 8, heads 4 or 2, head width 4, MLP 32
       const forbidden = new Set([Bs, Ns, Bs * Ns, Ns * Ns]);
       const calls: string[] = [];
@@ -255,7 +219,7 @@ describe('graph-transformer layer', () => {
       const adj = refTensor(chainAdjacency(Bs, Ns), [Bs, Ns, Ns]);
       const y = graphTransformerLayer(
         spy,
-        { get: (n, s) => refParams(specs, values).get(`l.${n}`, s) },
+        { get: (n, s) => params.ref.get(`l.${n}`, s) },
         refTensor(randn(rng, Bs * Ns * 16), [Bs, Ns, 16]),
         attentionBiases(spy, 'hybrid', m, adj),
         c,

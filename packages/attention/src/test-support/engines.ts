@@ -1,4 +1,4 @@
-import { initParameterRecord, type ParameterSpec, Rng } from '@lfm/core';
+import { initParameterRecord, type ParameterSpec, type Params, Rng } from '@lfm/core';
 import {
   createReferenceOps,
   createReferenceParams,
@@ -9,29 +9,31 @@ import {
 import { createTfjsOps, createTfjsParams } from '@lfm/core/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { beforeAll, expect } from 'vitest';
 import type { GraphLayerConfig } from '../index.js';
 
 // Shared by the attention and layer tests: the engines, random parameters from specs, a chain graph,
 // and a naive plain-JS Float64 layer (loops, no Ops) as the independent second implementation.
 
-/** The engines every test runs: the Float64 reference and tfjs on its cpu backend. */
+/** The engines every test runs: the Float64 reference and tfjs, on its cpu backend (set here, on import). */
 export const ref = createReferenceOps();
 export const tfo = createTfjsOps(tf);
-
-/** Runs tfjs on its cpu backend for the calling test file. */
-export function useCpuBackend(): void {
-  beforeAll(async () => {
-    tf.enableProdMode(); // tfjs's documented switch: no "install tfjs-node" banner on the first write
-    expect(await tf.setBackend('cpu')).toBe(true);
-  });
-}
+tf.enableProdMode(); // tfjs's documented switch: no "install tfjs-node" banner on the first write
+if (!(await tf.setBackend('cpu'))) throw new Error('tfjs cpu backend unavailable');
 
 export const randn = (rng: Rng, n: number, scale = 1) =>
   Float32Array.from({ length: n }, () => scale * rng.normal());
 
+/** Random parameter values and both engines' parameters over them. */
+export interface EngineParams {
+  readonly values: Record<string, Float32Array>;
+  /** On the Float64 reference engine. */
+  readonly ref: Params<RefTensor>;
+  /** On tfjs: new tensors at each call (call it inside `tf.tidy`). */
+  tf(): Params<tf.Tensor>;
+}
+
 /** Specs → random values (biases and LayerNorm parameters non-trivial, so every term is exercised). */
-export function randomParams(specs: readonly ParameterSpec[], seed: number): Record<string, Float32Array> {
+export function randomParams(specs: readonly ParameterSpec[], seed: number): EngineParams {
   const rng = new Rng(seed);
   const values = initParameterRecord(specs, seed);
   for (const s of specs) {
@@ -39,22 +41,16 @@ export function randomParams(specs: readonly ParameterSpec[], seed: number): Rec
     if (s.init.kind === 'ones')
       values[s.name] = Float32Array.from(values[s.name]!, () => 1 + 0.3 * rng.normal());
   }
-  return values;
-}
-
-export function refParams(specs: readonly ParameterSpec[], values: Record<string, Float32Array>) {
-  return createReferenceParams(
-    Object.fromEntries(specs.map((s) => [s.name, refTensor(values[s.name]!, s.shape)])) as Record<
-      string,
-      RefTensor
-    >,
-  );
-}
-
-export function tfParams(specs: readonly ParameterSpec[], values: Record<string, Float32Array>) {
-  return createTfjsParams(
-    Object.fromEntries(specs.map((s) => [s.name, tf.tensor(values[s.name]!, [...s.shape])])),
-  );
+  return {
+    values,
+    ref: createReferenceParams(
+      Object.fromEntries(specs.map((s) => [s.name, refTensor(values[s.name]!, s.shape)])),
+    ),
+    tf: () =>
+      createTfjsParams(
+        Object.fromEntries(specs.map((s) => [s.name, tf.tensor(values[s.name]!, [...s.shape])])),
+      ),
+  };
 }
 
 /** A chain graph with self loops: i ~ i±1. [B, N, N] */
