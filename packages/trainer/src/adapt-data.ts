@@ -59,6 +59,12 @@ export interface AdaptSamples {
 /** Fewer visible points than this and a sample cannot be adapted on (Procrustes and the camera fit need 3). */
 export const MIN_ADAPT_POINTS = 3;
 
+/** Samples read from data, those with fewer than MIN_ADAPT_POINTS visible points left out. */
+export interface KeptAdaptSamples extends AdaptSamples {
+  /** How many were left out. */
+  readonly dropped: number;
+}
+
 /** What `adaptSamplesFromDataset` reads of a dataset: a loaded `Dataset` qualifies. */
 export type AdaptDataset = Pick<Dataset, 'name' | 'numJoints' | 'frames' | 'points' | 'sequences' | 'edges'> &
   Partial<Pick<Dataset, 'joints' | 'views' | 'dir' | 'perSequenceEdges' | 'category' | 'units' | 'symmetry'>>;
@@ -91,7 +97,7 @@ export interface DatasetSamplesOptions {
 export function adaptSamplesFromDataset(
   ds: AdaptDataset,
   options: DatasetSamplesOptions = {},
-): AdaptSamples & { readonly dropped: number } {
+): KeptAdaptSamples {
   const protocol = options.protocol ?? 'synthetic';
   const split = options.split ?? 'train';
   const J = ds.numJoints;
@@ -203,23 +209,17 @@ export function adaptSamplesFromKeypoints(
   kp: Keypoints2D,
   rig: AdaptRig,
   source = 'the input',
-): AdaptSamples & { readonly dropped: number } {
-  const J = rig.joints.length;
-  const B = kp.batch;
-  if (B === 0) throw new InputError(`${source}: no keypoints`);
+): KeptAdaptSamples {
   const N = kp.numPoints;
-  for (let b = 0; b < B; b++) checkRigSize(source, `item ${b}`, kp.items[b]!.count, rig);
-  const points2d = new Float64Array(B * J * 2);
-  const mask = new Uint8Array(B * J);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < J; j++) {
-      if (kp.mask[b * N + j] !== 1) continue;
-      mask[b * J + j] = 1;
-      points2d[2 * (b * J + j)] = kp.points[2 * (b * N + j)]!;
-      points2d[2 * (b * J + j) + 1] = kp.points[2 * (b * N + j) + 1]!;
-    }
-  }
-  return singleCameraSamples(rig, source, B, points2d, mask, 'item');
+  const J = rig.joints.length;
+  const items = kp.items.map((item, b) => ({
+    what: `item ${b}`,
+    numJoints: item.count,
+    count: 1,
+    points: kp.points.subarray(2 * b * N, 2 * (b * N + J)),
+    mask: kp.mask.subarray(b * N, b * N + J),
+  }));
+  return singleCameraSamples(rig, source, items, 'item');
 }
 
 /**
@@ -232,27 +232,9 @@ export function adaptSamplesFromSequence(
   seq: KeypointSequence,
   rig: AdaptRig,
   source = 'the input',
-): AdaptSamples & { readonly dropped: number } {
-  const J = rig.joints.length;
-  let S = 0;
-  for (const t of seq.tracks) {
-    checkRigSize(source, `track ${t.key}`, t.numJoints, rig);
-    S += t.frames.length;
-  }
-  if (S === 0) throw new InputError(`${source}: no keypoints`);
-  const points2d = new Float64Array(S * J * 2);
-  const mask = new Uint8Array(S * J);
-  let o = 0;
-  for (const t of seq.tracks) {
-    points2d.set(t.points, o * J * 2);
-    mask.set(t.mask, o * J);
-    o += t.frames.length;
-  }
-  for (let k = 0; k < S * J; k++) {
-    if (mask[k] === 1 && !(Number.isFinite(points2d[2 * k]!) && Number.isFinite(points2d[2 * k + 1]!)))
-      mask[k] = 0;
-  }
-  return singleCameraSamples(rig, source, S, points2d, mask, 'frame');
+): KeptAdaptSamples {
+  const tracks = seq.tracks.map((t) => ({ ...t, what: `track ${t.key}`, count: t.frames.length }));
+  return singleCameraSamples(rig, source, tracks, 'frame');
 }
 
 /**
@@ -290,24 +272,57 @@ export function checkAdaptSamples(s: AdaptSamples): void {
   }
 }
 
+/** One camera's 2D of a rig: an item of a keypoint file, or a track of a sequence (its frames). */
+interface CameraPart {
+  /** What it is, for messages: `item 3`, `track 0`. */
+  readonly what: string;
+  /** Points per sample (must be the rig's J). */
+  readonly numJoints: number;
+  /** Samples. */
+  readonly count: number;
+  /** [count, J, 2]. */
+  readonly points: ArrayLike<number>;
+  /** [count, J] 1 = present. */
+  readonly mask: ArrayLike<number>;
+}
+
 /**
- * `count` samples of `rig` that are each their own group (one camera), with fewer than
- * MIN_ADAPT_POINTS visible dropped (InputError when none is left: no `item` has enough).
+ * The samples of `parts`, each its own group (one camera): every part must have the rig's J points
+ * (InputError naming the first that does not); a point is visible where present with finite 2D; samples
+ * with fewer than MIN_ADAPT_POINTS visible are dropped (InputError when none is left: no `item` has enough).
  */
 function singleCameraSamples(
   rig: AdaptRig,
   source: string,
-  count: number,
-  points2d: Float64Array,
-  mask: Uint8Array,
+  parts: readonly CameraPart[],
   item: string,
-): AdaptSamples & { readonly dropped: number } {
+): KeptAdaptSamples {
+  const J = rig.joints.length;
+  let count = 0;
+  for (const p of parts) {
+    checkRigSize(source, p.what, p.numJoints, rig);
+    count += p.count;
+  }
+  if (count === 0) throw new InputError(`${source}: no keypoints`);
+  const points2d = new Float64Array(count * J * 2);
+  const mask = new Uint8Array(count * J);
+  let k = 0;
+  for (const p of parts) {
+    for (let i = 0; i < p.count * J; i++, k++) {
+      const x = p.points[2 * i]!;
+      const y = p.points[2 * i + 1]!;
+      if (p.mask[i] !== 1 || !Number.isFinite(x) || !Number.isFinite(y)) continue;
+      mask[k] = 1;
+      points2d[2 * k] = x;
+      points2d[2 * k + 1] = y;
+    }
+  }
   return keepVisible(
     {
       rig,
       source,
       count,
-      numJoints: rig.joints.length,
+      numJoints: J,
       points2d,
       mask,
       group: Int32Array.from({ length: count }, (_, s) => s),
@@ -317,7 +332,7 @@ function singleCameraSamples(
 }
 
 /** The samples with ≥ MIN_ADAPT_POINTS visible points; InputError `empty` when none. */
-function keepVisible(s: AdaptSamples, empty: string): AdaptSamples & { readonly dropped: number } {
+function keepVisible(s: AdaptSamples, empty: string): KeptAdaptSamples {
   const J = s.numJoints;
   const keep: number[] = [];
   for (let k = 0; k < s.count; k++) {

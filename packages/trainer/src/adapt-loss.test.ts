@@ -7,14 +7,14 @@ import {
   boneLengthLossOps,
   cameraFitOps,
   canonicalizationLossOps,
+  loadOnnxRuntime,
   lowRankLossOps,
   multiViewLossOps,
   normalizeShapeOps,
   reprojectionLossOps,
   rotatedViewOps,
   shapeDistancePerSampleOps,
-} from './adapt-loss.js';
-import { loadOnnxRuntime } from './graph-engine.js';
+} from './index.js';
 
 // Each term of the 2D-only adaptation objective (adapt-loss.ts): a case with a known answer on the
 // Float64 reference engine, and its gradient — the graph engine's reverse-mode training graph run on

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import type { TfCore } from '@lfm/core/tfjs';
 import { createBatcher } from '@lfm/datasets';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadModelCheckpoint } from './checkpoint.js';
 import type { PredictBatch } from './evaluate.js';
 import { createGraphPredictor } from './graph-engine.js';
@@ -12,11 +11,8 @@ import { type TrainResult, trainGraph, trainTfjs } from './train.js';
 // The two engines run the same loop on the same data: their loss curves agree, their checkpoints are
 // interchangeable (resume on either), and they predict the same outputs from the same parameters.
 
-let tf: TfCore;
+const tf = await cpuTf();
 const tmp = useTempDirs('lfm-engines-');
-beforeAll(async () => {
-  tf = await cpuTf();
-});
 
 const datasets = [
   toyDataset({ name: 'bones', J: 7, jitter: 0.3, missing: 0.2, train: 24, seed: 31 }),

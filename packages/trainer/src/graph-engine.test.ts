@@ -7,10 +7,9 @@ import {
   maxAbs,
   refTensor,
 } from '@lfm/core/testing';
-import type { TfCore } from '@lfm/core/tfjs';
 import { createBatcher } from '@lfm/datasets';
 import { alignSimilarity } from '@lfm/procrustes';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { StepBatch } from './engine.js';
 import { createGraphEngine } from './graph-engine.js';
 import { createModel, resolveModelConfig, type TrainableModel } from './models.js';
@@ -25,10 +24,7 @@ import { stepBatch } from './train-inputs.js';
 // Batches come from the real batcher: masks (missing joints, occlusion, padding), bone graphs and kNN
 // graphs (a rig without bones), subsets of a rig larger than N.
 
-let tf: TfCore;
-beforeAll(async () => {
-  tf = await cpuTf();
-});
+const tf = await cpuTf();
 
 const TOL = 1e-4;
 const refOps = createReferenceOps();

@@ -8,6 +8,7 @@ export {
   adaptSamplesFromSequence,
   checkAdaptSamples,
   type DatasetSamplesOptions,
+  type KeptAdaptSamples,
   MIN_ADAPT_POINTS,
 } from './adapt-data.js';
 export {
@@ -16,35 +17,9 @@ export {
   adaptTraceConfig,
   buildAdaptGraph,
 } from './adapt-graph.js';
-export {
-  baseRegularizerOps,
-  cameraFitOps,
-  canonicalizationLossOps,
-  LOW_RANK_ALTERNATIONS,
-  lowRankLossOps,
-  multiViewLossOps,
-  normalizeShapeOps,
-  reprojectionLossOps,
-  rotatedViewOps,
-  shapeDistancePerSampleOps,
-} from './adapt-loss.js';
+export * from './adapt-loss.js';
 export { procrustesMean, topEigenvectors } from './adapt-prior.js';
-export {
-  ADAPT_MODES,
-  ADAPT_TERMS,
-  ADAPT_WARMUP_STEPS,
-  type AdaptBase,
-  type AdaptedRig,
-  type AdaptLogEntry,
-  type AdaptLosses,
-  type AdaptMode,
-  type AdaptOptions,
-  type AdaptResult,
-  type AdaptTerm,
-  type AdaptWeights,
-  DEFAULT_ADAPT_WEIGHTS,
-  lastLayerParams,
-} from './adapt-types.js';
+export * from './adapt-types.js';
 export { routeByDataset, type TrainMlpBaselinesOptions, trainMlpBaselines } from './baselines.js';
 export {
   decodeModelCheckpoint,

@@ -1,8 +1,8 @@
 import { nd, Rng, randomRotation } from '@lfm/core';
 import { createReferenceOps, refTensor } from '@lfm/core/testing';
-import { createTfjsOps, type TfCore } from '@lfm/core/tfjs';
+import { createTfjsOps } from '@lfm/core/tfjs';
 import { alignSimilarity, applySimilarity } from '@lfm/procrustes';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   alignedMaskedMse,
   type LossKind,
@@ -13,10 +13,7 @@ import {
 } from './loss.js';
 import { cpuTf } from './test-support/fixtures.js';
 
-let tf: TfCore;
-beforeAll(async () => {
-  tf = await cpuTf();
-});
+const tf = await cpuTf();
 
 const B = 3;
 const N = 7;

@@ -1,8 +1,7 @@
 import { join } from 'node:path';
-import type { TfCore } from '@lfm/core/tfjs';
 import { writeMirrorPairs } from '@lfm/datasets';
 import { exportLifter } from '@lfm/onnx';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadModelCheckpoint } from './checkpoint.js';
 import { resolveTrainingConfig } from './config.js';
 import { evaluate, type PredictBatch } from './evaluate.js';
@@ -16,10 +15,7 @@ import { pairsFiller } from './train-inputs.js';
 // The mirror-partner input (`model.mirrorPairs`) end to end in the trainer: batches → both engines →
 // checkpoint → evaluation (graph, tfjs and the exported ONNX model on onnxruntime-node).
 
-let tf: TfCore;
-beforeAll(async () => {
-  tf = await cpuTf();
-});
+const tf = await cpuTf();
 const tmp = useTempDirs('lfm-pairs-');
 
 const tinyLifter = { ...TINY_LIFTER, mirrorPairs: true };

@@ -1,12 +1,9 @@
-import { createTfjsOps, createTfjsParams, type TfCore } from '@lfm/core/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { createTfjsOps, createTfjsParams } from '@lfm/core/tfjs';
+import { describe, expect, it } from 'vitest';
 import { createModel, resolveModelConfig } from './models.js';
 import { cpuTf } from './test-support/fixtures.js';
 
-let tf: TfCore;
-beforeAll(async () => {
-  tf = await cpuTf();
-});
+const tf = await cpuTf();
 
 describe('the MLP baseline', () => {
   const model = createModel(resolveModelConfig({ kind: 'mlp', numJoints: 4, hidden: 8, blocks: 2, seed: 1 }));

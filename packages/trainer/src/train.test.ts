@@ -1,9 +1,8 @@
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TfCore } from '@lfm/core/tfjs';
 import { createBatcher } from '@lfm/datasets';
 import { loadCheckpoint } from '@lfm/model/node';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { routeByDataset, trainMlpBaselines } from './baselines.js';
 import { decodeModelCheckpoint, loadModelCheckpoint } from './checkpoint.js';
 import { resolveTrainingConfig } from './config.js';
@@ -22,14 +21,18 @@ import {
   useTempDirs,
 } from './test-support/fixtures.js';
 import { createTfjsPredictor } from './tfjs-engine.js';
-import { type MetricsEntry, OUTPUT_FILES, trainGraph, trainTfjs } from './train.js';
+import {
+  type MetricsEntry,
+  OUTPUT_FILES,
+  type TrainingDataset,
+  type TrainTfjsOptions,
+  trainGraph,
+  trainTfjs,
+} from './train.js';
 import { jointCodeFiller } from './train-inputs.js';
 
-let tf: TfCore;
+const tf = await cpuTf();
 const tmp = useTempDirs('lfm-trainer-');
-beforeAll(async () => {
-  tf = await cpuTf();
-});
 
 const tinyLifter = TINY_LIFTER;
 /** A finite training set: no random view, fixed camera distance, no noise/occlusion/permutation. */
@@ -83,24 +86,44 @@ describe('trainTfjs', () => {
     progress: 'none',
     ...extra,
   });
+  /** trainTfjs on one dataset with the config `base(outDir, extra)`, plus any other options. */
+  const trainOn = (
+    ds: TrainingDataset,
+    outDir: string,
+    extra: Record<string, unknown> = {},
+    options: Partial<TrainTfjsOptions> = {},
+  ) => trainTfjs({ tf, datasets: [ds], config: base(outDir, extra), ...options });
+  /** The same with the progress written to a captured stream (a TTY or not): the result and the text. */
+  const trainPrinting = async (
+    ds: TrainingDataset,
+    outDir: string,
+    extra: Record<string, unknown>,
+    isTTY = false,
+  ) => {
+    const output = captureStream(isTTY);
+    const result = await trainOn(ds, outDir, extra, { output });
+    return { result, text: output.text() };
+  };
 
   it('resumes from a checkpoint exactly where an uninterrupted run would be', async () => {
     const ds = toyDataset({ J: 7, seed: 22, missing: 0.2 });
-    const full = await trainTfjs({ tf, datasets: [ds], config: base(tmp()) });
+    const full = await trainOn(ds, tmp());
     const out = tmp();
     const abort = new AbortController();
-    const first = await trainTfjs({
-      tf,
-      datasets: [ds],
-      config: base(out),
-      signal: abort.signal,
-      onLog: (e) => {
-        if (e.step === 3) abort.abort();
+    const first = await trainOn(
+      ds,
+      out,
+      {},
+      {
+        signal: abort.signal,
+        onLog: (e) => {
+          if (e.step === 3) abort.abort();
+        },
       },
-    });
+    );
     expect(first.stoppedBy).toBe('signal');
     expect(first.step).toBe(3);
-    const resumed = await trainTfjs({ tf, datasets: [ds], config: base(out, { resume: true }) });
+    const resumed = await trainOn(ds, out, { resume: true });
     expect(resumed.step).toBe(6);
     expect(resumed.samples).toBe(24);
     expect(resumed.optimizer.step).toBe(6);
@@ -129,16 +152,15 @@ describe('trainTfjs', () => {
   it('resume: true in a folder without a checkpoint says it starts from scratch', async () => {
     const ds = toyDataset({ J: 6, seed: 26 });
     const out = tmp();
-    const text = captureStream(false);
-    const r = await trainTfjs({
-      tf,
-      datasets: [ds],
-      output: text,
-      config: base(out, { steps: 2, valInterval: 0, resume: true, progress: 'lines' }),
+    const { result, text } = await trainPrinting(ds, out, {
+      steps: 2,
+      valInterval: 0,
+      resume: true,
+      progress: 'lines',
     });
-    expect(r.step).toBe(2);
-    expect(text.text()).toContain(`no checkpoint in ${out}: starting from scratch\n`);
-    expect(text.text()).not.toMatch(/resuming/);
+    expect(result.step).toBe(2);
+    expect(text).toContain(`no checkpoint in ${out}: starting from scratch\n`);
+    expect(text).not.toMatch(/resuming/);
   });
 
   it('a resume truncates metrics.jsonl to the checkpoint: steps past it (a kill between checkpoints) are not repeated', async () => {
@@ -146,14 +168,16 @@ describe('trainTfjs', () => {
     const out = tmp();
     const early = join(out, 'step2.ckpt');
     // The whole run logs steps 1…6; last.ckpt is then put back to step 2, as if killed after step 6's log.
-    await trainTfjs({
-      tf,
-      datasets: [ds],
-      config: base(out, { valInterval: 0 }),
-      onLog: (e) => {
-        if (e.step === 3) copyFileSync(join(out, OUTPUT_FILES.last), early);
+    await trainOn(
+      ds,
+      out,
+      { valInterval: 0 },
+      {
+        onLog: (e) => {
+          if (e.step === 3) copyFileSync(join(out, OUTPUT_FILES.last), early);
+        },
       },
-    });
+    );
     copyFileSync(early, join(out, OUTPUT_FILES.last));
     expect((await loadModelCheckpoint(early)).optimizer!.step).toBe(2);
     const steps = () =>
@@ -162,11 +186,7 @@ describe('trainTfjs', () => {
         .split('\n')
         .map((l) => (JSON.parse(l) as MetricsEntry).step);
     expect(steps()).toEqual([1, 2, 3, 4, 5, 6]);
-    const resumed = await trainTfjs({
-      tf,
-      datasets: [ds],
-      config: base(out, { valInterval: 0, resume: true }),
-    });
+    const resumed = await trainOn(ds, out, { valInterval: 0, resume: true });
     expect(resumed.step).toBe(6);
     expect(steps()).toEqual([1, 2, 3, 4, 5, 6]);
   });
@@ -174,20 +194,19 @@ describe('trainTfjs', () => {
   it('resuming a finished run says so (step N of N) and leaves its checkpoint alone', async () => {
     const ds = toyDataset({ J: 6, seed: 28 });
     const out = tmp();
-    await trainTfjs({ tf, datasets: [ds], config: base(out, { steps: 3, valInterval: 0 }) });
+    await trainOn(ds, out, { steps: 3, valInterval: 0 });
     const last = join(out, OUTPUT_FILES.last);
     const before = readFileSync(last);
     const metrics = readFileSync(join(out, OUTPUT_FILES.metrics), 'utf8');
-    const text = captureStream(false);
-    const again = await trainTfjs({
-      tf,
-      datasets: [ds],
-      output: text,
-      config: base(out, { steps: 3, valInterval: 3, resume: true, progress: 'lines' }),
+    const { result, text } = await trainPrinting(ds, out, {
+      steps: 3,
+      valInterval: 3,
+      resume: true,
+      progress: 'lines',
     });
-    expect(again).toMatchObject({ step: 3, stoppedBy: 'steps', checkpoint: last });
-    expect(text.text()).toMatch(/the run is already finished: step 3 of 3; nothing to train/);
-    expect(text.text()).not.toMatch(/NaN|samples\/s|val @/);
+    expect(result).toMatchObject({ step: 3, stoppedBy: 'steps', checkpoint: last });
+    expect(text).toMatch(/the run is already finished: step 3 of 3; nothing to train/);
+    expect(text).not.toMatch(/NaN|samples\/s|val @/);
     expect(readFileSync(last)).toEqual(before);
     expect(readFileSync(join(out, OUTPUT_FILES.metrics), 'utf8')).toBe(metrics);
   });
@@ -195,11 +214,7 @@ describe('trainTfjs', () => {
   it('writes a checkpoint whose model gives the trained outputs, readable by @lfm/model', async () => {
     const ds = toyDataset({ J: 7, seed: 23 });
     const out = tmp();
-    const result = await trainTfjs({
-      tf,
-      datasets: [ds],
-      config: base(out, { valInterval: 0, checkpointInterval: 0 }),
-    });
+    const result = await trainOn(ds, out, { valInterval: 0, checkpointInterval: 0 });
     expect(result.checkpoint).toBe(join(out, OUTPUT_FILES.last));
     const ckpt = await loadModelCheckpoint(result.checkpoint!);
     expect(ckpt.metadata).toMatchObject({ step: 6, samples: 24 });
@@ -218,11 +233,7 @@ describe('trainTfjs', () => {
   it('trains the per-rig MLP baseline with the same loop, and round-trips its checkpoint', async () => {
     const ds = toyDataset({ J: 6, seed: 24, missing: 0.2 });
     const out = tmp();
-    const result = await trainTfjs({
-      tf,
-      datasets: [ds],
-      config: base(out, { model: { kind: 'mlp', hidden: 16, blocks: 1 }, valInterval: 0 }),
-    });
+    const result = await trainOn(ds, out, { model: { kind: 'mlp', hidden: 16, blocks: 1 }, valInterval: 0 });
     expect(result.model.config).toMatchObject({ kind: 'mlp', numJoints: 6, rig: ds.name });
     const ckpt = await loadModelCheckpoint(result.checkpoint!);
     expect(ckpt.config.kind).toBe('mlp');
@@ -263,29 +274,22 @@ describe('trainTfjs', () => {
     const ds = toyDataset({ J: 7, seed: 25 });
     const before = tf.memory().numTensors;
     const out = tmp();
-    const plain = captureStream(false);
-    const timed = await trainTfjs({
-      tf,
-      datasets: [ds],
-      output: plain,
-      config: base(out, { steps: 1_000_000, maxMinutes: 0.5 / 60, valInterval: 0, progress: 'auto' }),
+    const { result: timed, text: plain } = await trainPrinting(ds, out, {
+      steps: 1_000_000,
+      maxMinutes: 0.5 / 60,
+      valInterval: 0,
+      progress: 'auto',
     });
     expect(timed.stoppedBy).toBe('time');
     expect(timed.step).toBeGreaterThan(0);
     // Stopped by time, it still leaves a checkpoint to resume from, at the step it reached.
     expect(timed.checkpoint).toBe(join(out, OUTPUT_FILES.last));
     expect((await loadModelCheckpoint(timed.checkpoint!)).optimizer!.step).toBe(timed.step);
-    expect(plain.text()).toMatch(/^step 1\/1000000 loss \S+ lr \S+ \S+ samples\/s ETA \S+$/m);
-    expect(plain.text()).not.toContain('\r');
+    expect(plain).toMatch(/^step 1\/1000000 loss \S+ lr \S+ \S+ samples\/s ETA \S+$/m);
+    expect(plain).not.toContain('\r');
     expect(tf.memory().numTensors).toBe(before);
-    const tty = captureStream(true);
-    await trainTfjs({
-      tf,
-      datasets: [ds],
-      output: tty,
-      config: base(tmp(), { progress: 'auto', valInterval: 0 }),
-    });
-    expect(tty.text()).toMatch(/\r\[#+-*\] \d+\/6 loss \S+ lr \S+ \S+ samples\/s ETA \S+/);
+    const tty = await trainPrinting(ds, tmp(), { progress: 'auto', valInterval: 0 }, true);
+    expect(tty.text).toMatch(/\r\[#+-*\] \d+\/6 loss \S+ lr \S+ \S+ samples\/s ETA \S+/);
   });
 });
 
