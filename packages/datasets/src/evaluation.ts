@@ -1,6 +1,7 @@
 import { fnv1a32, InputError, Rng, randomRotation } from '@lfm/core';
 import { type Dataset, type DatasetFrames, type Split, splitFrames } from './dataset.js';
 import { type Intrinsics, PINHOLE, projectPoint } from './preprocess/camera.js';
+import { jointCentroid } from './shape-augment.js';
 
 /**
  * The evaluation protocols of docs/PROTOCOL.md, as data generators (the metrics are core's).
@@ -274,26 +275,15 @@ function writeSyntheticSample(
   const J = dataset.numJoints;
   const P = dataset.points;
   const base = 3 * frame * J;
-  let n = 0;
-  let cx = 0;
-  let cy = 0;
-  let cz = 0;
-  for (let j = 0; j < J; j++) {
-    const o = base + 3 * j;
-    if (Number.isNaN(P[o])) continue;
-    cx += P[o]!;
-    cy += P[o + 1]!;
-    cz += P[o + 2]!;
-    n++;
-  }
+  const present: number[] = [];
+  for (let j = 0; j < J; j++) if (!Number.isNaN(P[base + 3 * j])) present.push(j);
+  const n = present.length;
   if (n === 0) throw new InputError(`${dataset.name}: frame ${frame} has no valid joint`);
-  cx /= n;
-  cy /= n;
-  cz /= n;
+  const centre = jointCentroid(P.subarray(base, base + 3 * J), present, n);
+  const [cx, cy, cz] = [centre[0]!, centre[1]!, centre[2]!];
   let ss = 0;
-  for (let j = 0; j < J; j++) {
+  for (const j of present) {
     const o = base + 3 * j;
-    if (Number.isNaN(P[o])) continue;
     ss += (P[o]! - cx) ** 2 + (P[o + 1]! - cy) ** 2 + (P[o + 2]! - cz) ** 2;
   }
   const radius = Math.sqrt(ss / n);

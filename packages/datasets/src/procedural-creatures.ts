@@ -1,13 +1,6 @@
 import { Rng } from '@lfm/core';
 import type { Edge } from './preprocess/graph.js';
-import {
-  logUniform,
-  makeDataset,
-  type ProceduralDataset,
-  type Resolved,
-  randomUnit,
-  type Vec3,
-} from './procedural-shared.js';
+import { logUniform, type Resolved, randomUnit, type Species, type Vec3 } from './procedural-shared.js';
 
 // Articulated creatures (see procedural.ts for the model).
 
@@ -301,7 +294,7 @@ function poseCreature(
   }
 }
 
-export function creatureDataset(name: string, k: number, o: Resolved): ProceduralDataset {
+export function creatureSpecies(k: number, o: Resolved): Species {
   const c = buildCreature(new Rng([o.seed, KIND_CREATURE, k, 0]), o.minJoints, o.maxJoints);
   chooseOneSided(c, new Rng([o.seed, KIND_CREATURE, k, 2]), o.oneSidedHinges);
   const J = c.joints.length;
@@ -322,25 +315,19 @@ export function creatureDataset(name: string, k: number, o: Resolved): Procedura
     `Procedural articulated creature ${k}: ${J} joints (spine of ${c.spine}, ${c.limbs} limb${c.limbs === 1 ? '' : 's'}` +
     `${symmetric ? `, ${c.pairs} of them left/right pairs` : ''}), ` +
     `${symmetric ? 'bilaterally symmetric' : 'asymmetric'}, joint rotations up to ${deg}°.`;
-  return makeDataset({
-    name,
-    category: o.category.creature,
+  return {
     description,
-    kind: 'creature',
     joints: c.joints,
     edges,
     symmetry: c.symmetry,
     points,
     rest,
-    frames: F,
     meta: {
-      seed: o.seed,
-      species: k,
       symmetric,
       angleLimitDeg: deg,
       spineJoints: c.spine,
       limbs: c.limbs,
       ...(o.oneSidedHinges > 0 && { oneSidedHinges: c.oneSided.filter(Boolean).length }),
     },
-  });
+  };
 }

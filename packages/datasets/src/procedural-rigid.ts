@@ -1,13 +1,6 @@
 import { Rng } from '@lfm/core';
 import type { Edge } from './preprocess/graph.js';
-import {
-  logUniform,
-  makeDataset,
-  type ProceduralDataset,
-  type Resolved,
-  randomUnit,
-  type Vec3,
-} from './procedural-shared.js';
+import { logUniform, type Resolved, randomUnit, type Species, type Vec3 } from './procedural-shared.js';
 
 // Rigid objects (see procedural.ts for the model).
 
@@ -445,7 +438,7 @@ function mirrorPairs(points: Float64Array, J: number): Edge[] | null {
   return pairs;
 }
 
-export function rigidDataset(name: string, k: number, o: Resolved): ProceduralDataset {
+export function rigidSpecies(k: number, o: Resolved): Species {
   const rng = new Rng([o.seed, KIND_RIGID, k, 0]);
   let template = pickTemplate(rng);
   let a = buildRigid(rng, template);
@@ -541,17 +534,13 @@ export function rigidDataset(name: string, k: number, o: Resolved): ProceduralDa
     `Procedural rigid object ${k}: ${template} of ${prims.length} part${prims.length > 1 ? 's' : ''} ` +
     `(${[...new Set(parts)].join(', ')}), ${J} points, ${symmetric ? 'left/right symmetric' : 'asymmetric'}, ` +
     `${(100 * jitter).toFixed(1)} % shape jitter${noEdges ? ', no edges (kNN graph)' : ''}.`;
-  return makeDataset({
-    name,
-    category: o.category.rigid,
+  return {
     description,
-    kind: 'rigid',
     joints,
     edges,
     symmetry: pairs ?? [],
     points,
     rest: Float32Array.from(restPoints),
-    frames: F,
-    meta: { seed: o.seed, species: k, template, parts: prims.length, symmetric, jitter },
-  });
+    meta: { template, parts: prims.length, symmetric, jitter },
+  };
 }

@@ -50,47 +50,60 @@ function splitSequences(name: string, F: number): DatasetSequence[] {
   ].filter((s) => s.count > 0);
 }
 
-export function makeDataset(fields: {
-  name: string;
-  category: string;
-  description: string;
-  kind: 'creature' | 'rigid';
-  joints: string[];
-  edges: Edge[];
-  symmetry: Edge[];
-  points: Float32Array;
-  rest: Float32Array;
-  frames: number;
-  meta: Record<string, unknown>;
-}): ProceduralDataset {
-  const J = fields.joints.length;
-  if (new Set(fields.joints).size !== J) throw new Error(`${fields.name}: joint names are not unique`);
-  if (fields.points.length !== fields.frames * J * 3) throw new Error(`${fields.name}: points size mismatch`);
+/** What a kind's generator makes of one species; `makeDataset` adds what every species has. */
+export interface Species {
+  readonly description: string;
+  readonly joints: string[];
+  readonly edges: Edge[];
+  readonly symmetry: Edge[];
+  /** [framesPerSpecies, J, 3]. */
+  readonly points: Float32Array;
+  readonly rest: Float32Array;
+  /** The kind's own `meta` entries (after `seed` and `species`). */
+  readonly meta: Record<string, unknown>;
+}
+
+/** Species k of `kind`, named `name`, as a dataset. */
+export function makeDataset(
+  name: string,
+  kind: ProceduralDataset['kind'],
+  k: number,
+  o: Resolved,
+  species: Species,
+): ProceduralDataset {
+  const { description, joints, points } = species;
+  const category = o.category[kind];
+  const frames = o.framesPerSpecies;
+  const J = joints.length;
+  if (new Set(joints).size !== J) throw new Error(`${name}: joint names are not unique`);
+  if (points.length !== frames * J * 3) throw new Error(`${name}: points size mismatch`);
   return {
     dir: undefined,
-    name: fields.name,
-    category: fields.category,
-    description: fields.description,
+    name,
+    category,
+    description,
     units: 'procedural',
     fps: null,
-    joints: fields.joints,
-    edges: fields.edges,
-    symmetry: fields.symmetry,
+    joints,
+    edges: species.edges,
+    symmetry: species.symmetry,
     perSequenceEdges: false,
-    frames: fields.frames,
+    frames,
     numJoints: J,
-    points: fields.points,
-    sequences: splitSequences(fields.name, fields.frames),
+    points,
+    sequences: splitSequences(name, frames),
     meta: {
-      name: fields.name,
-      category: fields.category,
-      description: fields.description,
+      name,
+      category,
+      description,
       source: 'procedurally generated (@lfm/datasets createProceduralDatasets)',
       license: 'generated; no licence attached',
-      kind: fields.kind,
-      ...fields.meta,
+      kind,
+      seed: o.seed,
+      species: k,
+      ...species.meta,
     },
-    kind: fields.kind,
-    rest: fields.rest,
+    kind,
+    rest: species.rest,
   };
 }

@@ -40,9 +40,9 @@
  */
 
 import { InputError } from '@lfm/core';
-import { creatureDataset } from './procedural-creatures.js';
-import { rigidDataset } from './procedural-rigid.js';
-import type { ProceduralDataset, Resolved } from './procedural-shared.js';
+import { creatureSpecies } from './procedural-creatures.js';
+import { rigidSpecies } from './procedural-rigid.js';
+import { makeDataset, type ProceduralDataset, type Resolved } from './procedural-shared.js';
 
 export type { ProceduralDataset } from './procedural-shared.js';
 
@@ -106,14 +106,16 @@ const KNOWN_KEYS = new Set([
 export function createProceduralDatasets(options: ProceduralOptions = {}): ProceduralDataset[] {
   const o = resolveOptions(options);
   const out: ProceduralDataset[] = [];
-  const width = (n: number) => Math.max(2, String(Math.max(0, n - 1)).length);
-  for (let k = 0; k < o.creatures; k++) {
-    const name = `${o.category.creature}-${String(k).padStart(width(o.creatures), '0')}`;
-    out.push(creatureDataset(name, k, o));
-  }
-  for (let k = 0; k < o.rigid; k++) {
-    const name = `${o.category.rigid}-${String(k).padStart(width(o.rigid), '0')}`;
-    out.push(rigidDataset(name, k, o));
+  const kinds = [
+    ['creature', o.creatures, creatureSpecies],
+    ['rigid', o.rigid, rigidSpecies],
+  ] as const;
+  for (const [kind, count, generate] of kinds) {
+    const width = Math.max(2, String(Math.max(0, count - 1)).length);
+    for (let k = 0; k < count; k++) {
+      const name = `${o.category[kind]}-${String(k).padStart(width, '0')}`;
+      out.push(makeDataset(name, kind, k, o, generate(k, o)));
+    }
   }
   return out;
 }

@@ -133,8 +133,14 @@ function maxBoneIndex(bones: readonly Edge[]): number {
   return m;
 }
 
+/** Zeroes the N×N block out[o, o + N·N) but for its diagonal: the self loops every graph has. */
+function selfLoops(out: Float32Array, o: number, N: number): void {
+  out.fill(0, o, o + N * N);
+  for (let i = 0; i < N; i++) out[o + i * (N + 1)] = 1;
+}
+
 /**
- * One sample's bone adjacency into out[o, o + N·N): zeroes the block, sets the diagonal, then each
+ * One sample's bone adjacency into out[o, o + N·N): the self loops (`selfLoops`), then each
  * bone whose two joints sit in present slots. slotOfJoint[j] = slot of joint j, or −1 when absent.
  */
 export function writeBoneAdjacency(
@@ -146,8 +152,7 @@ export function writeBoneAdjacency(
   out: Float32Array,
   o: number,
 ): void {
-  out.fill(0, o, o + N * N);
-  for (let i = 0; i < N; i++) out[o + i * (N + 1)] = 1;
+  selfLoops(out, o, N);
   for (let e = 0; e < bones.length; e += 2) {
     const a = slotOfJoint[bones[e]!]!;
     const c = slotOfJoint[bones[e + 1]!]!;
@@ -191,8 +196,7 @@ export function writeKnnAdjacency(
   o: number,
   scratch: KnnScratch,
 ): void {
-  out.fill(0, o, o + N * N);
-  for (let i = 0; i < N; i++) out[o + i * (N + 1)] = 1;
+  selfLoops(out, o, N);
   const { xs, ys, slot, bestD, bestJ } = scratch;
   // The present points, sorted by x (insertion sort: n ≤ N is small).
   let n = 0;
