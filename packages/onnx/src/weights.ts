@@ -1,8 +1,7 @@
+import { decodeModel, OnnxFormatError, tensorToFloat32 } from '@lfm/format';
 import type { JsonValue, LifterConfig } from '@lfm/model';
 import { parameterShapes } from '@lfm/model';
-import { OnnxFormatError } from './errors.js';
 import { type JointCodeTableData, LifterFormatError, parseLifterMetadata } from './export-metadata.js';
-import { decodeModel, tensorToFloat32 } from './proto.js';
 
 /** A lifter's config and weights read back from an exported model (`readLifterWeights`). */
 export interface LifterWeights {
@@ -13,6 +12,8 @@ export interface LifterWeights {
   readonly jointCodeTables: Readonly<Record<string, JointCodeTableData>>;
   /** The exporting checkpoint's training metadata (`lfm.training`), when it had any. */
   readonly metadata: Readonly<Record<string, JsonValue>> | undefined;
+  /** k of the model's kNN graph for inputs without bones (undefined for a global-attention model). */
+  readonly knnK: number | undefined;
 }
 
 /**
@@ -57,5 +58,6 @@ export function readLifterWeights(bytes: Uint8Array, options: { file?: string } 
     params,
     jointCodeTables: info.jointCodes?.tables ?? {},
     metadata: training as Record<string, JsonValue> | undefined,
+    knnK: info.knnK > 0 ? info.knnK : undefined,
   };
 }

@@ -152,6 +152,7 @@ export async function liftAll(
   samples: AdaptSamples,
   table: Float32Array,
   k: number,
+  knn = DEFAULT_KNN_K,
 ): Promise<Float32Array> {
   const J = samples.numJoints;
   const S = samples.count;
@@ -162,7 +163,7 @@ export async function liftAll(
   for (let s0 = 0; s0 < S; s0 += chunk) {
     const idx = Array.from({ length: Math.min(chunk, S - s0) }, (_, i) => s0 + i);
     const B = idx.length;
-    const pre = preprocessSamples(samples, idx);
+    const pre = preprocessSamples(samples, idx, knn);
     const y = await session.run({
       ...params,
       points: new ort.Tensor('float32', pre.points, [B, J, 2]),
@@ -213,11 +214,12 @@ export function batchFeeds(
   graph: AdaptGraph,
   rank: number,
   rng: Rng,
+  knn = DEFAULT_KNN_K,
 ): Record<string, Ort.Tensor> {
   const idx = groups.flat();
   const B = idx.length;
   const J = rig.info.numJoints;
-  const pre = preprocessSamples(rig.samples, idx);
+  const pre = preprocessSamples(rig.samples, idx, knn);
   const feeds: Record<string, Ort.Tensor> = {
     points: new ort.Tensor('float32', pre.points, [B, J, 2]),
     mask: new ort.Tensor('float32', pre.mask, [B, J]),

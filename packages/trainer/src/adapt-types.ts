@@ -59,6 +59,11 @@ export interface AdaptBase {
   readonly jointCodeTables?: Readonly<Record<string, JointCodeTableData>>;
   /** Its training metadata (kept in the adapted model's `lfm.training`). */
   readonly metadata?: Readonly<Record<string, JsonValue>>;
+  /**
+   * k of the kNN graph the base builds for rigs without bones (its recipe's `knn`, or an exported
+   * model's `knnK`); adaptation lifts with it and the adapted model keeps it. Default DEFAULT_KNN_K.
+   */
+  readonly knnK?: number;
 }
 
 export interface AdaptOptions {
@@ -145,6 +150,8 @@ export interface AdaptResult {
   readonly history: readonly AdaptLogEntry[];
   /** The training metadata to export with: the base's, plus `adaptation`. */
   readonly metadata: Record<string, JsonValue>;
+  /** k of the kNN graph the adaptation lifted with (the base's): `exportAdaptedLifter` writes it. */
+  readonly knnK: number;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { nd, Rng, randomRotation } from '@lfm/core';
 import { createReferenceOps, createReferenceParams, type RefTensor, refTensor } from '@lfm/core/testing';
-import { type Dataset, preprocessKeypoints } from '@lfm/datasets';
+import { type Dataset, DEFAULT_KNN_K, preprocessKeypoints } from '@lfm/datasets';
 import { initParameters, type LifterConfig, resolveLifterConfig } from '@lfm/model';
 import { readLifterWeights } from '@lfm/onnx';
 import { describe, expect, it } from 'vitest';
@@ -442,5 +442,36 @@ describe('bad input: one-line errors', () => {
       /^adapt toy-cams: 30 samples of 6 joints, 10 multi-view frames, initial codes zeros$/m,
     );
     expect(out.text()).toMatch(/^done at step 2 in \d+s: loss /m);
+  });
+});
+
+describe('the kNN graph of a rig without bones', () => {
+  it("adapts with the base's knnK (a recipe's knn, an exported model's knnK) and the adapted model keeps it", async () => {
+    const base = tinyBase({ codedRigs: [] });
+    const ds = createSyntheticDataset({ name: 'toy-boneless', J: 8, edges: [], train: 12, val: 0, test: 2 });
+    const run = (knnK?: number) =>
+      adapt({
+        base: { ...base, ...(knnK !== undefined && { knnK }) },
+        datasets: [ds],
+        steps: 2,
+        batchSize: 6,
+        ...quiet,
+      });
+    const k3 = await run(3);
+    expect(k3.knnK).toBe(3);
+    expect(readLifterWeights(exportAdaptedLifter(k3)).knnK).toBe(3);
+    // Another graph, other lifts: the objective at the base differs.
+    const k4 = await run();
+    expect(k4.knnK).toBe(DEFAULT_KNN_K);
+    expect(k3.initial.total).not.toBe(k4.initial.total);
+    // Where the base's knnK comes from: a checkpoint's recipe, an exported model's metadata.
+    const ckpt = encodeModelCheckpoint({
+      config: { kind: 'lifter', ...base.config },
+      params: base.params,
+      metadata: { training: { knn: 3 } },
+    });
+    expect(loadAdaptBase(ckpt).knnK).toBe(3);
+    expect(loadAdaptBase(exportAdaptedLifter(k3)).knnK).toBe(3);
+    await expect(run(0)).rejects.toThrow(/knnK must be an integer ≥ 1, got 0/);
   });
 });

@@ -1,4 +1,5 @@
 import { InputError, LfmError, Rng } from '@lfm/core';
+import { DEFAULT_KNN_K } from '@lfm/datasets';
 import {
   type ConfigError,
   type JsonValue,
@@ -114,6 +115,10 @@ export async function adapt(options: AdaptOptions): Promise<AdaptResult> {
   const lrOf = (init: AdaptedRig['init']) => options.lr ?? (init === 'zeros' ? 3e-2 : 1e-2);
   const layerLr = options.layerLr ?? 1e-4;
   const seed = options.seed ?? 0;
+  const knn = options.base.knnK ?? DEFAULT_KNN_K;
+  if (!(Number.isInteger(knn) && knn >= 1)) {
+    throw new InputError(`adapt: the base model's knnK must be an integer ≥ 1, got ${knn}`);
+  }
   const logInterval = options.logInterval ?? 10;
   const positiveInt = (name: string, v: number, min: number) => {
     if (!(Number.isInteger(v) && v >= min))
@@ -194,7 +199,7 @@ export async function adapt(options: AdaptOptions): Promise<AdaptResult> {
           (info.multiViewGroups > 0 ? `, ${info.multiViewGroups} multi-view frames` : '') +
           `, initial codes ${init}`,
       );
-      const base = await liftAll(ort, predictor, forwardParams, samples, table, k);
+      const base = await liftAll(ort, predictor, forwardParams, samples, table, k, knn);
       rigs.push({
         samples,
         table,
@@ -252,7 +257,7 @@ export async function adapt(options: AdaptOptions): Promise<AdaptResult> {
       while (ri < rigs.length - 1 && pick >= weightsOfRigs[ri]!) pick -= weightsOfRigs[ri++]!;
       const rig = rigs[ri]!;
       const batch = nextBatch(rig, batchSize, rng);
-      const feeds = batchFeeds(ort, rig, batch, k, graph, rank, rng);
+      const feeds = batchFeeds(ort, rig, batch, k, graph, rank, rng, knn);
       const out = await session.run({ ...fixed, ...feeds });
       const losses = lossesOf(out, graph);
       if (!Number.isFinite(losses.total)) {
@@ -357,21 +362,29 @@ export async function adapt(options: AdaptOptions): Promise<AdaptResult> {
     final: last ?? initial ?? none,
     history,
     metadata: { ...(options.base.metadata ?? {}), adaptation },
+    knnK: knn,
   };
 }
 
 /**
  * The adapted model as ONNX bytes: `exportLifter` of its config and weights, with every adapted
  * rig's code table stored in the metadata (`jointCodes.tables`: the runtime and `lfm eval` use them
- * for that rig id) and the base's training metadata plus `adaptation` as `lfm.training`.
+ * for that rig id), the base's kNN graph (`knnK`) and the base's training metadata plus `adaptation`
+ * as `lfm.training`.
  */
 export function exportAdaptedLifter(
-  result: Pick<AdaptResult, 'config' | 'params' | 'jointCodeTables' | 'metadata'>,
+  result: Pick<AdaptResult, 'config' | 'params' | 'jointCodeTables' | 'metadata'> &
+    Partial<Pick<AdaptResult, 'knnK'>>,
   options: Omit<ExportLifterOptions, 'jointCodeTables'> = {},
 ): Uint8Array {
   return exportLifter(
     { config: result.config, params: result.params, metadata: result.metadata },
-    { producer: { name: '@lfm/trainer adapt' }, ...options, jointCodeTables: result.jointCodeTables },
+    {
+      producer: { name: '@lfm/trainer adapt' },
+      ...(result.knnK !== undefined && { knnK: result.knnK }),
+      ...options,
+      jointCodeTables: result.jointCodeTables,
+    },
   );
 }
 
@@ -390,10 +403,13 @@ export function loadAdaptBase(bytes: Uint8Array, source?: string): AdaptBase {
         `${source ?? 'the base model'}: an MLP-baseline checkpoint (one rig, fixed joints), not a lifter; adapt needs a lifter`,
       );
     }
+    const knn = (ckpt.metadata?.training as { knn?: unknown } | undefined)?.knn;
     return {
       config: lifterConfigOf(ckpt.config),
       params: ckpt.params,
       ...(ckpt.metadata && { metadata: ckpt.metadata }),
+      // The recipe's kNN graph (`lfm train` keeps the config in the metadata's `training`).
+      ...(typeof knn === 'number' && { knnK: knn }),
     };
   }
   const w = readLifterWeights(bytes, source === undefined ? {} : { file: source });
@@ -402,5 +418,6 @@ export function loadAdaptBase(bytes: Uint8Array, source?: string): AdaptBase {
     params: w.params,
     jointCodeTables: w.jointCodeTables,
     ...(w.metadata && { metadata: w.metadata }),
+    ...(w.knnK !== undefined && { knnK: w.knnK }),
   };
 }
