@@ -8,21 +8,17 @@ const DTYPE_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(DataType).map(([name, code]) => [code, name.toLowerCase()]),
 );
 
-/** Byte width of fixed-width data types (raw_data length checks). */
-const WIDTH: Record<number, number> = {
-  [DataType.FLOAT]: 4,
-  [DataType.UINT8]: 1,
-  [DataType.INT8]: 1,
-  [DataType.UINT16]: 2,
-  [DataType.INT16]: 2,
-  [DataType.INT32]: 4,
-  [DataType.INT64]: 8,
-  [DataType.BOOL]: 1,
-  [DataType.FLOAT16]: 2,
-  [DataType.DOUBLE]: 8,
-  [DataType.UINT32]: 4,
-  [DataType.UINT64]: 8,
-};
+/** Byte width of fixed-width data types (raw_data length checks), listed by width. */
+const WIDTH: Record<number, number> = Object.fromEntries(
+  (
+    [
+      [1, ['UINT8', 'INT8', 'BOOL']],
+      [2, ['UINT16', 'INT16', 'FLOAT16']],
+      [4, ['FLOAT', 'INT32', 'UINT32']],
+      [8, ['INT64', 'DOUBLE', 'UINT64']],
+    ] as const
+  ).flatMap(([bytes, types]) => types.map((t) => [DataType[t], bytes])),
+);
 
 export interface ModelValueSummary {
   name: string;

@@ -21,10 +21,7 @@ export function encodeModel(m: ModelProto): Uint8Array {
   if (m.domain !== undefined) w.stringField(4, m.domain);
   if (m.modelVersion !== undefined) w.int64Field(5, m.modelVersion);
   if (m.docString !== undefined) w.stringField(6, m.docString);
-  if (m.graph) {
-    const g = m.graph;
-    w.messageField(7, (s) => writeGraph(s, g));
-  }
+  optionalMessage(w, 7, m.graph, writeGraph);
   for (const o of m.opsetImport) {
     w.messageField(8, (s) => {
       s.stringField(1, o.domain);
@@ -33,6 +30,16 @@ export function encodeModel(m: ModelProto): Uint8Array {
   }
   for (const e of m.metadataProps) w.messageField(14, (s) => writeEntry(s, e));
   return w.finish();
+}
+
+/** `value` as the submessage of `field`, when it is set. */
+function optionalMessage<T>(
+  w: ProtoWriter,
+  field: number,
+  value: T | undefined,
+  write: (w: ProtoWriter, value: T) => void,
+): void {
+  if (value) w.messageField(field, (s) => write(s, value));
 }
 
 function writeEntry(w: ProtoWriter, e: StringStringEntryProto): void {
@@ -65,14 +72,8 @@ function writeAttribute(w: ProtoWriter, a: AttributeProto): void {
   if (a.f !== undefined) w.floatField(2, a.f);
   if (a.i !== undefined) w.int64Field(3, a.i);
   if (a.s !== undefined) w.bytesField(4, a.s);
-  if (a.t) {
-    const t = a.t;
-    w.messageField(5, (s) => writeTensor(s, t));
-  }
-  if (a.g) {
-    const g = a.g;
-    w.messageField(6, (s) => writeGraph(s, g));
-  }
+  optionalMessage(w, 5, a.t, writeTensor);
+  optionalMessage(w, 6, a.g, writeGraph);
   for (const f of a.floats ?? []) w.floatField(7, f);
   for (const i of a.ints ?? []) w.int64Field(8, i);
   for (const s of a.strings ?? []) w.bytesField(9, s);
@@ -100,31 +101,22 @@ function writeTensor(w: ProtoWriter, t: TensorProto): void {
 
 function writeValueInfo(w: ProtoWriter, v: ValueInfoProto): void {
   w.stringField(1, v.name);
-  if (v.type) {
-    const type = v.type;
-    w.messageField(2, (s) => writeType(s, type));
-  }
+  optionalMessage(w, 2, v.type, writeType);
   if (v.docString !== undefined) w.stringField(3, v.docString);
 }
 
 function writeType(w: ProtoWriter, t: TypeProto): void {
-  if (t.tensorType) {
-    const tt = t.tensorType;
-    w.messageField(1, (s) => {
-      s.int64Field(1, tt.elemType);
-      if (tt.shape) {
-        const shape = tt.shape;
-        s.messageField(2, (sh) => {
-          for (const d of shape.dim) {
-            sh.messageField(1, (dw) => {
-              if (d.dimValue !== undefined) dw.int64Field(1, d.dimValue);
-              if (d.dimParam !== undefined) dw.stringField(2, d.dimParam);
-              if (d.denotation !== undefined) dw.stringField(3, d.denotation);
-            });
-          }
+  optionalMessage(w, 1, t.tensorType, (s, tt) => {
+    s.int64Field(1, tt.elemType);
+    optionalMessage(s, 2, tt.shape, (sh, shape) => {
+      for (const d of shape.dim) {
+        sh.messageField(1, (dw) => {
+          if (d.dimValue !== undefined) dw.int64Field(1, d.dimValue);
+          if (d.dimParam !== undefined) dw.stringField(2, d.dimParam);
+          if (d.denotation !== undefined) dw.stringField(3, d.denotation);
         });
       }
     });
-  }
+  });
   if (t.denotation !== undefined) w.stringField(6, t.denotation);
 }
