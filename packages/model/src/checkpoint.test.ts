@@ -19,11 +19,10 @@ import {
 import { CheckpointMismatchError, ConfigError } from './errors.js';
 import { initParameters, parameterShapes } from './lifter.js';
 import { loadCheckpoint, saveCheckpoint } from './node.js';
-import { forwardTfjs, randomBatch, randomParams, tinyConfig, useCpuBackend } from './test-support/harness.js';
+import { forwardTfjs, randomBatch, randomParams, tinyConfig } from './test-support/harness.js';
 
 let dir: string;
 beforeAll(async () => {
-  await useCpuBackend();
   dir = await mkdtemp(join(tmpdir(), 'lfm-ckpt-'));
 });
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { LfmError, nd, type Ops, Rng, randomRotation, rotatePoints, ShapeError } from '@lfm/core';
 import { createReferenceParams, type RefTensor, refTensor } from '@lfm/core/testing';
 import { nPaMpjpe } from '@lfm/procrustes';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LifterConfig } from './config.js';
 import { cameraHead, forwardLifter, initParameters, parameterShapes } from './lifter.js';
 import {
@@ -15,12 +15,9 @@ import {
   tf,
   tfOps,
   tinyConfig,
-  useCpuBackend,
   withCodes,
   withPairs,
 } from './test-support/harness.js';
-
-beforeAll(useCpuBackend);
 
 // The lifter's locality, its inputs (adjacency, joint codes) and errors, and the 'camera' head.
 

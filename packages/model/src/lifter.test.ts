@@ -1,6 +1,6 @@
 import { Rng } from '@lfm/core';
 import { createReferenceParams, type RefTensor, refTensor } from '@lfm/core/testing';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LifterConfig } from './config.js';
 import {
   forwardLifter,
@@ -22,12 +22,9 @@ import {
   refOps,
   tfjsLossAndGrads,
   tinyConfig,
-  useCpuBackend,
   withCodes,
   withPairs,
 } from './test-support/harness.js';
-
-beforeAll(useCpuBackend);
 
 const VARIANTS: [string, Partial<LifterConfig>][] = [
   ['tpe / hybrid / paper (the paper)', {}],

@@ -11,33 +11,17 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import type { LifterConfig } from '../config.js';
 import { forwardLifter, parameterShapes } from '../lifter.js';
+import type { LifterBatch as Batch } from '../testing/index.js';
 
-export { randomParams, tinyConfig } from '../testing/index.js';
+export { randomBatch, randomParams, tinyConfig } from '../testing/index.js';
+export type { Batch };
 export { tf };
 export const tfOps = createTfjsOps(tf);
 export const refOps = createReferenceOps();
 
-export async function useCpuBackend(): Promise<void> {
-  tf.enableProdMode(); // tfjs's documented switch: no "install tfjs-node" banner on the first write
-  if (!(await tf.setBackend('cpu'))) throw new Error('tfjs cpu backend unavailable');
-}
-
-export interface Batch {
-  B: number;
-  N: number;
-  /** [B, N, 2] */
-  points: Float32Array;
-  /** [B, N] */
-  mask: Float32Array;
-  /** [B, N, N], symmetric, self loops */
-  adj: Float32Array;
-  /** [B, N, k] joint codes, for a config with `jointCodes` k > 0. */
-  codes?: Float32Array;
-  /** k of `codes`. */
-  k?: number;
-  /** [B, N, N] 0/1 mirror partners, for a config with `mirrorPairs`. */
-  pairs?: Float32Array;
-}
+// tfjs on its cpu backend, set on import for every test file of the harness.
+tf.enableProdMode(); // tfjs's documented switch: no "install tfjs-node" banner on the first write
+if (!(await tf.setBackend('cpu'))) throw new Error('tfjs cpu backend unavailable');
 
 /**
  * The batch with random mirror partners [B, N, N] (a random matching of about two thirds of each
@@ -86,31 +70,6 @@ function inputsOf<T>(
     ...(batch.codes && { codes: make(batch.codes, [B, N, batch.k!]) }),
     ...(batch.pairs && { pairs: make(batch.pairs, [B, N, N]) }),
   };
-}
-
-/**
- * Random points in [−1, 1]; `absent` flat point indices masked (their coordinates set to garbage);
- * a chain graph with self loops plus one random extra edge per sample.
- */
-export function randomBatch(seed: number, B: number, N: number, absent: readonly number[] = []): Batch {
-  const rng = new Rng(seed);
-  const points = Float32Array.from({ length: B * N * 2 }, () => rng.range(-1, 1));
-  const mask = new Float32Array(B * N).fill(1);
-  for (const k of absent) {
-    mask[k] = 0;
-    points[2 * k] = 1e3 * rng.normal();
-    points[2 * k + 1] = Number.NaN;
-  }
-  const adj = new Float32Array(B * N * N);
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < N; i++)
-      for (let j = 0; j < N; j++) if (Math.abs(i - j) <= 1) adj[(b * N + i) * N + j] = 1;
-    const i = rng.int(N);
-    const j = rng.int(N);
-    adj[(b * N + i) * N + j] = 1;
-    adj[(b * N + j) * N + i] = 1;
-  }
-  return { B, N, points, mask, adj };
 }
 
 /** The batch with points reordered: new point i is old point perm[i] (adjacency and pairs permuted both ways). */
