@@ -1,7 +1,7 @@
 import { type Ops, type Params, Rng } from '@lfm/core';
 import { createReferenceOps, createReferenceParams, refTensor } from '@lfm/core/testing';
 import { createTfjsOps, createTfjsParams } from '@lfm/core/tfjs';
-import { DEFAULT_KNN_K } from '@lfm/format';
+import { DEFAULT_KNN_K, decodeModel } from '@lfm/format';
 import {
   CheckpointMismatchError,
   decodeCheckpoint,
@@ -18,7 +18,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   checkModel,
   createOnnxRecorder,
-  decodeModel,
   exportLifter,
   LIFTER_FORMAT_VERSION,
   LIFTER_METADATA_KEYS,

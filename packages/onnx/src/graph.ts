@@ -10,7 +10,7 @@ import {
   type NodeProto,
   type TensorProto,
   type ValueInfoProto,
-} from './proto.js';
+} from '@lfm/format';
 
 /**
  * The recorder's graph: an ordered list of ONNX nodes over values that carry static shapes. It is the

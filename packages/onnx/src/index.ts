@@ -8,7 +8,6 @@ export type { GradientRule, RuleContext, TrainingGraph, TrainingGraphOptions } f
 export { buildTrainingGraph, GRADIENT_RULES, NON_DIFFERENTIABLE } from './grad/index.js';
 export type { AddNodeOptions, Attribute, DType, EmitOptions, OutputSpec, ValueKind } from './graph.js';
 export { Graph, GraphNode, GraphValue, ONNX_IR_VERSION, ONNX_OPSET } from './graph.js';
-export * from './proto.js';
 export type { OnnxRecorder, OnnxRecorderOptions, Sym, ToModelOptions } from './recorder.js';
 export { createOnnxRecorder } from './recorder.js';
 export { type LifterWeights, readLifterWeights } from './weights.js';

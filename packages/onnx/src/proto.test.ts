@@ -1,22 +1,20 @@
 import { LfmError, Rng } from '@lfm/core';
-import * as ort from 'onnxruntime-node';
-import { describe, expect, it } from 'vitest';
 import {
   AttributeType,
-  checkModel,
-  createOnnxRecorder,
   DataType,
   decodeModel,
   encodeModel,
   float32Tensor,
   int64Tensor,
   type ModelProto,
-  OnnxFormatError,
-  readModelMetadata,
+  ProtoReader,
+  ProtoWriter,
   tensorToBigInt64,
   tensorToFloat32,
-} from './index.js';
-import { ProtoReader, ProtoWriter } from './wire.js';
+} from '@lfm/format';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { checkModel, createOnnxRecorder, OnnxFormatError, readModelMetadata } from './index.js';
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 

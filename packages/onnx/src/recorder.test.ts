@@ -3,9 +3,10 @@ import { createReferenceOps, refTensor, worstRelativeError } from '@lfm/core/tes
 import { createTfjsOps } from '@lfm/core/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { decodeModel } from '@lfm/format';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkModel, createOnnxRecorder, decodeModel, type Sym } from './index.js';
+import { checkModel, createOnnxRecorder, type Sym } from './index.js';
 
 // Every op is recorded with B = 2, N = 5 and run with B = 3, N = 7 (dynamic dims), and compared with
 // the Float64 reference engine and the tfjs engine (cpu) on the same float32 inputs.

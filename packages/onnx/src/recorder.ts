@@ -3,7 +3,6 @@ import {
   type Dim,
   LfmError,
   linearShape,
-  type MatMulOptions,
   matMulShape,
   normalizeAxis,
   type Operand,
@@ -16,9 +15,9 @@ import {
   ShapeError,
   sameShape,
 } from '@lfm/core';
+import { encodeModel, type ModelProto } from '@lfm/format';
 import { broadcastDims, concatDim, reshapeDims, sameDim, sliceDim } from './dims.js';
 import { type Attribute, type DType, type EmitOptions, Graph, GraphValue, type OutputSpec } from './graph.js';
-import { encodeModel, type ModelProto } from './proto.js';
 
 /** The recorder's tensor handle: a float32 value of the graph being traced. */
 export type Sym = GraphValue;
@@ -259,7 +258,7 @@ export function createOnnxRecorder(options: OnnxRecorderOptions = {}): OnnxRecor
         epsilon: { type: 'float', value: eps },
       });
     },
-    matMul(a, b, options: MatMulOptions = {}) {
+    matMul(a, b, options = {}) {
       const x = sym(a, 'matMul');
       const y = sym(b, 'matMul');
       const shape = checked('matMul', () => matMulShape(x.shape, y.shape, options));

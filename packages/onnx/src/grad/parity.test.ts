@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import { forwardLifter, type LifterConfig, parameterShapes, resolveLifterConfig } from '@lfm/model';
+import { type LifterBatch, randomBatch } from '@lfm/model/testing';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTrainingGraph, checkModel, createOnnxRecorder, type Sym } from '../index.js';
@@ -31,32 +32,16 @@ beforeAll(async () => {
   if (!(await tf.setBackend('cpu'))) throw new Error('tfjs cpu backend unavailable');
 });
 
-interface Batch {
-  B: number;
-  N: number;
-  points: Float32Array; // [B, N, 2]
-  mask: Float32Array; // [B, N]
-  adj: Float32Array; // [B, N, N], self loops
-  target: Float32Array; // [B, N, 3]
-}
+/**
+ * A lifter batch (`randomBatch` of `@lfm/model/testing`: a chain graph plus one random edge per sample;
+ * `absent` points masked, their coordinates garbage) with a random target [B, N, 3].
+ */
+type Batch = LifterBatch & { target: Float32Array };
 
-/** Random points; `absent` flat point indices masked, their coordinates garbage (1e4, NaN). */
-function randomBatch(seed: number, B: number, N: number, absent: readonly number[]): Batch {
-  const rng = new Rng(seed);
-  const points = Float32Array.from({ length: B * N * 2 }, () => rng.range(-1, 1));
-  const mask = new Float32Array(B * N).fill(1);
-  for (const k of absent) {
-    mask[k] = 0;
-    points[2 * k] = 1e4 * rng.normal();
-    points[2 * k + 1] = Number.NaN;
-  }
-  const adj = new Float32Array(B * N * N);
-  for (let b = 0; b < B; b++)
-    for (let i = 0; i < N; i++)
-      for (let j = 0; j < N; j++)
-        if (Math.abs(i - j) <= 1 || rng.uniform() < 0.2) adj[(b * N + i) * N + j] = 1;
+function randomRun(seed: number, B: number, N: number, absent: readonly number[]): Batch {
+  const rng = new Rng([seed, 1]);
   const target = Float32Array.from({ length: B * N * 3 }, () => rng.normal());
-  return { B, N, points, mask, adj, target };
+  return { ...randomBatch(seed, B, N, absent), target };
 }
 
 interface Tensors<T> {
@@ -293,7 +278,7 @@ function lifterModel(name: string, overrides: Partial<LifterConfig>): Model {
 }
 
 describe('gradient parity: ONNX training graph vs tfjs autodiff vs Float64 finite differences', () => {
-  const runs = [randomBatch(1, 3, 6, [4, 7, 17]), randomBatch(2, 2, 9, [0, 8, 10])];
+  const runs = [randomRun(1, 3, 6, [4, 7, 17]), randomRun(2, 2, 9, [0, 8, 10])];
 
   it('a masked two-branch attention block (every parameter)', async () => {
     await checkModelGradients(attentionBlockModel(), runs, 1e9);

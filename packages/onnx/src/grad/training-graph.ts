@@ -1,6 +1,6 @@
 import { LfmError, sameShape } from '@lfm/core';
+import { encodeModel, type ModelProto } from '@lfm/format';
 import { type EmitOptions, Graph, type GraphNode, GraphValue, type OutputSpec } from '../graph.js';
-import { encodeModel, type ModelProto } from '../proto.js';
 import type { OnnxRecorder, Sym } from '../recorder.js';
 import { Emitter } from './emitter.js';
 import { EXTRA_OUTPUTS, GRADIENT_RULES, NON_DIFFERENTIABLE } from './rules.js';
