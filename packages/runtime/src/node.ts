@@ -1,12 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { readFileOr } from '@lfm/core/node';
 import { type Lifter, type LoadLifterOptions, loadLifter as loadLifterWith } from './lifter.js';
-import {
-  createOrtSessionFactory,
-  type OrtModule,
-  registerSessionFactory,
-  type SessionFactory,
-} from './session.js';
+import { createOrtSessionFactory, ortApi, registerSessionFactory, type SessionFactory } from './session.js';
 
 /**
  * `@lfm/runtime/node`: the lifter on onnxruntime-node (native CPU kernels; the fastest path in Node).
@@ -37,11 +32,7 @@ export function nodeSessionOptions(threads: number, spinning = false): Record<st
 function nodeFactory(spinning: boolean): SessionFactory {
   return createOrtSessionFactory({
     name: spinning ? 'onnxruntime-node (spin-wait)' : 'onnxruntime-node',
-    load: async () => {
-      // CommonJS in Node: the API may sit on the namespace or on its default export.
-      const m = (await import('onnxruntime-node')) as unknown as Partial<OrtModule> & { default?: OrtModule };
-      return (m.InferenceSession ? m : m.default) as OrtModule;
-    },
+    load: async () => ortApi(await import('onnxruntime-node')),
     perSessionThreads: true,
     // docs/BACKENDS.md §4: 2 threads beat 1 at B = 64 on 2 cores; more cores help large batches a little.
     largeBatchThreads: () => Math.max(1, Math.min(4, availableParallelism())),

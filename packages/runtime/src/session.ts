@@ -132,6 +132,15 @@ export interface OrtFactoryOptions {
   readonly readModel: (location: string) => Promise<Uint8Array>;
 }
 
+/**
+ * The onnxruntime API of a dynamically imported package: on the module namespace, or (CommonJS in
+ * Node) on its default export.
+ */
+export function ortApi(imported: unknown): OrtModule {
+  const m = imported as Partial<OrtModule> & { default?: OrtModule };
+  return (m.InferenceSession ? m : m.default) as OrtModule;
+}
+
 /** A SessionFactory over an onnxruntime JS package. */
 export function createOrtSessionFactory(o: OrtFactoryOptions): SessionFactory {
   let loaded: Promise<OrtModule> | undefined;

@@ -3,6 +3,7 @@ import { type Lifter, type LoadLifterOptions, loadLifter as loadLifterWith } fro
 import {
   createOrtSessionFactory,
   type OrtModule,
+  ortApi,
   registerSessionFactory,
   type SessionFactory,
 } from './session.js';
@@ -28,13 +29,7 @@ let threadsFixed = false;
 /** The onnxruntime-web session factory (wasm execution provider, graph optimisation 'all'). */
 export const onnxruntimeWeb: SessionFactory = createOrtSessionFactory({
   name: 'onnxruntime-web',
-  load: async () => {
-    // CommonJS in Node: the API may sit on the namespace or on its default export.
-    const m = (await import('onnxruntime-web')) as unknown as Partial<OrtWebModule> & {
-      default?: OrtWebModule;
-    };
-    return (m.InferenceSession ? m : m.default) as OrtWebModule;
-  },
+  load: async () => ortApi(await import('onnxruntime-web')),
   perSessionThreads: false,
   largeBatchThreads: () => 0, // 0 = leave the wasm thread count to onnxruntime-web (see below)
   sessionOptions: (ort, threads) => {
