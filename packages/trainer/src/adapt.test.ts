@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { adapt, exportAdaptedLifter, loadAdaptBase } from './adapt.js';
 import { type AdaptSamples, adaptSamplesFromDataset } from './adapt-data.js';
 import { adaptObjectiveOps, adaptTraceConfig, buildAdaptGraph } from './adapt-graph.js';
+import { boneEdges } from './adapt-samples.js';
 import { type AdaptWeights, DEFAULT_ADAPT_WEIGHTS, lastLayerParams } from './adapt-types.js';
 import { encodeModelCheckpoint } from './checkpoint.js';
 import { evaluate, type PredictBatch } from './evaluate.js';
@@ -171,6 +172,7 @@ describe('the objective', () => {
       partner: { data: Float32Array.from([0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0]), shape: [B, B] },
       rotation: { data: rotation, shape: [B, 3, 3] },
       reference: { data: Float32Array.from({ length: J * 3 }, () => rng.normal()), shape: [J, 3] },
+      edges: { data: boneEdges(s.rig.bones, J), shape: [J, J] },
     };
     const weights: AdaptWeights = {
       reprojection: 1,
@@ -178,9 +180,10 @@ describe('the objective', () => {
       lowRank: 0.5,
       canonical: 0.3,
       base: 0.2,
+      boneLength: 0.4,
     };
     const graph = buildAdaptGraph(config, params, { weights, multiView: true, rank: 0, trainable: [] });
-    expect(graph.terms).toEqual(['reprojection', 'multiView', 'lowRank', 'canonical', 'base']);
+    expect(graph.terms).toEqual(['reprojection', 'multiView', 'lowRank', 'canonical', 'base', 'boneLength']);
     const ort = await loadOnnxRuntime();
     const session = await ort.InferenceSession.create(graph.bytes, { intraOpNumThreads: 1 });
     const model = createModel({ kind: 'lifter', ...config });
@@ -213,6 +216,7 @@ describe('the objective', () => {
         partner: t('partner'),
         rotation: t('rotation'),
         reference: t('reference'),
+        edges: t('edges'),
       };
       return adaptObjectiveOps(ref, refParams, inputs as never, adaptTraceConfig(config), weights).loss
         .data[0]!;
@@ -247,7 +251,7 @@ describe('the objective', () => {
     expect(g.inputs).not.toContain('rotation');
     expect(g.inputs).not.toContain('partner');
     expect(g.inputs).toContain('basis');
-    const zero = { reprojection: 0, multiView: 0, lowRank: 0, canonical: 0, base: 0 };
+    const zero = { reprojection: 0, multiView: 0, lowRank: 0, canonical: 0, base: 0, boneLength: 0 };
     expect(() =>
       buildAdaptGraph(config, params, { weights: zero, multiView: true, rank: 2, trainable: [] }),
     ).toThrow(/every term has weight 0/);
