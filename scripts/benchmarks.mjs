@@ -1,5 +1,6 @@
 // Regenerates docs/BENCHMARKS.md and its figures (docs/benchmarks/*.svg) from the real corpus in
-// ../shared/data: the shipped model (models/lfm.onnx) against the mean-shape and per-rig MLP baselines,
+// ../shared/data: the shipped model (models/lfm.onnx) against the mean-shape and per-rig MLP baselines
+// (the MLPs at the budget, stage `mlp`, and trained to a validation plateau, stage `mlp-converged`),
 // single-category LFMs, ablations at equal budget, robustness to occlusion and 2D noise, unseen rigs and
 // rig transfer, the real-camera protocol, and rendered skeletons.
 //
@@ -11,6 +12,7 @@
 // is its command line. Needs the built packages (pnpm build). Run from the repository root:
 //   node scripts/benchmarks.mjs                         # every stage, default budgets
 //   node scripts/benchmarks.mjs --stages eval,robustness --limit 200
+//   node scripts/benchmarks.mjs --stages mlp-converged  # hours: ≤ 20 min per rig, resumes if killed
 //   node scripts/benchmarks.mjs --render-only           # rebuild the report from the cached JSON
 //   node scripts/benchmarks.mjs --verify --stages eval  # recompute and compare with the cached numbers
 // --help lists every option.

@@ -1,5 +1,11 @@
 export { cacheStatus, compareNumbers, type NumberDiff, readResults } from './benchmarks/cache.js';
-export { BenchmarkContext, hasSplit, jointCodesOf, type TrainedArm } from './benchmarks/context.js';
+export {
+  type ArmBudget,
+  BenchmarkContext,
+  hasSplit,
+  jointCodesOf,
+  type TrainedArm,
+} from './benchmarks/context.js';
 export {
   LOO_ARMS,
   LOO_GROUPS,
@@ -12,6 +18,7 @@ export { type BenchmarkIo, runBenchmarks } from './benchmarks/main.js';
 export {
   type BenchmarkOptions,
   DEFAULT_BUDGET_MINUTES,
+  DEFAULT_CONVERGENCE,
   HELP as BENCHMARKS_HELP,
   type NumberFlagOptions,
   numberFlag,
@@ -27,6 +34,7 @@ export {
   type AblationsPayload,
   type ArmInfo,
   type BaselinesPayload,
+  type ConvergenceSettings,
   type DatasetFacts,
   type EvalPayload,
   groupOf,
@@ -36,6 +44,7 @@ export {
   type LooRow,
   type LooScore,
   type Machine,
+  type MlpConvergedPayload,
   type MlpPayload,
   type ModelMeta,
   measuredModel,

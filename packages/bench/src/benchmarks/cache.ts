@@ -63,6 +63,8 @@ export function armsOf(stage: Stage, r: StageResult): readonly ArmInfo[] {
   switch (stage) {
     case 'mlp':
       return (r as StageResult<'mlp'>).arms;
+    case 'mlp-converged':
+      return (r as StageResult<'mlp-converged'>).arms;
     case 'single': {
       const s = r as StageResult<'single'>;
       return [s.combined.arm, ...s.groups.map((g) => g.arm)];

@@ -61,6 +61,19 @@ type TrainingConfig = Readonly<Record<string, unknown>> & {
   readonly loss?: string;
 };
 
+/** How `trainArm` budgets an arm when not by --budget-minutes, and which checkpoint it evaluates. */
+export interface ArmBudget {
+  /** A budget in steps (equal samples for every arm, whatever the machine's load): the schedule's length. */
+  readonly steps?: number;
+  /**
+   * With `steps`: a wall-clock cap over all the arm's sessions, minutes (a killed session counts up to
+   * its last checkpoint). Without it a step budget trains its steps however long.
+   */
+  readonly maxMinutes?: number;
+  /** The weights the arm stands for: 'best' = best.ckpt (the best validation; last.ckpt if none). */
+  readonly checkpoint?: 'last' | 'best';
+}
+
 export const hasSplit = (d: Dataset, split: string): boolean =>
   d.sequences.some((s) => s.split === split && s.count > 0);
 
@@ -235,15 +248,17 @@ export class BenchmarkContext {
     id: string,
     config: TrainingConfig,
     datasets: readonly Dataset[],
-    { steps: fixedSteps }: { steps?: number } = {},
+    { steps: fixedSteps, maxMinutes, checkpoint = 'last' }: ArmBudget = {},
   ): Promise<TrainedArm> {
     const { opts } = this;
+    if (maxMinutes !== undefined && fixedSteps === undefined)
+      throw new InputError(`${id}: a time cap (maxMinutes) goes with a step budget (steps)`);
     // One folder per (arm, config, data, budget): a run made with other settings is never overwritten.
     const names = datasets.map((d) => d.name);
     const key = hashOf(
       fixedSteps === undefined
         ? { config, names, budget: opts.budgetMinutes }
-        : { config, names, steps: fixedSteps },
+        : { config, names, steps: fixedSteps, ...(maxMinutes !== undefined && { maxMinutes }) },
     );
     const dir = join(opts.runsDir, `${id}-${key.slice(0, 8)}`);
     const planFile = join(dir, 'bench-plan.json');
@@ -308,9 +323,13 @@ export class BenchmarkContext {
       writeJson(planFile, plan);
       this.retrained.add(dir);
     }
-    if (!plan.done) await this.trainPlanned(id, plan, config, datasets, dir, planFile);
-    const ckpt = await loadModelCheckpoint(join(dir, OUTPUT_FILES.last));
-    const step = Number(ckpt.metadata?.step ?? ckpt.optimizer?.step ?? Number.NaN);
+    if (!plan.done) await this.trainPlanned(id, plan, config, datasets, dir, planFile, maxMinutes);
+    const last = await loadModelCheckpoint(join(dir, OUTPUT_FILES.last));
+    const step = Number(last.metadata?.step ?? last.optimizer?.step ?? Number.NaN);
+    const bestFile = join(dir, OUTPUT_FILES.best);
+    const best =
+      checkpoint === 'best' && existsSync(bestFile) ? await loadModelCheckpoint(bestFile) : undefined;
+    const ckpt = best ?? last;
     const modelConfig = ckpt.model.config as { kind: string; codedRigs?: readonly string[] };
     return {
       id,
@@ -322,17 +341,32 @@ export class BenchmarkContext {
         budgetMinutes: plan.budgetMinutes,
         plannedSteps: plan.steps,
         steps: step,
-        samples: Number(ckpt.metadata?.samples ?? Number.NaN),
-        minutes: plan.sessions.reduce((a, s) => a + s.minutes, 0),
+        samples: Number(last.metadata?.samples ?? Number.NaN),
+        minutes: Math.max(
+          plan.sessions.reduce((a, s) => a + s.minutes, 0),
+          // Time-capped: a killed session's minutes too, up to its checkpoint (what the cap counted).
+          maxMinutes === undefined ? 0 : (numberOrNull(last.metadata?.wallSec) ?? 0) / 60,
+        ),
         stoppedBy: plan.sessions.at(-1)?.stoppedBy ?? null,
         calibratedStepsPerSec: plan.calibratedStepsPerSec,
         model: modelConfig.kind === 'lifter' ? lifterSummary(modelConfig) : modelConfig,
         loss: config.loss ?? 'procrustes',
+        ...(checkpoint === 'best' && {
+          evaluated: {
+            checkpoint: best ? OUTPUT_FILES.best : OUTPUT_FILES.last,
+            step: Number(ckpt.metadata?.step ?? ckpt.optimizer?.step ?? Number.NaN),
+            valNPaMpjpe: numberOrNull(ckpt.metadata?.bestScore),
+          },
+        }),
       },
     };
   }
 
-  /** Trains a planned arm (or resumes it) for its steps, capped at 1.25× the budget unless pinned. */
+  /**
+   * Trains a planned arm (or resumes it) for its steps, capped at 1.25× the budget unless pinned, or
+   * at `timeCap` minutes over all its sessions. A config with `valInterval` validates (and checkpoints)
+   * that often, so its `valPatience` can stop it on a plateau; any stop but a signal makes the arm done.
+   */
   private async trainPlanned(
     id: string,
     plan: ArmPlan,
@@ -340,14 +374,32 @@ export class BenchmarkContext {
     datasets: readonly Dataset[],
     dir: string,
     planFile: string,
+    timeCap: number | undefined,
   ): Promise<void> {
     const { opts } = this;
     const names = datasets.map((d) => d.name);
-    const used = plan.sessions.reduce((a, s) => a + s.minutes, 0);
-    const cap = Math.max(0.05, 1.25 * plan.budgetMinutes! - used);
-    const resume = existsSync(join(dir, OUTPUT_FILES.last));
+    const lastFile = join(dir, OUTPUT_FILES.last);
+    const resume = existsSync(lastFile);
+    let used = plan.sessions.reduce((a, s) => a + s.minutes, 0);
+    // A killed session never wrote its minutes into the plan: its checkpoint's wall time counts them.
+    if (timeCap !== undefined && resume)
+      used = Math.max(
+        used,
+        (numberOrNull((await loadModelCheckpoint(lastFile)).metadata?.wallSec) ?? 0) / 60,
+      );
+    const maxMinutes =
+      timeCap !== undefined
+        ? Math.max(0.05, timeCap - used)
+        : plan.pinnedFrom
+          ? 0 // a pinned run trains its steps, however long
+          : Math.max(0.05, 1.25 * plan.budgetMinutes! - used);
+    const valInterval = typeof config.valInterval === 'number' ? config.valInterval : 0;
+    const until =
+      valInterval > 0 && Number(config.valPatience ?? 0) > 0
+        ? `, until ${config.valPatience} validations (every ${valInterval} steps) without a gain > ${config.valMinDelta ?? 0}`
+        : '';
     this.log(
-      `[${id}] training ${plan.steps} steps (${plan.pinnedFrom ? `pinned by the ${plan.pinnedFrom}` : `≤ ${cap.toFixed(2)} min`}) on ${names.join(', ')}${resume ? ', resuming' : ''}`,
+      `[${id}] training ${plan.steps} steps (${plan.pinnedFrom && timeCap === undefined ? `pinned by the ${plan.pinnedFrom}` : `≤ ${maxMinutes.toFixed(2)} min`}${until}) on ${names.join(', ')}${resume ? ', resuming' : ''}`,
     );
     const t0 = Date.now();
     const base = config.warmupSteps ?? DEFAULT_TRAINING_CONFIG.warmupSteps;
@@ -356,12 +408,13 @@ export class BenchmarkContext {
         ...config,
         steps: plan.steps,
         warmupSteps: Math.min(base, Math.floor(plan.steps / 10)),
-        maxMinutes: plan.pinnedFrom ? 0 : cap, // a pinned run trains its steps, however long
+        maxMinutes,
         outDir: dir,
         resume,
-        valInterval: 0,
-        checkpointInterval: Math.max(50, Math.floor(plan.steps / 10)),
-        logInterval: Math.max(10, Math.floor(plan.steps / 10)),
+        valInterval,
+        // Validating: a checkpoint after every validation, so that a killed run resumes with its count.
+        checkpointInterval: valInterval || Math.max(50, Math.floor(plan.steps / 10)),
+        logInterval: valInterval || Math.max(10, Math.floor(plan.steps / 10)),
         progress: 'lines',
         threads: opts.threads,
       },
@@ -378,11 +431,14 @@ export class BenchmarkContext {
     writeJson(planFile, plan);
   }
 
-  /** Evaluates trained arms (one predictor per dataset name, or one for all), memoised in the arm's folder. */
+  /**
+   * Evaluates trained arms (one predictor per dataset name with `route`, or the first for all),
+   * memoised in the first arm's folder; `label` names the model in the report (`EvalReport.model`).
+   */
   async evaluateArms(
     arms: readonly TrainedArm[],
     datasets: readonly Dataset[],
-    { route = false } = {},
+    { route = false, label }: { route?: boolean; label?: string } = {},
   ): Promise<EvalReport> {
     const { opts } = this;
     const first = arms[0]!;
@@ -414,7 +470,7 @@ export class BenchmarkContext {
       const report = await this.evaluate({
         predict,
         datasets,
-        model: route ? 'per-rig MLP' : first.info.dir,
+        model: label ?? (route ? 'per-rig MLP' : first.info.dir),
         ...(jointCodes && { jointCodes }),
       });
       if (!opts.verify) writeJson(memo, report);
@@ -432,6 +488,8 @@ export class BenchmarkContext {
     return this.trainArm('combined', base.training, data);
   }
 }
+
+const numberOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 function lifterSummary(c: { codedRigs?: readonly string[] }): unknown {
   const { codedRigs, ...rest } = c;

@@ -20,6 +20,7 @@ export function losses(R: StageResults, facts: ReadonlyMap<string, DatasetFacts>
   const comparisons: [string, EvalReport | undefined][] = [
     ['the mean shape', R.baselines?.report],
     ['the per-rig MLP', R.mlp?.report],
+    ['the per-rig MLP trained to convergence', R['mlp-converged']?.report],
   ];
   const lost: Loss[] = [];
   for (const d of lfm) {

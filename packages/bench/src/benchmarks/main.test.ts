@@ -59,7 +59,7 @@ describe('runBenchmarks', () => {
     const { io, out } = capture();
     expect(await runBenchmarks(['--stages', 'warp', '--out', join(root, 'none')], root, io)).toBe(2);
     expect(out.stderr).toBe(
-      "benchmarks: unknown stage 'warp' (known: eval, baselines, mlp, single, ablations, robustness, unseen, real, skeletons, loo)\n",
+      "benchmarks: unknown stage 'warp' (known: eval, baselines, mlp, mlp-converged, single, ablations, robustness, unseen, real, skeletons, loo)\n",
     );
     expect(existsSync(join(root, 'none'))).toBe(false);
   });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { LOO_ARMS, LOO_GROUPS } from './loo.js';
-import { DEFAULT_BUDGET_MINUTES, HELP, numberFlag, parseBenchmarkOptions, splitList } from './options.js';
+import {
+  DEFAULT_BUDGET_MINUTES,
+  DEFAULT_CONVERGENCE,
+  HELP,
+  numberFlag,
+  parseBenchmarkOptions,
+  splitList,
+} from './options.js';
 import { STAGES } from './types.js';
 
 const root = '/repo';
@@ -35,6 +42,30 @@ describe('parseBenchmarkOptions', () => {
       outDir: '/tmp/x',
       renderOnly: true,
     });
+  });
+
+  it('the mlp-converged settings: defaults, flags, and the help that names them', () => {
+    expect(parseBenchmarkOptions([], root)).toMatchObject({ converged: DEFAULT_CONVERGENCE });
+    expect(DEFAULT_CONVERGENCE).toEqual({
+      maxSteps: 60000,
+      maxMinutes: 20,
+      valInterval: 500,
+      valPatience: 6,
+      valMinDelta: 0.001,
+    });
+    const o = parseBenchmarkOptions(
+      ['--converged-max-steps', '9000', '--converged-max-minutes', '2.5', '--converged-patience', '3'],
+      root,
+    );
+    expect(o).toMatchObject({
+      converged: { maxSteps: 9000, maxMinutes: 2.5, valInterval: 500, valPatience: 3, valMinDelta: 0.001 },
+    });
+    expect(() => parseBenchmarkOptions(['--converged-val-interval', '0'], root)).toThrow(
+      /--converged-val-interval must be an integer ≥ 1/,
+    );
+    for (const f of ['max-steps', 'max-minutes', 'val-interval', 'patience', 'min-delta'])
+      expect(HELP).toContain(`--converged-${f}`);
+    expect(HELP).toMatch(/^ {2}mlp-converged\n {14}the same per-rig MLPs/m);
   });
 
   it('--help / -h', () => {

@@ -2,10 +2,19 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError } from '@lfm/core';
 import { LOO_ARMS, LOO_GROUPS } from './loo.js';
-import { STAGES, type Stage } from './types.js';
+import { type ConvergenceSettings, STAGES, type Stage } from './types.js';
 
 /** Minutes of training per trained model (each MLP, single-category LFM, arm) unless --budget-minutes. */
 export const DEFAULT_BUDGET_MINUTES = 3;
+
+/** How the mlp-converged stage trains each per-rig MLP unless its --converged-* flags say otherwise. */
+export const DEFAULT_CONVERGENCE: ConvergenceSettings = Object.freeze({
+  maxSteps: 60_000,
+  maxMinutes: 20,
+  valInterval: 500,
+  valPatience: 6,
+  valMinDelta: 0.001,
+});
 
 export const HELP = `Usage: node scripts/benchmarks.mjs [options]
 
@@ -14,6 +23,12 @@ another model file than the current --model):
   eval        the model (default: the shipped one) on every test split (synthetic protocol)
   baselines   the Procrustes mean-shape baseline of every rig
   mlp         a per-rig MLP lifter per dataset, trained for --budget-minutes each
+  mlp-converged
+              the same per-rig MLPs (datasets with a val split), trained until the validation
+              plateaus: val nPA-MPJPE every --converged-val-interval steps, stop after
+              --converged-patience validations without a gain > --converged-min-delta, within
+              --converged-max-steps (the cosine schedule's length) and --converged-max-minutes per
+              MLP over all its sessions; evaluated from best.ckpt (its best validation)
   single      an LFM per category trained on that category alone, vs the combined LFM, same budget
   ablations   TPE vs MLP encoding, hybrid vs global vs local attention, Procrustes vs plain MSE loss, the paper's vs the camera head
   robustness  the model vs extra occlusion (0–60 %) and 2D pixel noise
@@ -30,6 +45,11 @@ Options:
   --verify               recompute the selected stages and compare with the cached numbers (writes nothing)
   --tolerance X          relative tolerance of --verify (default 1e-6)
   --budget-minutes M     training budget per trained model (each MLP, single-category LFM, arm) (default ${DEFAULT_BUDGET_MINUTES})
+  --converged-max-steps N     step cap of each mlp-converged MLP (default ${DEFAULT_CONVERGENCE.maxSteps})
+  --converged-max-minutes M   time cap of each mlp-converged MLP, all sessions (default ${DEFAULT_CONVERGENCE.maxMinutes})
+  --converged-val-interval N  validate every N steps (default ${DEFAULT_CONVERGENCE.valInterval})
+  --converged-patience N      validations without improvement before stopping (default ${DEFAULT_CONVERGENCE.valPatience})
+  --converged-min-delta X     what counts as an improvement of val nPA-MPJPE (default ${DEFAULT_CONVERGENCE.valMinDelta})
   --limit N              test samples per dataset, evenly spaced (default: all)
   --robustness-limit N   samples per dataset and level in the robustness sweeps (default: --limit)
   --data DIR             the corpus (default ../shared/data)
@@ -58,6 +78,8 @@ export interface BenchmarkOptions {
   verify: boolean;
   tolerance: number;
   budgetMinutes: number;
+  /** How the mlp-converged stage trains (--converged-*). */
+  converged: ConvergenceSettings;
   limit: number | undefined;
   robustnessLimit: number | undefined;
   dataDir: string;
@@ -85,6 +107,11 @@ const FLAGS = {
   verify: { type: 'boolean' },
   tolerance: { type: 'string' },
   'budget-minutes': { type: 'string' },
+  'converged-max-steps': { type: 'string' },
+  'converged-max-minutes': { type: 'string' },
+  'converged-val-interval': { type: 'string' },
+  'converged-patience': { type: 'string' },
+  'converged-min-delta': { type: 'string' },
   limit: { type: 'string' },
   'robustness-limit': { type: 'string' },
   data: { type: 'string' },
@@ -167,6 +194,13 @@ export function parseBenchmarkOptions(argv: readonly string[], root: string): Be
     verify: flags.verify ?? false,
     tolerance: num('tolerance', 1e-6),
     budgetMinutes: num('budget-minutes', DEFAULT_BUDGET_MINUTES, { min: 0.01 }),
+    converged: {
+      maxSteps: num('converged-max-steps', DEFAULT_CONVERGENCE.maxSteps, { int: true, min: 1 }),
+      maxMinutes: num('converged-max-minutes', DEFAULT_CONVERGENCE.maxMinutes, { min: 0.01 }),
+      valInterval: num('converged-val-interval', DEFAULT_CONVERGENCE.valInterval, { int: true, min: 1 }),
+      valPatience: num('converged-patience', DEFAULT_CONVERGENCE.valPatience, { int: true, min: 1 }),
+      valMinDelta: num('converged-min-delta', DEFAULT_CONVERGENCE.valMinDelta),
+    },
     limit: num('limit', undefined, { int: true, min: 1 }),
     robustnessLimit: num('robustness-limit', undefined, { int: true, min: 1 }),
     dataDir: at(flags.data ?? '../shared/data'),

@@ -3,13 +3,15 @@ import { fu, fx, mean, rowOf, shortUnits, table } from '../markdown.js';
 import { type BarSeries, barChartSvg, type LineSeries, lineChartSvg } from '../plots.js';
 import type { ReportContext } from './report.js';
 import { stageSection, stageText } from './report.js';
-import { groupOf, type RobustnessLevel } from './types.js';
+import { groupOf, type RobustnessLevel, type StageResult } from './types.js';
 
 /** The per-test-split table of every model, its note and bar chart. */
 export function perSplitSection(ctx: ReportContext): void {
   const { input, R, md, facts, figure } = ctx;
   const ev = stageSection(ctx, 'Per test split', 'eval');
   if (ev) {
+    // The converged MLP's column only when its stage ran (the table is otherwise as before it existed).
+    const conv = R['mlp-converged'];
     const single = new Map();
     for (const g of R.single?.groups ?? [])
       for (const d of g.report.datasets) single.set(d.name, { ...d, group: g.group });
@@ -17,9 +19,10 @@ export function perSplitSection(ctx: ReportContext): void {
       const f = facts.get(d.name);
       const ms = rowOf(R.baselines?.report, d.name);
       const mlp = rowOf(R.mlp?.report, d.name);
+      const mc = rowOf(conv?.report, d.name);
       const sg = single.get(d.name);
       const cb = rowOf(R.single?.combined.report, d.name);
-      const best = Math.min(...[d, ms, mlp, cb, sg].map((r) => r?.nPaMpjpe ?? Infinity));
+      const best = Math.min(...[d, ms, mlp, mc, cb, sg].map((r) => r?.nPaMpjpe ?? Infinity));
       const b = (r: EvalRow | undefined) => (r?.nPaMpjpe === best ? `**${fx(best)}**` : fx(r?.nPaMpjpe));
       return [
         `${d.name}${!f ? '' : f.trainFrames === 0 ? ' (test only)' : f.seen ? '' : ' (unseen)'}`,
@@ -32,6 +35,7 @@ export function perSplitSection(ctx: ReportContext): void {
         fu(ms?.paMpjpe),
         b(mlp),
         fu(mlp?.paMpjpe),
+        ...(conv ? [b(mc)] : []),
         b(cb),
         b(sg),
       ];
@@ -43,6 +47,7 @@ export function perSplitSection(ctx: ReportContext): void {
       R.mlp?.report,
       R.single?.combined.report,
       R.single && { datasets: [...single.values()] },
+      conv?.report,
     ];
     const common = ev.report.datasets
       .map((d) => d.name)
@@ -61,6 +66,7 @@ export function perSplitSection(ctx: ReportContext): void {
       '',
       col(columns[2]),
       '',
+      ...(conv ? [col(columns[5])] : []),
       col(columns[3]),
       col(columns[4]),
     ]);
@@ -77,6 +83,7 @@ export function perSplitSection(ctx: ReportContext): void {
           'mean shape PA',
           'MLP nPA',
           'MLP PA',
+          ...(conv ? ['MLP converged nPA'] : []),
           `combined @budget nPA`,
           'single-category @budget nPA',
         ],
@@ -85,7 +92,7 @@ export function perSplitSection(ctx: ReportContext): void {
     );
     md.push('');
     md.push(
-      `LFM = \`${ev.model.path}\`. Mean shape = the Procrustes mean of the rig's train split (it knows the joint labels; ${R.baselines ? stageText(R.baselines) : 'not run yet'}). MLP = a per-rig MLP lifter (SimpleBaseline style) trained on the rig's train split for the budget (${R.mlp ? stageText(R.mlp) : 'not run yet'}). combined @budget = the combined recipe (\`${R.single?.settings.baseConfig ?? input.baseConfigPath}\`) retrained for the same budget as one MLP, and single-category @budget = the same recipe trained on the dataset's category alone (rigid PASCAL3D+ classes form one group) for the same budget: the paper's claim that combined training helps is the comparison of these two columns. Unseen = not in the model's training data; test only = a dataset with no train split.`,
+      `LFM = \`${ev.model.path}\`. Mean shape = the Procrustes mean of the rig's train split (it knows the joint labels; ${R.baselines ? stageText(R.baselines) : 'not run yet'}). MLP = a per-rig MLP lifter (SimpleBaseline style) trained on the rig's train split for the budget (${R.mlp ? stageText(R.mlp) : 'not run yet'}).${conv ? ` MLP converged = the same MLP and training config trained until its validation plateaued (${stageText(conv)}; see below).` : ''} combined @budget = the combined recipe (\`${R.single?.settings.baseConfig ?? input.baseConfigPath}\`) retrained for the same budget as one MLP, and single-category @budget = the same recipe trained on the dataset's category alone (rigid PASCAL3D+ classes form one group) for the same budget: the paper's claim that combined training helps is the comparison of these two columns. Unseen = not in the model's training data; test only = a dataset with no train split.`,
     );
     md.push('');
     const cats = ev.report.datasets.map((d) => d.name);
@@ -98,6 +105,11 @@ export function perSplitSection(ctx: ReportContext): void {
       });
     if (mlp)
       series.push({ name: 'per-rig MLP', values: cats.map((n) => rowOf(mlp.report, n)?.nPaMpjpe ?? null) });
+    if (conv)
+      series.push({
+        name: 'per-rig MLP, converged',
+        values: cats.map((n) => rowOf(conv.report, n)?.nPaMpjpe ?? null),
+      });
     if (sg) {
       series.push({
         name: 'combined @budget',
@@ -114,7 +126,52 @@ export function perSplitSection(ctx: ReportContext): void {
       `![nPA-MPJPE per dataset](${figure('npa-per-dataset.svg', barChartSvg({ title: 'nPA-MPJPE per test split (lower is better)', categories: cats, series, yLabel: 'nPA-MPJPE', yMax: cap }))})`,
     );
     md.push('');
+    if (conv) md.push(...convergedLines(conv, R.mlp?.report));
   }
+}
+
+/** The converged MLPs' runs: how long each trained, why it stopped, and its test score beside the budget MLP's. */
+export function convergedLines(
+  conv: StageResult<'mlp-converged'>,
+  atBudget: EvalReport | undefined,
+): string[] {
+  const c = conv.convergence;
+  const stops = new Map<string, number>();
+  for (const a of conv.arms) stops.set(a.stoppedBy ?? '?', (stops.get(a.stoppedBy ?? '?') ?? 0) + 1);
+  return [
+    '### Per-rig MLP trained to convergence',
+    '',
+    `Each MLP has the \`mlp\` stage's training config and trains on its rig's train split until its validation plateaus: val nPA-MPJPE (the val split, synthetic protocol) every ${c.valInterval} steps, stopped after ${c.valPatience} validations in a row that did not improve the best by more than ${c.valMinDelta}, within ${c.maxSteps} steps (the length of its cosine schedule) and ${c.maxMinutes} min over all its sessions. It is evaluated from the checkpoint of its best validation (\`best.ckpt\`; \`last.ckpt\` when it never validated). Stopped by: ${[...stops].map(([k, n]) => `${k} ${n}`).join(', ')} (plateau = converged; time = its time cap came first; steps = its step cap came first).${conv.skipped.length > 0 ? ` No val split, not trained: ${conv.skipped.join(', ')}.` : ''}`,
+    '',
+    table(
+      [
+        'dataset',
+        'steps',
+        'samples',
+        'minutes',
+        'stopped by',
+        'evaluated',
+        'best val nPA',
+        'test nPA',
+        'MLP @budget test nPA',
+      ],
+      conv.arms.map((a) => {
+        const name = a.datasets[0]!;
+        return [
+          name,
+          `${a.steps}/${a.plannedSteps}`,
+          String(a.samples),
+          fx(a.minutes, 1),
+          a.stoppedBy ?? '—',
+          a.evaluated ? `${a.evaluated.checkpoint} @${a.evaluated.step}` : 'last.ckpt',
+          fx(a.evaluated?.valNPaMpjpe ?? null),
+          fx(rowOf(conv.report, name)?.nPaMpjpe),
+          fx(rowOf(atBudget, name)?.nPaMpjpe),
+        ];
+      }),
+    ),
+    '',
+  ];
 }
 
 /** The ablation arms at equal budget. */

@@ -158,4 +158,68 @@ describe('renderReport', () => {
     expect(markdown).toContain('_Nothing run yet._');
     expect(markdown).not.toMatch(/\n{3}/);
   });
+
+  it('the converged MLP: a column, part of "best", and its runs, only when its stage ran', () => {
+    const header =
+      '| dataset | category | samples | units | LFM nPA | LFM PA | mean shape nPA | mean shape PA | MLP nPA | MLP PA | combined @budget nPA | single-category @budget nPA |';
+    const arm = (name: string, steps: number, stoppedBy: string) => ({
+      id: `mlp-converged-${name}`,
+      dir: `runs/bench/mlp-converged-${name}-0123abcd`,
+      datasets: [name],
+      budgetMinutes: null,
+      plannedSteps: 60000,
+      steps,
+      samples: steps * 64,
+      minutes: 12.5,
+      stoppedBy,
+      calibratedStepsPerSec: null,
+      model: { kind: 'mlp' },
+      loss: 'procrustes',
+      evaluated: { checkpoint: 'best.ckpt', step: steps - 3000, valNPaMpjpe: 0.123 },
+    });
+    const mlp = {
+      ...record('mlp'),
+      training: {},
+      arms: [],
+      report: report([row('h36m-body', 'human-body', 0.25), row('dog-body', 'quadruped-dog', 0.45)]),
+    };
+    const converged = {
+      ...record('mlp-converged'),
+      training: {},
+      convergence: { maxSteps: 60000, maxMinutes: 20, valInterval: 500, valPatience: 6, valMinDelta: 0.001 },
+      arms: [arm('h36m-body', 41000, 'plateau'), arm('dog-body', 52000, 'time')],
+      skipped: ['frgc-face'],
+      report: report([row('h36m-body', 'human-body', 0.22), row('dog-body', 'quadruped-dog', 0.35)]),
+    };
+    const without = renderReport(input({ results: { ...results, mlp } as unknown as StageResults }));
+    expect(without.markdown).toContain(header);
+    expect(without.markdown).not.toMatch(/converged/i);
+    expect(without.markdown).toMatch(
+      /\| dog-body \| quadruped-dog \| 50 \| mm \| 0\.500 \| 50 \| \*\*0\.400\*\* \| 40 \| 0\.450 \| 45 \| — \| — \|/,
+    );
+
+    const withIt = renderReport(
+      input({ results: { ...results, mlp, 'mlp-converged': converged } as unknown as StageResults }),
+    ).markdown;
+    expect(withIt).toContain(header.replace('| MLP PA |', '| MLP PA | MLP converged nPA |'));
+    // The converged MLP is the best on dog-body (0.35 < the mean shape's 0.40), the LFM on h36m-body.
+    expect(withIt).toMatch(
+      /\| dog-body \| quadruped-dog \| 50 \| mm \| 0\.500 \| 50 \| 0\.400 \| 40 \| 0\.450 \| 45 \| \*\*0\.350\*\* \| — \| — \|/,
+    );
+    expect(withIt).toMatch(
+      /\| h36m-body \| human-body \| 50 \| mm \| \*\*0\.200\*\* \| 20 \| 0\.300 \| 30 \| 0\.250 \| 25 \| 0\.220 \| — \| — \|/,
+    );
+    expect(withIt).toContain(
+      '| **mean over 2 datasets** |  |  |  | 0.350 |  | 0.350 |  | 0.350 |  | 0.285 | — | — |',
+    );
+    expect(withIt).toContain('### Per-rig MLP trained to convergence');
+    expect(withIt).toContain('Stopped by: plateau 1, time 1');
+    expect(withIt).toContain('No val split, not trained: frgc-face.');
+    expect(withIt).toContain(
+      '| h36m-body | 41000/60000 | 2624000 | 12.5 | plateau | best.ckpt @38000 | 0.123 | 0.220 | 0.250 |',
+    );
+    expect(withIt).toContain('until val plateaus (patience 6 × 500 steps), ≤ 60000 steps, ≤ 20 min');
+    // "Where LFM loses" counts it as a baseline too.
+    expect(withIt).toMatch(/the per-rig MLP trained to convergence 0\.350 \(×1\.43\)/);
+  });
 });

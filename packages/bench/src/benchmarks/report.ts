@@ -78,9 +78,17 @@ export function stageText(r: StageResult): string {
     ['mlp', 'single', 'ablations', 'unseen'].includes(r.stage)
       ? `, budget ${s.budgetMinutes} min per trained model`
       : ''
-  }${r.stage === 'robustness' ? `, ${(r as StageResult<'robustness'>).limit} samples per dataset and level` : ''}${
-    s.datasets !== 'all' ? `, datasets ${s.datasets.join(', ')}` : ''
-  }`;
+  }${r.stage === 'mlp-converged' ? `, ${convergedBudget(r as StageResult<'mlp-converged'>)} per trained model` : ''}${
+    r.stage === 'robustness'
+      ? `, ${(r as StageResult<'robustness'>).limit} samples per dataset and level`
+      : ''
+  }${s.datasets !== 'all' ? `, datasets ${s.datasets.join(', ')}` : ''}`;
+}
+
+/** The mlp-converged stage's budget: to a validation plateau, within its caps. */
+function convergedBudget(r: StageResult<'mlp-converged'>): string {
+  const c = r.convergence;
+  return `until val plateaus (patience ${c.valPatience} × ${c.valInterval} steps), ≤ ${c.maxSteps} steps, ≤ ${c.maxMinutes} min`;
 }
 
 /**
@@ -107,7 +115,9 @@ export function renderReport(input: ReportInput): RenderedReport {
     present.some((s) => {
       const st = at(s).settings;
       return (typeof st.limit === 'number' && st.limit < 100) || st.budgetMinutes < 1;
-    }) || present.some((s) => at(s).settings.datasets !== 'all');
+    }) ||
+    present.some((s) => at(s).settings.datasets !== 'all') ||
+    (R['mlp-converged']?.convergence.maxMinutes ?? Infinity) < 1;
 
   md.push('# Benchmarks');
   md.push('');
@@ -172,7 +182,11 @@ export function renderReport(input: ReportInput): RenderedReport {
               : s === 'skeletons'
                 ? '9 candidates'
                 : String(r.settings.limit),
-            ['mlp', 'single', 'ablations', 'unseen'].includes(s) ? `${r.settings.budgetMinutes} min` : '—',
+            ['mlp', 'single', 'ablations', 'unseen'].includes(s)
+              ? `${r.settings.budgetMinutes} min`
+              : s === 'mlp-converged'
+                ? convergedBudget(r as StageResult<'mlp-converged'>)
+                : '—',
             `\`${r.command}\``,
             r.machine.loadAverage.join(' / '),
           ];

@@ -9,6 +9,7 @@ import {
   ablationsStage,
   baselinesStage,
   evalStage,
+  mlpConvergedStage,
   mlpStage,
   robustnessStage,
   singleStage,
@@ -23,6 +24,7 @@ export const STAGE_RUNNERS: { readonly [S in Stage]: (ctx: BenchmarkContext) => 
     eval: evalStage,
     baselines: baselinesStage,
     mlp: mlpStage,
+    'mlp-converged': mlpConvergedStage,
     single: singleStage,
     ablations: ablationsStage,
     robustness: robustnessStage,
@@ -109,7 +111,12 @@ export async function runStages(ctx: BenchmarkContext, argv: readonly string[]):
       log(`[${stage}] nothing cached to verify`);
       continue;
     }
-    if (opts.verify) useSettings(ctx, cached!.settings);
+    if (opts.verify) {
+      useSettings(ctx, cached!.settings);
+      // The convergence settings are the payload's (not every stage's settings).
+      const c = (cached as Partial<StageResult<'mlp-converged'>>).convergence;
+      if (stage === 'mlp-converged' && c) opts.converged = { ...c };
+    }
     log(`[${stage}] running`);
     const t0 = Date.now();
     const payload = await STAGE_RUNNERS[stage](ctx);

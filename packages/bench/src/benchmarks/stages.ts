@@ -1,3 +1,4 @@
+import { InputError } from '@lfm/core';
 import { splitFrames } from '@lfm/datasets';
 import { evaluate, type KeypointPerturbation, meanShapePredictor } from '@lfm/trainer';
 import { type BenchmarkContext, hasSplit } from './context.js';
@@ -7,6 +8,7 @@ import type {
   DatasetFacts,
   EvalPayload,
   JointCodeRows,
+  MlpConvergedPayload,
   MlpPayload,
   RobustnessPayload,
   SinglePayload,
@@ -16,8 +18,8 @@ import { groupOf } from './types.js';
 
 /**
  * The stages of scripts/benchmarks.mjs that measure the shipped model and the arms trained at the
- * benchmark's budget: eval, baselines, mlp, single, ablations, robustness, unseen. Each returns the
- * payload its cache file holds (`types.ts`).
+ * benchmark's budget: eval, baselines, mlp, mlp-converged (trained to a validation plateau instead),
+ * single, ablations, robustness, unseen. Each returns the payload its cache file holds (`types.ts`).
  */
 
 export async function evalStage(ctx: BenchmarkContext): Promise<EvalPayload> {
@@ -58,8 +60,8 @@ export async function baselinesStage(ctx: BenchmarkContext): Promise<BaselinesPa
   };
 }
 
-export async function mlpStage(ctx: BenchmarkContext): Promise<MlpPayload> {
-  const all = (await ctx.allDatasets()).filter((d) => hasSplit(d, 'train'));
+/** The per-rig MLPs' training config: the base config's hyper-parameters, none of the lifter's settings. */
+function mlpTraining(ctx: BenchmarkContext): ReturnType<BenchmarkContext['baseTraining']>['training'] {
   const {
     maxPoints: _n,
     model: _m,
@@ -67,11 +69,55 @@ export async function mlpStage(ctx: BenchmarkContext): Promise<MlpPayload> {
     jointCodeDropout: _j,
     ...training
   } = ctx.baseTraining().training;
+  return training;
+}
+
+export async function mlpStage(ctx: BenchmarkContext): Promise<MlpPayload> {
+  const all = (await ctx.allDatasets()).filter((d) => hasSplit(d, 'train'));
+  const training = mlpTraining(ctx);
   const arms = [];
   for (const d of all)
     arms.push(await ctx.trainArm(`mlp-${d.name}`, { ...training, model: { kind: 'mlp' } }, [d]));
   const report = await ctx.evaluateArms(arms, all, { route: true });
   return { training, arms: arms.map((a) => a.info), report };
+}
+
+/**
+ * "Fair specialists" (issue 16 item 5): the per-rig MLP of `mlp`, same training config, trained until
+ * its validation plateaus rather than for the budget — val nPA-MPJPE every `valInterval` steps, stopped
+ * after `valPatience` validations without a gain above `valMinDelta` (the trainer's count survives
+ * resumes), within `maxSteps` (the cosine schedule's length) and `maxMinutes` over all its sessions —
+ * and evaluated from best.ckpt (its best validation) on every test split it knows. Datasets without a
+ * val split have nothing to stop on and are skipped (listed).
+ */
+export async function mlpConvergedStage(ctx: BenchmarkContext): Promise<MlpConvergedPayload> {
+  const all = (await ctx.allDatasets()).filter((d) => hasSplit(d, 'train'));
+  const data = all.filter((d) => hasSplit(d, 'val'));
+  if (data.length === 0) throw new InputError('mlp-converged: no dataset has both a train and a val split');
+  const c = ctx.opts.converged;
+  const training = {
+    ...mlpTraining(ctx),
+    valInterval: c.valInterval,
+    valPatience: c.valPatience,
+    valMinDelta: c.valMinDelta,
+  };
+  const arms = [];
+  for (const d of data)
+    arms.push(
+      await ctx.trainArm(`mlp-converged-${d.name}`, { ...training, model: { kind: 'mlp' } }, [d], {
+        steps: c.maxSteps,
+        maxMinutes: c.maxMinutes,
+        checkpoint: 'best',
+      }),
+    );
+  const report = await ctx.evaluateArms(arms, all, { route: true, label: 'per-rig MLP, converged' });
+  return {
+    training,
+    convergence: { ...c },
+    arms: arms.map((a) => a.info),
+    report,
+    skipped: all.filter((d) => !data.includes(d)).map((d) => d.name),
+  };
 }
 
 export async function singleStage(ctx: BenchmarkContext): Promise<SinglePayload> {

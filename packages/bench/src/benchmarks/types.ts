@@ -10,6 +10,7 @@ export const STAGES = [
   'eval',
   'baselines',
   'mlp',
+  'mlp-converged',
   'single',
   'ablations',
   'robustness',
@@ -80,6 +81,13 @@ export interface ArmInfo {
   readonly calibratedStepsPerSec: number | null;
   readonly model: unknown;
   readonly loss: string;
+  /** The checkpoint file evaluated, when not last.ckpt's weights (`best.ckpt`: the best validation). */
+  readonly evaluated?: {
+    readonly checkpoint: string;
+    readonly step: number;
+    /** The best val nPA-MPJPE of the run (what chose best.ckpt), null when it never validated. */
+    readonly valNPaMpjpe: number | null;
+  };
 }
 
 /** Facts of a dataset (eval stage). */
@@ -115,6 +123,23 @@ export interface MlpPayload {
   readonly training: Readonly<Record<string, unknown>>;
   readonly arms: readonly ArmInfo[];
   readonly report: EvalReport;
+}
+/** How the mlp-converged stage trained: until the validation plateaus, within a step and a time cap. */
+export interface ConvergenceSettings {
+  /** The step cap (the cosine schedule's length). */
+  readonly maxSteps: number;
+  /** Wall-clock cap per arm over all its sessions, minutes. */
+  readonly maxMinutes: number;
+  /** Validate (val split, synthetic protocol) every this many steps. */
+  readonly valInterval: number;
+  /** Stop after this many validations in a row without an improvement larger than `valMinDelta`. */
+  readonly valPatience: number;
+  readonly valMinDelta: number;
+}
+export interface MlpConvergedPayload extends MlpPayload {
+  readonly convergence: ConvergenceSettings;
+  /** Datasets with a train split but no val split: no converged MLP (nothing to stop on). */
+  readonly skipped: readonly string[];
 }
 export interface SinglePayload {
   readonly combined: { readonly arm: ArmInfo; readonly report: EvalReport };
@@ -237,6 +262,7 @@ export interface StagePayloads {
   eval: EvalPayload;
   baselines: BaselinesPayload;
   mlp: MlpPayload;
+  'mlp-converged': MlpConvergedPayload;
   single: SinglePayload;
   ablations: AblationsPayload;
   robustness: RobustnessPayload;
