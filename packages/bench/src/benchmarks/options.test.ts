@@ -47,8 +47,8 @@ describe('parseBenchmarkOptions', () => {
   it('the mlp-converged settings: defaults, flags, and the help that names them', () => {
     expect(parseBenchmarkOptions([], root)).toMatchObject({ converged: DEFAULT_CONVERGENCE });
     expect(DEFAULT_CONVERGENCE).toEqual({
-      maxSteps: 60000,
-      maxMinutes: 20,
+      maxSteps: 20000,
+      maxMinutes: 30,
       valInterval: 500,
       valPatience: 6,
       valMinDelta: 0.001,

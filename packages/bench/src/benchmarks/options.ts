@@ -9,8 +9,8 @@ export const DEFAULT_BUDGET_MINUTES = 3;
 
 /** How the mlp-converged stage trains each per-rig MLP unless its --converged-* flags say otherwise. */
 export const DEFAULT_CONVERGENCE: ConvergenceSettings = Object.freeze({
-  maxSteps: 60_000,
-  maxMinutes: 20,
+  maxSteps: 20_000,
+  maxMinutes: 30,
   valInterval: 500,
   valPatience: 6,
   valMinDelta: 0.001,
