@@ -43,6 +43,8 @@ export function transpose3(out: Float64Array, a: Numbers, oo = 0, ao = 0): Float
   return out;
 }
 
+const prod = new Float64Array(9);
+
 /** out = op(a)·op(b) with op = identity or transpose; the three public products below share it. */
 function product3(
   out: Float64Array,
@@ -54,34 +56,20 @@ function product3(
   ta: boolean,
   tb: boolean,
 ): Float64Array {
-  // Element (r, c) of op(a) is a[3r + c] or a[3c + r].
-  const a00 = a[ao]!;
-  const a11 = a[ao + 4]!;
-  const a22 = a[ao + 8]!;
-  const a01 = ta ? a[ao + 3]! : a[ao + 1]!;
-  const a02 = ta ? a[ao + 6]! : a[ao + 2]!;
-  const a10 = ta ? a[ao + 1]! : a[ao + 3]!;
-  const a12 = ta ? a[ao + 7]! : a[ao + 5]!;
-  const a20 = ta ? a[ao + 2]! : a[ao + 6]!;
-  const a21 = ta ? a[ao + 5]! : a[ao + 7]!;
-  const b00 = b[bo]!;
-  const b11 = b[bo + 4]!;
-  const b22 = b[bo + 8]!;
-  const b01 = tb ? b[bo + 3]! : b[bo + 1]!;
-  const b02 = tb ? b[bo + 6]! : b[bo + 2]!;
-  const b10 = tb ? b[bo + 1]! : b[bo + 3]!;
-  const b12 = tb ? b[bo + 7]! : b[bo + 5]!;
-  const b20 = tb ? b[bo + 2]! : b[bo + 6]!;
-  const b21 = tb ? b[bo + 5]! : b[bo + 7]!;
-  out[oo] = a00 * b00 + a01 * b10 + a02 * b20;
-  out[oo + 1] = a00 * b01 + a01 * b11 + a02 * b21;
-  out[oo + 2] = a00 * b02 + a01 * b12 + a02 * b22;
-  out[oo + 3] = a10 * b00 + a11 * b10 + a12 * b20;
-  out[oo + 4] = a10 * b01 + a11 * b11 + a12 * b21;
-  out[oo + 5] = a10 * b02 + a11 * b12 + a12 * b22;
-  out[oo + 6] = a20 * b00 + a21 * b10 + a22 * b20;
-  out[oo + 7] = a20 * b01 + a21 * b11 + a22 * b21;
-  out[oo + 8] = a20 * b02 + a21 * b12 + a22 * b22;
+  // Element (r, c) of op(a) is a[ao + ar·r + ac·c]: strides (3, 1), or (1, 3) when transposed.
+  const ar = ta ? 1 : 3;
+  const ac = ta ? 3 : 1;
+  const br = tb ? 1 : 3;
+  const bc = tb ? 3 : 1;
+  for (let r = 0; r < 3; r++) {
+    const a0 = ao + ar * r;
+    for (let c = 0; c < 3; c++) {
+      const b0 = bo + bc * c;
+      prod[3 * r + c] = a[a0]! * b[b0]! + a[a0 + ac]! * b[b0 + br]! + a[a0 + 2 * ac]! * b[b0 + 2 * br]!;
+    }
+  }
+  // Written only now: out may alias a or b.
+  for (let k = 0; k < 9; k++) out[oo + k] = prod[k]!;
   return out;
 }
 
@@ -148,16 +136,33 @@ export function eigSym3(
     }
     if (big < 0) for (let r = 0; r < 3; r++) vectors[vo + 3 * r + k] = -vectors[vo + 3 * r + k]!;
   }
-  const x0 = vectors[vo]!;
-  const y0 = vectors[vo + 3]!;
-  const z0 = vectors[vo + 6]!;
-  const x1 = vectors[vo + 1]!;
-  const y1 = vectors[vo + 4]!;
-  const z1 = vectors[vo + 7]!;
-  vectors[vo + 2] = y0 * z1 - z0 * y1;
-  vectors[vo + 5] = z0 * x1 - x0 * z1;
-  vectors[vo + 8] = x0 * y1 - y0 * x1;
+  crossLast3(vectors, vo, 1, 3);
 }
+
+/**
+ * Vector 2 := vector 0 × vector 1 of the 3×3 at `m[o]`, component i of vector k at `m[o + k·vs + i·cs]`:
+ * rows (vs, cs) = (3, 1), columns (1, 3).
+ */
+function crossLast3(m: Float64Array, o: number, vs: number, cs: number): void {
+  const a0 = m[o]!;
+  const a1 = m[o + cs]!;
+  const a2 = m[o + 2 * cs]!;
+  const b0 = m[o + vs]!;
+  const b1 = m[o + vs + cs]!;
+  const b2 = m[o + vs + 2 * cs]!;
+  m[o + 2 * vs] = a1 * b2 - a2 * b1;
+  m[o + 2 * vs + cs] = a2 * b0 - a0 * b2;
+  m[o + 2 * vs + 2 * cs] = a0 * b1 - a1 * b0;
+}
+
+/** Row 2 := row 0 × row 1 of the 3×3 at `r[o]`: two orthonormal rows completed to a rotation. */
+export function crossRows3(r: Float64Array, o = 0): Float64Array {
+  crossLast3(r, o, 3, 1);
+  return r;
+}
+
+const sortKey = new Float64Array(3);
+const sortCol = new Int32Array(3);
 
 /** Writes (d, V) sorted by d descending into values/vectors, making det(vectors) = +1. */
 function sortColumns3(
@@ -170,46 +175,27 @@ function sortColumns3(
   eo: number,
   vo: number,
 ): void {
-  // Sorting network on (value, column) pairs; no allocation.
-  let i0 = 0;
-  let i1 = 1;
-  let i2 = 2;
-  let v0 = d0;
-  let v1 = d1;
-  let v2 = d2;
-  let tv = 0;
-  let ti = 0;
-  if (v1 > v0) {
-    tv = v0;
-    v0 = v1;
-    v1 = tv;
-    ti = i0;
-    i0 = i1;
-    i1 = ti;
+  // Stable insertion sort of the (value, column) pairs, descending; no allocation.
+  sortKey[0] = d0;
+  sortKey[1] = d1;
+  sortKey[2] = d2;
+  sortCol[0] = 0;
+  sortCol[1] = 1;
+  sortCol[2] = 2;
+  for (let i = 1; i < 3; i++) {
+    for (let j = i; j > 0 && sortKey[j]! > sortKey[j - 1]!; j--) {
+      const key = sortKey[j]!;
+      sortKey[j] = sortKey[j - 1]!;
+      sortKey[j - 1] = key;
+      const col = sortCol[j]!;
+      sortCol[j] = sortCol[j - 1]!;
+      sortCol[j - 1] = col;
+    }
   }
-  if (v2 > v1) {
-    tv = v1;
-    v1 = v2;
-    v2 = tv;
-    ti = i1;
-    i1 = i2;
-    i2 = ti;
-  }
-  if (v1 > v0) {
-    tv = v0;
-    v0 = v1;
-    v1 = tv;
-    ti = i0;
-    i0 = i1;
-    i1 = ti;
-  }
-  values[eo] = v0;
-  values[eo + 1] = v1;
-  values[eo + 2] = v2;
-  for (let r = 0; r < 3; r++) {
-    vectors[vo + 3 * r] = V[3 * r + i0]!;
-    vectors[vo + 3 * r + 1] = V[3 * r + i1]!;
-    vectors[vo + 3 * r + 2] = V[3 * r + i2]!;
+  for (let k = 0; k < 3; k++) {
+    values[eo + k] = sortKey[k]!;
+    const col = sortCol[k]!;
+    for (let r = 0; r < 3; r++) vectors[vo + 3 * r + k] = V[3 * r + col]!;
   }
   if (det3(vectors, vo) < 0) {
     for (let r = 0; r < 3; r++) vectors[vo + 3 * r + 2] = -vectors[vo + 3 * r + 2]!;
@@ -292,25 +278,12 @@ export function svd3(
   sortColumns3(n0, n1, n2, W, svdS, svdVs, 0, 0);
   // svdVs = sorted V with det +1. Recompute A columns as m·v (exact w.r.t. the final V).
   const Vs = svdVs;
-  for (let k = 0; k < 3; k++) {
-    const v0 = Vs[k]!;
-    const v1 = Vs[3 + k]!;
-    const v2 = Vs[6 + k]!;
-    for (let r = 0; r < 3; r++) {
-      A[3 * r + k] = m[mo + 3 * r]! * v0 + m[mo + 3 * r + 1]! * v1 + m[mo + 3 * r + 2]! * v2;
-    }
-  }
+  mul3(A, m, Vs, 0, mo, 0);
   const s0 = svdS[0]!;
   const s1 = svdS[1]!;
   // U's columns: a0 normalised, a1 orthogonalised against it (any unit vector ⟂ u0 when a1 is
   // numerically zero), and u2 = u0 × u1 so det U = +1 — Gram–Schmidt on the rows of Aᵀ.
-  const F = svdF;
-  F[0] = A[0]!;
-  F[1] = A[3]!;
-  F[2] = A[6]!;
-  F[3] = A[1]!;
-  F[4] = A[4]!;
-  F[5] = A[7]!;
+  const F = transpose3(svdF, A);
   orthonormalizeRows(F, 0, s1 === 0 ? Number.POSITIVE_INFINITY : 1e-14 * s0);
   transpose3(U, F, uo, 0);
   // The third singular value is signed: σ2 = u2 · (m v2).
@@ -340,26 +313,22 @@ export function orthonormalizeRows(r: Float64Array, o = 0, tiny = 0): void {
   let b0 = r[o + 3]!;
   let b1 = r[o + 4]!;
   let b2 = r[o + 5]!;
-  let d = b0 * a0 + b1 * a1 + b2 * a2;
-  b0 -= d * a0;
-  b1 -= d * a1;
-  b2 -= d * a2;
-  let n = hypot(b0, b1, b2);
-  if (!(n > tiny)) {
-    const ax = Math.abs(a0);
-    const ay = Math.abs(a1);
-    const az = Math.abs(a2);
-    b0 = 0;
-    b1 = 0;
-    b2 = 0;
-    if (ax <= ay && ax <= az) b0 = 1;
-    else if (ay <= az) b1 = 1;
-    else b2 = 1;
-    d = b0 * a0 + b1 * a1 + b2 * a2;
+  let n = 0;
+  for (let attempt = 0; ; attempt++) {
+    const d = b0 * a0 + b1 * a1 + b2 * a2;
     b0 -= d * a0;
     b1 -= d * a1;
     b2 -= d * a2;
     n = hypot(b0, b1, b2);
+    if (n > tiny || attempt > 0) break;
+    // Once more from the axis least aligned with row 0.
+    const ax = Math.abs(a0);
+    const ay = Math.abs(a1);
+    const az = Math.abs(a2);
+    const axis = ax <= ay && ax <= az ? 0 : ay <= az ? 1 : 2;
+    b0 = axis === 0 ? 1 : 0;
+    b1 = axis === 1 ? 1 : 0;
+    b2 = axis === 2 ? 1 : 0;
   }
   b0 /= n;
   b1 /= n;
@@ -370,14 +339,13 @@ export function orthonormalizeRows(r: Float64Array, o = 0, tiny = 0): void {
   r[o + 3] = b0;
   r[o + 4] = b1;
   r[o + 5] = b2;
-  r[o + 6] = a1 * b2 - a2 * b1;
-  r[o + 7] = a2 * b0 - a0 * b2;
-  r[o + 8] = a0 * b1 - a1 * b0;
+  crossRows3(r, o);
 }
 
 const polU = new Float64Array(9);
 const polS = new Float64Array(3);
 const polV = new Float64Array(9);
+const polVS = new Float64Array(9);
 
 /**
  * Polar decomposition m = R·P: R the orthogonal factor, P = Rᵀm symmetric.
@@ -396,26 +364,16 @@ export function polar3(
 ): void {
   svd3(m, polU, polS, polV, mo);
   const flip = allowReflection && polS[2]! < 0 ? -1 : 1;
-  const U = polU;
-  const V = polV;
-  for (let r = 0; r < 3; r++) {
-    for (let c = 0; c < 3; c++) {
-      R[ro + 3 * r + c] =
-        U[3 * r]! * V[3 * c]! + U[3 * r + 1]! * V[3 * c + 1]! + flip * U[3 * r + 2]! * V[3 * c + 2]!;
-    }
-  }
+  // R = U·diag(1, 1, flip)·Vᵀ: flip U's last column (exact), then one product.
+  if (flip < 0) for (let r = 0; r < 3; r++) polU[3 * r + 2] = -polU[3 * r + 2]!;
+  mul3ABt(R, polU, polV, ro);
   if (P) {
-    const s0 = polS[0]!;
-    const s1 = polS[1]!;
-    const s2 = flip * polS[2]!;
+    // P = V·diag(s0, s1, flip·s2)·Vᵀ.
     for (let r = 0; r < 3; r++) {
-      for (let c = 0; c < 3; c++) {
-        P[po + 3 * r + c] =
-          s0 * V[3 * r]! * V[3 * c]! +
-          s1 * V[3 * r + 1]! * V[3 * c + 1]! +
-          s2 * V[3 * r + 2]! * V[3 * c + 2]!;
-      }
+      for (let c = 0; c < 3; c++)
+        polVS[3 * r + c] = (c === 2 ? flip * polS[2]! : polS[c]!) * polV[3 * r + c]!;
     }
+    mul3ABt(P, polVS, polV, po);
   }
 }
 

@@ -12,6 +12,7 @@ import {
   randomRotations,
   rotatePoints,
   rotationAngleBetween,
+  rotationFromQuaternion,
 } from './rotation.js';
 
 const DEG = Math.PI / 180;
@@ -111,6 +112,15 @@ describe('quaternions', () => {
   it('normalises its input and rejects a zero quaternion', () => {
     expect(maxDiff(quaternionToMatrix([2, 0, 0, 2]), Rz(Math.PI / 2))).toBeLessThan(1e-15);
     expect(() => quaternionToMatrix([0, 0, 0, 0])).toThrow(InputError);
+  });
+
+  it('rotationFromQuaternion: any norm, at an offset, as quaternionToMatrix', () => {
+    const out = new Float64Array(12).fill(7);
+    rotationFromQuaternion(out, 3, -1, 2, 0.5, 2);
+    expect(out[0]).toBe(7);
+    expect(out[1]).toBe(7);
+    expect(out[11]).toBe(7);
+    expect(maxDiff(out.subarray(2, 11), quaternionToMatrix([3, -1, 2, 0.5]))).toBeLessThan(1e-15);
   });
 
   it('Shepperd round trip on every branch (w ≥ 0 canonical sign), incl. π rotations', () => {

@@ -70,19 +70,33 @@ export function quaternionToMatrix(q: ArrayLike<number>, out: Mat3 = new Float64
   const n = Math.hypot(q[0]!, q[1]!, q[2]!, q[3]!);
   if (!(n > 0))
     throw new InputError('quaternionToMatrix: q is zero; a rotation quaternion must have norm > 0');
-  const w = q[0]! / n;
-  const x = q[1]! / n;
-  const y = q[2]! / n;
-  const z = q[3]! / n;
-  out[0] = 1 - 2 * (y * y + z * z);
-  out[1] = 2 * (x * y - w * z);
-  out[2] = 2 * (x * z + w * y);
-  out[3] = 2 * (x * y + w * z);
-  out[4] = 1 - 2 * (x * x + z * z);
-  out[5] = 2 * (y * z - w * x);
-  out[6] = 2 * (x * z - w * y);
-  out[7] = 2 * (y * z + w * x);
-  out[8] = 1 - 2 * (x * x + y * y);
+  return rotationFromQuaternion(out, q[0]! / n, q[1]! / n, q[2]! / n, q[3]! / n, 0, 2);
+}
+
+/**
+ * The rotation of q/‖q‖ for a quaternion q = (w, x, y, z) ≠ 0, written at `out[o]`:
+ * R = I + s·(w·[v]× + [v]×²) with v = (x, y, z) and s = 2/‖q‖² (pass s = 2 for a q already
+ * normalised; keep ‖q‖ below ~1e150 otherwise). No checks and no allocation — the kernel of
+ * `quaternionToMatrix`, for samplers and solvers that build a quaternion themselves.
+ */
+export function rotationFromQuaternion(
+  out: Float64Array,
+  w: number,
+  x: number,
+  y: number,
+  z: number,
+  o = 0,
+  s = 2 / (w * w + x * x + y * y + z * z),
+): Float64Array {
+  out[o] = 1 - s * (y * y + z * z);
+  out[o + 1] = s * (x * y - w * z);
+  out[o + 2] = s * (x * z + w * y);
+  out[o + 3] = s * (x * y + w * z);
+  out[o + 4] = 1 - s * (x * x + z * z);
+  out[o + 5] = s * (y * z - w * x);
+  out[o + 6] = s * (x * z - w * y);
+  out[o + 7] = s * (y * z + w * x);
+  out[o + 8] = 1 - s * (x * x + y * y);
   return out;
 }
 

@@ -41,15 +41,9 @@ export interface RigidAlignment {
 }
 
 /** A batch of similarity transforms y ≈ s R x + t, with the fit's residual. */
-export interface SimilarityAlignment {
-  /** [B, 3, 3] rotation (det +1; det −1 only with `allowReflection`). */
-  readonly R: NdArray<Float64Array>;
-  /** [B] scale ≥ 0. */
+export interface SimilarityAlignment extends RigidAlignment {
+  /** [B] scale ≥ 0 (the residual `rmsd` is then √(Σ wᵢ‖s R xᵢ + t − yᵢ‖² / Σ wᵢ)). */
   readonly s: NdArray<Float64Array>;
-  /** [B, 3] translation. */
-  readonly t: NdArray<Float64Array>;
-  /** [B] weighted RMS residual √(Σ wᵢ‖s R xᵢ + t − yᵢ‖² / Σ wᵢ). */
-  readonly rmsd: NdArray<Float64Array>;
 }
 
 /** Anything `applySimilarity` can apply: R [B,3,3] with optional s [B] (default 1) and t [B,3] (default 0). */

@@ -1,8 +1,19 @@
-import { checkShapes, eigSym3, hypot, mulVec3, type NdArray, nd, svd3 } from '@lfm/core';
+import {
+  checkShapes,
+  crossRows3,
+  eigSym3,
+  hypot,
+  mul3ABt,
+  mul3AtB,
+  mulVec3,
+  type NdArray,
+  nd,
+  svd3,
+} from '@lfm/core';
 import { rotateLeft } from './dense.js';
 import { levenbergMarquardt } from './lm.js';
 import { rank2Measure3, scaleRotation } from './qcp.js';
-import { centredScatter } from './scatter.js';
+import { addOuter3, centredScatter, weightedMean } from './scatter.js';
 import {
   COLLINEAR,
   forEachVisibleSample,
@@ -17,14 +28,18 @@ export interface OnPOptions {
   weights?: Weights;
 }
 
-/** A batch of orthographic (scaled) cameras: y2d ≈ s·(R x)₀:₂ + t. */
-export interface OrthographicCamera {
+/** A batch of orthographic (scaled) cameras, y2d ≈ s·(R x)₀:₂ + t; anything `projectOrthographic` can use. */
+export interface OrthographicLike {
   /** [B, 3, 3] camFromObject rotation, det +1; its third row is the viewing direction. */
   readonly R: NdArray<Float64Array>;
   /** [B] scale > 0 (image units per object unit). */
   readonly s: NdArray<Float64Array>;
   /** [B, 2] image translation. */
   readonly t: NdArray<Float64Array>;
+}
+
+/** The cameras `solveOnP` found, with their reprojection error. */
+export interface OrthographicCamera extends OrthographicLike {
   /** [B] weighted RMS reprojection error √(Σ wᵢ‖s(R xᵢ)₀:₂ + t − yᵢ‖² / Σ wᵢ), in image units. */
   readonly rmse: NdArray<Float64Array>;
 }
@@ -66,13 +81,6 @@ export function solveOnP(x3d: Points, y2d: Points, options: OnPOptions = {}): Or
     return SOLVED;
   });
   return { R: nd(R, [B, 3, 3]), s: nd(S, [B]), t: nd(T, [B, 2]), rmse: nd(rmse, [B]) };
-}
-
-/** Anything `projectOrthographic` can use: R [B,3,3], s [B], t [B,2]. */
-export interface OrthographicLike {
-  readonly R: NdArray<Float64Array>;
-  readonly s: NdArray<Float64Array>;
-  readonly t: NdArray<Float64Array>;
 }
 
 /** y2d = s·(R x)₀:₂ + t: camera R [B,3,3], s [B], t [B,2]; x3d [B,N,3]. Returns [B, N, 2] Float64. */
@@ -118,6 +126,11 @@ let cx = new Float64Array(0);
 let cy = new Float64Array(0);
 const scat = new Float64Array(9);
 const meanX = new Float64Array(3);
+const meanY = new Float64Array(2);
+const cross = new Float64Array(9);
+const crossE = new Float64Array(9);
+/** [K | a] of a principal-plane start: rows 0..1 set per start, row 2 stays zero. */
+const plane = new Float64Array(9);
 const eigVal = new Float64Array(3);
 const eigVec = new Float64Array(9);
 const aff = new Float64Array(9);
@@ -144,41 +157,21 @@ export function onpSample(
     cx = new Float64Array(3 * n);
     cy = new Float64Array(2 * n);
   }
-  // Centred copies, scatter S = Σ w X Xᵀ, cross term C = Σ w X Yᵀ (3×2), gy = Σ w‖Y‖².
+  // Centred copies, scatter S = Σ w X Xᵀ, cross term C = Σ w X Yᵀ (3×2, a 3×3 with column 2 zero),
+  // gy = Σ w‖Y‖².
   const W = centredScatter(xs, ws, n, false, meanX, cx, scat);
-  const mx0 = meanX[0]!;
-  const mx1 = meanX[1]!;
-  const mx2 = meanX[2]!;
-  let my0 = 0;
-  let my1 = 0;
-  for (let i = 0; i < n; i++) {
-    my0 += ws[i]! * ys[2 * i]!;
-    my1 += ws[i]! * ys[2 * i + 1]!;
-  }
-  my0 /= W;
-  my1 /= W;
-  let c00 = 0;
-  let c01 = 0;
-  let c10 = 0;
-  let c11 = 0;
-  let c20 = 0;
-  let c21 = 0;
+  weightedMean(ys, 0, 2, ws, 0, n, meanY);
+  const my0 = meanY[0]!;
+  const my1 = meanY[1]!;
+  cross.fill(0);
   let gy = 0;
   for (let i = 0; i < n; i++) {
     const w = ws[i]!;
-    const a0 = cx[3 * i]!;
-    const a1 = cx[3 * i + 1]!;
-    const a2 = cx[3 * i + 2]!;
     const b0 = ys[2 * i]! - my0;
     const b1 = ys[2 * i + 1]! - my1;
     cy[2 * i] = b0;
     cy[2 * i + 1] = b1;
-    c00 += w * a0 * b0;
-    c01 += w * a0 * b1;
-    c10 += w * a1 * b0;
-    c11 += w * a1 * b1;
-    c20 += w * a2 * b0;
-    c21 += w * a2 * b1;
+    addOuter3(cross, 0, w * cx[3 * i]!, w * cx[3 * i + 1]!, w * cx[3 * i + 2]!, b0, b1, 0);
     gy += w * (b0 * b0 + b1 * b1);
   }
   // The scatter is quadratic in the spread: compare with tol², floored by its rounding level.
@@ -188,37 +181,23 @@ export function onpSample(
   const l0 = eigVal[0]!;
   const l1 = eigVal[1]!;
   const l2 = eigVal[2]!;
+  // CᵀE: the cross term in the principal frame E (rows 0..1; row 2 is zero).
+  const ce = mul3AtB(crossE, cross, eigVec);
   let nStarts = 0;
 
   // (a) 3D affine fit y ≈ A x, A = Cᵀ S⁻¹ (2×3), projected onto s·(orthonormal rows) via the SVD.
   if (l2 > 1e-10 * l0) {
-    // S⁻¹ = E diag(1/λ) Eᵀ; aff rows 0..1 = A, row 2 = 0.
+    // S⁻¹ = E diag(1/λ) Eᵀ; aff rows 0..1 = A = (CᵀE) diag(1/λ) Eᵀ, row 2 = 0.
     for (let c = 0; c < 2; c++) {
-      const k0 = c === 0 ? c00 : c01;
-      const k1 = c === 0 ? c10 : c11;
-      const k2 = c === 0 ? c20 : c21;
       for (let a = 0; a < 3; a++) {
         let acc = 0;
-        for (let e = 0; e < 3; e++) {
-          const ev0 = eigVec[e]!;
-          const ev1 = eigVec[3 + e]!;
-          const ev2 = eigVec[6 + e]!;
-          acc += ((k0 * ev0 + k1 * ev1 + k2 * ev2) * eigVec[3 * a + e]!) / eigVal[e]!;
-        }
+        for (let e = 0; e < 3; e++) acc += (ce[3 * c + e]! * eigVec[3 * a + e]!) / eigVal[e]!;
         aff[3 * c + a] = acc;
       }
     }
     aff[6] = aff[7] = aff[8] = 0;
     svd3(aff, svdU, svdS, svdV);
-    const o = 9 * nStarts;
-    for (let r = 0; r < 3; r++) {
-      for (let c = 0; c < 3; c++) {
-        starts[o + 3 * r + c] =
-          svdU[3 * r]! * svdV[3 * c]! +
-          svdU[3 * r + 1]! * svdV[3 * c + 1]! +
-          svdU[3 * r + 2]! * svdV[3 * c + 2]!;
-      }
-    }
+    mul3ABt(starts, svdU, svdV, 9 * nStarts);
     startS[nStarts] = 0.5 * (svdS[0]! + svdS[1]!);
     nStarts++;
   }
@@ -227,19 +206,10 @@ export function onpSample(
   // B = s·K with K the top 2×2 of a rotation in the (e₀, e₁, e₂) frame: K = U diag(1, c) Vᵀ, s = σ₁.
   // Rows of P R are K Eᵀ + a e₂ᵀ with a a = I − K Kᵀ = (1 − c²) u₂u₂ᵀ: two solutions ±a.
   if (l1 > 0) {
-    const e00 = eigVec[0]!;
-    const e10 = eigVec[3]!;
-    const e20 = eigVec[6]!;
-    const e01 = eigVec[1]!;
-    const e11 = eigVec[4]!;
-    const e21 = eigVec[7]!;
-    const n0 = eigVec[2]!;
-    const n1 = eigVec[5]!;
-    const n2 = eigVec[8]!;
-    const b00 = (c00 * e00 + c10 * e10 + c20 * e20) / l0;
-    const b01 = (c00 * e01 + c10 * e11 + c20 * e21) / l1;
-    const b10 = (c01 * e00 + c11 * e10 + c21 * e20) / l0;
-    const b11 = (c01 * e01 + c11 * e11 + c21 * e21) / l1;
+    const b00 = ce[0]! / l0;
+    const b01 = ce[1]! / l1;
+    const b10 = ce[3]! / l0;
+    const b11 = ce[4]! / l1;
     // B Bᵀ = [[p, r], [r, q]]: eigenvalues σ₁² ≥ σ₂², u₂ its eigenvector for σ₂².
     const p = b00 * b00 + b01 * b01;
     const q = b10 * b10 + b11 * b11;
@@ -269,21 +239,17 @@ export function onpSample(
       }
       const c = Math.min(1, sig2 / sig1);
       const amp = Math.sqrt(Math.max(0, 1 - c * c));
+      // Rows 0..1 of the start: [K | ±a] Eᵀ; row 2 = row 0 × row 1.
+      plane[0] = b00 / sig1;
+      plane[1] = b01 / sig1;
+      plane[3] = b10 / sig1;
+      plane[4] = b11 / sig1;
       for (let sign = 1; sign >= -1; sign -= 2) {
         const o = 9 * nStarts;
-        const a0 = sign * amp * u0;
-        const a1 = sign * amp * u1;
-        const k00 = b00 / sig1;
-        const k01 = b01 / sig1;
-        const k10 = b10 / sig1;
-        const k11 = b11 / sig1;
-        starts[o] = k00 * e00 + k01 * e01 + a0 * n0;
-        starts[o + 1] = k00 * e10 + k01 * e11 + a0 * n1;
-        starts[o + 2] = k00 * e20 + k01 * e21 + a0 * n2;
-        starts[o + 3] = k10 * e00 + k11 * e01 + a1 * n0;
-        starts[o + 4] = k10 * e10 + k11 * e11 + a1 * n1;
-        starts[o + 5] = k10 * e20 + k11 * e21 + a1 * n2;
-        crossThirdRow(starts, o);
+        plane[2] = sign * amp * u0;
+        plane[5] = sign * amp * u1;
+        mul3ABt(starts, plane, eigVec, o);
+        crossRows3(starts, o);
         startS[nStarts] = sig1;
         nStarts++;
       }
@@ -314,17 +280,14 @@ export function onpSample(
     for (let i = 0; i < 6; i++) out[i] = -out[i]!;
   }
   out[9] = bestS;
+  const mx0 = meanX[0]!;
+  const mx1 = meanX[1]!;
+  const mx2 = meanX[2]!;
   out[10] = my0 - bestS * (out[0]! * mx0 + out[1]! * mx1 + out[2]! * mx2);
   out[11] = my1 - bestS * (out[3]! * mx0 + out[4]! * mx1 + out[5]! * mx2);
   out[12] = bestCost;
   out[13] = W;
   return ONP_OK;
-}
-
-function crossThirdRow(r: Float64Array, o: number): void {
-  r[o + 6] = r[o + 1]! * r[o + 5]! - r[o + 2]! * r[o + 4]!;
-  r[o + 7] = r[o + 2]! * r[o + 3]! - r[o]! * r[o + 5]!;
-  r[o + 8] = r[o]! * r[o + 4]! - r[o + 1]! * r[o + 3]!;
 }
 
 let lmCost = 0;

@@ -21,12 +21,16 @@ export interface PnPOptions extends OnPOptions {
   maxIterations?: number;
 }
 
-/** A batch of camera poses, camFromObject: x_cam = R x + t. */
-export interface PinholePose {
+/** A batch of camera poses, camFromObject: x_cam = R x + t; anything `projectPinhole` can use. */
+export interface PoseLike {
   /** [B, 3, 3] rotation, det +1. */
   readonly R: NdArray<Float64Array>;
   /** [B, 3] translation (object origin in the camera frame, object units). */
   readonly t: NdArray<Float64Array>;
+}
+
+/** The poses `solvePnP` found, with their reprojection error. */
+export interface PinholePose extends PoseLike {
   /** [B] weighted RMS reprojection error √(Σ wᵢ‖π(R xᵢ + t) − yᵢ‖² / Σ wᵢ), in pixels. */
   readonly rmse: NdArray<Float64Array>;
 }
@@ -78,12 +82,6 @@ export function solvePnP(
     return SOLVED;
   });
   return { R: nd(R, [B, 3, 3]), t: nd(T, [B, 3]), rmse: nd(rmse, [B]) };
-}
-
-/** Anything `projectPinhole` can use: R [B,3,3] and t [B,3], camFromObject. */
-export interface PoseLike {
-  readonly R: NdArray<Float64Array>;
-  readonly t: NdArray<Float64Array>;
 }
 
 /**

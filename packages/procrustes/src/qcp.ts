@@ -5,6 +5,7 @@
  */
 
 import type { NumArray, Numbers } from '@lfm/core';
+import { addOuter3, weightedMean } from './scatter.js';
 
 /**
  * Layout of the record `weightedMoments` writes (offsets into `out`):
@@ -41,47 +42,21 @@ export function weightedMoments(
   out: Float64Array,
   oo = 0,
 ): number {
-  let W = 0;
-  let count = 0;
-  let sx0 = 0;
-  let sx1 = 0;
-  let sx2 = 0;
-  let sy0 = 0;
-  let sy1 = 0;
-  let sy2 = 0;
-  for (let i = 0; i < n; i++) {
-    const wi = w === undefined ? 1 : w[wo + i]!;
-    if (!(wi > 0)) continue;
-    const xi = xo + 3 * i;
-    const yi = yo + 3 * i;
-    W += wi;
-    count++;
-    sx0 += wi * x[xi]!;
-    sx1 += wi * x[xi + 1]!;
-    sx2 += wi * x[xi + 2]!;
-    sy0 += wi * y[yi]!;
-    sy1 += wi * y[yi + 1]!;
-    sy2 += wi * y[yi + 2]!;
-  }
-  if (count === 0) {
+  const W = weightedMean(x, xo, 3, w, wo, n, out, oo + MOMENTS.meanX);
+  if (W === 0) {
     out.fill(0, oo, oo + MOMENTS.size);
     return 0;
   }
-  const mx0 = sx0 / W;
-  const mx1 = sx1 / W;
-  const mx2 = sx2 / W;
-  const my0 = sy0 / W;
-  const my1 = sy1 / W;
-  const my2 = sy2 / W;
-  let m00 = 0;
-  let m01 = 0;
-  let m02 = 0;
-  let m10 = 0;
-  let m11 = 0;
-  let m12 = 0;
-  let m20 = 0;
-  let m21 = 0;
-  let m22 = 0;
+  weightedMean(y, yo, 3, w, wo, n, out, oo + MOMENTS.meanY);
+  const mx0 = out[oo + MOMENTS.meanX]!;
+  const mx1 = out[oo + MOMENTS.meanX + 1]!;
+  const mx2 = out[oo + MOMENTS.meanX + 2]!;
+  const my0 = out[oo + MOMENTS.meanY]!;
+  const my1 = out[oo + MOMENTS.meanY + 1]!;
+  const my2 = out[oo + MOMENTS.meanY + 2]!;
+  const cov = oo + MOMENTS.cov;
+  out.fill(0, cov, cov + 9);
+  let count = 0;
   let gx = 0;
   let gy = 0;
   for (let i = 0; i < n; i++) {
@@ -89,6 +64,7 @@ export function weightedMoments(
     if (!(wi > 0)) continue;
     const xi = xo + 3 * i;
     const yi = yo + 3 * i;
+    count++;
     const a0 = x[xi]! - mx0;
     const a1 = x[xi + 1]! - mx1;
     const a2 = x[xi + 2]! - mx2;
@@ -98,37 +74,14 @@ export function weightedMoments(
     const wa0 = wi * a0;
     const wa1 = wi * a1;
     const wa2 = wi * a2;
-    m00 += wa0 * b0;
-    m01 += wa0 * b1;
-    m02 += wa0 * b2;
-    m10 += wa1 * b0;
-    m11 += wa1 * b1;
-    m12 += wa1 * b2;
-    m20 += wa2 * b0;
-    m21 += wa2 * b1;
-    m22 += wa2 * b2;
+    addOuter3(out, cov, wa0, wa1, wa2, b0, b1, b2);
     gx += wa0 * a0 + wa1 * a1 + wa2 * a2;
     gy += wi * (b0 * b0 + b1 * b1 + b2 * b2);
   }
-  out[oo] = W;
-  out[oo + 1] = count;
-  out[oo + 2] = mx0;
-  out[oo + 3] = mx1;
-  out[oo + 4] = mx2;
-  out[oo + 5] = my0;
-  out[oo + 6] = my1;
-  out[oo + 7] = my2;
-  out[oo + 8] = m00;
-  out[oo + 9] = m01;
-  out[oo + 10] = m02;
-  out[oo + 11] = m10;
-  out[oo + 12] = m11;
-  out[oo + 13] = m12;
-  out[oo + 14] = m20;
-  out[oo + 15] = m21;
-  out[oo + 16] = m22;
-  out[oo + 17] = gx;
-  out[oo + 18] = gy;
+  out[oo + MOMENTS.weight] = W;
+  out[oo + MOMENTS.count] = count;
+  out[oo + MOMENTS.gx] = gx;
+  out[oo + MOMENTS.gy] = gy;
   return count;
 }
 
@@ -213,15 +166,8 @@ export function rotationFromCrossCovariance(
 ): number {
   const norm = Math.sqrt(gx * gy);
   if (!(norm > 0) || !Number.isFinite(norm)) {
-    r[ro] = 1;
-    r[ro + 1] = 0;
-    r[ro + 2] = 0;
-    r[ro + 3] = 0;
-    r[ro + 4] = 1;
-    r[ro + 5] = 0;
-    r[ro + 6] = 0;
-    r[ro + 7] = 0;
-    r[ro + 8] = 1;
+    r.fill(0, ro, ro + 9);
+    r[ro] = r[ro + 4] = r[ro + 8] = 1;
     return 0;
   }
   let k = 1 / norm;

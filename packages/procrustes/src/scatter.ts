@@ -1,5 +1,7 @@
 /** Weighted centring and scatter of compact 3D point sets: the first step of OnP, PnP and EPnP. */
 
+import type { NumArray, Numbers } from '@lfm/core';
+
 /**
  * For n compact points xs [n,3] with weights ws [n] (all > 0): writes the centroid
  * x̄ = Σ wᵢxᵢ / W to `mean` [3], the centred points xᵢ − x̄ to `centred` [n,3] and the symmetric
@@ -16,23 +18,10 @@ export function centredScatter(
   centred: Float64Array,
   scatter: Float64Array,
 ): number {
-  let W = 0;
-  let m0 = 0;
-  let m1 = 0;
-  let m2 = 0;
-  for (let i = 0; i < n; i++) {
-    const w = ws[i]!;
-    W += w;
-    m0 += w * xs[3 * i]!;
-    m1 += w * xs[3 * i + 1]!;
-    m2 += w * xs[3 * i + 2]!;
-  }
-  m0 /= W;
-  m1 /= W;
-  m2 /= W;
-  mean[0] = m0;
-  mean[1] = m1;
-  mean[2] = m2;
+  const W = weightedMean(xs, 0, 3, ws, 0, n, mean);
+  const m0 = mean[0]!;
+  const m1 = mean[1]!;
+  const m2 = mean[2]!;
   scatter.fill(0);
   for (let i = 0; i < n; i++) {
     const w = normalise ? ws[i]! / W : ws[i]!;
@@ -53,4 +42,54 @@ export function centredScatter(
   scatter[6] = scatter[2]!;
   scatter[7] = scatter[5]!;
   return W;
+}
+
+/**
+ * The weighted centroid of n points of `dim` coordinates — point i at `x[xo + dim·i]`, weight
+ * `w[wo + i]` (all 1 when `w` is undefined) — over the points whose weight is > 0 (the others are
+ * never read, so NaN there is harmless): writes Σ wᵢxᵢ / W to `mean[mo..mo+dim]` and returns
+ * W = Σ wᵢ, 0 when no weight is > 0 (the mean is then NaN).
+ */
+export function weightedMean(
+  x: Numbers,
+  xo: number,
+  dim: number,
+  w: NumArray | undefined,
+  wo: number,
+  n: number,
+  mean: Float64Array,
+  mo = 0,
+): number {
+  mean.fill(0, mo, mo + dim);
+  let W = 0;
+  for (let i = 0; i < n; i++) {
+    const wi = w === undefined ? 1 : w[wo + i]!;
+    if (!(wi > 0)) continue;
+    W += wi;
+    for (let d = 0; d < dim; d++) mean[mo + d] = mean[mo + d]! + wi * x[xo + dim * i + d]!;
+  }
+  for (let d = 0; d < dim; d++) mean[mo + d] = mean[mo + d]! / W;
+  return W;
+}
+
+/** m[mo + 3r + c] += u_r·v_c: adds the outer product u vᵀ of two 3-vectors to the 3×3 at `m[mo]`. */
+export function addOuter3(
+  m: Float64Array,
+  mo: number,
+  u0: number,
+  u1: number,
+  u2: number,
+  v0: number,
+  v1: number,
+  v2: number,
+): void {
+  m[mo] = m[mo]! + u0 * v0;
+  m[mo + 1] = m[mo + 1]! + u0 * v1;
+  m[mo + 2] = m[mo + 2]! + u0 * v2;
+  m[mo + 3] = m[mo + 3]! + u1 * v0;
+  m[mo + 4] = m[mo + 4]! + u1 * v1;
+  m[mo + 5] = m[mo + 5]! + u1 * v2;
+  m[mo + 6] = m[mo + 6]! + u2 * v0;
+  m[mo + 7] = m[mo + 7]! + u2 * v1;
+  m[mo + 8] = m[mo + 8]! + u2 * v2;
 }

@@ -3,7 +3,7 @@
  * transform to random points, so a solver can be asked to recover it.
  */
 
-import { type NdArray, type NumArray, nd, type Rng } from '@lfm/core';
+import { type NdArray, type NumArray, nd, type Rng, rotationFromQuaternion } from '@lfm/core';
 import type { PinholeIntrinsics } from './pnp.js';
 
 /**
@@ -23,17 +23,7 @@ export function randomRotation(rng: Rng, out: Float64Array = new Float64Array(9)
     z = rng.normal();
     n = w * w + x * x + y * y + z * z;
   }
-  const s = 2 / n;
-  out[o] = 1 - s * (y * y + z * z);
-  out[o + 1] = s * (x * y - w * z);
-  out[o + 2] = s * (x * z + w * y);
-  out[o + 3] = s * (x * y + w * z);
-  out[o + 4] = 1 - s * (x * x + z * z);
-  out[o + 5] = s * (y * z - w * x);
-  out[o + 6] = s * (x * z - w * y);
-  out[o + 7] = s * (y * z + w * x);
-  out[o + 8] = 1 - s * (x * x + y * y);
-  return out;
+  return rotationFromQuaternion(out, w, x, y, z, o);
 }
 
 /**
