@@ -6,7 +6,9 @@ import {
   rotationFromCrossCovariance,
   sampleMoments,
   scaleRotation,
+  translationFromMeans,
 } from './qcp.js';
+import { addOuter3 } from './scatter.js';
 import {
   allMaskedError,
   checkBatch,
@@ -193,47 +195,31 @@ function alignSample(
   const count = sampleMoments(xd, yd, wd, b, N, mom);
   if (count === 0) return ALIGN_ALL_MASKED;
   if (count < 0) return ALIGN_NON_FINITE;
+  if (count < 3) return ALIGN_TOO_FEW;
   let gx = mom[MOMENTS.gx]!;
   let gy = mom[MOMENTS.gy]!;
-  let mx0 = mom[MOMENTS.meanX]!;
-  let mx1 = mom[MOMENTS.meanX + 1]!;
-  let mx2 = mom[MOMENTS.meanX + 2]!;
-  let my0 = mom[MOMENTS.meanY]!;
-  let my1 = mom[MOMENTS.meanY + 1]!;
-  let my2 = mom[MOMENTS.meanY + 2]!;
-  if (count < 3) return ALIGN_TOO_FEW;
   if (!translation) {
     // Uncentred moments: M + W x̄ȳᵀ, gx + W‖x̄‖², gy + W‖ȳ‖² (then the "means" are 0).
     const W = mom[MOMENTS.weight]!;
-    const c = MOMENTS.cov;
-    mom[c] = mom[c]! + W * mx0 * my0;
-    mom[c + 1] = mom[c + 1]! + W * mx0 * my1;
-    mom[c + 2] = mom[c + 2]! + W * mx0 * my2;
-    mom[c + 3] = mom[c + 3]! + W * mx1 * my0;
-    mom[c + 4] = mom[c + 4]! + W * mx1 * my1;
-    mom[c + 5] = mom[c + 5]! + W * mx1 * my2;
-    mom[c + 6] = mom[c + 6]! + W * mx2 * my0;
-    mom[c + 7] = mom[c + 7]! + W * mx2 * my1;
-    mom[c + 8] = mom[c + 8]! + W * mx2 * my2;
+    const mx0 = mom[MOMENTS.meanX]!;
+    const mx1 = mom[MOMENTS.meanX + 1]!;
+    const mx2 = mom[MOMENTS.meanX + 2]!;
+    const my0 = mom[MOMENTS.meanY]!;
+    const my1 = mom[MOMENTS.meanY + 1]!;
+    const my2 = mom[MOMENTS.meanY + 2]!;
+    addOuter3(mom, MOMENTS.cov, W * mx0, W * mx1, W * mx2, my0, my1, my2);
     gx += W * (mx0 * mx0 + mx1 * mx1 + mx2 * mx2);
     gy += W * (my0 * my0 + my1 * my1 + my2 * my2);
-    mx0 = mx1 = mx2 = my0 = my1 = my2 = 0;
   }
   if (rank2Measure3(mom, MOMENTS.cov) < tol) return ALIGN_COLLINEAR;
   const ro = 9 * b;
   const lambda = rotationFromCrossCovariance(mom, MOMENTS.cov, gx, gy, allowReflection, R, ro);
   const sc = similarity ? Math.max(0, lambda / gx) : 1;
   S[b] = sc;
-  // t = ȳ − (s R) x̄, each product (s·Rᵢⱼ)·x̄ⱼ as in the residual.
-  for (let k = 0; k < 3; k++) {
-    const o = ro + 3 * k;
-    T[3 * b + k] =
-      (k === 0 ? my0 : k === 1 ? my1 : my2) -
-      (sc * R[o]! * mx0 + sc * R[o + 1]! * mx1 + sc * R[o + 2]! * mx2);
-  }
-  const sse = translation
-    ? alignedResidual(xd, yd, wd, b, N, R, ro, sc, mom, MOMENTS.meanX, true)
-    : alignedResidual(xd, yd, wd, b, N, R, ro, sc, NO_MEANS, 0, true);
+  const means = translation ? mom : NO_MEANS;
+  const mo = translation ? MOMENTS.meanX : 0;
+  translationFromMeans(T, 3 * b, R, ro, sc, means, mo, means, mo + 3);
+  const sse = alignedResidual(xd, yd, wd, b, N, R, ro, sc, means, mo, true);
   rmsd[b] = Math.sqrt(sse / mom[MOMENTS.weight]!);
   return ALIGN_OK;
 }

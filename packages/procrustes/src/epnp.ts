@@ -12,7 +12,7 @@
 
 import { eigenSymmetric, eigSym3 } from '@lfm/core';
 import { leastSquares } from './dense.js';
-import { MOMENTS, rotationFromCrossCovariance, weightedMoments } from './qcp.js';
+import { MOMENTS, rotationFromCrossCovariance, translationFromMeans, weightedMoments } from './qcp.js';
 import { centredScatter } from './scatter.js';
 
 const MAX_NC = 4;
@@ -268,13 +268,6 @@ function poseFromBetas(
   if (zsum < 0) for (let i = 0; i < 3 * n; i++) pc[i] = -pc[i]!;
   weightedMoments(xs, 0, pc, 0, ws, 0, n, mom);
   rotationFromCrossCovariance(mom, MOMENTS.cov, mom[MOMENTS.gx]!, mom[MOMENTS.gy]!, false, outR, ro);
-  const mx0 = mom[MOMENTS.meanX]!;
-  const mx1 = mom[MOMENTS.meanX + 1]!;
-  const mx2 = mom[MOMENTS.meanX + 2]!;
-  for (let r = 0; r < 3; r++) {
-    outT[to + r] =
-      mom[MOMENTS.meanY + r]! -
-      (outR[ro + 3 * r]! * mx0 + outR[ro + 3 * r + 1]! * mx1 + outR[ro + 3 * r + 2]! * mx2);
-  }
+  translationFromMeans(outT, to, outR, ro, 1, mom, MOMENTS.meanX, mom, MOMENTS.meanY);
   return true;
 }

@@ -3,7 +3,7 @@ import { rotateLeft } from './dense.js';
 import { epnpCandidates } from './epnp.js';
 import { levenbergMarquardt } from './lm.js';
 import { ONP_OK, type OnPOptions, onpOut, onpSample } from './onp.js';
-import { rank2Measure3 } from './qcp.js';
+import { rank2Measure3, translationFromMeans } from './qcp.js';
 import { centredScatter } from './scatter.js';
 import { COLLINEAR, forEachVisibleSample, type Points, SOLVED, visibleBatch } from './validate.js';
 
@@ -248,9 +248,7 @@ function pnpSample(
       best = cost;
       for (let i = 0; i < 9; i++) pnpOut[i] = curR[i]!;
       // t = τ − R x̄
-      for (let r = 0; r < 3; r++) {
-        pnpOut[9 + r] = curT[r]! - (curR[3 * r]! * m0 + curR[3 * r + 1]! * m1 + curR[3 * r + 2]! * m2);
-      }
+      translationFromMeans(pnpOut, 9, curR, 0, 1, meanX, 0, curT, 0);
     }
   }
   if (!Number.isFinite(best)) return PNP_BEHIND;

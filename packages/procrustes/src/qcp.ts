@@ -4,7 +4,7 @@
  * linalg3; module-level scratch, no allocation per call.
  */
 
-import type { NumArray, Numbers } from '@lfm/core';
+import { mulVec3, type NumArray, type Numbers } from '@lfm/core';
 import { addOuter3, weightedMean } from './scatter.js';
 
 /**
@@ -375,4 +375,25 @@ export function alignedResidual(
     else sum += Math.sqrt(e0 * e0 + e1 * e1 + e2 * e2);
   }
   return sum;
+}
+
+const sRx = new Float64Array(3);
+
+/**
+ * The translation t = ȳ − s·R x̄ of an alignment, written to `out[oo..oo+3]`: R the 3×3 at `r[ro]`,
+ * x̄ at `x[xo]`, ȳ at `y[yo]`, with the products (s·Rᵢⱼ)·x̄ⱼ of `alignedResidual`.
+ */
+export function translationFromMeans(
+  out: Float64Array,
+  oo: number,
+  r: Numbers,
+  ro: number,
+  s: number,
+  x: Numbers,
+  xo: number,
+  y: Numbers,
+  yo: number,
+): void {
+  const v = mulVec3(sRx, scaleRotation(sR, r, ro, s), x, 0, 0, xo);
+  for (let k = 0; k < 3; k++) out[oo + k] = y[yo + k]! - v[k]!;
 }
