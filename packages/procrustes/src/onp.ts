@@ -12,8 +12,8 @@ import {
 } from '@lfm/core';
 import { rotateLeft } from './dense.js';
 import { levenbergMarquardt } from './lm.js';
-import { rank2Measure3, scaleRotation } from './qcp.js';
-import { addOuter3, centredScatter, weightedMean } from './scatter.js';
+import { rank2Measure3, scaleRotation, weightedMean } from './qcp.js';
+import { addOuter3, centredScatter } from './scatter.js';
 import {
   COLLINEAR,
   forEachVisibleSample,

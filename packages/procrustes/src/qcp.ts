@@ -5,7 +5,6 @@
  */
 
 import { mulVec3, type NumArray, type Numbers } from '@lfm/core';
-import { addOuter3, weightedMean } from './scatter.js';
 
 /**
  * Layout of the record `weightedMoments` writes (offsets into `out`):
@@ -22,6 +21,41 @@ export const MOMENTS = {
   gy: 18,
   size: 19,
 } as const;
+
+/**
+ * The weighted centroid of n points of `dim` = 2 or 3 coordinates — point i at `x[xo + dim·i]`,
+ * weight `w[wo + i]` (all 1 when `w` is undefined) — over the points whose weight is > 0 (the others
+ * are never read, so NaN there is harmless): writes Σ wᵢxᵢ / W to `mean[mo..mo+dim]` and returns
+ * W = Σ wᵢ, 0 when no weight is > 0 (the mean is then NaN).
+ */
+export function weightedMean(
+  x: Numbers,
+  xo: number,
+  dim: 2 | 3,
+  w: NumArray | undefined,
+  wo: number,
+  n: number,
+  mean: Float64Array,
+  mo = 0,
+): number {
+  let W = 0;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  for (let i = 0; i < n; i++) {
+    const wi = w === undefined ? 1 : w[wo + i]!;
+    if (!(wi > 0)) continue;
+    const p = xo + dim * i;
+    W += wi;
+    s0 += wi * x[p]!;
+    s1 += wi * x[p + 1]!;
+    if (dim === 3) s2 += wi * x[p + 2]!;
+  }
+  mean[mo] = s0 / W;
+  mean[mo + 1] = s1 / W;
+  if (dim === 3) mean[mo + 2] = s2 / W;
+  return W;
+}
 
 /**
  * Weighted centred moments of one sample of paired 3D points (stride 3): x at `x[xo + 3i]`, y at
@@ -54,9 +88,16 @@ export function weightedMoments(
   const my0 = out[oo + MOMENTS.meanY]!;
   const my1 = out[oo + MOMENTS.meanY + 1]!;
   const my2 = out[oo + MOMENTS.meanY + 2]!;
-  const cov = oo + MOMENTS.cov;
-  out.fill(0, cov, cov + 9);
   let count = 0;
+  let m00 = 0;
+  let m01 = 0;
+  let m02 = 0;
+  let m10 = 0;
+  let m11 = 0;
+  let m12 = 0;
+  let m20 = 0;
+  let m21 = 0;
+  let m22 = 0;
   let gx = 0;
   let gy = 0;
   for (let i = 0; i < n; i++) {
@@ -74,12 +115,29 @@ export function weightedMoments(
     const wa0 = wi * a0;
     const wa1 = wi * a1;
     const wa2 = wi * a2;
-    addOuter3(out, cov, wa0, wa1, wa2, b0, b1, b2);
+    m00 += wa0 * b0;
+    m01 += wa0 * b1;
+    m02 += wa0 * b2;
+    m10 += wa1 * b0;
+    m11 += wa1 * b1;
+    m12 += wa1 * b2;
+    m20 += wa2 * b0;
+    m21 += wa2 * b1;
+    m22 += wa2 * b2;
     gx += wa0 * a0 + wa1 * a1 + wa2 * a2;
     gy += wi * (b0 * b0 + b1 * b1 + b2 * b2);
   }
   out[oo + MOMENTS.weight] = W;
   out[oo + MOMENTS.count] = count;
+  out[oo + MOMENTS.cov] = m00;
+  out[oo + MOMENTS.cov + 1] = m01;
+  out[oo + MOMENTS.cov + 2] = m02;
+  out[oo + MOMENTS.cov + 3] = m10;
+  out[oo + MOMENTS.cov + 4] = m11;
+  out[oo + MOMENTS.cov + 5] = m12;
+  out[oo + MOMENTS.cov + 6] = m20;
+  out[oo + MOMENTS.cov + 7] = m21;
+  out[oo + MOMENTS.cov + 8] = m22;
   out[oo + MOMENTS.gx] = gx;
   out[oo + MOMENTS.gy] = gy;
   return count;

@@ -1,6 +1,6 @@
 /** Weighted centring and scatter of compact 3D point sets: the first step of OnP, PnP and EPnP. */
 
-import type { NumArray, Numbers } from '@lfm/core';
+import { weightedMean } from './qcp.js';
 
 /**
  * For n compact points xs [n,3] with weights ws [n] (all > 0): writes the centroid
@@ -41,34 +41,6 @@ export function centredScatter(
   scatter[3] = scatter[1]!;
   scatter[6] = scatter[2]!;
   scatter[7] = scatter[5]!;
-  return W;
-}
-
-/**
- * The weighted centroid of n points of `dim` coordinates — point i at `x[xo + dim·i]`, weight
- * `w[wo + i]` (all 1 when `w` is undefined) — over the points whose weight is > 0 (the others are
- * never read, so NaN there is harmless): writes Σ wᵢxᵢ / W to `mean[mo..mo+dim]` and returns
- * W = Σ wᵢ, 0 when no weight is > 0 (the mean is then NaN).
- */
-export function weightedMean(
-  x: Numbers,
-  xo: number,
-  dim: number,
-  w: NumArray | undefined,
-  wo: number,
-  n: number,
-  mean: Float64Array,
-  mo = 0,
-): number {
-  mean.fill(0, mo, mo + dim);
-  let W = 0;
-  for (let i = 0; i < n; i++) {
-    const wi = w === undefined ? 1 : w[wo + i]!;
-    if (!(wi > 0)) continue;
-    W += wi;
-    for (let d = 0; d < dim; d++) mean[mo + d] = mean[mo + d]! + wi * x[xo + dim * i + d]!;
-  }
-  for (let d = 0; d < dim; d++) mean[mo + d] = mean[mo + d]! / W;
   return W;
 }
 
