@@ -43,8 +43,6 @@ export function transpose3(out: Float64Array, a: Numbers, oo = 0, ao = 0): Float
   return out;
 }
 
-const prod = new Float64Array(9);
-
 /** out = op(a)·op(b) with op = identity or transpose; the three public products below share it. */
 function product3(
   out: Float64Array,
@@ -56,20 +54,34 @@ function product3(
   ta: boolean,
   tb: boolean,
 ): Float64Array {
-  // Element (r, c) of op(a) is a[ao + ar·r + ac·c]: strides (3, 1), or (1, 3) when transposed.
-  const ar = ta ? 1 : 3;
-  const ac = ta ? 3 : 1;
-  const br = tb ? 1 : 3;
-  const bc = tb ? 3 : 1;
-  for (let r = 0; r < 3; r++) {
-    const a0 = ao + ar * r;
-    for (let c = 0; c < 3; c++) {
-      const b0 = bo + bc * c;
-      prod[3 * r + c] = a[a0]! * b[b0]! + a[a0 + ac]! * b[b0 + br]! + a[a0 + 2 * ac]! * b[b0 + 2 * br]!;
-    }
-  }
-  // Written only now: out may alias a or b.
-  for (let k = 0; k < 9; k++) out[oo + k] = prod[k]!;
+  // Element (r, c) of op(a) is a[3r + c] or a[3c + r].
+  const a00 = a[ao]!;
+  const a11 = a[ao + 4]!;
+  const a22 = a[ao + 8]!;
+  const a01 = ta ? a[ao + 3]! : a[ao + 1]!;
+  const a02 = ta ? a[ao + 6]! : a[ao + 2]!;
+  const a10 = ta ? a[ao + 1]! : a[ao + 3]!;
+  const a12 = ta ? a[ao + 7]! : a[ao + 5]!;
+  const a20 = ta ? a[ao + 2]! : a[ao + 6]!;
+  const a21 = ta ? a[ao + 5]! : a[ao + 7]!;
+  const b00 = b[bo]!;
+  const b11 = b[bo + 4]!;
+  const b22 = b[bo + 8]!;
+  const b01 = tb ? b[bo + 3]! : b[bo + 1]!;
+  const b02 = tb ? b[bo + 6]! : b[bo + 2]!;
+  const b10 = tb ? b[bo + 1]! : b[bo + 3]!;
+  const b12 = tb ? b[bo + 7]! : b[bo + 5]!;
+  const b20 = tb ? b[bo + 2]! : b[bo + 6]!;
+  const b21 = tb ? b[bo + 5]! : b[bo + 7]!;
+  out[oo] = a00 * b00 + a01 * b10 + a02 * b20;
+  out[oo + 1] = a00 * b01 + a01 * b11 + a02 * b21;
+  out[oo + 2] = a00 * b02 + a01 * b12 + a02 * b22;
+  out[oo + 3] = a10 * b00 + a11 * b10 + a12 * b20;
+  out[oo + 4] = a10 * b01 + a11 * b11 + a12 * b21;
+  out[oo + 5] = a10 * b02 + a11 * b12 + a12 * b22;
+  out[oo + 6] = a20 * b00 + a21 * b10 + a22 * b20;
+  out[oo + 7] = a20 * b01 + a21 * b11 + a22 * b21;
+  out[oo + 8] = a20 * b02 + a21 * b12 + a22 * b22;
   return out;
 }
 
@@ -162,7 +174,6 @@ export function crossRows3(r: Float64Array, o = 0): Float64Array {
 }
 
 const sortKey = new Float64Array(3);
-const sortCol = new Int32Array(3);
 
 /** Writes (d, V) sorted by d descending into values/vectors, making det(vectors) = +1. */
 function sortColumns3(
@@ -175,27 +186,37 @@ function sortColumns3(
   eo: number,
   vo: number,
 ): void {
-  // Stable insertion sort of the (value, column) pairs, descending; no allocation.
-  sortKey[0] = d0;
-  sortKey[1] = d1;
-  sortKey[2] = d2;
-  sortCol[0] = 0;
-  sortCol[1] = 1;
-  sortCol[2] = 2;
-  for (let i = 1; i < 3; i++) {
-    for (let j = i; j > 0 && sortKey[j]! > sortKey[j - 1]!; j--) {
-      const key = sortKey[j]!;
-      sortKey[j] = sortKey[j - 1]!;
-      sortKey[j - 1] = key;
-      const col = sortCol[j]!;
-      sortCol[j] = sortCol[j - 1]!;
-      sortCol[j - 1] = col;
-    }
+  // Stable sorting network (0,1), (1,2), (0,1) on the column indices; no allocation.
+  const d = sortKey;
+  d[0] = d0;
+  d[1] = d1;
+  d[2] = d2;
+  let i0 = 0;
+  let i1 = 1;
+  let i2 = 2;
+  let t = 0;
+  if (d[i1]! > d[i0]!) {
+    t = i0;
+    i0 = i1;
+    i1 = t;
   }
-  for (let k = 0; k < 3; k++) {
-    values[eo + k] = sortKey[k]!;
-    const col = sortCol[k]!;
-    for (let r = 0; r < 3; r++) vectors[vo + 3 * r + k] = V[3 * r + col]!;
+  if (d[i2]! > d[i1]!) {
+    t = i1;
+    i1 = i2;
+    i2 = t;
+  }
+  if (d[i1]! > d[i0]!) {
+    t = i0;
+    i0 = i1;
+    i1 = t;
+  }
+  values[eo] = d[i0]!;
+  values[eo + 1] = d[i1]!;
+  values[eo + 2] = d[i2]!;
+  for (let r = 0; r < 3; r++) {
+    vectors[vo + 3 * r] = V[3 * r + i0]!;
+    vectors[vo + 3 * r + 1] = V[3 * r + i1]!;
+    vectors[vo + 3 * r + 2] = V[3 * r + i2]!;
   }
   if (det3(vectors, vo) < 0) {
     for (let r = 0; r < 3; r++) vectors[vo + 3 * r + 2] = -vectors[vo + 3 * r + 2]!;
