@@ -90,14 +90,15 @@ describe("the long run's config (configs/lfm-long.json, copied here)", () => {
   it('resolves to the same values, in the same key order', () => {
     const c = resolveTrainingConfig(input);
     expect(JSON.stringify(c)).toBe(BEFORE);
-    // JSON drops the two undefined fields; their keys keep their places.
+    // JSON drops the undefined fields; their keys keep their places.
     expect(Object.keys(c).join()).toBe(
       Object.keys(before)
         .join()
         .replace('engine,threads', 'engine,backend,threads')
-        .replace('sampling,jointCodeDropout', 'sampling,knn,jointCodeDropout'),
+        .replace('sampling,jointCodeDropout', 'sampling,knn,jointCodeDropout')
+        .replace('valSeed,checkpointInterval', 'valSeed,valPatience,valMinDelta,checkpointInterval'),
     );
-    for (const k of ['backend', 'knn']) expect(c[k as keyof typeof c], k).toBeUndefined();
+    for (const k of ['backend', 'knn', 'valPatience', 'valMinDelta']) expect(c[k as keyof typeof c], k).toBeUndefined();
   });
 
   it("with its datasets' rigs, the lifter gets them as codedRigs (once each, in order)", () => {

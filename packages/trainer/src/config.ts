@@ -138,11 +138,12 @@ const TRAINING_CONFIG_ENTRIES = {
   valSeed: v.optional(integerIn(0), 0),
   /**
    * Stop ("validation plateau") after this many validations in a row that did not improve the best
-   * val nPA-MPJPE by more than `valMinDelta` (0 = never; needs `valInterval` > 0). Counted across resumes.
+   * val nPA-MPJPE by more than `valMinDelta` (absent or 0 = never; needs `valInterval` > 0). Counted
+   * across resumes. No default value, so that a config without it resolves to the same JSON as before.
    */
-  valPatience: v.optional(integerIn(0), 0),
-  /** How much a validation must improve on the best so far to reset `valPatience`'s count. */
-  valMinDelta: v.optional(numberIn(0), 0),
+  valPatience: v.optional(integerIn(0)),
+  /** How much a validation must improve on the best so far to reset `valPatience`'s count (absent = 0). */
+  valMinDelta: v.optional(numberIn(0)),
   /** Write last.ckpt every this many steps (0 = only at the end). */
   checkpointInterval: v.optional(integerIn(0), 1000),
   /**

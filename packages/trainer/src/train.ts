@@ -182,6 +182,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let samples = 0;
   let best = Infinity;
   // valPatience: the best score that counts (improved by more than valMinDelta) and the validations since.
+  const patience = config.valPatience ?? 0;
+  const minDelta = config.valMinDelta ?? 0;
   let patienceBest = Infinity;
   let valsSinceBest = 0;
   let priorTrainSec = 0;
@@ -318,7 +320,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       step: adam.step,
       samples,
       bestScore: Number.isFinite(best) ? best : null,
-      ...(config.valPatience > 0 && {
+      ...(patience > 0 && {
         patienceBest: Number.isFinite(patienceBest) ? patienceBest : null,
         valsSinceBest,
       }),
@@ -367,7 +369,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const score = report.mean.nPaMpjpe;
     const rows = report.datasets.map((r) => `${r.name} ${fmt(r.nPaMpjpe)}`).join(', ');
     progress.message(`val @${adam.step}: nPA-MPJPE mean ${fmt(score)} (${rows})`);
-    if (score !== null && score < patienceBest - config.valMinDelta) {
+    if (score !== null && score < patienceBest - minDelta) {
       patienceBest = score;
       valsSinceBest = 0;
     } else {
@@ -410,7 +412,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         stoppedBy = stop;
         break;
       }
-      if (config.valPatience > 0 && valsSinceBest >= config.valPatience) {
+      if (patience > 0 && valsSinceBest >= patience) {
         stoppedBy = 'plateau'; // a resumed run that had already stopped on its plateau
         break;
       }
@@ -455,10 +457,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const byStep = config.checkpointInterval > 0 && step % config.checkpointInterval === 0;
       const byTime = ckptEveryMs > 0 && Date.now() - lastCkptMs >= ckptEveryMs;
       if (byStep || byTime) await saveLast();
-      if (doVal && lastVal && config.valPatience > 0 && valsSinceBest >= config.valPatience) {
+      if (doVal && lastVal && patience > 0 && valsSinceBest >= patience) {
         stoppedBy = 'plateau';
         progress.message(
-          `no val improvement (by more than ${config.valMinDelta}) in ${valsSinceBest} validations: stopping`,
+          `no val improvement (by more than ${minDelta}) in ${valsSinceBest} validations: stopping`,
         );
         break;
       }
