@@ -98,7 +98,8 @@ describe("the long run's config (configs/lfm-long.json, copied here)", () => {
         .replace('sampling,jointCodeDropout', 'sampling,knn,jointCodeDropout')
         .replace('valSeed,checkpointInterval', 'valSeed,valPatience,valMinDelta,checkpointInterval'),
     );
-    for (const k of ['backend', 'knn', 'valPatience', 'valMinDelta']) expect(c[k as keyof typeof c], k).toBeUndefined();
+    for (const k of ['backend', 'knn', 'valPatience', 'valMinDelta'])
+      expect(c[k as keyof typeof c], k).toBeUndefined();
   });
 
   it("with its datasets' rigs, the lifter gets them as codedRigs (once each, in order)", () => {
