@@ -15,17 +15,28 @@ export function datasetCodeTable(
 }
 
 /**
- * The codes a model coded for `coded` rigs gets for a dataset: the model's stored table of the
+ * Whether a dataset's joint index is a joint identity: not when its marker order differs between
+ * sequences (`perSequenceEdges`, e.g. akhter-markers' drink / stretch / pickup orders), where joint j
+ * of one sequence is another marker than joint j of the next. Such a dataset is never coded: in
+ * training it is identity-less (zeros, the mirror-invariant loss), in evaluation it gets zeros.
+ */
+export function hasJointIdentity(ds: { readonly perSequenceEdges?: boolean }): boolean {
+  return ds.perSequenceEdges !== true;
+}
+
+/**
+ * The codes a model coded for `coded` rigs gets for a dataset (null without `hasJointIdentity`): the model's stored table of the
  * dataset's rig when it has one (`tables`, an adapted rig), its own rig's when coded, else those of
  * the dataset rig a built-in rig of that id has the same joints as (`@lfm/rigs` `jointCodeRig`, e.g.
  * h36m-cams → h36m-body), else null (identity unknown).
  */
 export function evalCodeTable(
-  ds: Pick<EvaluationDataset, 'name' | 'numJoints' | 'joints'>,
+  ds: Pick<EvaluationDataset, 'name' | 'numJoints' | 'joints' | 'perSequenceEdges'>,
   k: number,
   coded: readonly string[],
   tables?: NonNullable<EvaluateOptions['jointCodes']>['tables'],
 ): Float32Array | null {
+  if (!hasJointIdentity(ds)) return null;
   const joints = ds.joints ?? Array.from({ length: ds.numJoints }, (_, j) => `j${j}`);
   return rigCodeTable(ds.name, joints, k, coded, tables)?.codes ?? null;
 }

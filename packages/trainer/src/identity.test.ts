@@ -141,6 +141,59 @@ describe('evaluate: flip-best, the flat guess and the identity a model gets', ()
   });
 });
 
+describe('a dataset whose joint order differs between sequences (perSequenceEdges)', () => {
+  it('is never coded: not a default coded rig, zeros and the mirror loss in training, zeros in evaluation', async () => {
+    const ordered = toyDataset({ name: 'toy-a', J: 6, train: 8, val: 2, test: 4, seed: 1 });
+    const reordered = {
+      ...toyDataset({ name: 'toy-markers', J: 6, train: 8, val: 2, test: 4, seed: 2 }),
+      perSequenceEdges: true,
+    };
+    const trained = await train({
+      datasets: [ordered, reordered],
+      config: {
+        model: { ...lifter, jointCodes: 4 },
+        steps: 1,
+        batchSize: 4,
+        valInterval: 0,
+        progress: 'none',
+        threads: 1,
+      },
+    });
+    expect(trained.model.config).toMatchObject({ codedRigs: ['toy-a'] });
+    // Even a model that lists the rig as coded (trained before this rule) gives it no codes.
+    const model = createModel(
+      resolveModelConfig({ ...lifter, jointCodes: 4, codedRigs: ['toy-a', 'toy-markers'] }),
+    );
+    const config = resolveTrainingConfig({ model: model.config, jointCodeDropout: 0, mirrorLoss: true });
+    const N = 6;
+    const batch = toyBatcher([ordered, reordered], N, 4).next();
+    const { codes, mirror } = identityFiller(model, [ordered, reordered], 64, N, config)(batch);
+    const sources = new Set<number>();
+    for (let s = 0; s < 64; s++) {
+      const src = batch.info.source[s]!;
+      sources.add(src);
+      const row = codes!.subarray(s * N * 4, (s + 1) * N * 4);
+      expect(row.every((v) => v === 0)).toBe(src === 1);
+      expect(mirror![s]).toBe(src === 1 ? 1 : 0);
+    }
+    expect(sources.size).toBe(2);
+    const seen: { name: string; zero: boolean }[] = [];
+    for (const ds of [ordered, reordered]) {
+      await evaluate({
+        predict: (b) => {
+          seen.push({ name: ds.name, zero: b.codes!.every((v) => v === 0) });
+          return new Float32Array(b.batchSize * b.numPoints * 3);
+        },
+        datasets: [ds],
+        jointCodes: { k: 4, rigs: ['toy-a', 'toy-markers'] },
+      });
+    }
+    expect(seen.filter((x) => x.name === 'toy-a').every((x) => !x.zero)).toBe(true);
+    expect(seen.filter((x) => x.name === 'toy-markers').every((x) => x.zero)).toBe(true);
+    expect(seen.length).toBeGreaterThan(1);
+  });
+});
+
 describe('procedural categories in training', () => {
   it('join the batches uncoded (side codes where they have mirror pairs) and are not validated', async () => {
     const ds = toyDataset({ name: 'toy-a', J: 6, train: 8, val: 2, test: 0, seed: 1 });

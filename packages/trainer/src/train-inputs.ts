@@ -2,7 +2,7 @@ import { LfmError, Rng } from '@lfm/core';
 import { type Batch, jointSides, sideCodeTable, writeJointCodes } from '@lfm/datasets';
 import type { TrainingConfig } from './config.js';
 import type { StepBatch } from './engine.js';
-import { datasetCodeTable } from './eval-codes.js';
+import { datasetCodeTable, hasJointIdentity } from './eval-codes.js';
 import type { TrainableModel } from './models.js';
 
 import type { TrainingDataset } from './train.js';
@@ -108,7 +108,9 @@ export function identityFiller(
     return () => ({ codes: undefined, mirror });
   }
   const known = codedRigsOf(model);
-  const tables = datasets.map((d) => (known.includes(d.name) ? datasetCodeTable(d, k) : null));
+  const tables = datasets.map((d) =>
+    known.includes(d.name) && hasJointIdentity(d) ? datasetCodeTable(d, k) : null,
+  );
   const sides = datasets.map((d) =>
     (d.symmetry?.length ?? 0) > 0 && d.joints ? sideCodeTable(jointSides(d.joints, d.symmetry!), k) : null,
   );

@@ -8,6 +8,7 @@ import { type AdamState, CheckpointMismatchError, ConfigError, type JsonValue } 
 import { loadModelCheckpoint, type ModelCheckpoint, saveModelCheckpoint } from './checkpoint.js';
 import { resolveTrainingConfig, type TrainEngine, type TrainingConfig } from './config.js';
 import type { TrainingEngine } from './engine.js';
+import { hasJointIdentity } from './eval-codes.js';
 import { type EvalReport, type EvaluationDataset, evaluate } from './evaluate.js';
 import { createGraphEngine, type GraphEngineOptions } from './graph-engine.js';
 import { createModel, type TrainableModel } from './models.js';
@@ -139,7 +140,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (datasets.length === 0) throw new InputError('train: no datasets to train on');
   const context = {
     ...(datasets.length === 1 && { numJoints: datasets[0]!.numJoints, rig: datasets[0]!.name }),
-    rigs: datasets.map((d) => d.name),
+    // A dataset without a consistent joint order has no identity to code (`hasJointIdentity`).
+    rigs: datasets.filter(hasJointIdentity).map((d) => d.name),
   };
   const config = resolveTrainingConfig(
     options.engine === undefined ? options.config : { ...options.config, engine: options.engine },
