@@ -18,6 +18,7 @@ export {
   paMpjpe,
   poseErrors,
 } from './metrics.js';
+export { type NrsfmOptions, type NrsfmResult, nrsfm } from './nrsfm.js';
 export {
   type OnPOptions,
   type OrthographicCamera,
