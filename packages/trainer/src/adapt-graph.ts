@@ -44,6 +44,8 @@ export interface AdaptObjectiveInputs<T> {
   readonly basis?: T;
   /** [N, N] the rig's bones (symmetric 0/1), for the bone-length term. */
   readonly edges?: T;
+  /** [B, N, 3] the samples' NRSfM reconstructions, for the nrsfm term. */
+  readonly target?: T;
 }
 
 /**
@@ -52,7 +54,7 @@ export interface AdaptObjectiveInputs<T> {
  * the lifted shape (observed 2D, fitted depth) and the reprojection of S (`cameraFitOps`) — then
  * Σ weight · term over the terms whose inputs are given and weight > 0 (reprojection always):
  * multiView needs partner, canonical rotation, lowRank reference (and basis for K > 0), base base
- * (the frozen base model's lifted shapes), boneLength edges. Every term but the reprojection constrains the lifted shape.
+ * (the frozen base model's lifted shapes), boneLength edges, nrsfm target. Every term but the reprojection constrains the lifted shape.
  * Returns the weighted loss, each term's value and the low-rank term's aligned shapes.
  */
 export function adaptObjectiveOps<T>(
@@ -98,6 +100,8 @@ export function adaptObjectiveOps<T>(
   }
   if (inputs.base && w.base > 0) values.base = baseRegularizerOps(ops, y, inputs.base, mask);
   if (inputs.edges && w.boneLength > 0) values.boneLength = boneLengthLossOps(ops, y, mask, inputs.edges);
+  // The same distance as the base term's, to a different constant: the NRSfM shape.
+  if (inputs.target && w.nrsfm > 0) values.nrsfm = baseRegularizerOps(ops, y, inputs.target, mask);
   let loss: T | undefined;
   for (const t of ADAPT_TERMS) {
     if (values[t] === undefined) continue;
@@ -118,7 +122,7 @@ export function adaptTraceConfig(config: LifterConfig): LifterConfig {
  * The adaptation training graph of a lifter (`adaptObjectiveOps` traced): inputs points, mask, adj
  * (when the model reads it), codes, base, and per term partner [B, B] (multi-view), rotation
  * [B, 3, 3] (canonicalisation), reference [N, 3] and basis [K, N, 3] (low rank), edges [N, N]
- * (bone lengths), then the
+ * (bone lengths), target [B, N, 3] (NRSfM), then the
  * parameters; outputs the weighted loss, each term's value (`term/<name>`), the low-rank term's
  * aligned shapes `aligned` [B, 3N], grad/codes and grad/<param> of `trainable`.
  */
@@ -149,6 +153,7 @@ export function buildAdaptGraph(
     ...(lowRank && { reference: r.input('reference', ['N', 3]) }),
     ...(lowRank && options.rank > 0 && { basis: r.input('basis', [options.rank, 'N', 3]) }),
     ...(w.boneLength > 0 && { edges: r.input('edges', ['N', 'N']) }),
+    ...(w.nrsfm > 0 && { target: r.input('target', ['B', 'N', 3]) }),
   };
   const { loss, terms: values, aligned } = adaptObjectiveOps(r.ops, r.params(params), inputs, lifter, w);
   const terms = ADAPT_TERMS.filter((t) => values[t] !== undefined);

@@ -1,6 +1,7 @@
 import { InputError, nd, type Rng, randomRotation } from '@lfm/core';
 import { DEFAULT_KNN_K, type Edge, preprocessKeypoints, writeMirrorPairs } from '@lfm/datasets';
 import type { LifterConfig } from '@lfm/model';
+import { nrsfm, poseErrors } from '@lfm/procrustes';
 import type * as Ort from 'onnxruntime-node';
 import type { AdaptSamples } from './adapt-data.js';
 import type { AdaptGraph } from './adapt-graph.js';
@@ -15,6 +16,7 @@ export interface RigState {
   readonly samples: AdaptSamples;
   readonly table: Float32Array; // [J, k], the trained parameter
   readonly base: Float32Array; // [S, J, 3] the frozen base model's predictions
+  readonly target?: Float32Array; // [S, J, 3] the NRSfM reconstructions (with the nrsfm term)
   readonly prior: ShapePrior; // the low-rank term's reference and basis
   readonly groups: readonly (readonly number[])[]; // sample indices per group
   readonly info: AdaptedRig;
@@ -178,6 +180,32 @@ export async function liftAll(
 }
 
 /**
+ * The nrsfm term's targets [S, J, 3]: the NRSfM reconstruction (`@lfm/procrustes` `nrsfm`, rank K) of
+ * the rig's 2D, every sample one view, with the global depth mirror that is nearer the base model's
+ * lifts `base` [S, J, 3] (mean nPA-MPJPE): the 2D cannot decide the mirror, the base's cues (mirror
+ * pairs, codes) can. Also the reconstruction's reprojection RMS (and the rigid start's), 2D units.
+ */
+export function nrsfmTargets(
+  samples: AdaptSamples,
+  base: Float32Array,
+  rank: number,
+): { target: Float32Array; reprojectionRms: number; rigidRms: number; mirrored: boolean } {
+  const S = samples.count;
+  const J = samples.numJoints;
+  const r = nrsfm(samples.points2d, samples.mask, S, J, { rank });
+  const mask = nd(Float64Array.from(samples.mask), [S, J]);
+  // The base lifts scored against the reconstruction (whose radius is never 0 for a 2D that is not
+  // a point): the base's mirror fitting better means the reconstruction's mirror is the base's.
+  const e = poseErrors(nd(Float64Array.from(base), [S, J, 3]), nd(r.shapes, [S, J, 3]), mask, {
+    flipBest: true,
+  });
+  const mirrored = e.mirrored!.nPaMpjpe.mean < e.nPaMpjpe.mean;
+  const target = Float32Array.from(r.shapes);
+  if (mirrored) for (let i = 2; i < target.length; i += 3) target[i] = -target[i]!;
+  return { target, reprojectionRms: r.reprojectionRms, rigidRms: r.rigidRms, mirrored };
+}
+
+/**
  * The next batch of a rig: whole groups (every camera of a frame) from a shuffled order, until B
  * samples (a group larger than B is cut to B). At most one pass over the groups per batch.
  */
@@ -234,6 +262,13 @@ export function batchFeeds(
       base.set(rig.base.subarray(3 * s * J, 3 * (s + 1) * J), 3 * b * J);
     });
     feeds.base = new ort.Tensor('float32', base, [B, J, 3]);
+  }
+  if (wants('target')) {
+    const target = new Float32Array(B * J * 3);
+    idx.forEach((s, b) => {
+      target.set(rig.target!.subarray(3 * s * J, 3 * (s + 1) * J), 3 * b * J);
+    });
+    feeds.target = new ort.Tensor('float32', target, [B, J, 3]);
   }
   if (wants('partner')) {
     const partner = new Float32Array(B * B);

@@ -25,6 +25,11 @@ export interface AdaptWeights {
   readonly base: number;
   /** (e) each bone keeps its relative length across the batch's frames (the rig's bones). */
   readonly boneLength: number;
+  /**
+   * (f) the lifted shape stays near the rig's NRSfM reconstruction (`@lfm/procrustes` `nrsfm` of all
+   * the rig's 2D, its global mirror the one nearer the base model's lifts): pseudo-labels from 2D.
+   */
+  readonly nrsfm: number;
 }
 
 /** The default weights (docs: packages/trainer/README.md, "Adapting to a new rig"). */
@@ -35,6 +40,7 @@ export const DEFAULT_ADAPT_WEIGHTS: Readonly<AdaptWeights> = Object.freeze({
   canonical: 0,
   base: 0.1,
   boneLength: 0,
+  nrsfm: 0,
 });
 
 /** The term names, in report order. */
@@ -45,6 +51,7 @@ export const ADAPT_TERMS = [
   'canonical',
   'base',
   'boneLength',
+  'nrsfm',
 ] as const;
 export type AdaptTerm = (typeof ADAPT_TERMS)[number];
 
@@ -97,6 +104,8 @@ export interface AdaptOptions {
   readonly weights?: Partial<AdaptWeights>;
   /** K of the low-rank prior (default 6). */
   readonly rank?: number;
+  /** K of the NRSfM reconstruction the `nrsfm` term pulls toward (default 2). */
+  readonly nrsfmRank?: number;
   /** Seed of the batches, rotations and the synthetic protocol's views (default 0). */
   readonly seed?: number;
   /** onnxruntime intra-op threads (default `defaultGraphThreads()`). */

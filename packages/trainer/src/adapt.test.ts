@@ -173,6 +173,7 @@ describe('the objective', () => {
       rotation: { data: rotation, shape: [B, 3, 3] },
       reference: { data: Float32Array.from({ length: J * 3 }, () => rng.normal()), shape: [J, 3] },
       edges: { data: boneEdges(s.rig.bones, J), shape: [J, J] },
+      target: { data: Float32Array.from({ length: B * J * 3 }, () => rng.normal()), shape: [B, J, 3] },
     };
     const weights: AdaptWeights = {
       reprojection: 1,
@@ -181,9 +182,18 @@ describe('the objective', () => {
       canonical: 0.3,
       base: 0.2,
       boneLength: 0.4,
+      nrsfm: 0.6,
     };
     const graph = buildAdaptGraph(config, params, { weights, multiView: true, rank: 0, trainable: [] });
-    expect(graph.terms).toEqual(['reprojection', 'multiView', 'lowRank', 'canonical', 'base', 'boneLength']);
+    expect(graph.terms).toEqual([
+      'reprojection',
+      'multiView',
+      'lowRank',
+      'canonical',
+      'base',
+      'boneLength',
+      'nrsfm',
+    ]);
     const ort = await loadOnnxRuntime();
     const session = await ort.InferenceSession.create(graph.bytes, { intraOpNumThreads: 1 });
     const model = createModel({ kind: 'lifter', ...config });
@@ -217,6 +227,7 @@ describe('the objective', () => {
         rotation: t('rotation'),
         reference: t('reference'),
         edges: t('edges'),
+        target: t('target'),
       };
       return adaptObjectiveOps(ref, refParams, inputs as never, adaptTraceConfig(config), weights).loss
         .data[0]!;
@@ -251,7 +262,16 @@ describe('the objective', () => {
     expect(g.inputs).not.toContain('rotation');
     expect(g.inputs).not.toContain('partner');
     expect(g.inputs).toContain('basis');
-    const zero = { reprojection: 0, multiView: 0, lowRank: 0, canonical: 0, base: 0, boneLength: 0 };
+    expect(g.inputs).not.toContain('target');
+    const zero = {
+      reprojection: 0,
+      multiView: 0,
+      lowRank: 0,
+      canonical: 0,
+      base: 0,
+      boneLength: 0,
+      nrsfm: 0,
+    };
     expect(() =>
       buildAdaptGraph(config, params, { weights: zero, multiView: true, rank: 2, trainable: [] }),
     ).toThrow(/every term has weight 0/);

@@ -38,6 +38,7 @@ import {
   liftAll,
   mergeByRig,
   nextBatch,
+  nrsfmTargets,
   type RigState,
 } from './adapt-samples.js';
 import {
@@ -112,6 +113,7 @@ export async function adapt(options: AdaptOptions): Promise<AdaptResult> {
   const steps = options.steps ?? 300;
   const batchSize = options.batchSize ?? 64;
   const rank = options.rank ?? 6;
+  const nrsfmRank = options.nrsfmRank ?? 2;
   const lrOf = (init: AdaptedRig['init']) => options.lr ?? (init === 'zeros' ? 3e-2 : 1e-2);
   const layerLr = options.layerLr ?? 1e-4;
   const seed = options.seed ?? 0;
@@ -127,6 +129,7 @@ export async function adapt(options: AdaptOptions): Promise<AdaptResult> {
   positiveInt('steps', steps, 0);
   positiveInt('batchSize', batchSize, 2);
   positiveInt('rank', rank, 0);
+  positiveInt('nrsfmRank', nrsfmRank, 1);
   positiveInt('logInterval', logInterval, 1);
   if (options.maxMinutes !== undefined && !(options.maxMinutes >= 0)) {
     throw new InputError(`adapt: maxMinutes must be ≥ 0, got ${options.maxMinutes}`);
@@ -200,10 +203,24 @@ export async function adapt(options: AdaptOptions): Promise<AdaptResult> {
           `, initial codes ${init}`,
       );
       const base = await liftAll(ort, predictor, forwardParams, samples, table, k, knn);
+      let target: Float32Array | undefined;
+      if (weights.nrsfm > 0) {
+        if (samples.count < 2)
+          throw new InputError(`adapt ${info.id}: the nrsfm term needs ≥ 2 samples, got 1`);
+        const t0 = performance.now();
+        const r = nrsfmTargets(samples, base, nrsfmRank);
+        target = r.target;
+        progress.message(
+          `nrsfm ${info.id}: rank ${nrsfmRank}, reprojection RMS ${r.reprojectionRms.toPrecision(3)} ` +
+            `(rigid ${r.rigidRms.toPrecision(3)}), mirror ${r.mirrored ? 'flipped' : 'kept'} to agree with the base model, ` +
+            `${formatDuration((performance.now() - t0) / 1000)}`,
+        );
+      }
       rigs.push({
         samples,
         table,
         base,
+        ...(target && { target }),
         prior: ShapePrior.fromShapes(base, samples.mask, samples.count, samples.numJoints, rank),
         groups,
         info,

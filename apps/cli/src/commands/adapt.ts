@@ -28,6 +28,7 @@ export const ADAPT_FLAGS = {
   'min-visibility': { type: 'string' },
   'min-likelihood': { type: 'string' },
   weight: { type: 'string', multiple: true },
+  'nrsfm-rank': { type: 'string' },
   json: { type: 'boolean' },
 } as const satisfies FlagSpecs;
 
@@ -76,8 +77,11 @@ Options:
       --min-likelihood P    a DeepLabCut point is present when its likelihood ≥ P (default 0.6)
       --weight TERM=W       a term's weight (repeatable): reprojection (default 1), multiView (1),
                             lowRank (0.1), canonical (0: off; C3DPO's canonicalisation, 2× the
-                            cost of a step), base (0.1) or boneLength (0: off; each bone keeps its
+                            cost of a step), base (0.1), boneLength (0: off; each bone keeps its
                             relative length across frames — every distance for a rig without bones)
+                            or nrsfm (0: off; toward the rig's low-rank NRSfM reconstruction from
+                            all its 2D, its mirror the one nearer the base model's lifts)
+      --nrsfm-rank K        basis size of that NRSfM reconstruction (default 2)
       --json                print one JSON object: { out, rigs, steps, seconds, stoppedBy,
                             initial, final } (losses)
 `;
@@ -110,6 +114,7 @@ export async function adaptCommand(argv: readonly string[], io: CliIo): Promise<
   const seed = intFlag('seed', flags.seed, 0);
   const threads = intFlag('threads', flags.threads, 1);
   const lr = numberFlag('lr', flags.lr, { positive: true });
+  const nrsfmRank = intFlag('nrsfm-rank', flags['nrsfm-rank'], 1);
   const minVisibility = numberFlag('min-visibility', flags['min-visibility']);
   const minLikelihood = numberFlag('min-likelihood', flags['min-likelihood'], { min: 0, max: 1 });
   const weights = parseWeights(flags.weight ?? []);
@@ -193,6 +198,7 @@ export async function adaptCommand(argv: readonly string[], io: CliIo): Promise<
     ...(maxMinutes !== undefined && { maxMinutes }),
     ...(batchSize !== undefined && { batchSize }),
     ...(lr !== undefined && { lr }),
+    ...(nrsfmRank !== undefined && { nrsfmRank }),
     ...(seed !== undefined && { seed }),
     ...(threads !== undefined && { threads }),
     weights,
@@ -231,7 +237,7 @@ function defaultBaseModel(): string {
 }
 
 // The trainer's ADAPT_TERMS, listed here so that parsing flags does not load @lfm/trainer (imported lazily).
-const TERMS = ['reprojection', 'multiView', 'lowRank', 'canonical', 'base', 'boneLength'] as const;
+const TERMS = ['reprojection', 'multiView', 'lowRank', 'canonical', 'base', 'boneLength', 'nrsfm'] as const;
 
 /** `--weight TERM=W` flags as a partial weight record. */
 function parseWeights(values: readonly string[]): Partial<Record<(typeof TERMS)[number], number>> {
