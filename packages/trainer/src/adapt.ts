@@ -54,6 +54,7 @@ import {
   type AdaptWeights,
   DEFAULT_ADAPT_WEIGHTS,
   lastLayerParams,
+  SINGLE_VIEW_ADAPT_WEIGHTS,
 } from './adapt-types.js';
 import { decodeModelCheckpoint } from './checkpoint.js';
 import { defaultGraphThreads, graphSessionOptions, loadOnnxRuntime } from './graph-engine.js';
@@ -69,7 +70,8 @@ import { stopReason, stopWords } from './stop.js';
  * the last graph-transformer layer, the final norm and the decoder as well.
  * The objective (`adapt-loss.ts`) sees only 2D: reprojection of the decoded shape through its fitted
  * camera, multi-view consistency between the cameras of a frame, a low-rank prior with
- * canonicalisation consistency, and a regulariser toward the frozen base model's output. It runs on
+ * canonicalisation consistency, a regulariser toward the frozen base model's output, and (the
+ * single-view default) the pull toward the rig's NRSfM reconstruction from all its 2D. It runs on
  * the graph engine: one ONNX training graph (the model traced twice — the second lift is the
  * canonicalisation's — and the loss), differentiated by `buildTrainingGraph` with respect to the
  * `codes` input (summed per joint into the table's gradient) and the trainable weights, stepped by
@@ -103,12 +105,6 @@ export async function adapt(options: AdaptOptions): Promise<AdaptResult> {
     throw new InputError(
       "adapt: the base model has no joint-code input (jointCodes 0), so a rig's codes cannot be learned; use a model trained with joint codes",
     );
-  }
-  const weights: AdaptWeights = { ...DEFAULT_ADAPT_WEIGHTS, ...options.weights };
-  for (const t of ADAPT_TERMS) {
-    if (!(Number.isFinite(weights[t]) && weights[t] >= 0)) {
-      throw new InputError(`adapt: weight ${t} must be a number ≥ 0, got ${weights[t]}`);
-    }
   }
   const steps = options.steps ?? 300;
   const batchSize = options.batchSize ?? 64;
@@ -162,6 +158,18 @@ export async function adapt(options: AdaptOptions): Promise<AdaptResult> {
     }
   }
   const bySets = mergeByRig(sets);
+  // Single-view data (no frame seen by two cameras) gets the single-view defaults: the NRSfM term,
+  // which there is what lifts (docs/benchmarks/research.md); multi-view data keeps the others.
+  const singleView = bySets.every((s) => groupsOf(s.group).every((g) => g.length === 1));
+  const weights: AdaptWeights = {
+    ...(singleView ? SINGLE_VIEW_ADAPT_WEIGHTS : DEFAULT_ADAPT_WEIGHTS),
+    ...options.weights,
+  };
+  for (const t of ADAPT_TERMS) {
+    if (!(Number.isFinite(weights[t]) && weights[t] >= 0)) {
+      throw new InputError(`adapt: weight ${t} must be a number ≥ 0, got ${weights[t]}`);
+    }
+  }
 
   // --- initial codes, the frozen base model's predictions and the reference shapes ---
   const trainableLayers = mode === 'last-layers' ? lastLayerParams(config) : [];
@@ -234,10 +242,10 @@ export async function adapt(options: AdaptOptions): Promise<AdaptResult> {
 
   // --- the graph ---
   const multiView = rigs.some((r) => r.info.multiViewGroups > 0);
-  if (!multiView && weights.multiView > 0) {
+  if (!multiView && weights.nrsfm === 0) {
     progress.message(
-      'no frame is seen by more than one camera: only the single-view terms apply (on one view per frame they ' +
-        'have not improved on zero-shot in our measurements; real cameras — views.f32, protocol real — are what adapt learns from)',
+      'no frame is seen by more than one camera and the nrsfm term is off: on one view per frame the other terms ' +
+        'have not improved on zero-shot in our measurements (the nrsfm term, the single-view default, does)',
     );
   }
   const graph = buildAdaptGraph(config, params, { weights, multiView, rank, trainable: trainableLayers });

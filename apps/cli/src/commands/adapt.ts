@@ -41,7 +41,9 @@ export const ADAPT_HELP = `Usage: lfm adapt --data DIR [--data DIR ...] --out FI
 Teaches a pretrained lifter a new rig from its 2D keypoints alone (no 3D labels): the rig's joint
 codes (and, with --adapt last-layers, the network's last layers) are learned from the 2D by
 reprojection through the fitted camera, multi-view consistency between the cameras of a frame, a
-low-rank shape prior and a regulariser toward the base model. The output model knows the rig by
+low-rank shape prior and a regulariser toward the base model — and, for single-view data, a pull
+toward the rig's NRSfM reconstruction (non-rigid structure from motion over all its frames, which
+needs the frames to show the rig from varied viewpoints). The output model knows the rig by
 the dataset's name (or --rig): \`lfm eval --data DIR --model FILE.onnx\` and
 \`lfm lift --model FILE.onnx --rig ID\` use the adapted codes. Only 2D is read: the real cameras'
 views (--protocol real) or the evaluation protocol's projections of the split's frames
@@ -76,11 +78,13 @@ Options:
       --min-visibility V    a COCO/MediaPipe point is visible when its visibility > V (default 0)
       --min-likelihood P    a DeepLabCut point is present when its likelihood ≥ P (default 0.6)
       --weight TERM=W       a term's weight (repeatable): reprojection (default 1), multiView (1),
-                            lowRank (0.1), canonical (0: off; C3DPO's canonicalisation, 2× the
-                            cost of a step), base (0.1), boneLength (0: off; each bone keeps its
-                            relative length across frames — every distance for a rig without bones)
-                            or nrsfm (0: off; toward the rig's low-rank NRSfM reconstruction from
-                            all its 2D, its mirror the one nearer the base model's lifts)
+                            lowRank (0.1; 0 for single-view data), canonical (0: off; C3DPO's
+                            canonicalisation, 2× the cost of a step), base (0.1; 0 for single-view
+                            data), boneLength (0: off; each bone keeps its relative length across
+                            frames — every distance for a rig without bones) or nrsfm (5 for
+                            single-view data, else 0: toward the rig's low-rank NRSfM
+                            reconstruction from all its 2D, its mirror the one nearer the base
+                            model's lifts)
       --nrsfm-rank K        basis size of that NRSfM reconstruction (default 2)
       --json                print one JSON object: { out, rigs, steps, seconds, stoppedBy,
                             initial, final } (losses)
