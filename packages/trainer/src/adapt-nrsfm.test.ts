@@ -1,11 +1,12 @@
 import { nd, Rng, randomRotation } from '@lfm/core';
-import { initParameters, resolveLifterConfig } from '@lfm/model';
+import { initParameters } from '@lfm/model';
 import { poseErrors } from '@lfm/procrustes';
 import { describe, expect, it } from 'vitest';
 import { adapt } from './adapt.js';
 import type { AdaptSamples } from './adapt-data.js';
 import { nrsfmTargets } from './adapt-samples.js';
 import { createSyntheticDataset } from './synthetic.js';
+import { tinyAdaptBase } from './test-support/fixtures.js';
 
 // The nrsfm term's pseudo-labels: NRSfM of the rig's 2D, the mirror chosen by the base model.
 
@@ -66,15 +67,7 @@ describe('nrsfmTargets', () => {
   });
 
   it('adapt with the nrsfm term: the term is in the objective and its value falls', async () => {
-    const config = resolveLifterConfig({
-      dModel: 8,
-      layers: 1,
-      heads: 2,
-      mlpRatio: 2,
-      seed: 3,
-      jointCodes: 4,
-      head: 'camera',
-    });
+    const { config } = tinyAdaptBase();
     const ds = createSyntheticDataset({ name: 'toy-nrsfm', J: 7, jitter: 0.1, train: 40, val: 0, test: 2 });
     const r = await adapt({
       base: { config, params: initParameters(config) },

@@ -1,7 +1,6 @@
 import { nd, Rng, randomRotation } from '@lfm/core';
 import { createReferenceOps, createReferenceParams, type RefTensor, refTensor } from '@lfm/core/testing';
 import { type Dataset, DEFAULT_KNN_K, preprocessKeypoints } from '@lfm/datasets';
-import { initParameters, type LifterConfig, resolveLifterConfig } from '@lfm/model';
 import { readLifterWeights } from '@lfm/onnx';
 import { describe, expect, it } from 'vitest';
 import { adapt, exportAdaptedLifter, loadAdaptBase } from './adapt.js';
@@ -14,29 +13,13 @@ import { evaluate, type PredictBatch } from './evaluate.js';
 import { createGraphPredictor, loadOnnxRuntime } from './graph-engine.js';
 import { createModel } from './models.js';
 import { createSyntheticDataset } from './synthetic.js';
-import { captureStream } from './test-support/fixtures.js';
+import { captureStream, tinyAdaptBase } from './test-support/fixtures.js';
 
 // `adapt` end to end on tiny lifters (seconds): the 3D never reaches the objective, the full
 // objective's gradient with respect to the codes, what is trained, multi-view batches, the exported
 // code tables, bad input.
 
-const tinyConfig = (overrides: Partial<LifterConfig> = {}): LifterConfig =>
-  resolveLifterConfig({
-    dModel: 8,
-    layers: 1,
-    heads: 2,
-    mlpRatio: 2,
-    seed: 3,
-    jointCodes: 4,
-    head: 'camera',
-    codedRigs: ['toy-known'],
-    ...overrides,
-  });
-
-const tinyBase = (overrides: Partial<LifterConfig> = {}) => {
-  const config = tinyConfig(overrides);
-  return { config, params: initParameters(config) };
-};
+const tinyBase = tinyAdaptBase;
 
 /** A toy deformable rig with real cameras: views.f32 holds V orthographic (scaled) views of each frame. */
 function multiViewDataset(options: { V?: number; J?: number; name?: string } = {}): Dataset {

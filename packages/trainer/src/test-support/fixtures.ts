@@ -7,11 +7,32 @@ import { join } from 'node:path';
 import { Rng } from '@lfm/core';
 import type { TfCore } from '@lfm/core/tfjs';
 import { type BatcherOptions, type BatchSource, createBatcher } from '@lfm/datasets';
+import { initParameters, type LifterConfig, resolveLifterConfig } from '@lfm/model';
 import { afterAll, expect } from 'vitest';
 import type { TrainableModel } from '../models.js';
 import { createSyntheticDataset, type SyntheticDatasetOptions } from '../synthetic.js';
 import { loadTfjsBackend } from '../tfjs-backend.js';
 import { type MetricsEntry, OUTPUT_FILES, type TrainResult, trainGraph } from '../train.js';
+
+/** The tiny camera-head lifter with 4-wide joint codes the `adapt` tests adapt (seconds per run). */
+export const tinyAdaptConfig = (overrides: Partial<LifterConfig> = {}): LifterConfig =>
+  resolveLifterConfig({
+    dModel: 8,
+    layers: 1,
+    heads: 2,
+    mlpRatio: 2,
+    seed: 3,
+    jointCodes: 4,
+    head: 'camera',
+    codedRigs: ['toy-known'],
+    ...overrides,
+  });
+
+/** `tinyAdaptConfig` with its initial parameters: an `adapt` base. */
+export const tinyAdaptBase = (overrides: Partial<LifterConfig> = {}) => {
+  const config = tinyAdaptConfig(overrides);
+  return { config, params: initParameters(config) };
+};
 
 let loaded: Promise<TfCore> | undefined;
 
