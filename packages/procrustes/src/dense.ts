@@ -1,5 +1,5 @@
 /**
- * Tiny dense helpers for the solvers (n ≤ 12): Householder least squares, the damped Cholesky solve
+ * Small dense helpers for the solvers (n ≤ 12 in the pose solvers, 3K ≤ 96 in `nrsfm`): Householder least squares, the damped Cholesky solve
  * of Levenberg–Marquardt, and the left SO(3) update R ← Exp([ω]×)·R. Row-major, in place, no
  * allocation: callers own the buffers. (The symmetric eigensolver is `@lfm/core`'s `eigenSymmetric`.)
  */

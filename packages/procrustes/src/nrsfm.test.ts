@@ -47,7 +47,7 @@ describe('nrsfm: low-rank structure from motion from 2D alone', () => {
     const r = nrsfm(points2d, mask, S, J, { rank: 1, iterations: 30 });
     expect(r.reprojectionRms).toBeLessThan(1e-6);
     expect(scores(r.shapes, truth, mask, S, J).setFlip).toBeLessThan(1e-6);
-    // The rotations are proper and the shapes are their own views' depth completions.
+    // The cameras are proper rotations (a reflection would mirror single views).
     for (let s = 0; s < S; s++) {
       const m = r.rotations.subarray(9 * s, 9 * s + 9);
       const det =

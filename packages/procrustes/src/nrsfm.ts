@@ -10,7 +10,9 @@ import { solveDamped } from './dense.js';
  * view, the rotation by majorisation — complete the view with the current depth row, then the 3×3
  * rotation Procrustes (the 2×3 polar factor alone is not the minimiser) — and the coefficients by
  * ridge-regularised least squares (the ridge on every coefficient but the mean's, relative to the
- * mean's energy: a Gaussian prior as EM-PPCA's), and the 2D translation (with points missing, the
+ * mean's energy at the bases' current scale — the basis step is unpenalised, so the deformation
+ * bases grow and the ridge fades over the iterations: a soft start rather than EM-PPCA's fixed
+ * Gaussian prior), and the 2D translation (with points missing, the
  * visible points' centroid is not the shape's); then every point's basis column by least squares.
  *
  * What `adapt` needs and no package on npm provides (the NRSfM codes of the literature are MATLAB
@@ -24,7 +26,7 @@ export interface NrsfmOptions {
   readonly rank?: number;
   /** Alternations (default 150). */
   readonly iterations?: number;
-  /** Ridge on the deformation coefficients, relative to the mean shape's (default 0.01). */
+  /** Ridge on the deformation coefficients, relative to the mean shape's energy at the current basis scale (default 0.01; it fades as the bases grow). */
   readonly ridge?: number;
   /** Seed of the small random start of the deformation bases (default 1). */
   readonly seed?: number;

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { adapt } from './adapt.js';
 import type { AdaptSamples } from './adapt-data.js';
 import { nrsfmTargets } from './adapt-samples.js';
+import { DEFAULT_ADAPT_WEIGHTS, SINGLE_VIEW_ADAPT_WEIGHTS } from './adapt-types.js';
 import { createSyntheticDataset } from './synthetic.js';
 import { tinyAdaptBase } from './test-support/fixtures.js';
 
@@ -60,10 +61,46 @@ describe('nrsfmTargets', () => {
       expect(strictNPa(r.target, base, S, J)).toBeLessThan(1e-4);
       expect(strictNPa(r.target, base === truth ? mirror : truth, S, J)).toBeGreaterThan(0.1);
     }
-    // Even a flat base decides it (one of the two), and the targets are the 2D's depth completions.
+    // A flat base is equally far from both mirrors: the targets are still one of the two, exactly.
     const flat = truth.map((v, i) => (i % 3 === 2 ? 0 : v));
     const r = nrsfmTargets(samples, Float32Array.from(flat), 1);
     expect(Math.min(strictNPa(r.target, truth, S, J), strictNPa(r.target, mirror, S, J))).toBeLessThan(1e-4);
+    expect(r.orders).toBe(1);
+  });
+
+  it('reconstructs each joint order apart when the order differs between samples (boneSets)', () => {
+    const S = 40;
+    const J = 8;
+    const { samples, truth } = rigidViews(S, J, 6);
+    // The second half lists the same points in reverse order (another sequence's marker order).
+    const perm = (j: number) => J - 1 - j;
+    const points2d = samples.points2d.slice();
+    const gt = truth.slice();
+    for (let s = S / 2; s < S; s++) {
+      for (let j = 0; j < J; j++) {
+        for (let d = 0; d < 2; d++)
+          points2d[2 * (s * J + j) + d] = samples.points2d[2 * (s * J + perm(j)) + d]!;
+        for (let d = 0; d < 3; d++) gt[3 * (s * J + j) + d] = truth[3 * (s * J + perm(j)) + d]!;
+      }
+    }
+    const mixed: AdaptSamples = {
+      ...samples,
+      points2d,
+      boneSet: Int32Array.from({ length: S }, (_, s) => (s < S / 2 ? 0 : 1)),
+      boneSets: [[[0, 1]], [[J - 1, J - 2]]],
+    };
+    const apart = nrsfmTargets(mixed, Float32Array.from(gt), 1);
+    expect(apart.orders).toBe(2);
+    expect(apart.reprojectionRms).toBeLessThan(1e-3);
+    expect(strictNPa(apart.target, gt, S, J)).toBeLessThan(1e-4);
+    // Taken as one order, one rigid shape cannot explain both halves.
+    const together = nrsfmTargets(
+      { ...mixed, boneSet: undefined, boneSets: undefined },
+      Float32Array.from(gt),
+      1,
+    );
+    expect(together.orders).toBe(1);
+    expect(together.reprojectionRms).toBeGreaterThan(100 * apart.reprojectionRms);
   });
 
   it('adapt with the nrsfm term: the term is in the objective and its value falls', async () => {
@@ -93,5 +130,20 @@ describe('nrsfmTargets', () => {
         progress: 'none',
       }),
     ).rejects.toThrow(/nrsfmRank must be an integer ≥ 1, got 0/);
+  });
+
+  it('single-view data gets the single-view defaults, multi-view data the others; given weights win', async () => {
+    const base = tinyAdaptBase();
+    const { samples } = rigidViews(12, 6, 2);
+    const paired: AdaptSamples = { ...samples, group: Int32Array.from({ length: 12 }, (_, s) => s >> 1) };
+    const run = (s: AdaptSamples, weights = {}) =>
+      adapt({ base, samples: [s], steps: 1, batchSize: 4, weights, progress: 'none', threads: 1 });
+    expect((await run(samples)).weights).toEqual(SINGLE_VIEW_ADAPT_WEIGHTS);
+    expect((await run(paired)).weights).toEqual(DEFAULT_ADAPT_WEIGHTS);
+    expect((await run(samples, { nrsfm: 0, base: 0.3 })).weights).toEqual({
+      ...SINGLE_VIEW_ADAPT_WEIGHTS,
+      nrsfm: 0,
+      base: 0.3,
+    });
   });
 });

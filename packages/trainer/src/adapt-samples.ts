@@ -183,26 +183,66 @@ export async function liftAll(
  * The nrsfm term's targets [S, J, 3]: the NRSfM reconstruction (`@lfm/procrustes` `nrsfm`, rank K) of
  * the rig's 2D, every sample one view, with the global depth mirror that is nearer the base model's
  * lifts `base` [S, J, 3] (mean nPA-MPJPE): the 2D cannot decide the mirror, the base's cues (mirror
- * pairs, codes) can. Also the reconstruction's reprojection RMS (and the rigid start's), 2D units.
+ * pairs, codes) can. Samples whose joint order differs (`boneSets`: a `perSequenceEdges` dataset,
+ * where joint j is another marker in another sequence) are reconstructed per order, each with its
+ * own mirror; an order with a single sample keeps the base lift. Also the reconstructions'
+ * reprojection RMS (and the rigid start's; the largest over the orders), 2D units, and how many
+ * orders chose the mirror. InputError (naming the rig) when the solver rejects the 2D.
  */
 export function nrsfmTargets(
   samples: AdaptSamples,
   base: Float32Array,
   rank: number,
-): { target: Float32Array; reprojectionRms: number; rigidRms: number; mirrored: boolean } {
+): { target: Float32Array; reprojectionRms: number; rigidRms: number; mirrored: number; orders: number } {
   const S = samples.count;
   const J = samples.numJoints;
-  const r = nrsfm(samples.points2d, samples.mask, S, J, { rank });
-  const mask = nd(Float64Array.from(samples.mask), [S, J]);
-  // The base lifts scored against the reconstruction (whose radius is never 0 for a 2D that is not
-  // a point): the base's mirror fitting better means the reconstruction's mirror is the base's.
-  const e = poseErrors(nd(Float64Array.from(base), [S, J, 3]), nd(r.shapes, [S, J, 3]), mask, {
-    flipBest: true,
-  });
-  const mirrored = e.mirrored!.nPaMpjpe.mean < e.nPaMpjpe.mean;
-  const target = Float32Array.from(r.shapes);
-  if (mirrored) for (let i = 2; i < target.length; i += 3) target[i] = -target[i]!;
-  return { target, reprojectionRms: r.reprojectionRms, rigidRms: r.rigidRms, mirrored };
+  // Samples by joint order: one group unless the bones differ between them.
+  const byOrder = new Map<string, number[]>();
+  for (let i = 0; i < S; i++) {
+    const key =
+      samples.boneSet && samples.boneSets ? JSON.stringify(samples.boneSets[samples.boneSet[i]!] ?? []) : '';
+    const list = byOrder.get(key);
+    if (list) list.push(i);
+    else byOrder.set(key, [i]);
+  }
+  const target = Float32Array.from(base);
+  let reprojectionRms = 0;
+  let rigidRms = 0;
+  let mirrored = 0;
+  for (const idx of byOrder.values()) {
+    if (idx.length < 2) continue;
+    const n = idx.length;
+    const p2 = new Float64Array(n * J * 2);
+    const m = new Uint8Array(n * J);
+    const b = new Float64Array(n * J * 3);
+    idx.forEach((s, k) => {
+      p2.set(samples.points2d.subarray(2 * s * J, 2 * (s + 1) * J), 2 * k * J);
+      m.set(samples.mask.subarray(s * J, (s + 1) * J), k * J);
+      b.set(base.subarray(3 * s * J, 3 * (s + 1) * J), 3 * k * J);
+    });
+    let r: ReturnType<typeof nrsfm>;
+    try {
+      r = nrsfm(p2, m, n, J, { rank });
+    } catch (err) {
+      if (err instanceof InputError) throw new InputError(`${samples.rig.id}: ${err.message}`);
+      throw err;
+    }
+    const mask = nd(Float64Array.from(m), [n, J]);
+    // The base lifts scored against the reconstruction (whose radius is never 0 for a 2D that is not
+    // a point): the base's mirror fitting better means the reconstruction's mirror is the base's.
+    const e = poseErrors(nd(b, [n, J, 3]), nd(r.shapes, [n, J, 3]), mask, { flipBest: true });
+    const flip = e.mirrored!.nPaMpjpe.mean < e.nPaMpjpe.mean;
+    if (flip) mirrored++;
+    idx.forEach((s, k) => {
+      for (let i = 0; i < 3 * J; i++) {
+        const v = r.shapes[3 * k * J + i]!;
+        target[3 * s * J + i] = flip && i % 3 === 2 ? -v : v;
+      }
+    });
+    reprojectionRms = Math.max(reprojectionRms, r.reprojectionRms);
+    rigidRms = Math.max(rigidRms, r.rigidRms);
+  }
+  return { target, reprojectionRms, rigidRms, mirrored, orders: byOrder.size };
 }
 
 /**

@@ -126,6 +126,7 @@ export async function adapt(options: AdaptOptions): Promise<AdaptResult> {
   positiveInt('batchSize', batchSize, 2);
   positiveInt('rank', rank, 0);
   positiveInt('nrsfmRank', nrsfmRank, 1);
+  if (nrsfmRank > 32) throw new InputError(`adapt: nrsfmRank must be an integer in 1..32, got ${nrsfmRank}`);
   positiveInt('logInterval', logInterval, 1);
   if (options.maxMinutes !== undefined && !(options.maxMinutes >= 0)) {
     throw new InputError(`adapt: maxMinutes must be ≥ 0, got ${options.maxMinutes}`);
@@ -159,7 +160,8 @@ export async function adapt(options: AdaptOptions): Promise<AdaptResult> {
   }
   const bySets = mergeByRig(sets);
   // Single-view data (no frame seen by two cameras) gets the single-view defaults: the NRSfM term,
-  // which there is what lifts (docs/benchmarks/research.md); multi-view data keeps the others.
+  // which there is what lifts (docs/benchmarks/research.md); multi-view data keeps the others. The
+  // choice is for the whole run: one multi-view rig among single-view ones gives every rig the others.
   const singleView = bySets.every((s) => groupsOf(s.group).every((g) => g.length === 1));
   const weights: AdaptWeights = {
     ...(singleView ? SINGLE_VIEW_ADAPT_WEIGHTS : DEFAULT_ADAPT_WEIGHTS),
@@ -220,7 +222,11 @@ export async function adapt(options: AdaptOptions): Promise<AdaptResult> {
         target = r.target;
         progress.message(
           `nrsfm ${info.id}: rank ${nrsfmRank}, reprojection RMS ${r.reprojectionRms.toPrecision(3)} ` +
-            `(rigid ${r.rigidRms.toPrecision(3)}), mirror ${r.mirrored ? 'flipped' : 'kept'} to agree with the base model, ` +
+            `(rigid ${r.rigidRms.toPrecision(3)}), ` +
+            (r.orders > 1
+              ? `${r.orders} joint orders reconstructed apart, ${r.mirrored} mirrored`
+              : `mirror ${r.mirrored > 0 ? 'flipped' : 'kept'}`) +
+            ' to agree with the base model, ' +
             `${formatDuration((performance.now() - t0) / 1000)}`,
         );
       }

@@ -188,9 +188,11 @@ describe('a dataset whose joint order differs between sequences (perSequenceEdge
         jointCodes: { k: 4, rigs: ['toy-a', 'toy-markers'] },
       });
     }
-    expect(seen.filter((x) => x.name === 'toy-a').every((x) => !x.zero)).toBe(true);
-    expect(seen.filter((x) => x.name === 'toy-markers').every((x) => x.zero)).toBe(true);
-    expect(seen.length).toBeGreaterThan(1);
+    const of = (name: string) => seen.filter((x) => x.name === name);
+    expect(of('toy-a').length).toBeGreaterThan(0);
+    expect(of('toy-markers').length).toBeGreaterThan(0);
+    expect(of('toy-a').every((x) => !x.zero)).toBe(true);
+    expect(of('toy-markers').every((x) => x.zero)).toBe(true);
   });
 });
 
