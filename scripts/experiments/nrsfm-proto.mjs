@@ -15,7 +15,7 @@ const { values, positionals } = parseArgs({
     limit: { type: 'string', default: '1000' },
     K: { type: 'string', default: '2' },
     iters: { type: 'string', default: '150' },
-    lam: { type: 'string', default: '0.01' },
+    lam: { type: 'string' },
   },
 });
 if (positionals.length !== 1) {
@@ -32,7 +32,7 @@ const t0 = performance.now();
 const r = nrsfm(set.points2d, set.mask, S, J, {
   rank: Number(values.K),
   iterations: Number(values.iters),
-  ridge: Number(values.lam),
+  ...(values.lam !== undefined && { ridge: Number(values.lam) }),
 });
 const ms = performance.now() - t0;
 const flat = new Float64Array(S * J * 3);

@@ -10,9 +10,8 @@ import { solveDamped } from './dense.js';
  * view, the rotation by majorisation — complete the view with the current depth row, then the 3×3
  * rotation Procrustes (the 2×3 polar factor alone is not the minimiser) — and the coefficients by
  * ridge-regularised least squares (the ridge on every coefficient but the mean's, relative to the
- * mean's energy at the bases' current scale — the basis step is unpenalised, so the deformation
- * bases grow and the ridge fades over the iterations: a soft start rather than EM-PPCA's fixed
- * Gaussian prior), and the 2D translation (with points missing, the
+ * mean's energy; every deformation basis is kept at the mean shape's norm, so the ridge is a fixed
+ * Gaussian prior on the coefficients, as EM-PPCA's), and the 2D translation (with points missing, the
  * visible points' centroid is not the shape's); then every point's basis column by least squares.
  *
  * What `adapt` needs and no package on npm provides (the NRSfM codes of the literature are MATLAB
@@ -26,7 +25,7 @@ export interface NrsfmOptions {
   readonly rank?: number;
   /** Alternations (default 150). */
   readonly iterations?: number;
-  /** Ridge on the deformation coefficients, relative to the mean shape's energy at the current basis scale (default 0.01; it fades as the bases grow). */
+  /** Ridge on the deformation coefficients, relative to the mean shape's energy (the bases are kept at its norm). Default 0.1. */
   readonly ridge?: number;
   /** Seed of the small random start of the deformation bases (default 1). */
   readonly seed?: number;
@@ -56,7 +55,7 @@ export function nrsfm(
 ): NrsfmResult {
   const K = options.rank ?? 2;
   const iterations = options.iterations ?? 150;
-  const ridge = options.ridge ?? 0.01;
+  const ridge = options.ridge ?? 0.1;
   if (!(Number.isInteger(K) && K >= 1 && K <= 32))
     throw new InputError(`nrsfm: rank must be an integer in 1..32, got ${K}`);
   if (!(Number.isInteger(iterations) && iterations >= 0)) {
@@ -196,6 +195,18 @@ export function nrsfm(
       for (let i = 0; i < n3; i++) H[i * n3 + i]! += 1e-9 * trace + 1e-300;
       if (!solveDamped(n3, H, gb, 0, L, x)) continue;
       for (let k = 0; k < K; k++) for (let a = 0; a < 3; a++) B[k * 3 * J + a * J + j] = x[k * 3 + a]!;
+    }
+    // Gauge: (c_k, B_k) and (c_k / g, g B_k) fit alike, and the unpenalised basis step would let the
+    // deformation bases grow until the ridge means nothing; keep each at the mean shape's norm.
+    let e0 = 0;
+    for (let i = 0; i < 3 * J; i++) e0 += B[i]! * B[i]!;
+    for (let k = 1; k < K; k++) {
+      let ek = 0;
+      for (let i = 0; i < 3 * J; i++) ek += B[k * 3 * J + i]! ** 2;
+      if (!(ek > 0 && e0 > 0)) continue;
+      const g = Math.sqrt(e0 / ek);
+      for (let i = 0; i < 3 * J; i++) B[k * 3 * J + i]! *= g;
+      for (let s = 0; s < S; s++) c[s * K + k]! /= g;
     }
   }
   const shapes = new Float64Array(S * J * 3);
