@@ -48,7 +48,7 @@ export const DEFAULT_ADAPT_WEIGHTS: Readonly<AdaptWeights> = Object.freeze({
  * weight 5, the base regulariser and the low-rank prior off. On the held-out groups' val splits
  * (1,000 frames, codes adapted) this lifts dog-body at 0.49× the flat guess and the three faces at
  * 0.15–0.21× (one mirror for the set) where the default weights stay at 0.87–1.0×; a new human rig
- * (cmu-body), where NRSfM itself fails, loses (1.28× against 0.92×). docs/benchmarks/research.md.
+ * (cmu-body), where NRSfM is weakest, 0.89× against 0.92×. docs/benchmarks/research.md.
  */
 export const SINGLE_VIEW_ADAPT_WEIGHTS: Readonly<AdaptWeights> = Object.freeze({
   reprojection: 1,
