@@ -1,4 +1,4 @@
-import { nd, Rng } from '@lfm/core';
+import { det3, nd, Rng } from '@lfm/core';
 import { describe, expect, it } from 'vitest';
 import { poseErrors } from './metrics.js';
 import { nrsfm } from './nrsfm.js';
@@ -48,14 +48,7 @@ describe('nrsfm: low-rank structure from motion from 2D alone', () => {
     expect(r.reprojectionRms).toBeLessThan(1e-6);
     expect(scores(r.shapes, truth, mask, S, J).setFlip).toBeLessThan(1e-6);
     // The cameras are proper rotations (a reflection would mirror single views).
-    for (let s = 0; s < S; s++) {
-      const m = r.rotations.subarray(9 * s, 9 * s + 9);
-      const det =
-        m[0]! * (m[4]! * m[8]! - m[5]! * m[7]!) -
-        m[1]! * (m[3]! * m[8]! - m[5]! * m[6]!) +
-        m[2]! * (m[3]! * m[7]! - m[4]! * m[6]!);
-      expect(det).toBeCloseTo(1, 10);
-    }
+    for (let s = 0; s < S; s++) expect(det3(r.rotations, 9 * s)).toBeCloseTo(1, 10);
   });
 
   it('recovers a rank-3 deforming shape (depth the 2D does not show) far better than the flat guess', () => {
