@@ -7,6 +7,7 @@ import {
   type EvalReport,
   evaluate,
   forwardPredictor,
+  mergeEvalReports,
   type PredictBatch,
   type PredictFn,
 } from './evaluate.js';
@@ -191,6 +192,19 @@ describe('evaluate', () => {
     expect(real.datasets[0]!.mpjpe).toBeNull();
     expect(real.datasets[0]!.paMpjpe!).toBeLessThan(1e-3);
     expect(real.mean.mpjpe).toBeNull();
+  });
+
+  it('mergeEvalReports: reports evaluated apart equal the one report of them together', async () => {
+    const byName = { [ds.name]: worldPredictor(ds, 3), [other.name]: worldPredictor(other, 2) };
+    const predict: PredictFn = (batch) => byName[batch.dataset.name]!(batch);
+    const together = await evaluate({ predict, datasets: [ds, other], model: 'm' });
+    const a = await evaluate({ predict, datasets: [ds], model: 'm' });
+    const b = await evaluate({ predict, datasets: [other], model: 'm' });
+    expect(mergeEvalReports([a, b])).toEqual(together);
+    expect(mergeEvalReports([a, b], 'renamed').model).toBe('renamed');
+    expect(() => mergeEvalReports([])).toThrow(/no report/);
+    expect(() => mergeEvalReports([a, a])).toThrow(/toy-eval is in more than one report/);
+    expect(() => mergeEvalReports([a, { ...b, seed: 1 }])).toThrow(/differ in protocol or seed/);
   });
 
   it('rejects a prediction of the wrong size', async () => {

@@ -490,6 +490,31 @@ function cameraFrameErrors(
   return total;
 }
 
+/**
+ * One report of several made apart (e.g. one per-rig model each, evaluated as it finished): the rows in
+ * the given order, the means recomputed over them. The reports must share protocol and seed.
+ */
+export function mergeEvalReports(reports: readonly EvalReport[], model?: string): EvalReport {
+  const first = reports[0];
+  if (!first) throw new InputError('mergeEvalReports: no report to merge');
+  for (const r of reports)
+    if (r.protocol !== first.protocol || r.seed !== first.seed)
+      throw new InputError(
+        `mergeEvalReports: reports differ in protocol or seed (${first.protocol}/${first.seed} vs ${r.protocol}/${r.seed})`,
+      );
+  const rows = reports.flatMap((r) => r.datasets);
+  const names = rows.map((r) => r.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined) throw new InputError(`mergeEvalReports: dataset ${dup} is in more than one report`);
+  return {
+    model: model ?? first.model,
+    protocol: first.protocol,
+    seed: first.seed,
+    datasets: rows,
+    mean: meanRow(rows),
+  };
+}
+
 const IDENTITY = [1, 0, 0, 0, 1, 0, 0, 0, 1];
 const ZERO3 = [0, 0, 0];
 

@@ -51,6 +51,7 @@ export {
   evaluate,
   type ForwardModel,
   forwardPredictor,
+  mergeEvalReports,
   type PredictBatch,
   type PredictFn,
 } from './evaluate.js';

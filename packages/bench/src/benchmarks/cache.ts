@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   type ArmInfo,
@@ -26,7 +26,10 @@ export function readJsonIf<T = unknown>(file: string): T | undefined {
 /** JSON with one-space indentation and a final newline (the committed results' format). */
 export function writeJson(file: string, value: unknown): void {
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(value, null, 1)}\n`);
+  // Through a temporary file and a rename: a killed run never leaves a half-written cache.
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(value, null, 1)}\n`);
+  renameSync(tmp, file);
 }
 
 export const sha256 = (bytes: string | Uint8Array): string =>

@@ -243,6 +243,27 @@ export class BenchmarkContext {
     return out;
   }
 
+  /**
+   * The folder of an arm, one per (arm, config, data, budget): a run made with other settings is never
+   * overwritten. `key` is the hash the folder name ends with.
+   */
+  armDir(
+    id: string,
+    config: TrainingConfig,
+    datasets: readonly Dataset[],
+    { steps, maxMinutes }: Pick<ArmBudget, 'steps' | 'maxMinutes'> = {},
+  ): { dir: string; key: string } {
+    if (maxMinutes !== undefined && steps === undefined)
+      throw new InputError(`${id}: a time cap (maxMinutes) goes with a step budget (steps)`);
+    const names = datasets.map((d) => d.name);
+    const key = hashOf(
+      steps === undefined
+        ? { config, names, budget: this.opts.budgetMinutes }
+        : { config, names, steps, ...(maxMinutes !== undefined && { maxMinutes }) },
+    );
+    return { dir: join(this.opts.runsDir, `${id}-${key.slice(0, 8)}`), key };
+  }
+
   /** A training run of the benchmark ("arm"): planned once, trained within the budget, resumed when interrupted. */
   async trainArm(
     id: string,
@@ -251,16 +272,8 @@ export class BenchmarkContext {
     { steps: fixedSteps, maxMinutes, checkpoint = 'last' }: ArmBudget = {},
   ): Promise<TrainedArm> {
     const { opts } = this;
-    if (maxMinutes !== undefined && fixedSteps === undefined)
-      throw new InputError(`${id}: a time cap (maxMinutes) goes with a step budget (steps)`);
-    // One folder per (arm, config, data, budget): a run made with other settings is never overwritten.
+    const { dir, key } = this.armDir(id, config, datasets, { steps: fixedSteps, maxMinutes });
     const names = datasets.map((d) => d.name);
-    const key = hashOf(
-      fixedSteps === undefined
-        ? { config, names, budget: opts.budgetMinutes }
-        : { config, names, steps: fixedSteps, ...(maxMinutes !== undefined && { maxMinutes }) },
-    );
-    const dir = join(opts.runsDir, `${id}-${key.slice(0, 8)}`);
     const planFile = join(dir, 'bench-plan.json');
     let plan = readJsonIf<ArmPlan>(planFile);
     if (plan && opts.retrain && !this.retrained.has(dir)) {

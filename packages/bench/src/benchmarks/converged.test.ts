@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createSyntheticDataset, type Dataset } from '@lfm/datasets';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { readJson, writeJson } from './cache.js';
@@ -146,6 +146,34 @@ describe('the mlp-converged stage', () => {
         [3, 'plateau'],
         [3, 'plateau'],
       ]);
+    } finally {
+      quiet.mockRestore();
+    }
+  });
+
+  it('a finished arm whose run folder is gone (a new machine): its committed numbers stand in', async () => {
+    const { ctx: before } = context();
+    const quiet = silenced();
+    try {
+      const first = await mlpConvergedStage(before);
+      const progress = readJson<{ arms: Record<string, unknown> }>(
+        join(before.resultsDir, 'mlp-converged-arms.json'),
+      );
+      expect(Object.keys(progress.arms)).toEqual([basename(dirname(planFile))]);
+      rmSync(dirname(planFile), { recursive: true });
+      const { ctx, lines } = context();
+      const trainArm = vi.spyOn(ctx, 'trainArm');
+      const again = await mlpConvergedStage(ctx);
+      expect(trainArm).not.toHaveBeenCalled();
+      expect(lines.some((l) => l.includes('its run folder is gone'))).toBe(true);
+      expect(again.arms).toEqual(first.arms);
+      expect(again.report).toEqual(first.report);
+      // --retrain ignores them: the arm trains again.
+      const { ctx: fresh } = context(['--retrain']);
+      const retrain = vi.spyOn(fresh, 'trainArm');
+      await mlpConvergedStage(fresh);
+      expect(retrain).toHaveBeenCalledTimes(1);
+      expect(existsSync(planFile)).toBe(true);
     } finally {
       quiet.mockRestore();
     }

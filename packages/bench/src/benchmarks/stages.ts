@@ -1,9 +1,19 @@
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { InputError } from '@lfm/core';
 import { splitFrames } from '@lfm/datasets';
-import { evaluate, type KeypointPerturbation, meanShapePredictor } from '@lfm/trainer';
+import {
+  type EvalReport,
+  evaluate,
+  type KeypointPerturbation,
+  meanShapePredictor,
+  mergeEvalReports,
+} from '@lfm/trainer';
+import { readJsonIf, writeJson } from './cache.js';
 import { type BenchmarkContext, hasSplit } from './context.js';
 import type {
   AblationsPayload,
+  ArmInfo,
   BaselinesPayload,
   DatasetFacts,
   EvalPayload,
@@ -101,23 +111,50 @@ export async function mlpConvergedStage(ctx: BenchmarkContext): Promise<MlpConve
     valPatience: c.valPatience,
     valMinDelta: c.valMinDelta,
   };
-  const arms = [];
-  for (const d of data)
-    arms.push(
-      await ctx.trainArm(`mlp-converged-${d.name}`, { ...training, model: { kind: 'mlp' } }, [d], {
-        steps: c.maxSteps,
-        maxMinutes: c.maxMinutes,
-        checkpoint: 'best',
-      }),
-    );
-  const report = await ctx.evaluateArms(arms, all, { route: true, label: 'per-rig MLP, converged' });
+  const label = 'per-rig MLP, converged';
+  // Each rig's MLP trains for up to half an hour, the whole stage for hours over several sessions, and
+  // runs/ does not outlive a machine: every finished arm's numbers (its info and its own test rows) go
+  // to a committed file as soon as it is evaluated, and stand in for the arm when its run folder is gone.
+  const progressFile = join(ctx.resultsDir, 'mlp-converged-arms.json');
+  const progress: ConvergedProgress = (!ctx.opts.retrain && readJsonIf<ConvergedProgress>(progressFile)) || {
+    arms: {},
+  };
+  const arms: ArmInfo[] = [];
+  const reports: EvalReport[] = [];
+  for (const d of data) {
+    const config = { ...training, model: { kind: 'mlp' } };
+    const budget = { steps: c.maxSteps, maxMinutes: c.maxMinutes };
+    const { dir } = ctx.armDir(`mlp-converged-${d.name}`, config, [d], budget);
+    const kept = progress.arms[basename(dir)];
+    if (kept && !existsSync(join(dir, 'bench-plan.json'))) {
+      ctx.log(
+        `[mlp-converged-${d.name}] its run folder is gone: the committed numbers of ${ctx.rel(progressFile)}`,
+      );
+      arms.push(kept.info);
+      reports.push(kept.report);
+      continue;
+    }
+    const arm = await ctx.trainArm(`mlp-converged-${d.name}`, config, [d], { ...budget, checkpoint: 'best' });
+    const report = await ctx.evaluateArms([arm], [d], { route: true, label });
+    arms.push(arm.info);
+    reports.push(report);
+    if (!ctx.opts.verify) {
+      progress.arms[basename(dir)] = { info: arm.info, report };
+      writeJson(progressFile, progress);
+    }
+  }
   return {
     training,
     convergence: { ...c },
-    arms: arms.map((a) => a.info),
-    report,
+    arms,
+    report: mergeEvalReports(reports, label),
     skipped: all.filter((d) => !data.includes(d)).map((d) => d.name),
   };
+}
+
+/** What mlp-converged-arms.json holds: each finished arm by its run folder's name. */
+interface ConvergedProgress {
+  arms: Record<string, { info: ArmInfo; report: EvalReport }>;
 }
 
 export async function singleStage(ctx: BenchmarkContext): Promise<SinglePayload> {
