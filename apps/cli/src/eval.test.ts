@@ -210,6 +210,6 @@ describe('lfm eval --json', () => {
     );
     const identity = await runCli(['eval', '--data', demoData, '--model', model.onnx, '--identity', 'left']);
     expect(identity.code).toBe(2);
-    expect(identity.stderr).toMatch(/--identity.*codes, sides, none/);
+    expect(identity.stderr).toMatch(/--identity.*codes, sides, named, none/);
   });
 });

@@ -85,6 +85,7 @@ export {
 export {
   adjacencyFromBones,
   type BoneAdjacencyOptions,
+  borrowedCodeTable,
   CAMERA_MODELS,
   type Camera,
   type CameraModel,

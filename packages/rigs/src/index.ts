@@ -156,3 +156,5 @@ export function jointCodeRig(rig: Rig, coded: readonly string[]): Rig | undefine
 export function registerBuiltinRigs(): Rig[] {
   return builtinRigs.map((rig) => registerRig(rig));
 }
+
+export { anatomicalKeys, type NamedJointSource, namedJointSource } from './named-joints.js';

@@ -1,5 +1,5 @@
-import { jointCodeTable, writeJointCodes, writeMirrorPairs } from '@lfm/datasets';
-import { builtinRigs, jointCodeRig } from '@lfm/rigs';
+import { borrowedCodeTable, jointCodeTable, writeJointCodes, writeMirrorPairs } from '@lfm/datasets';
+import { builtinRigs, datasetRigs, jointCodeRig, namedJointSource } from '@lfm/rigs';
 
 import type { EvaluateOptions, EvaluationDataset } from './evaluate.js';
 
@@ -65,6 +65,28 @@ export function rigCodeTable(
   return source !== undefined && source.numJoints === J
     ? { codes: jointCodeTable(source.id, source.joints, k), from: 'coded' }
     : null;
+}
+
+/**
+ * Codes borrowed by joint name, for a rig of `category` that a model coded for `coded` rigs has no
+ * codes of: each joint whose anatomical name (`@lfm/rigs` `anatomicalKeys`) matches a joint of the
+ * coded dataset rig of the same category sharing the most joints (`namedJointSource`) gets that joint's
+ * code, the others zeros; null when no such rig shares enough joints (numbered names never do).
+ */
+export function namedCodeTable(
+  joints: readonly string[],
+  category: string,
+  k: number,
+  coded: readonly string[],
+): { readonly codes: Float32Array; readonly source: string; readonly matched: number } | null {
+  const candidates = datasetRigs.filter((r) => r.category === category && coded.includes(r.id));
+  const s = namedJointSource(joints, candidates);
+  if (s === undefined) return null;
+  return {
+    codes: borrowedCodeTable(s.source.id, s.source.joints, s.map, k),
+    source: s.source.id,
+    matched: s.matched,
+  };
 }
 
 export function batchCodes(

@@ -17,7 +17,7 @@ import {
 import type { LifterInputs } from '@lfm/model';
 import { type PinholeIntrinsics, poseErrors, solvePnP } from '@lfm/procrustes';
 
-import { batchCodes, batchPairs, evalCodeTable } from './eval-codes.js';
+import { batchCodes, batchPairs, evalCodeTable, hasJointIdentity, namedCodeTable } from './eval-codes.js';
 import {
   checkPerturbation,
   type KeypointPerturbation,
@@ -120,9 +120,11 @@ export interface EvaluateOptions {
   /**
    * Which identity a model with joint codes gets: 'codes' (default) its rig's codes where it knows the
    * rig, zeros elsewhere; 'sides' the same, but side codes (left / right / centre, `sideCodeTable`)
-   * instead of zeros for a rig with mirror pairs; 'none' zeros everywhere (identity unknown).
+   * instead of zeros for a rig with mirror pairs; 'named' the same, but for a rig it has no codes of,
+   * codes borrowed by joint name from a coded rig of the same category (`namedCodeTable`: COCO-17's
+   * knees get h36m-body's); 'none' zeros everywhere (identity unknown).
    */
-  readonly identity?: 'codes' | 'sides' | 'none';
+  readonly identity?: 'codes' | 'sides' | 'named' | 'none';
   /**
    * Feed each dataset's mirror pairs (its `symmetry`) as `PredictBatch.pairs` (default true; a model
    * without `mirrorPairs` ignores them). false: zero pairs (none known), to measure what they bring.
@@ -275,10 +277,11 @@ async function evaluateDataset(
   const info = { name: ds.name, category: ds.category, numJoints: J };
   const codeK = options.jointCodes?.k ?? 0;
   const identity = options.identity ?? 'codes';
-  const rigCodes =
-    codeK > 0 && identity !== 'none'
-      ? evalCodeTable(ds, codeK, options.jointCodes!.rigs, options.jointCodes!.tables)
-      : null;
+  const coded = options.jointCodes?.rigs ?? [];
+  let rigCodes =
+    codeK > 0 && identity !== 'none' ? evalCodeTable(ds, codeK, coded, options.jointCodes!.tables) : null;
+  if (rigCodes === null && identity === 'named' && ds.joints && hasJointIdentity(ds))
+    rigCodes = namedCodeTable(ds.joints, ds.category, codeK, coded)?.codes ?? null;
   const codeTable =
     rigCodes ??
     (codeK > 0 && identity === 'sides' && (ds.symmetry?.length ?? 0) > 0 && ds.joints

@@ -1,7 +1,8 @@
 import { createBatcher, createProceduralDatasets, jointCode, jointSides, SIDE_CODE_RIG } from '@lfm/datasets';
+import { builtinRigs } from '@lfm/rigs';
 import { describe, expect, it } from 'vitest';
 import { resolveTrainingConfig } from './config.js';
-import { datasetCodeTable } from './eval-codes.js';
+import { datasetCodeTable, namedCodeTable } from './eval-codes.js';
 import { evaluate } from './evaluate.js';
 import { createModel, resolveModelConfig } from './models.js';
 import { captureStream, toyBatcher, toyDataset } from './test-support/fixtures.js';
@@ -138,6 +139,44 @@ describe('evaluate: flip-best, the flat guess and the identity a model gets', ()
       identity: 'none',
     });
     expect(seen.every((c) => c.every((v) => v === 0))).toBe(true);
+  });
+});
+
+describe("identity 'named': codes borrowed by joint name for a rig the model has none of", () => {
+  it("a coco-17-named dataset gets h36m-body's codes at the joints named alike, zeros elsewhere; other identities unchanged", async () => {
+    const coco = builtinRigs.find((r) => r.id === 'coco-17')!;
+    const h36m = builtinRigs.find((r) => r.id === 'h36m-body')!;
+    const ds = {
+      ...toyDataset({ name: 'my-coco', category: 'human-body', J: 17, train: 2, val: 0, test: 3, seed: 9 }),
+      joints: coco.joints,
+    };
+    const codesOf = async (identity: 'codes' | 'named', rigs: readonly string[], category = ds.category) => {
+      const seen: Float32Array[] = [];
+      await evaluate({
+        predict: (b) => {
+          if (b.codes) seen.push(b.codes.slice(0, 17 * 4));
+          return new Float32Array(b.batchSize * b.numPoints * 3).map((_, i) => ((i * 7919) % 13) / 13);
+        },
+        datasets: [{ ...ds, category }],
+        jointCodes: { k: 4, rigs },
+        identity,
+      });
+      return seen[0]!;
+    };
+    const named = await codesOf('named', ['h36m-body', 'aflw-face']);
+    const row = (j: number) => Array.from(named.subarray(4 * j, 4 * j + 4));
+    const at = (n: string) => coco.joints.indexOf(n);
+    expect(row(at('left_knee'))).toEqual(Array.from(jointCode('h36m-body', 'lknee', 4)));
+    expect(row(at('nose'))).toEqual(Array.from(jointCode('h36m-body', 'neck_nose', 4)));
+    expect(row(at('left_eye'))).toEqual([0, 0, 0, 0]);
+    expect(namedCodeTable(coco.joints, 'human-body', 4, ['h36m-body'])).toMatchObject({
+      source: h36m.id,
+      matched: 13,
+    });
+    // 'codes' keeps zeros for an unknown rig; no coded rig of the category, or another category: zeros.
+    expect((await codesOf('codes', ['h36m-body'])).every((v) => v === 0)).toBe(true);
+    expect((await codesOf('named', ['aflw-face'])).every((v) => v === 0)).toBe(true);
+    expect((await codesOf('named', ['h36m-body'], 'quadruped-dog')).every((v) => v === 0)).toBe(true);
   });
 });
 

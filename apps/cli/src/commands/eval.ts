@@ -47,8 +47,10 @@ Options:
                             error naming the splits the data has when none has it)
       --identity NAME       joint identity a model with joint codes gets: codes (default: its
                             codes for rigs it knows, zeros otherwise), sides (side codes —
-                            left/right/centre from the rig's mirror pairs — instead of zeros), none
-                            (zeros everywhere: every rig treated as unknown)
+                            left/right/centre from the rig's mirror pairs — instead of zeros), named
+                            (codes borrowed by joint name from a known rig of the category, as
+                            lfm lift does: l_knee gets the knee code of a trained rig), none (zeros
+                            everywhere: every rig treated as unknown)
       --json                print exactly one JSON object:
                             { model, protocol, seed, datasets: [...], mean: {...} }
       --runtime onnx|tfjs   how to run a lifter .ckpt (default onnx)
@@ -69,7 +71,8 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<n
   const seed = intFlag('seed', flags.seed, 0) ?? 0;
   const limit = intFlag('limit', flags.limit, 1);
   const split = choiceFlag('split', flags.split, ['test', 'val'] as const) ?? 'test';
-  const identity = choiceFlag('identity', flags.identity, ['codes', 'sides', 'none'] as const) ?? 'codes';
+  const identity =
+    choiceFlag('identity', flags.identity, ['codes', 'sides', 'named', 'none'] as const) ?? 'codes';
   const runtime = choiceFlag('runtime', flags.runtime, RUNTIMES) ?? 'onnx';
   const backend = choiceFlag('backend', flags.backend, TFJS_BACKENDS);
   const steps = intFlag('steps', flags.steps, 1);

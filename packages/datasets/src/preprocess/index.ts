@@ -45,6 +45,7 @@ export {
   knnAdjacency,
 } from './graph.js';
 export {
+  borrowedCodeTable,
   JOINT_CODE_SCHEME,
   type JointSide,
   jointCode,

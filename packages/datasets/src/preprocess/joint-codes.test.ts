@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { JOINT_CODE_SCHEME, jointCode, jointCodeTable, writeJointCodes } from './joint-codes.js';
+import {
+  borrowedCodeTable,
+  JOINT_CODE_SCHEME,
+  jointCode,
+  jointCodeTable,
+  writeJointCodes,
+} from './joint-codes.js';
 
 describe('joint codes', () => {
   it('are deterministic per (rig, joint), about unit length, and distinct between joints and rigs', () => {
@@ -40,5 +46,17 @@ describe('joint codes', () => {
     expect(out.every((v) => v === 0)).toBe(true);
     expect(() => writeJointCodes(out, [3, 0, 0, 0], table, 2)).toThrow(/names joint 3, but the table has 3/);
     expect(() => writeJointCodes(new Float32Array(3), [0, 1], table, 2)).toThrow(/expected N·k/);
+  });
+
+  it("borrowedCodeTable: row j is the source joint map[j]'s code, zeros where map[j] < 0", () => {
+    const t = borrowedCodeTable('h36m-body', ['hip', 'lknee', 'rknee'], [2, -1, 0, 1], 3);
+    expect(t.length).toBe(12);
+    expect(Array.from(t.subarray(0, 3))).toEqual(Array.from(jointCode('h36m-body', 'rknee', 3)));
+    expect(Array.from(t.subarray(3, 6))).toEqual([0, 0, 0]);
+    expect(Array.from(t.subarray(6, 9))).toEqual(Array.from(jointCode('h36m-body', 'hip', 3)));
+    expect(Array.from(t.subarray(9, 12))).toEqual(Array.from(jointCode('h36m-body', 'lknee', 3)));
+    expect(() => borrowedCodeTable('h36m-body', ['hip'], [1], 3)).toThrow(
+      /maps to 1, not a joint of h36m-body/,
+    );
   });
 });

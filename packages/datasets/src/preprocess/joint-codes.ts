@@ -40,6 +40,29 @@ export function jointCodeTable(rigId: string, joints: readonly string[], k: numb
 }
 
 /**
+ * Codes borrowed from another rig, [J, k]: row j is the code of joint `sourceJoints[map[j]]` of rig
+ * `sourceId`, or zeros where `map[j]` < 0 (no partner: identity unknown). For a rig a model was not
+ * trained with whose joints match a trained rig's by name (`@lfm/rigs` `namedJointSource`).
+ */
+export function borrowedCodeTable(
+  sourceId: string,
+  sourceJoints: readonly string[],
+  map: ArrayLike<number>,
+  k: number,
+): Float32Array {
+  const table = new Float32Array(map.length * k);
+  for (let j = 0; j < map.length; j++) {
+    const i = map[j]!;
+    if (i < 0) continue;
+    const name = sourceJoints[i];
+    if (name === undefined)
+      throw new InputError(`borrowedCodeTable: joint ${j} maps to ${i}, not a joint of ${sourceId}`);
+    table.set(jointCode(sourceId, name, k), j * k);
+  }
+  return table;
+}
+
+/**
  * Writes one sample's codes into `out` [N, k] (a view of the batch's [B, N, k] array): slot i gets
  * row `slotJoint[i]` of `table` [J, k], or zeros where `slotJoint[i]` < 0 (padding) or when `table`
  * is null (identity unknown).

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// Joint codes borrowed by joint name (`lfm eval --identity named`): a dataset whose rig the model never
+// saw gets, for each joint whose anatomical name matches a joint of a coded rig of its category
+// (`@lfm/trainer` `namedCodeTable`), that joint's code; the other joints zeros. Against no codes.
+// Usage (after pnpm build): node scripts/experiments/named-codes.mjs --model CKPT --data DATA_DIR
+//   [--split val] [--limit 1000]
+import { parseArgs } from 'node:util';
+import { loadDataset } from '../../packages/datasets/dist/index.js';
+import {
+  createGraphPredictor,
+  evaluate,
+  loadModelCheckpoint,
+  namedCodeTable,
+} from '../../packages/trainer/dist/index.js';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    data: { type: 'string' },
+    split: { type: 'string', default: 'val' },
+    limit: { type: 'string', default: '1000' },
+  },
+});
+if (!values.model || !values.data) {
+  console.error('usage: node scripts/experiments/named-codes.mjs --model CKPT --data DIR [--split val] [--limit N]');
+  process.exit(1);
+}
+const ck = await loadModelCheckpoint(values.model);
+const k = ck.model.codeSize;
+const coded = ck.model.config.codedRigs ?? [];
+const ds = await loadDataset(values.data);
+const joints = ds.joints ?? [];
+const table = namedCodeTable(joints, ds.category, k, coded);
+if (!table) {
+  console.error(`no coded ${ds.category} rig shares joint names with ${ds.name}`);
+  process.exit(1);
+}
+const p = await createGraphPredictor(ck.model, ck.params, { threads: 1 });
+const common = { predict: p, datasets: [ds], split: values.split, limit: Number(values.limit) };
+const none = await evaluate({ ...common, identity: 'none', jointCodes: { k, rigs: coded } });
+const named = await evaluate({ ...common, identity: 'named', jointCodes: { k, rigs: coded } });
+await p.dispose();
+const row = (r) => {
+  const d = r.datasets[0];
+  const f = (x) => Math.round(x * 1e4) / 1e4;
+  return {
+    strict: f(d.nPaMpjpe),
+    flipBest: f(d.nPaMpjpeFlipBest),
+    setFlip: f(d.nPaMpjpeSetFlip),
+    flat: f(d.flatNPaMpjpe),
+    depthSpread: f(d.depthSpread),
+  };
+};
+console.log(
+  JSON.stringify({
+    dataset: ds.name,
+    split: values.split,
+    source: table.source,
+    matched: table.matched,
+    joints: joints.length,
+    none: row(none),
+    named: row(named),
+  }),
+);
+process.exit(0);
