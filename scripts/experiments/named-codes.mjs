@@ -3,7 +3,7 @@
 // saw gets, for each joint whose anatomical name matches a joint of a coded rig of its category
 // (`@lfm/trainer` `namedCodeTable`), that joint's code; the other joints zeros. Against no codes.
 // Usage (after pnpm build): node scripts/experiments/named-codes.mjs --model CKPT --data DATA_DIR
-//   [--split val] [--limit 1000]
+//   [--split val] [--limit 1000] [--from RIG,RIG]
 import { parseArgs } from 'node:util';
 import { loadDataset } from '../../packages/datasets/dist/index.js';
 import {
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     data: { type: 'string' },
     split: { type: 'string', default: 'val' },
     limit: { type: 'string', default: '1000' },
+    from: { type: 'string' },
   },
 });
 if (!values.model || !values.data) {
@@ -30,7 +31,9 @@ const k = ck.model.codeSize;
 const coded = ck.model.config.codedRigs ?? [];
 const ds = await loadDataset(values.data);
 const joints = ds.joints ?? [];
-const table = namedCodeTable(joints, ds.category, k, coded);
+// --from RIG,RIG: borrow only from these coded rigs (default: every coded rig; the best match wins).
+const from = values.from ? values.from.split(',') : coded;
+const table = namedCodeTable(joints, ds.category, k, from);
 if (!table) {
   console.error(`no coded ${ds.category} rig shares joint names with ${ds.name}`);
   process.exit(1);
@@ -38,7 +41,7 @@ if (!table) {
 const p = await createGraphPredictor(ck.model, ck.params, { threads: 1 });
 const common = { predict: p, datasets: [ds], split: values.split, limit: Number(values.limit) };
 const none = await evaluate({ ...common, identity: 'none', jointCodes: { k, rigs: coded } });
-const named = await evaluate({ ...common, identity: 'named', jointCodes: { k, rigs: coded } });
+const named = await evaluate({ ...common, identity: 'named', jointCodes: { k, rigs: from } });
 await p.dispose();
 const row = (r) => {
   const d = r.datasets[0];

@@ -112,6 +112,21 @@ const TRAINING_CONFIG_ENTRIES = {
    */
   sideCodes: v.optional(numberIn(0, 1), 0),
   /**
+   * For a lifter with joint codes: name the codes of a rig's joints after what they are, not after the
+   * rig — a joint with an anatomical name (`@lfm/rigs` `anatomicalKeys`: `l_knee`, `lknee`, `LeftLeg`
+   * are one knee) gets the code of that name within its category (`anatomicalCodeTable`), shared by
+   * every rig of the category that has the joint; other joints keep their rig's codes. A new rig of a
+   * trained category then has codes the model knows at its named joints. Evaluation and lifting must
+   * use the same tables (`anatomicalCodeTable`).
+   */
+  anatomicalCodes: v.optional(flag(), false),
+  /**
+   * For a lifter with joint codes: the probability that a sample that keeps its codes has them zeroed
+   * at a random 10–60 % of its joints, so that partly coded input (a new rig whose joints are only
+   * partly named like a trained rig's) is in distribution. Default 0.
+   */
+  partialCodes: v.optional(numberIn(0, 1), 0),
+  /**
    * The mirror-invariant loss for samples without joint identity (codes dropped and no side codes, or
    * a model without codes): per sample the minimum of the loss of the output and of its depth mirror,
    * so the model commits to one of the two shapes a view allows instead of averaging them to flat.

@@ -1,5 +1,11 @@
-import { borrowedCodeTable, jointCodeTable, writeJointCodes, writeMirrorPairs } from '@lfm/datasets';
-import { builtinRigs, datasetRigs, jointCodeRig, namedJointSource } from '@lfm/rigs';
+import {
+  borrowedCodeTable,
+  jointCode,
+  jointCodeTable,
+  writeJointCodes,
+  writeMirrorPairs,
+} from '@lfm/datasets';
+import { anatomicalKeys, builtinRigs, datasetRigs, jointCodeRig, namedJointSource } from '@lfm/rigs';
 
 import type { EvaluateOptions, EvaluationDataset } from './evaluate.js';
 
@@ -12,6 +18,34 @@ export function datasetCodeTable(
 ): Float32Array {
   const joints = ds.joints ?? Array.from({ length: ds.numJoints }, (_, j) => `j${j}`);
   return jointCodeTable(ds.name, joints, k);
+}
+
+/** The rig id the anatomical codes of a category are drawn under (`anatomicalCodeTable`). */
+export const anatomicalCodeRig = (category: string): string => `anatomy/${category}`;
+
+/**
+ * Joint codes named after what the joints are (training option `anatomicalCodes`), [J, k]: joint j
+ * with an anatomical key (`@lfm/rigs` `anatomicalKeys`, e.g. `l:knee`) gets `jointCode(anatomy/<category>,
+ * key)`, the same for every rig of the category; a joint without one, or a later joint with a key
+ * already taken in this rig, gets its rig's code (`jointCode(rigId, name)`), or zeros with `unkeyed:
+ * 'zeros'` (a rig the model never saw: only its named joints are known).
+ */
+export function anatomicalCodeTable(
+  rigId: string,
+  joints: readonly string[],
+  category: string,
+  k: number,
+  { unkeyed = 'rig' }: { unkeyed?: 'rig' | 'zeros' } = {},
+): Float32Array {
+  const table = new Float32Array(joints.length * k);
+  const taken = new Set<string>();
+  anatomicalKeys(joints).forEach((key, j) => {
+    if (key !== undefined && !taken.has(key)) {
+      taken.add(key);
+      table.set(jointCode(anatomicalCodeRig(category), key, k), j * k);
+    } else if (unkeyed === 'rig') table.set(jointCode(rigId, joints[j]!, k), j * k);
+  });
+  return table;
 }
 
 /**

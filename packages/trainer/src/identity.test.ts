@@ -2,7 +2,7 @@ import { createBatcher, createProceduralDatasets, jointCode, jointSides, SIDE_CO
 import { builtinRigs } from '@lfm/rigs';
 import { describe, expect, it } from 'vitest';
 import { resolveTrainingConfig } from './config.js';
-import { datasetCodeTable, namedCodeTable } from './eval-codes.js';
+import { anatomicalCodeRig, anatomicalCodeTable, datasetCodeTable, namedCodeTable } from './eval-codes.js';
 import { evaluate } from './evaluate.js';
 import { createModel, resolveModelConfig } from './models.js';
 import { captureStream, toyBatcher, toyDataset } from './test-support/fixtures.js';
@@ -77,6 +77,61 @@ describe('identityFiller: codes, side codes and mirror flags of training batches
     expect(counts.coded).toBeGreaterThan(100);
     expect(counts.sides).toBeGreaterThan(15);
     expect(counts.none).toBeGreaterThan(60);
+  });
+
+  it('anatomicalCodes: two rigs share the codes of the joints named alike; partialCodes zeroes some joints of some samples', () => {
+    // Two rigs of one category that name the knees and the head alike, in other conventions and orders.
+    const a = {
+      ...toyDataset({ name: 'rig-a', category: 'toy-body', J: 6, train: 8, val: 0, test: 0, seed: 1 }),
+      joints,
+    };
+    const bJoints = ['Head', 'LeftLeg', 'RightLeg', 'x1', 'x2', 'x3'];
+    const b = {
+      ...toyDataset({ name: 'rig-b', category: 'toy-body', J: 6, train: 8, val: 0, test: 0, seed: 2 }),
+      joints: bJoints,
+    };
+    const model = createModel(
+      resolveModelConfig({ ...lifter, jointCodes: 4, codedRigs: ['rig-a', 'rig-b'] }),
+    );
+    const tA = anatomicalCodeTable('rig-a', joints, 'toy-body', 4);
+    const tB = anatomicalCodeTable('rig-b', bJoints, 'toy-body', 4);
+    const row = (t: Float32Array, j: number) => Array.from(t.subarray(4 * j, 4 * j + 4));
+    expect(row(tA, 1)).toEqual(row(tB, 1)); // l_knee = LeftLeg (a bone-named rig: Leg is the knee)
+    expect(row(tA, 5)).toEqual(row(tB, 0)); // head = Head
+    expect(row(tA, 1)).toEqual(Array.from(jointCode(anatomicalCodeRig('toy-body'), 'l:knee', 4)));
+    expect(row(tB, 3)).toEqual(Array.from(jointCode('rig-b', 'x1', 4))); // no anatomical name: the rig's code
+    expect(row(anatomicalCodeTable('rig-b', bJoints, 'toy-body', 4, { unkeyed: 'zeros' }), 3)).toEqual([
+      0, 0, 0, 0,
+    ]);
+    const N = 6;
+    const batch = toyBatcher([a, b], N, 3).next();
+    const fill = (o: Record<string, unknown>) =>
+      identityFiller(
+        model,
+        [a, b],
+        64,
+        N,
+        resolveTrainingConfig({ model: model.config, jointCodeDropout: 0, seed: 4, ...o }),
+      )(batch).codes!.slice();
+    const plain = fill({ anatomicalCodes: true });
+    const tables = [tA, tB];
+    let partial = 0;
+    const zeroed = fill({ anatomicalCodes: true, partialCodes: 0.5 });
+    for (let s = 0; s < 64; s++) {
+      const t = tables[batch.info.source[s]!]!;
+      let zeros = 0;
+      for (let i = 0; i < N; i++) {
+        const j = batch.info.jointIndex[s * N + i]!;
+        const got = (c: Float32Array) => Array.from(c.subarray((s * N + i) * 4, (s * N + i + 1) * 4));
+        expect(got(plain)).toEqual(row(t, j));
+        if (got(zeroed).every((v) => v === 0)) zeros++;
+        else expect(got(zeroed)).toEqual(row(t, j));
+      }
+      if (zeros > 0) partial++;
+    }
+    // About half the samples lose 10–60 % of their joints' codes (some lose none by chance).
+    expect(partial).toBeGreaterThan(15);
+    expect(partial).toBeLessThan(45);
   });
 
   it('a model without codes: every sample is mirror-flagged with mirrorLoss, none without', () => {

@@ -2,7 +2,7 @@ import { LfmError, Rng } from '@lfm/core';
 import { type Batch, jointSides, sideCodeTable, writeJointCodes } from '@lfm/datasets';
 import type { TrainingConfig } from './config.js';
 import type { StepBatch } from './engine.js';
-import { datasetCodeTable, hasJointIdentity } from './eval-codes.js';
+import { anatomicalCodeTable, datasetCodeTable, hasJointIdentity } from './eval-codes.js';
 import type { TrainableModel } from './models.js';
 
 import type { TrainingDataset } from './train.js';
@@ -109,7 +109,11 @@ export function identityFiller(
   }
   const known = codedRigsOf(model);
   const tables = datasets.map((d) =>
-    known.includes(d.name) && hasJointIdentity(d) ? datasetCodeTable(d, k) : null,
+    known.includes(d.name) && hasJointIdentity(d)
+      ? config.anatomicalCodes && d.joints
+        ? anatomicalCodeTable(d.name, d.joints, d.category, k)
+        : datasetCodeTable(d, k)
+      : null,
   );
   const sides = datasets.map((d) =>
     (d.symmetry?.length ?? 0) > 0 && d.joints ? sideCodeTable(jointSides(d.joints, d.symmetry!), k) : null,
@@ -118,18 +122,20 @@ export function identityFiller(
   return (batch) => {
     const rng = new Rng([config.seed, batch.index, 0x636f6465]);
     const sideRng = new Rng([config.seed, batch.index, 0x73696465]);
+    const partRng = new Rng([config.seed, batch.index, 0x70617274]); // 'part'
     for (let b = 0; b < B; b++) {
       const source = batch.info.source[b]!;
       // A rig the model has no codes for is always without identity (it may still get side codes).
       const drop = rng.uniform() < config.jointCodeDropout || tables[source] === null;
       const side = drop && sideRng.uniform() < config.sideCodes ? sides[source]! : null;
       const table = drop ? side : tables[source]!;
-      writeJointCodes(
-        codes.subarray(b * N * k, (b + 1) * N * k),
-        batch.info.jointIndex.subarray(b * N, (b + 1) * N),
-        table,
-        k,
-      );
+      const out = codes.subarray(b * N * k, (b + 1) * N * k);
+      writeJointCodes(out, batch.info.jointIndex.subarray(b * N, (b + 1) * N), table, k);
+      // partialCodes: a kept table zeroed at a random 10–60 % of the sample's slots.
+      if (!drop && config.partialCodes > 0 && partRng.uniform() < config.partialCodes) {
+        const f = 0.1 + 0.5 * partRng.uniform();
+        for (let i = 0; i < N; i++) if (partRng.uniform() < f) out.fill(0, i * k, (i + 1) * k);
+      }
       if (mirror) mirror[b] = table === null ? 1 : 0;
     }
     return { codes, mirror };
