@@ -3,12 +3,14 @@
 // saw gets, for each joint whose anatomical name matches a joint of a coded rig of its category
 // (`@lfm/trainer` `namedCodeTable`), that joint's code; the other joints zeros. Against no codes.
 // Usage (after pnpm build): node scripts/experiments/named-codes.mjs --model CKPT --data DATA_DIR
-//   [--split val] [--limit 1000] [--from RIG,RIG]
+//   [--split val] [--limit 1000] [--from RIG,RIG] [--anatomical]
 import { parseArgs } from 'node:util';
 import { loadDataset } from '../../packages/datasets/dist/index.js';
+import { anatomicalKeys } from '../../packages/rigs/dist/index.js';
 import {
   createGraphPredictor,
   evaluate,
+  anatomicalCodeTable,
   loadModelCheckpoint,
   namedCodeTable,
 } from '../../packages/trainer/dist/index.js';
@@ -20,6 +22,7 @@ const { values } = parseArgs({
     split: { type: 'string', default: 'val' },
     limit: { type: 'string', default: '1000' },
     from: { type: 'string' },
+    anatomical: { type: 'boolean', default: false },
   },
 });
 if (!values.model || !values.data) {
@@ -33,7 +36,17 @@ const ds = await loadDataset(values.data);
 const joints = ds.joints ?? [];
 // --from RIG,RIG: borrow only from these coded rigs (default: every coded rig; the best match wins).
 const from = values.from ? values.from.split(',') : coded;
-const table = namedCodeTable(joints, ds.category, k, from);
+// --anatomical: a model trained with `anatomicalCodes` — the dataset's anatomical codes (its joints
+// without an anatomical name: its rig's codes when the model knows the rig, else zeros).
+const table = values.anatomical
+  ? {
+      codes: anatomicalCodeTable(ds.name, joints, ds.category, k, {
+        unkeyed: coded.includes(ds.name) ? 'rig' : 'zeros',
+      }),
+      source: `anatomy/${ds.category}`,
+      matched: anatomicalKeys(joints).filter((x) => x !== undefined).length,
+    }
+  : namedCodeTable(joints, ds.category, k, from);
 if (!table) {
   console.error(`no coded ${ds.category} rig shares joint names with ${ds.name}`);
   process.exit(1);
@@ -41,7 +54,10 @@ if (!table) {
 const p = await createGraphPredictor(ck.model, ck.params, { threads: 1 });
 const common = { predict: p, datasets: [ds], split: values.split, limit: Number(values.limit) };
 const none = await evaluate({ ...common, identity: 'none', jointCodes: { k, rigs: coded } });
-const named = await evaluate({ ...common, identity: 'named', jointCodes: { k, rigs: from } });
+const named = await evaluate({
+  ...common,
+  jointCodes: { k, rigs: coded, tables: { [ds.name]: { joints, codes: table.codes } } },
+});
 await p.dispose();
 const row = (r) => {
   const d = r.datasets[0];

@@ -1,6 +1,5 @@
 import { InputError, LfmError, nd, ShapeError } from '@lfm/core';
 import {
-  borrowedCodeTable,
   jointCodeTable,
   preprocessKeypoints,
   writeJointCodes,
@@ -15,7 +14,7 @@ import {
   readModelMetadata,
 } from '@lfm/format';
 import type { Rig } from '@lfm/rig';
-import { datasetRigs, jointCodeRig, namedJointSource } from '@lfm/rigs';
+import { jointCodeRig } from '@lfm/rigs';
 import { type CameraRequest, type CameraResult, recoverCameras, resolveCamera } from './camera.js';
 import { type BatchInput, type InputOptions, parseInput, type SampleInput } from './input.js';
 import {
@@ -268,8 +267,7 @@ export class Lifter {
    * [B, N, k] joint codes of a parsed batch: a sample of a rig whose codes the model stores (an
    * adapted rig, `info.jointCodes.tables`, same joint count) gets those; a sample whose rig the model was trained with gets its
    * joints' codes (points are in the rig's joint order), as does a rig with the same joints as one of
-   * those (`@lfm/rigs` `jointCodeRig`: hand-21 → realworld-hand, …); a rig whose joints are named like
-   * a trained rig's of its category borrows their codes (`#rigTable`); any other sample zeros (identity
+   * those (`@lfm/rigs` `jointCodeRig`: hand-21 → realworld-hand, …); any other sample zeros (identity
    * unknown).
    */
   #codes(rigs: readonly (Rig | undefined)[], counts: Int32Array, N: number): Float32Array {
@@ -295,21 +293,14 @@ export class Lifter {
 
   /**
    * The codes of a rig the model stores no table of: its own (or its same-joints dataset rig's) when
-   * the model was trained with it, else borrowed by joint name from the trained dataset rig of its
-   * category that shares the most joints (`@lfm/rigs` `namedJointSource`: COCO-17's knees get
-   * h36m-body's knee codes, its eyes zeros), else null (zeros: identity unknown). Memoised per rig.
+   * the model was trained with it, else null (zeros: identity unknown). Memoised per rig. (Codes
+   * borrowed by joint name from another trained rig lift worse than zeros: docs/benchmarks/research.md.)
    */
   #rigTable(rig: Rig, known: readonly string[], k: number): Float32Array | null {
     const memo = this.#rigTables.get(rig);
     if (memo !== undefined) return memo;
     const source = jointCodeRig(rig, known);
-    let table: Float32Array | null = null;
-    if (source !== undefined) table = jointCodeTable(source.id, source.joints, k);
-    else {
-      const candidates = datasetRigs.filter((r) => r.category === rig.category && known.includes(r.id));
-      const named = namedJointSource(rig.joints, candidates);
-      if (named !== undefined) table = borrowedCodeTable(named.source.id, named.source.joints, named.map, k);
-    }
+    const table = source === undefined ? null : jointCodeTable(source.id, source.joints, k);
     this.#rigTables.set(rig, table);
     return table;
   }

@@ -31,11 +31,6 @@ export interface AdaptRig {
    * with `mirrorPairs`; absent = no pairs known (zeros).
    */
   readonly mirrorIndex?: ArrayLike<number>;
-  /**
-   * The rig's category (a dataset's, or a `Rig`'s): a rig the base model has no codes of starts from
-   * the codes of a trained rig of this category whose joints are named alike (`namedCodeTable`).
-   */
-  readonly category?: string;
 }
 
 /** The 2D samples of one rig. */
@@ -171,7 +166,6 @@ export function adaptSamplesFromDataset(
     joints,
     bones: ds.edges,
     ...(partners && { mirrorIndex: partners }),
-    category: ds.category,
   };
   const bones = ds.perSequenceEdges ? perSequenceBones(ds, frameOf) : undefined;
   return keepVisible(

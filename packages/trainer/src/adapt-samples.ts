@@ -7,7 +7,7 @@ import type { AdaptSamples } from './adapt-data.js';
 import type { AdaptGraph } from './adapt-graph.js';
 import type { ShapePrior } from './adapt-prior.js';
 import type { AdaptBase, AdaptedRig } from './adapt-types.js';
-import { namedCodeTable, rigCodeTable } from './eval-codes.js';
+import { rigCodeTable } from './eval-codes.js';
 
 /** A rig's samples during `adapt`: merging, the initial codes, batches and their session feeds. */
 
@@ -82,9 +82,7 @@ export function mergeByRig(sets: readonly AdaptSamples[]): AdaptSamples[] {
 /**
  * The rig's initial code table [J, k]: the base model's adapted table of the rig when it has one,
  * else the hashed codes of a rig it was trained with (its own id, or a built-in rig's
- * `SAME_JOINTS_AS` dataset rig), else the codes of a trained rig of its category borrowed by joint
- * name (`namedCodeTable`; zeros at joints without a namesake), else zeros (identity unknown — the base
- * model's zero-shot input).
+ * `SAME_JOINTS_AS` dataset rig), else zeros (identity unknown — the base model's zero-shot input).
  */
 export function initialTable(
   rig: AdaptSamples['rig'],
@@ -92,13 +90,8 @@ export function initialTable(
   tables: AdaptBase['jointCodeTables'],
 ): { table: Float32Array; init: AdaptedRig['init'] } {
   const k = config.jointCodes;
-  const coded = config.codedRigs ?? [];
-  const t = rigCodeTable(rig.id, rig.joints, k, coded, tables);
-  if (t === null) {
-    const named = rig.category === undefined ? null : namedCodeTable(rig.joints, rig.category, k, coded);
-    if (named !== null) return { table: named.codes, init: 'named' };
-    return { table: new Float32Array(rig.joints.length * k), init: 'zeros' };
-  }
+  const t = rigCodeTable(rig.id, rig.joints, k, config.codedRigs ?? [], tables);
+  if (t === null) return { table: new Float32Array(rig.joints.length * k), init: 'zeros' };
   return t.from === 'stored'
     ? { table: t.codes.slice(), init: 'adapted' }
     : { table: t.codes, init: 'coded' };

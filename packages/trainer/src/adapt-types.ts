@@ -153,8 +153,8 @@ export interface AdaptedRig {
   readonly samples: number;
   /** Multi-view groups (frames seen by ≥ 2 cameras). */
   readonly multiViewGroups: number;
-  /** Where its initial codes came from ('named': borrowed by joint name, `namedCodeTable`). */
-  readonly init: 'adapted' | 'coded' | 'named' | 'zeros';
+  /** Where its initial codes came from. */
+  readonly init: 'adapted' | 'coded' | 'zeros';
 }
 
 export interface AdaptResult {

@@ -1,8 +1,7 @@
 import { nd, Rng, randomRotation } from '@lfm/core';
 import { createReferenceOps, createReferenceParams, type RefTensor, refTensor } from '@lfm/core/testing';
-import { type Dataset, DEFAULT_KNN_K, jointCode, preprocessKeypoints } from '@lfm/datasets';
+import { type Dataset, DEFAULT_KNN_K, preprocessKeypoints } from '@lfm/datasets';
 import { readLifterWeights } from '@lfm/onnx';
-import { builtinRigs } from '@lfm/rigs';
 import { describe, expect, it } from 'vitest';
 import { adapt, exportAdaptedLifter, loadAdaptBase } from './adapt.js';
 import { type AdaptSamples, adaptSamplesFromDataset } from './adapt-data.js';
@@ -340,28 +339,6 @@ describe('what is adapted', () => {
       ...quiet,
     });
     expect(again.rigs[0]!.init).toBe('adapted');
-  });
-
-  it('a rig it has no codes of, named like a trained rig of its category, starts from those codes', async () => {
-    const base = tinyBase({ codedRigs: ['h36m-body'] });
-    const coco = createSyntheticDataset({ name: 'my-coco', category: 'human-body', J: 17, train: 8 });
-    const named = { ...coco, joints: builtinRigs.find((r) => r.id === 'coco-17')!.joints };
-    const r = await adapt({ base, datasets: [named], steps: 0, batchSize: 4, ...quiet });
-    expect(r.rigs[0]!.init).toBe('named');
-    const table = r.jointCodeTables['my-coco']!;
-    const knee = named.joints.indexOf('left_knee');
-    expect(Array.from(table.codes.subarray(4 * knee, 4 * knee + 4))).toEqual(
-      Array.from(jointCode('h36m-body', 'lknee', 4)),
-    );
-    // Another category (or numbered joints): nothing to borrow, zeros.
-    const dog = await adapt({
-      base,
-      datasets: [{ ...named, category: 'quadruped-dog' }],
-      steps: 0,
-      batchSize: 4,
-      ...quiet,
-    });
-    expect(dog.rigs[0]!.init).toBe('zeros');
   });
 });
 
