@@ -6,7 +6,7 @@
 //   [--split val] [--limit 1000] [--from RIG,RIG] [--anatomical]
 import { parseArgs } from 'node:util';
 import { loadDataset } from '../../packages/datasets/dist/index.js';
-import { anatomicalKeys } from '../../packages/rigs/dist/index.js';
+import { anatomicalKeys, datasetRigs } from '../../packages/rigs/dist/index.js';
 import {
   createGraphPredictor,
   evaluate,
@@ -38,15 +38,25 @@ const joints = ds.joints ?? [];
 const from = values.from ? values.from.split(',') : coded;
 // --anatomical: a model trained with `anatomicalCodes` — the dataset's anatomical codes (its joints
 // without an anatomical name: its rig's codes when the model knows the rig, else zeros).
-const table = values.anatomical
-  ? {
-      codes: anatomicalCodeTable(ds.name, joints, ds.category, k, {
-        unkeyed: coded.includes(ds.name) ? 'rig' : 'zeros',
-      }),
-      source: `anatomy/${ds.category}`,
-      matched: anatomicalKeys(joints).filter((x) => x !== undefined).length,
-    }
-  : namedCodeTable(joints, ds.category, k, from);
+// For a rig the model does not know, only the keys some trained rig of the category has were trained:
+// the other joints get zeros.
+function anatomical() {
+  const own = coded.includes(ds.name);
+  const codes = anatomicalCodeTable(ds.name, joints, ds.category, k, { unkeyed: own ? 'rig' : 'zeros' });
+  const trained = new Set(
+    datasetRigs
+      .filter((r) => r.category === ds.category && coded.includes(r.id) && r.id !== ds.name)
+      .flatMap((r) => anatomicalKeys(r.joints)),
+  );
+  const keys = anatomicalKeys(joints);
+  let matched = 0;
+  keys.forEach((key, j) => {
+    if (own || (key !== undefined && trained.has(key))) matched++;
+    else codes.fill(0, j * k, (j + 1) * k);
+  });
+  return { codes, source: `anatomy/${ds.category}`, matched };
+}
+const table = values.anatomical ? anatomical() : namedCodeTable(joints, ds.category, k, from);
 if (!table) {
   console.error(`no coded ${ds.category} rig shares joint names with ${ds.name}`);
   process.exit(1);

@@ -68,6 +68,10 @@ export const LOO_ARMS: Readonly<Record<string, LooArm>> = {
       'as aug-procedural-pairs, + anatomical joint codes (a joint named like a knee gets the knee code of its category, whatever the rig) zeroed at 10–60 % of the joints of 30 % of the samples',
     overrides: { ...PAIRS, anatomicalCodes: true, partialCodes: 0.3, model: { mirrorPairs: true } },
   },
+  'aug-procedural-pairs-anatomical-whole': {
+    change: 'as aug-procedural-pairs-anatomical, but codes never partly zeroed (partialCodes 0)',
+    overrides: { ...PAIRS, anatomicalCodes: true, model: { mirrorPairs: true } },
+  },
   'aug-procedural-pairs-structural': {
     change: 'as aug-procedural-pairs, + the random-walk structural encoding (K = 8)',
     overrides: { ...PAIRS, model: { mirrorPairs: true, structural: 8 } },

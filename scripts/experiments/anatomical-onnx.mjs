@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// A model trained with `anatomicalCodes` as an ONNX file every tool reads right: its codes are stored
+// as code tables (the metadata's `jointCodes.tables`, as `lfm adapt` stores an adapted rig's), one
+// per rig it was trained with (`anatomicalCodeTable`) and one per extra dataset given with --rig-data
+// (a rig it never saw: the codes of its joints named like a trained rig's joint, zeros elsewhere).
+// `lfm eval`, `lfm lift` and `lfm adapt` (which starts a stored rig from its table) then use them.
+// Usage (after pnpm build): node scripts/experiments/anatomical-onnx.mjs --model CKPT --out FILE.onnx
+//   [--rig-data DIR …]
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadDataset } from '../../packages/datasets/dist/index.js';
+import { exportLifter } from '../../packages/onnx/dist/index.js';
+import { anatomicalKeys, datasetRigs } from '../../packages/rigs/dist/index.js';
+import { anatomicalCodeTable, loadModelCheckpoint } from '../../packages/trainer/dist/index.js';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    out: { type: 'string' },
+    'rig-data': { type: 'string', multiple: true, default: [] },
+  },
+});
+if (!values.model || !values.out) {
+  console.error('usage: node scripts/experiments/anatomical-onnx.mjs --model CKPT --out FILE.onnx [--rig-data DIR …]');
+  process.exit(1);
+}
+const ck = await loadModelCheckpoint(values.model);
+const k = ck.model.codeSize;
+const coded = ck.model.config.codedRigs ?? [];
+const tables = {};
+for (const id of coded) {
+  const rig = datasetRigs.find((r) => r.id === id);
+  if (!rig) throw new Error(`${id}: not a built-in dataset rig`);
+  tables[id] = { joints: rig.joints, codes: anatomicalCodeTable(id, rig.joints, rig.category, k) };
+}
+for (const dir of values['rig-data']) {
+  const ds = await loadDataset(dir);
+  const joints = ds.joints ?? [];
+  const trained = new Set(
+    datasetRigs.filter((r) => r.category === ds.category && coded.includes(r.id)).flatMap((r) => anatomicalKeys(r.joints)),
+  );
+  const codes = anatomicalCodeTable(ds.name, joints, ds.category, k, { unkeyed: 'zeros' });
+  anatomicalKeys(joints).forEach((key, j) => {
+    if (key === undefined || !trained.has(key)) codes.fill(0, j * k, (j + 1) * k);
+  });
+  tables[ds.name] = { joints, codes };
+  console.error(`${ds.name}: ${anatomicalKeys(joints).filter((key) => key && trained.has(key)).length} of ${joints.length} joints coded`);
+}
+const bytes = exportLifter(
+  { config: (({ kind: _kind, ...c }) => c)(ck.config), params: ck.params, ...(ck.metadata && { metadata: ck.metadata }) },
+  { producer: { name: 'scripts/experiments/anatomical-onnx.mjs' }, jointCodeTables: tables },
+);
+writeFileSync(values.out, bytes);
+console.error(`wrote ${values.out} (${Object.keys(tables).length} code tables)`);
