@@ -10,8 +10,12 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadDataset } from '../../packages/datasets/dist/index.js';
 import { exportLifter } from '../../packages/onnx/dist/index.js';
-import { anatomicalKeys, datasetRigs } from '../../packages/rigs/dist/index.js';
-import { anatomicalCodeTable, loadModelCheckpoint } from '../../packages/trainer/dist/index.js';
+import { datasetRigs } from '../../packages/rigs/dist/index.js';
+import {
+  anatomicalCodeTable,
+  loadModelCheckpoint,
+  unseenAnatomicalCodeTable,
+} from '../../packages/trainer/dist/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -21,7 +25,9 @@ const { values } = parseArgs({
   },
 });
 if (!values.model || !values.out) {
-  console.error('usage: node scripts/experiments/anatomical-onnx.mjs --model CKPT --out FILE.onnx [--rig-data DIR …]');
+  console.error(
+    'usage: node scripts/experiments/anatomical-onnx.mjs --model CKPT --out FILE.onnx [--rig-data DIR …]',
+  );
   process.exit(1);
 }
 const ck = await loadModelCheckpoint(values.model);
@@ -36,18 +42,16 @@ for (const id of coded) {
 for (const dir of values['rig-data']) {
   const ds = await loadDataset(dir);
   const joints = ds.joints ?? [];
-  const trained = new Set(
-    datasetRigs.filter((r) => r.category === ds.category && coded.includes(r.id)).flatMap((r) => anatomicalKeys(r.joints)),
-  );
-  const codes = anatomicalCodeTable(ds.name, joints, ds.category, k, { unkeyed: 'zeros' });
-  anatomicalKeys(joints).forEach((key, j) => {
-    if (key === undefined || !trained.has(key)) codes.fill(0, j * k, (j + 1) * k);
-  });
+  const { codes, coded: n } = unseenAnatomicalCodeTable(ds.name, joints, ds.category, k, coded);
   tables[ds.name] = { joints, codes };
-  console.error(`${ds.name}: ${anatomicalKeys(joints).filter((key) => key && trained.has(key)).length} of ${joints.length} joints coded`);
+  console.error(`${ds.name}: ${n} of ${joints.length} joints coded`);
 }
 const bytes = exportLifter(
-  { config: (({ kind: _kind, ...c }) => c)(ck.config), params: ck.params, ...(ck.metadata && { metadata: ck.metadata }) },
+  {
+    config: (({ kind: _kind, ...c }) => c)(ck.config),
+    params: ck.params,
+    ...(ck.metadata && { metadata: ck.metadata }),
+  },
   { producer: { name: 'scripts/experiments/anatomical-onnx.mjs' }, jointCodeTables: tables },
 );
 writeFileSync(values.out, bytes);

@@ -6,13 +6,13 @@
 //   [--split val] [--limit 1000] [--from RIG,RIG] [--anatomical]
 import { parseArgs } from 'node:util';
 import { loadDataset } from '../../packages/datasets/dist/index.js';
-import { anatomicalKeys, datasetRigs } from '../../packages/rigs/dist/index.js';
 import {
+  anatomicalCodeTable,
   createGraphPredictor,
   evaluate,
-  anatomicalCodeTable,
   loadModelCheckpoint,
   namedCodeTable,
+  unseenAnatomicalCodeTable,
 } from '../../packages/trainer/dist/index.js';
 
 const { values } = parseArgs({
@@ -26,7 +26,9 @@ const { values } = parseArgs({
   },
 });
 if (!values.model || !values.data) {
-  console.error('usage: node scripts/experiments/named-codes.mjs --model CKPT --data DIR [--split val] [--limit N]');
+  console.error(
+    'usage: node scripts/experiments/named-codes.mjs --model CKPT --data DIR [--split val] [--limit N]',
+  );
   process.exit(1);
 }
 const ck = await loadModelCheckpoint(values.model);
@@ -38,23 +40,15 @@ const joints = ds.joints ?? [];
 const from = values.from ? values.from.split(',') : coded;
 // --anatomical: a model trained with `anatomicalCodes` — the dataset's anatomical codes (its joints
 // without an anatomical name: its rig's codes when the model knows the rig, else zeros).
-// For a rig the model does not know, only the keys some trained rig of the category has were trained:
-// the other joints get zeros.
+// For a rig the model does not know, only the keys some trained rig of the category has were trained
+// (`unseenAnatomicalCodeTable`); a rig it knows has its full table.
 function anatomical() {
-  const own = coded.includes(ds.name);
-  const codes = anatomicalCodeTable(ds.name, joints, ds.category, k, { unkeyed: own ? 'rig' : 'zeros' });
-  const trained = new Set(
-    datasetRigs
-      .filter((r) => r.category === ds.category && coded.includes(r.id) && r.id !== ds.name)
-      .flatMap((r) => anatomicalKeys(r.joints)),
-  );
-  const keys = anatomicalKeys(joints);
-  let matched = 0;
-  keys.forEach((key, j) => {
-    if (own || (key !== undefined && trained.has(key))) matched++;
-    else codes.fill(0, j * k, (j + 1) * k);
-  });
-  return { codes, source: `anatomy/${ds.category}`, matched };
+  if (coded.includes(ds.name)) {
+    const codes = anatomicalCodeTable(ds.name, joints, ds.category, k);
+    return { codes, source: `anatomy/${ds.category}`, matched: joints.length };
+  }
+  const t = unseenAnatomicalCodeTable(ds.name, joints, ds.category, k, coded);
+  return { codes: t.codes, source: `anatomy/${ds.category}`, matched: t.coded };
 }
 const table = values.anatomical ? anatomical() : namedCodeTable(joints, ds.category, k, from);
 if (!table) {

@@ -49,6 +49,32 @@ export function anatomicalCodeTable(
 }
 
 /**
+ * The anatomical codes (`anatomicalCodeTable`) of a rig a model trained with `anatomicalCodes` on the
+ * `coded` rigs never saw: codes only at the joints whose key some coded dataset rig of the category
+ * also has (the keys it was trained on), zeros elsewhere; `coded` counts how many.
+ */
+export function unseenAnatomicalCodeTable(
+  rigId: string,
+  joints: readonly string[],
+  category: string,
+  k: number,
+  coded: readonly string[],
+): { readonly codes: Float32Array; readonly coded: number } {
+  const trained = new Set(
+    datasetRigs
+      .filter((r) => r.category === category && r.id !== rigId && coded.includes(r.id))
+      .flatMap((r) => anatomicalKeys(r.joints)),
+  );
+  const codes = anatomicalCodeTable(rigId, joints, category, k, { unkeyed: 'zeros' });
+  let n = 0;
+  anatomicalKeys(joints).forEach((key, j) => {
+    if (key !== undefined && trained.has(key)) n++;
+    else codes.fill(0, j * k, (j + 1) * k);
+  });
+  return { codes, coded: n };
+}
+
+/**
  * Whether a dataset's joint index is a joint identity: not when its marker order differs between
  * sequences (`perSequenceEdges`, e.g. akhter-markers' drink / stretch / pickup orders), where joint j
  * of one sequence is another marker than joint j of the next. Such a dataset is never coded: in

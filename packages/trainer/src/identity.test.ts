@@ -2,7 +2,13 @@ import { createBatcher, createProceduralDatasets, jointCode, jointSides, SIDE_CO
 import { builtinRigs } from '@lfm/rigs';
 import { describe, expect, it } from 'vitest';
 import { resolveTrainingConfig } from './config.js';
-import { anatomicalCodeRig, anatomicalCodeTable, datasetCodeTable, namedCodeTable } from './eval-codes.js';
+import {
+  anatomicalCodeRig,
+  anatomicalCodeTable,
+  datasetCodeTable,
+  namedCodeTable,
+  unseenAnatomicalCodeTable,
+} from './eval-codes.js';
 import { evaluate } from './evaluate.js';
 import { createModel, resolveModelConfig } from './models.js';
 import { captureStream, toyBatcher, toyDataset } from './test-support/fixtures.js';
@@ -103,6 +109,18 @@ describe('identityFiller: codes, side codes and mirror flags of training batches
     expect(row(anatomicalCodeTable('rig-b', bJoints, 'toy-body', 4, { unkeyed: 'zeros' }), 3)).toEqual([
       0, 0, 0, 0,
     ]);
+    // A human rig the model never saw: codes only at the joints a trained human rig (h36m-body) also has.
+    const coco = builtinRigs.find((r) => r.id === 'coco-17')!;
+    const unseen = unseenAnatomicalCodeTable('my-coco', coco.joints, 'human-body', 4, ['h36m-body', 'rig-a']);
+    expect(unseen.coded).toBe(13); // not the eyes and ears
+    const knee = coco.joints.indexOf('left_knee');
+    expect(row(unseen.codes, knee)).toEqual(
+      Array.from(jointCode(anatomicalCodeRig('human-body'), 'l:knee', 4)),
+    );
+    expect(row(unseen.codes, coco.joints.indexOf('left_eye'))).toEqual([0, 0, 0, 0]);
+    expect(
+      unseenAnatomicalCodeTable('my-coco', coco.joints, 'human-body', 4, []).codes.every((v) => v === 0),
+    ).toBe(true);
     const N = 6;
     const batch = toyBatcher([a, b], N, 3).next();
     const fill = (o: Record<string, unknown>) =>

@@ -39,7 +39,13 @@ export {
   type TrainingContext,
 } from './config.js';
 export type { LossAndGradients, StepBatch, TrainingEngine } from './engine.js';
-export { anatomicalCodeRig, anatomicalCodeTable, hasJointIdentity, namedCodeTable } from './eval-codes.js';
+export {
+  anatomicalCodeRig,
+  anatomicalCodeTable,
+  hasJointIdentity,
+  namedCodeTable,
+  unseenAnatomicalCodeTable,
+} from './eval-codes.js';
 export { type KeypointPerturbation, MIN_EVAL_JOINTS, perturbKeypoints } from './eval-perturb.js';
 export {
   EVAL_PROTOCOLS,
