@@ -58,7 +58,7 @@ async function fails(argv: string[], message: RegExp, out: string, code = 1) {
 }
 
 describe('lfm adapt', () => {
-  it('--data demo-quadruped --steps 5: the model it writes is what lfm eval and lfm lift --rig run, with the adapted codes', async () => {
+  it('--data demo-quadruped --steps 5 --adapt codes: the model it writes is what lfm eval and lfm lift --rig run, with the adapted codes', async () => {
     const out = join(dir, 'quadruped.onnx');
     const r = await ok([
       'adapt',
@@ -70,10 +70,13 @@ describe('lfm adapt', () => {
       out,
       '--steps',
       '5',
+      '--adapt',
+      'codes',
       '--json',
     ]);
     const summary = JSON.parse(r.stdout) as {
       rigs: { id: string; samples: number; init: string }[];
+      mode: string;
       steps: number;
       initial: { total: number; reprojection: number; multiView: null };
       final: { total: number };
@@ -82,6 +85,7 @@ describe('lfm adapt', () => {
       { id: 'demo-quadruped', numJoints: 25, samples: 200, multiViewGroups: 0, init: 'zeros' },
     ]);
     expect(summary.steps).toBe(5);
+    expect(summary.mode).toBe('codes');
     expect(summary.initial.multiView).toBeNull(); // one view per frame: no multi-view term
     expect(Number.isFinite(summary.final.total)).toBe(true);
     expect(r.stderr).toMatch(/^adapt demo-quadruped: 200 samples of 25 joints, initial codes zeros$/m);
@@ -134,6 +138,23 @@ describe('lfm adapt', () => {
       '--json',
     ]);
     expect((JSON.parse(again.stdout) as { rigs: { init: string }[] }).rigs[0]!.init).toBe('adapted');
+  });
+
+  it('single-view data without --adapt: the last layers are adapted too (SINGLE_VIEW_ADAPT_MODE)', async () => {
+    const out = join(dir, 'quadruped-default.onnx');
+    const r = await ok([
+      'adapt',
+      '--data',
+      quadruped,
+      '--model',
+      model.ckpt,
+      '--out',
+      out,
+      '--steps',
+      '1',
+      '--json',
+    ]);
+    expect((JSON.parse(r.stdout) as { mode: string }).mode).toBe('last-layers');
   });
 
   it('--input FILE --rig ID: a DeepLabCut CSV with the rig from its config.yaml', async () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { adapt } from './adapt.js';
 import type { AdaptSamples } from './adapt-data.js';
 import { nrsfmTargets } from './adapt-samples.js';
-import { DEFAULT_ADAPT_WEIGHTS, SINGLE_VIEW_ADAPT_WEIGHTS } from './adapt-types.js';
+import { DEFAULT_ADAPT_WEIGHTS, SINGLE_VIEW_ADAPT_MODE, SINGLE_VIEW_ADAPT_WEIGHTS } from './adapt-types.js';
 import { createSyntheticDataset } from './synthetic.js';
 import { tinyAdaptBase } from './test-support/fixtures.js';
 
@@ -132,14 +132,32 @@ describe('nrsfmTargets', () => {
     ).rejects.toThrow(/nrsfmRank must be an integer ≥ 1, got 0/);
   });
 
-  it('single-view data gets the single-view defaults, multi-view data the others; given weights win', async () => {
+  it('single-view data gets the single-view defaults, multi-view data the others; given weights and mode win', async () => {
     const base = tinyAdaptBase();
     const { samples } = rigidViews(12, 6, 2);
     const paired: AdaptSamples = { ...samples, group: Int32Array.from({ length: 12 }, (_, s) => s >> 1) };
-    const run = (s: AdaptSamples, weights = {}) =>
-      adapt({ base, samples: [s], steps: 1, batchSize: 4, weights, progress: 'none', threads: 1 });
-    expect((await run(samples)).weights).toEqual(SINGLE_VIEW_ADAPT_WEIGHTS);
-    expect((await run(paired)).weights).toEqual(DEFAULT_ADAPT_WEIGHTS);
+    const run = (s: AdaptSamples, weights = {}, mode?: 'codes' | 'last-layers') =>
+      adapt({
+        base,
+        samples: [s],
+        steps: 1,
+        batchSize: 4,
+        weights,
+        progress: 'none',
+        threads: 1,
+        ...(mode && { mode }),
+      });
+    const single = await run(samples);
+    expect(single.weights).toEqual(SINGLE_VIEW_ADAPT_WEIGHTS);
+    expect(single.mode).toBe(SINGLE_VIEW_ADAPT_MODE);
+    expect(SINGLE_VIEW_ADAPT_MODE).toBe('last-layers');
+    // The last layers changed (the base's decoder weights are not the adapted model's).
+    expect(single.params['decoder.fc2.w']).not.toEqual(base.params['decoder.fc2.w']);
+    const multi = await run(paired);
+    expect(multi.weights).toEqual(DEFAULT_ADAPT_WEIGHTS);
+    expect(multi.mode).toBe('codes');
+    expect(multi.params['decoder.fc2.w']).toEqual(base.params['decoder.fc2.w']);
+    expect((await run(samples, {}, 'codes')).mode).toBe('codes');
     expect((await run(samples, { nrsfm: 0, base: 0.3 })).weights).toEqual({
       ...SINGLE_VIEW_ADAPT_WEIGHTS,
       nrsfm: 0,

@@ -60,6 +60,16 @@ export const SINGLE_VIEW_ADAPT_WEIGHTS: Readonly<AdaptWeights> = Object.freeze({
   nrsfm: 5,
 });
 
+/**
+ * What is adapted for single-view data unless `mode` says: the codes and the last layers. On the val
+ * splits of five rigs a base model never saw (1,000 frames, `SINGLE_VIEW_ADAPT_WEIGHTS`), set-flip ÷
+ * flat: torresani-shark 0.39× against 1.00× with codes only, frgc-face 0.20× against 0.22×, cmu-body
+ * 0.75× against 0.83×, aflw-face 0.14× against 0.15×, torresani-face 0.10× against 0.12×
+ * (docs/benchmarks/research.md). The adapted model then lifts other rigs
+ * differently from its base: adapt a copy per rig (the base file is never changed).
+ */
+export const SINGLE_VIEW_ADAPT_MODE: AdaptMode = 'last-layers';
+
 /** The term names, in report order. */
 export const ADAPT_TERMS = [
   'reprojection',
@@ -102,7 +112,7 @@ export interface AdaptOptions {
   readonly frames?: number;
   /** 2D sample sets (one rig each): keypoint files, or arrays of your own. */
   readonly samples?: readonly AdaptSamples[];
-  /** Default 'codes'. */
+  /** Default `SINGLE_VIEW_ADAPT_MODE` ('last-layers') for single-view data, else 'codes'. */
   readonly mode?: AdaptMode;
   /** Adam updates (default 300). */
   readonly steps?: number;

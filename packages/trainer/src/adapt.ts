@@ -49,11 +49,13 @@ import {
   type AdaptedRig,
   type AdaptLogEntry,
   type AdaptLosses,
+  type AdaptMode,
   type AdaptOptions,
   type AdaptResult,
   type AdaptWeights,
   DEFAULT_ADAPT_WEIGHTS,
   lastLayerParams,
+  SINGLE_VIEW_ADAPT_MODE,
   SINGLE_VIEW_ADAPT_WEIGHTS,
 } from './adapt-types.js';
 import { decodeModelCheckpoint } from './checkpoint.js';
@@ -94,10 +96,9 @@ export async function adapt(options: AdaptOptions): Promise<AdaptResult> {
   } catch (err) {
     throw new InputError(`adapt: the base model is not a lifter: ${(err as ConfigError).message}`);
   }
-  const mode = options.mode ?? 'codes';
-  if (!ADAPT_MODES.includes(mode)) {
+  if (options.mode !== undefined && !ADAPT_MODES.includes(options.mode)) {
     throw new InputError(
-      `adapt: mode must be ${ADAPT_MODES.map((m) => `'${m}'`).join(' or ')}, got '${mode}'`,
+      `adapt: mode must be ${ADAPT_MODES.map((m) => `'${m}'`).join(' or ')}, got '${options.mode}'`,
     );
   }
   const k = config.jointCodes;
@@ -167,6 +168,7 @@ export async function adapt(options: AdaptOptions): Promise<AdaptResult> {
     ...(singleView ? SINGLE_VIEW_ADAPT_WEIGHTS : DEFAULT_ADAPT_WEIGHTS),
     ...options.weights,
   };
+  const mode: AdaptMode = options.mode ?? (singleView ? SINGLE_VIEW_ADAPT_MODE : 'codes');
   for (const t of ADAPT_TERMS) {
     if (!(Number.isFinite(weights[t]) && weights[t] >= 0)) {
       throw new InputError(`adapt: weight ${t} must be a number ≥ 0, got ${weights[t]}`);

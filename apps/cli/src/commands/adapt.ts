@@ -66,8 +66,10 @@ Options:
       --split NAME          train (default), val or test (test = transductive: adapt on the
                             frames you evaluate)
       --frames N            at most N frames per dataset, evenly spaced
-      --adapt WHAT          codes (default: the rig's joint codes only) or last-layers (also the
-                            last graph-transformer layer, final norm and decoder)
+      --adapt WHAT          codes (the rig's joint codes only; the default for multi-camera data)
+                            or last-layers (also the last graph-transformer layer, final norm and
+                            decoder; the default for single-view data — the written model then
+                            lifts other rigs differently from its base)
       --steps N             optimizer steps (default ${ADAPT_DEFAULT_STEPS})
       --max-minutes M       wall-clock budget; whichever of --steps and this comes first stops
       --batch B             samples per step (default 64)
@@ -110,7 +112,7 @@ export async function adaptCommand(argv: readonly string[], io: CliIo): Promise<
   }
   const protocol = choiceFlag('protocol', flags.protocol, ['synthetic', 'real'] as const) ?? 'synthetic';
   const split = choiceFlag('split', flags.split, ['train', 'val', 'test'] as const) ?? 'train';
-  const mode = choiceFlag('adapt', flags.adapt, ['codes', 'last-layers'] as const) ?? 'codes';
+  const mode = choiceFlag('adapt', flags.adapt, ['codes', 'last-layers'] as const);
   const steps = intFlag('steps', flags.steps, 1);
   const maxMinutes = numberFlag('max-minutes', flags['max-minutes'], { positive: true });
   const batchSize = intFlag('batch', flags.batch, 2);
@@ -197,7 +199,7 @@ export async function adaptCommand(argv: readonly string[], io: CliIo): Promise<
   const result = await trainer.adapt({
     base,
     samples,
-    mode,
+    ...(mode !== undefined && { mode }),
     steps: steps ?? ADAPT_DEFAULT_STEPS,
     ...(maxMinutes !== undefined && { maxMinutes }),
     ...(batchSize !== undefined && { batchSize }),
