@@ -57,23 +57,14 @@ async function fails(argv: string[], message: RegExp, out: string, code = 1) {
   expect(existsSync(out)).toBe(false);
 }
 
+/** `lfm adapt` of the demo quadruped from the tiny base model, writing `out`. */
+const adaptQuadruped = (out: string, ...extra: string[]) =>
+  ok(['adapt', '--data', quadruped, '--model', model.ckpt, '--out', out, ...extra]);
+
 describe('lfm adapt', () => {
   it('--data demo-quadruped --steps 5 --adapt codes: the model it writes is what lfm eval and lfm lift --rig run, with the adapted codes', async () => {
     const out = join(dir, 'quadruped.onnx');
-    const r = await ok([
-      'adapt',
-      '--data',
-      quadruped,
-      '--model',
-      model.ckpt,
-      '--out',
-      out,
-      '--steps',
-      '5',
-      '--adapt',
-      'codes',
-      '--json',
-    ]);
+    const r = await adaptQuadruped(out, '--steps', '5', '--adapt', 'codes', '--json');
     const summary = JSON.parse(r.stdout) as {
       rigs: { id: string; samples: number; init: string }[];
       mode: string;
@@ -141,19 +132,7 @@ describe('lfm adapt', () => {
   });
 
   it('single-view data without --adapt: the last layers are adapted too (SINGLE_VIEW_ADAPT_MODE)', async () => {
-    const out = join(dir, 'quadruped-default.onnx');
-    const r = await ok([
-      'adapt',
-      '--data',
-      quadruped,
-      '--model',
-      model.ckpt,
-      '--out',
-      out,
-      '--steps',
-      '1',
-      '--json',
-    ]);
+    const r = await adaptQuadruped(join(dir, 'quadruped-default.onnx'), '--steps', '1', '--json');
     expect((JSON.parse(r.stdout) as { mode: string }).mode).toBe('last-layers');
   });
 
