@@ -16,7 +16,7 @@ const result = await adapt({
   base,
   datasets, // read as 2D only: protocol 'synthetic' (default) or 'real' (views.f32, all cameras of a frame)
   split: 'train',
-  steps: 10, // and/or maxMinutes; mode: 'codes' (default) | 'last-layers'; samples: 2D arrays of your own
+  steps: 10, // and/or maxMinutes; mode: 'codes' | 'last-layers' (default for single-view data); samples: 2D arrays of your own
   progress: 'none',
 });
 console.log(result.rigs[0].id, result.steps, Object.keys(result.final).join(' '));

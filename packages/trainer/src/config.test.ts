@@ -96,9 +96,10 @@ describe("the long run's config (configs/lfm-long.json, copied here)", () => {
         .join()
         .replace('engine,threads', 'engine,backend,threads')
         .replace('sampling,jointCodeDropout', 'sampling,knn,jointCodeDropout')
+        .replace('sideCodes,mirrorLoss', 'sideCodes,anatomicalCodes,partialCodes,mirrorLoss')
         .replace('valSeed,checkpointInterval', 'valSeed,valPatience,valMinDelta,checkpointInterval'),
     );
-    for (const k of ['backend', 'knn', 'valPatience', 'valMinDelta'])
+    for (const k of ['backend', 'knn', 'anatomicalCodes', 'partialCodes', 'valPatience', 'valMinDelta'])
       expect(c[k as keyof typeof c], k).toBeUndefined();
   });
 

@@ -119,13 +119,14 @@ const TRAINING_CONFIG_ENTRIES = {
    * trained category then has codes the model knows at its named joints. Evaluation and lifting must
    * use the same tables (`anatomicalCodeTable`).
    */
-  anatomicalCodes: v.optional(flag(), false),
+  anatomicalCodes: v.optional(flag()),
   /**
    * For a lifter with joint codes: the probability that a sample that keeps its codes has them zeroed
    * at a random 10–60 % of its joints, so that partly coded input (a new rig whose joints are only
-   * partly named like a trained rig's) is in distribution. Default 0.
+   * partly named like a trained rig's) is in distribution. Default 0. (This and `anatomicalCodes` have
+   * no resolved default, so that configs written before them resolve as they did and their runs resume.)
    */
-  partialCodes: v.optional(numberIn(0, 1), 0),
+  partialCodes: v.optional(numberIn(0, 1)),
   /**
    * The mirror-invariant loss for samples without joint identity (codes dropped and no side codes, or
    * a model without codes): per sample the minimum of the loss of the output and of its depth mirror,

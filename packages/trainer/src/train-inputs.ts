@@ -132,7 +132,8 @@ export function identityFiller(
       const out = codes.subarray(b * N * k, (b + 1) * N * k);
       writeJointCodes(out, batch.info.jointIndex.subarray(b * N, (b + 1) * N), table, k);
       // partialCodes: a kept table zeroed at a random 10–60 % of the sample's slots.
-      if (!drop && config.partialCodes > 0 && partRng.uniform() < config.partialCodes) {
+      const partial = config.partialCodes ?? 0;
+      if (!drop && partial > 0 && partRng.uniform() < partial) {
         const f = 0.1 + 0.5 * partRng.uniform();
         for (let i = 0; i < N; i++) if (partRng.uniform() < f) out.fill(0, i * k, (i + 1) * k);
       }
