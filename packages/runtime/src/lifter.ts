@@ -111,8 +111,6 @@ export class Lifter {
   readonly #bytes: Uint8Array;
   readonly #threads: number | 'auto';
   readonly #sessions = new Map<number, Promise<ModelSession>>();
-  /** Code tables of rigs without a stored table (`#rigTable`), by rig object. */
-  readonly #rigTables = new WeakMap<Rig, Float32Array | null>();
 
   /** @internal — use `loadLifter`. */
   constructor(
@@ -281,28 +279,14 @@ export class Lifter {
       let table: Float32Array;
       if (stored !== undefined && stored.joints.length === rig.joints.length) table = stored.codes;
       else {
-        const t = this.#rigTable(rig, known, k);
-        if (t === null) return;
-        table = t;
+        const source = jointCodeRig(rig, known);
+        if (source === undefined) return;
+        table = jointCodeTable(source.id, source.joints, k);
       }
       for (let i = 0; i < N; i++) slots[i] = i < counts[b]! ? i : -1;
       writeJointCodes(out.subarray(b * N * k, (b + 1) * N * k), slots, table, k);
     });
     return out;
-  }
-
-  /**
-   * The codes of a rig the model stores no table of: its own (or its same-joints dataset rig's) when
-   * the model was trained with it, else null (zeros: identity unknown). Memoised per rig. (Codes
-   * borrowed by joint name from another trained rig lift worse than zeros: docs/benchmarks/research.md.)
-   */
-  #rigTable(rig: Rig, known: readonly string[], k: number): Float32Array | null {
-    const memo = this.#rigTables.get(rig);
-    if (memo !== undefined) return memo;
-    const source = jointCodeRig(rig, known);
-    const table = source === undefined ? null : jointCodeTable(source.id, source.joints, k);
-    this.#rigTables.set(rig, table);
-    return table;
   }
 
   /**
