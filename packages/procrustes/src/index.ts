@@ -36,3 +36,11 @@ export {
 } from './pnp.js';
 export { MOMENTS, rank2Measure3, rotationFromCrossCovariance, weightedMoments } from './qcp.js';
 export type { Points, Weights } from './validate.js';
+export {
+  detectSymmetry,
+  type Symmetry2dOptions,
+  type Symmetry2dResult,
+  type SymmetryOptions,
+  type SymmetryResult,
+  symmetryFrom2d,
+} from './symmetry.js';

@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// A rig without declared mirror pairs lifted with pairs found from its 2D alone (`@lfm/procrustes`
+// symmetryFrom2d on the split's synthetic-protocol 2D: NRSfM, Procrustes mean, bilateral symmetry),
+// fed as the mirror-partner input of a `mirrorPairs` model, against no pairs. No joint codes
+// (the rig is unknown to the model). Usage (after pnpm build):
+//   node scripts/experiments/inferred-pairs.mjs --model CKPT --data DIR [--split val] [--limit 1000] [--from train]
+import { parseArgs } from 'node:util';
+import { loadDataset } from '../../packages/datasets/dist/index.js';
+import { symmetryFrom2d } from '../../packages/procrustes/dist/index.js';
+import {
+  adaptSamplesFromDataset,
+  createGraphPredictor,
+  evaluate,
+  loadModelCheckpoint,
+} from '../../packages/trainer/dist/index.js';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    data: { type: 'string' },
+    split: { type: 'string', default: 'val' },
+    limit: { type: 'string', default: '1000' },
+    // The 2D the pairs are found on: the evaluated split itself (default, transductive on 2D) or another.
+    from: { type: 'string' },
+  },
+});
+if (!values.model || !values.data) {
+  console.error('usage: node scripts/experiments/inferred-pairs.mjs --model CKPT --data DIR [--split val]');
+  process.exit(1);
+}
+const ck = await loadModelCheckpoint(values.model);
+const k = ck.model.codeSize;
+const coded = ck.model.config.codedRigs ?? [];
+const ds = await loadDataset(values.data);
+const samples = adaptSamplesFromDataset(ds, {
+  split: values.from ?? values.split,
+  limit: Number(values.limit),
+});
+const sym = symmetryFrom2d(samples.points2d, samples.mask, samples.count, ds.numJoints);
+const p = await createGraphPredictor(ck.model, ck.params, { threads: 1 });
+const common = {
+  predict: p,
+  split: values.split,
+  limit: Number(values.limit),
+  identity: 'none',
+  jointCodes: { k, rigs: coded },
+};
+const none = await evaluate({ ...common, datasets: [{ ...ds, symmetry: [] }] });
+const inferred = await evaluate({ ...common, datasets: [{ ...ds, symmetry: sym.pairs }] });
+const declared = ds.symmetry.length ? await evaluate({ ...common, datasets: [ds] }) : null;
+await p.dispose();
+const row = (r) => {
+  const d = r.datasets[0];
+  const f = (x) => Math.round(x * 1e4) / 1e4;
+  return {
+    strict: f(d.nPaMpjpe),
+    flipBest: f(d.nPaMpjpeFlipBest),
+    setFlip: f(d.nPaMpjpeSetFlip),
+    flat: f(d.flatNPaMpjpe),
+    flipBestOverFlat: f(d.nPaMpjpeFlipBest / d.flatNPaMpjpe),
+    depthSpread: f(d.depthSpread),
+  };
+};
+console.log(
+  JSON.stringify({
+    dataset: ds.name,
+    split: values.split,
+    pairsFound: sym.pairs.length,
+    centre: sym.centre.length,
+    coverage: Math.round(sym.coverage * 1e3) / 1e3,
+    none: row(none),
+    inferred: row(inferred),
+    ...(declared && { declared: row(declared) }),
+  }),
+);
+process.exit(0);
