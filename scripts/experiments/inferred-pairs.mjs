@@ -6,10 +6,11 @@
 //   node scripts/experiments/inferred-pairs.mjs --model CKPT --data DIR [--split val] [--limit 1000] [--from train]
 import { parseArgs } from 'node:util';
 import { loadDataset } from '../../packages/datasets/dist/index.js';
-import { symmetryFrom2d } from '../../packages/procrustes/dist/index.js';
+import { detectSymmetry, symmetryFrom2d } from '../../packages/procrustes/dist/index.js';
 import {
   adaptSamplesFromDataset,
   createGraphPredictor,
+  fitMeanShape,
   evaluate,
   loadModelCheckpoint,
 } from '../../packages/trainer/dist/index.js';
@@ -22,6 +23,8 @@ const { values } = parseArgs({
     limit: { type: 'string', default: '1000' },
     // The 2D the pairs are found on: the evaluated split itself (default, transductive on 2D) or another.
     from: { type: 'string' },
+    // --source 3d: the pairs of the train split's 3D mean shape instead (an oracle for the detection).
+    source: { type: 'string', default: '2d' },
   },
 });
 if (!values.model || !values.data) {
@@ -36,7 +39,13 @@ const samples = adaptSamplesFromDataset(ds, {
   split: values.from ?? values.split,
   limit: Number(values.limit),
 });
-const sym = symmetryFrom2d(samples.points2d, samples.mask, samples.count, ds.numJoints);
+const sym =
+  values.source === '3d'
+    ? (() => {
+        const mean = fitMeanShape(ds, { split: 'train', maxFrames: 2000 });
+        return detectSymmetry(mean.shape, ds.numJoints, mean.known);
+      })()
+    : symmetryFrom2d(samples.points2d, samples.mask, samples.count, ds.numJoints);
 const p = await createGraphPredictor(ck.model, ck.params, { threads: 1 });
 const common = {
   predict: p,
@@ -65,6 +74,7 @@ console.log(
   JSON.stringify({
     dataset: ds.name,
     split: values.split,
+    source: values.source,
     pairsFound: sym.pairs.length,
     centre: sym.centre.length,
     coverage: Math.round(sym.coverage * 1e3) / 1e3,

@@ -97,9 +97,10 @@ describe("the long run's config (configs/lfm-long.json, copied here)", () => {
         .replace('engine,threads', 'engine,backend,threads')
         .replace('sampling,jointCodeDropout', 'sampling,knn,jointCodeDropout')
         .replace('sideCodes,mirrorLoss', 'sideCodes,anatomicalCodes,partialCodes,mirrorLoss')
+        .replace('pairsDropout,procedural', 'pairsDropout,inferPairs,procedural')
         .replace('valSeed,checkpointInterval', 'valSeed,valPatience,valMinDelta,checkpointInterval'),
     );
-    for (const k of ['backend', 'knn', 'anatomicalCodes', 'partialCodes', 'valPatience', 'valMinDelta'])
+    for (const k of ['backend', 'knn', 'anatomicalCodes', 'partialCodes', 'inferPairs', 'valPatience', 'valMinDelta'])
       expect(c[k as keyof typeof c], k).toBeUndefined();
   });
 

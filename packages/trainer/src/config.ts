@@ -140,6 +140,12 @@ const TRAINING_CONFIG_ENTRIES = {
    */
   pairsDropout: v.optional(numberIn(0, 1), 0),
   /**
+   * Give a dataset that declares no mirror pairs (numbered markers) the pairs of its train split's
+   * bilateral symmetry (`inferredPairs3d`), for the mirror-partner input and the augmentations that
+   * read pairs. No resolved default (configs written before it resolve as they did).
+   */
+  inferPairs: v.optional(flag()),
+  /**
    * Procedurally generated categories mixed into training (`createProceduralDatasets` of
    * @lfm/datasets: random articulated creatures and rigid objects on primitives), e.g.
    * `{ "creatures": 40, "rigid": 20 }`; their share of the batches follows `sampling` (categories

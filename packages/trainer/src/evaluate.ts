@@ -16,6 +16,7 @@ import {
 } from '@lfm/datasets';
 import type { LifterInputs } from '@lfm/model';
 import { type PinholeIntrinsics, poseErrors, solvePnP } from '@lfm/procrustes';
+import { inferredPairs2d } from './inferred-pairs.js';
 
 import { batchCodes, batchPairs, evalCodeTable, hasJointIdentity, namedCodeTable } from './eval-codes.js';
 import {
@@ -128,9 +129,12 @@ export interface EvaluateOptions {
   /**
    * Feed each dataset's mirror pairs (its `symmetry`) as `PredictBatch.pairs` (default true; a model
    * without `mirrorPairs` ignores them). false: zero pairs (none known), to measure what they bring.
-   * Independent of `identity`: pairs name no rig.
+   * Independent of `identity`: pairs name no rig. 'infer': as true, but a dataset that declares no
+   * pairs (and has one joint order) gets those found from the evaluated 2D alone (`inferredPairs2d`:
+   * NRSfM of the set's views, then its bilateral symmetry) — transductive on the 2D, never the 3D;
+   * the row's `inferredPairs` says how many. Not with `perturb` (the pairs would come from clean 2D).
    */
-  readonly pairs?: boolean;
+  readonly pairs?: boolean | 'infer';
   /**
    * Robustness: extra perturbations of the protocol's 2D (`perturbKeypoints`), seeded by (seed,
    * dataset, sample) so that a report is reproducible. Default: none (the plain protocol, exactly).
@@ -173,6 +177,8 @@ export interface EvalRow {
    * predictions and that of all of them depth-mirrored (z → −z) — never chosen per sample.
    */
   readonly nPaMpjpeSetFlip: number | null;
+  /** With `pairs: 'infer'`, for a dataset that declares no pairs: how many were found from its 2D (0 = none). */
+  readonly inferredPairs?: number;
 }
 
 /** The `lfm eval --json` object of docs/PROTOCOL.md. */
@@ -220,6 +226,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalReport> {
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new InputError(`batchSize must be an integer ≥ 1, got ${batchSize}`);
   checkPerturbation(options.perturb);
+  if (options.pairs === 'infer' && options.perturb) {
+    throw new InputError("pairs 'infer' cannot be combined with perturb: the pairs would be found on the clean 2D");
+  }
   const rows: EvalRow[] = [];
   for (const ds of options.datasets) rows.push(await evaluateDataset(ds, protocol, seed, batchSize, options));
   return { model: options.model ?? 'model', protocol, seed, datasets: rows, mean: meanRow(rows) };
@@ -288,10 +297,19 @@ async function evaluateDataset(
       ? sideCodeTable(jointSides(ds.joints, ds.symmetry!), codeK)
       : null);
   const slots = Int32Array.from({ length: J }, (_, j) => j);
-  const partners =
-    options.pairs !== false && (ds.symmetry?.length ?? 0) > 0
-      ? mirrorIndexOf(ds.symmetry!, J, `${ds.name} symmetry`)
-      : null;
+  // pairs 'infer': a rig without declared pairs gets those of its evaluated 2D's symmetry.
+  const infer = options.pairs === 'infer' && (ds.symmetry?.length ?? 0) === 0 && hasJointIdentity(ds);
+  let symmetry: readonly Edge[] = options.pairs === false ? [] : (ds.symmetry ?? []);
+  if (infer) {
+    const p2 = new Float64Array(keep.length * J * 2);
+    const m2 = new Uint8Array(keep.length * J);
+    keep.forEach((s, k) => {
+      p2.set(points2d.subarray(s * J * 2, (s + 1) * J * 2), k * J * 2);
+      m2.set(mask.subarray(s * J, (s + 1) * J), k * J);
+    });
+    symmetry = inferredPairs2d(p2, m2, keep.length, J);
+  }
+  const partners = symmetry.length > 0 ? mirrorIndexOf(symmetry, J, `${ds.name} symmetry`) : null;
   const perturb = options.perturb;
   const perturbs = (perturb?.occlude ?? 0) > 0 || (perturb?.noisePx ?? 0) > 0;
   const datasetKey = evalDatasetKey(ds.name);
@@ -386,6 +404,7 @@ async function evaluateDataset(
     flatNPaMpjpe: sumFlat / n,
     depthSpread: protocol === 'synthetic' && spreadGt > 0 ? spreadPred / spreadGt : null,
     nPaMpjpeSetFlip: Math.min(sumNpa, sumNpaMirrored) / n,
+    ...(infer && { inferredPairs: symmetry.length }),
   };
 }
 

@@ -130,3 +130,9 @@ export {
   trainTfjs,
 } from './train.js';
 export { stepBatch } from './train-inputs.js';
+export {
+  acceptedPairs,
+  inferredPairs2d,
+  inferredPairs3d,
+  MIN_SYMMETRY_COVERAGE,
+} from './inferred-pairs.js';

@@ -37,7 +37,7 @@ export interface MeanShapeOptions {
   readonly tolerance?: number;
 }
 
-type MeanShapeDataset = Pick<Dataset, 'name' | 'numJoints' | 'frames' | 'points' | 'sequences'>;
+export type MeanShapeDataset = Pick<Dataset, 'name' | 'numJoints' | 'frames' | 'points' | 'sequences'>;
 
 /**
  * GPA over a dataset's frames: start from the frame with the most valid joints; then repeat

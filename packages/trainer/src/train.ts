@@ -9,6 +9,7 @@ import { loadModelCheckpoint, type ModelCheckpoint, saveModelCheckpoint } from '
 import { resolveTrainingConfig, type TrainEngine, type TrainingConfig } from './config.js';
 import type { TrainingEngine } from './engine.js';
 import { hasJointIdentity } from './eval-codes.js';
+import { inferredPairs3d } from './inferred-pairs.js';
 import { type EvalReport, type EvaluationDataset, evaluate } from './evaluate.js';
 import { createGraphEngine, type GraphEngineOptions } from './graph-engine.js';
 import { createModel, type TrainableModel } from './models.js';
@@ -136,17 +137,23 @@ export const OUTPUT_FILES = Object.freeze({
  * for bit (tested), across engines to float noise.
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
-  const { datasets } = options;
-  if (datasets.length === 0) throw new InputError('train: no datasets to train on');
+  if (options.datasets.length === 0) throw new InputError('train: no datasets to train on');
   const context = {
-    ...(datasets.length === 1 && { numJoints: datasets[0]!.numJoints, rig: datasets[0]!.name }),
+    ...(options.datasets.length === 1 && {
+      numJoints: options.datasets[0]!.numJoints,
+      rig: options.datasets[0]!.name,
+    }),
     // A dataset without a consistent joint order has no identity to code (`hasJointIdentity`).
-    rigs: datasets.filter(hasJointIdentity).map((d) => d.name),
+    rigs: options.datasets.filter(hasJointIdentity).map((d) => d.name),
   };
   const config = resolveTrainingConfig(
     options.engine === undefined ? options.config : { ...options.config, engine: options.engine },
     context,
   );
+  // inferPairs: a dataset that declares no mirror pairs gets those of its train split's symmetry.
+  const datasets: readonly TrainingDataset[] = config.inferPairs
+    ? options.datasets.map((d) => ((d.symmetry?.length ?? 0) > 0 ? d : { ...d, symmetry: inferredPairs3d(d) }))
+    : options.datasets;
   const tf = options.tf;
   if (config.engine === 'tfjs') {
     if (!tf) throw new InputError("engine 'tfjs' needs a tfjs module (options.tf; see loadTfjsBackend)");
@@ -172,6 +179,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
   }
   const progress = new ProgressReporter(options.output ?? process.stdout, config.progress);
+  if (config.inferPairs) {
+    const found = datasets
+      .filter((d, i) => d !== options.datasets[i])
+      .map((d) => `${d.name} ${d.symmetry!.length}`);
+    if (found.length > 0) progress.message(`mirror pairs found from the 3D (inferPairs): ${found.join(', ')}`);
+  }
   const outDir = config.outDir;
 
   // --- resume ---

@@ -63,6 +63,11 @@ export const LOO_ARMS: Readonly<Record<string, LooArm>> = {
       'as aug-procedural, + the mirror-partner input (each joint sees the 2D offset to its left/right partner; dropped for 20 % of samples)',
     overrides: { ...PAIRS, model: { mirrorPairs: true } },
   },
+  'aug-procedural-pairs-inferred': {
+    change:
+      'as aug-procedural-pairs, + training rigs that declare no mirror pairs get those of their 3D mean shape\'s bilateral symmetry (`inferPairs`)',
+    overrides: { ...PAIRS, inferPairs: true, model: { mirrorPairs: true } },
+  },
   'aug-procedural-pairs-anatomical': {
     change:
       'as aug-procedural-pairs, + anatomical joint codes (a joint named like a knee gets the knee code of its category, whatever the rig) zeroed at 10–60 % of the joints of 30 % of the samples',
@@ -102,7 +107,7 @@ function ratio(a: number | null, b: number | null): number | null {
 
 const meanOf = (v: readonly number[]) => (v.length ? v.reduce((x, y) => x + y, 0) / v.length : null);
 
-type RowSplit = 'test' | 'val' | 'sides' | 'sidesVal';
+type RowSplit = 'test' | 'val' | 'sides' | 'sidesVal' | 'inferred' | 'inferredVal';
 
 /** Per held-out group of an arm: `metric` ÷ the flat guess on the rows' `split` (null where missing). */
 function groupRatios(arm: LooArmResult, split: RowSplit, metric: 'strict' | 'flipBest'): (number | null)[] {
@@ -124,6 +129,13 @@ function identityRatio(arm: LooArmResult): number | null {
   return ratio(looAverage(arm.identity.codeless, 'strict'), looAverage(arm.identity.coded, 'strict'));
 }
 
+/** "worst / mean" of an arm's flip-best ÷ flat with inferred pairs, '—' when it was not measured for every group. */
+function inferredCell(arm: LooArmResult, split: 'inferred' | 'inferredVal'): string {
+  if (arm.rows.length === 0 || arm.rows.some((r) => !r[split])) return '—';
+  const s = looSummary(arm, split);
+  return `${fx(s.worst, 2)} / ${fx(s.mean, 2)}`;
+}
+
 /** The arms' summary table: one row per arm, flip-best ÷ flat (worst group, mean), strict ÷ flat, identity. */
 export function looArmTable(arms: readonly LooArmResult[]): string {
   return table(
@@ -134,6 +146,7 @@ export function looArmTable(arms: readonly LooArmResult[]): string {
       'mean over groups',
       'strict / flat (mean)',
       'strict with sides / flat (mean)',
+      'flip-best / flat, pairs found from the 2D: worst / mean',
       'code-less / coded on trained rigs (val)',
     ],
     arms.map((a) => {
@@ -147,6 +160,7 @@ export function looArmTable(arms: readonly LooArmResult[]): string {
         fx(t.mean, 2),
         fx(mean('test', 'strict'), 2),
         fx(mean('sides', 'strict'), 2),
+        inferredCell(a, 'inferred'),
         fx(identityRatio(a), 2),
       ];
     }),
@@ -157,7 +171,7 @@ export function looArmTable(arms: readonly LooArmResult[]): string {
 export function looSection(L: LooPayload): string[] {
   const md: string[] = [];
   md.push(
-    `Each group is held out of the training data of \`${L.baseConfig}\` (the other datasets of that config are kept), a model is trained for **${L.steps} steps** (equal samples for every arm), and the group is lifted with **no joint codes** (its rigs are unknown to the model) on its test split. **strict** = nPA-MPJPE as everywhere else; **flip-best** = per sample the better of the prediction and its depth mirror (C3DPO's \`EVAL_MPJPE_best\`: without joint identity a view fixes a symmetric shape only up to that mirror); **flat** = the same 2D with z = 0, aligned the same way — the floor every lifter must beat by far; **sides** = the same model given side codes (left / right / centre from the rig's mirror pairs) instead of zero codes. Choices between arms are made on the groups' **val** splits (last table); the test numbers are reported.`,
+    `Each group is held out of the training data of \`${L.baseConfig}\` (the other datasets of that config are kept), a model is trained for **${L.steps} steps** (equal samples for every arm), and the group is lifted with **no joint codes** (its rigs are unknown to the model) on its test split. **strict** = nPA-MPJPE as everywhere else; **flip-best** = per sample the better of the prediction and its depth mirror (C3DPO's \`EVAL_MPJPE_best\`: without joint identity a view fixes a symmetric shape only up to that mirror); **flat** = the same 2D with z = 0, aligned the same way — the floor every lifter must beat by far; **sides** = the same model given side codes (left / right / centre from the rig's mirror pairs) instead of zero codes; **pairs from the 2D** = the same model, a held-out rig that declares no mirror pairs given those found from the evaluated 2D alone (NRSfM of the set's views, then their bilateral symmetry; the 3D is never read). Choices between arms are made on the groups' **val** splits (last table); the test numbers are reported.`,
   );
   md.push('');
   md.push(looArmTable(L.arms));
@@ -177,6 +191,7 @@ export function looSection(L: LooPayload): string[] {
           'flip-best / flat',
           'strict with sides',
           'flip-best with sides',
+          'flip-best / flat, pairs from the 2D',
           'upper bound (trained with it)',
           'mean shape (oracle)',
         ],
@@ -190,6 +205,7 @@ export function looSection(L: LooPayload): string[] {
           fx(ratio(looAverage(row.test, 'flipBest'), looAverage(row.test, 'flat')), 2),
           fx(looAverage(row.sides, 'strict')),
           fx(looAverage(row.sides, 'flipBest')),
+          fx(ratio(looAverage(row.inferred, 'flipBest'), looAverage(row.inferred, 'flat')), 2),
           fx(looAverage(row.upper, 'strict')),
           fx(
             looAverage(
@@ -212,12 +228,14 @@ export function looSection(L: LooPayload): string[] {
         ...first.map((r) => `${r.group}: flip-best / flat`),
         'mean',
         ...first.map((r) => `${r.group}: strict with sides`),
+        'flip-best / flat, pairs from the 2D: worst / mean',
       ],
       L.arms.map((a) => [
         a.id,
         ...groupRatios(a, 'val', 'flipBest').map((x) => fx(x, 2)),
         fx(looSummary(a, 'val').mean, 2),
         ...a.rows.map((row) => fx(looAverage(row.sidesVal, 'strict'))),
+        inferredCell(a, 'inferredVal'),
       ]),
     ),
   );
@@ -227,4 +245,27 @@ export function looSection(L: LooPayload): string[] {
   );
   md.push('');
   return md;
+}
+
+/**
+ * The loo payload of this run merged with the cached one (`docs/benchmarks/results/loo.json`), so the
+ * table grows across sessions without retraining what was measured (runs/ does not outlive a
+ * machine): an arm or a group of an arm this run did not measure keeps its cached rows; what it
+ * measured replaces them. Only a cache of the same steps and base config is merged (else `now`).
+ * Arms in the cache's order, then the new ones; groups likewise; the mean-shape rows by dataset.
+ */
+export function mergeLooPayloads(cached: LooPayload | undefined, now: LooPayload): LooPayload {
+  if (!cached || cached.steps !== now.steps || cached.baseConfig !== now.baseConfig) return now;
+  const nowArms = new Map(now.arms.map((a) => [a.id, a]));
+  const merged: LooArmResult[] = [];
+  const mergeArm = (old: LooArmResult, fresh: LooArmResult): LooArmResult => {
+    const fresher = new Map(fresh.rows.map((r) => [r.group, r]));
+    const rows = old.rows.map((r) => fresher.get(r.group) ?? r);
+    for (const r of fresh.rows) if (!old.rows.some((o) => o.group === r.group)) rows.push(r);
+    return { ...fresh, rows, identity: fresh.identity ?? old.identity, upper: fresh.upper ?? old.upper };
+  };
+  for (const a of cached.arms) merged.push(nowArms.has(a.id) ? mergeArm(a, nowArms.get(a.id)!) : a);
+  for (const a of now.arms) if (!cached.arms.some((c) => c.id === a.id)) merged.push(a);
+  const meanShape = [...cached.meanShape.filter((m) => !now.meanShape.some((n) => n.name === m.name)), ...now.meanShape];
+  return { ...now, groups: { ...cached.groups, ...now.groups }, arms: merged, meanShape };
 }

@@ -15,7 +15,7 @@ import {
 } from '@lfm/trainer';
 import { readJsonIf } from './cache.js';
 import { type BenchmarkContext, hasSplit, jointCodesOf, type TrainedArm } from './context.js';
-import { LOO_ARMS, LOO_GROUPS } from './loo.js';
+import { LOO_ARMS, LOO_GROUPS, mergeLooPayloads } from './loo.js';
 import type {
   LooArmResult,
   LooPayload,
@@ -150,7 +150,13 @@ export async function looStage(ctx: BenchmarkContext): Promise<LooPayload> {
       split = 'test',
       identity = 'codes',
       limit = ctx.opts.limit,
-    }: { split?: 'test' | 'val'; identity?: 'codes' | 'sides' | 'none'; limit?: number | undefined } = {},
+      pairs = true,
+    }: {
+      split?: 'test' | 'val';
+      identity?: 'codes' | 'sides' | 'none';
+      limit?: number | undefined;
+      pairs?: boolean | 'infer';
+    } = {},
   ) => {
     const m = a.ckpt.model;
     const codes = jointCodesOf(m);
@@ -162,6 +168,7 @@ export async function looStage(ctx: BenchmarkContext): Promise<LooPayload> {
         seed: ctx.opts.seed,
         split,
         identity,
+        pairs,
         model: a.info.dir,
         ...(limit !== undefined && { limit }),
         ...(codes && { jointCodes: codes }),
@@ -196,6 +203,8 @@ export async function looStage(ctx: BenchmarkContext): Promise<LooPayload> {
         val: pick(await evalArm(a, held, { split: 'val' })),
         sides: pick(await evalArm(a, held, { identity: 'sides' })),
         sidesVal: pick(await evalArm(a, held, { split: 'val', identity: 'sides' })),
+        inferred: pick(await evalArm(a, held, { pairs: 'infer' })),
+        inferredVal: pick(await evalArm(a, held, { split: 'val', pairs: 'infer' })),
         upper: upper ? pick(await evalArm(upper, held)) : null,
       });
     }
@@ -235,13 +244,15 @@ export async function looStage(ctx: BenchmarkContext): Promise<LooPayload> {
     model: 'baseline:mean-shape',
     ...(ctx.opts.limit !== undefined && { limit: ctx.opts.limit }),
   });
-  return {
+  // Arms and groups measured before (the committed loo.json) are kept: runs/ does not outlive a machine.
+  const cached = readJsonIf<LooPayload>(join(ctx.resultsDir, 'loo.json'));
+  return mergeLooPayloads(cached, {
     steps: ctx.opts.looSteps,
     baseConfig: base.file,
     groups: Object.fromEntries(groups.map((g) => [g.id, g.datasets.map((d) => d.name)])),
     arms,
     meanShape: pick(meanShape),
-  };
+  });
 }
 
 export async function skeletonsStage(ctx: BenchmarkContext): Promise<SkeletonsPayload> {

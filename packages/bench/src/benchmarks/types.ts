@@ -236,6 +236,12 @@ export interface LooRow {
   readonly val: readonly LooScore[];
   readonly sides: readonly LooScore[];
   readonly sidesVal: readonly LooScore[];
+  /**
+   * The same model with the mirror pairs of a rig that declares none found from the evaluated 2D
+   * (`evaluate` pairs 'infer'); absent in results measured before it existed.
+   */
+  readonly inferred?: readonly LooScore[];
+  readonly inferredVal?: readonly LooScore[];
   readonly upper: readonly LooScore[] | null;
 }
 export interface LooArmResult {
