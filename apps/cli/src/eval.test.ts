@@ -211,5 +211,17 @@ describe('lfm eval --json', () => {
     const identity = await runCli(['eval', '--data', demoData, '--model', model.onnx, '--identity', 'left']);
     expect(identity.code).toBe(2);
     expect(identity.stderr).toMatch(/--identity.*codes, sides, named, none/);
+    const pairs = await runCli(['eval', '--data', demoData, '--model', model.onnx, '--pairs', 'left']);
+    expect(pairs.code).toBe(2);
+    expect(pairs.stderr).toMatch(/--pairs must be one of rig, infer, none/);
+  });
+
+  it('--pairs infer: a rig that declares no mirror pairs is searched for them in its 2D (a hand has none)', async () => {
+    const hand = join(demoData, 'demo-hand');
+    const r = await runCli(['eval', '--data', hand, '--model', model.onnx, '--pairs', 'infer', '--limit', '40']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\nmirror pairs found from the 2D: demo-hand 0\n$/);
+    const json = await runCli(['eval', '--data', hand, '--model', model.onnx, '--limit', '40', '--json']);
+    expect(JSON.parse(json.stdout).datasets[0].inferredPairs).toBeUndefined();
   });
 });

@@ -135,4 +135,7 @@ export {
   inferredPairs2d,
   inferredPairs3d,
   MIN_SYMMETRY_COVERAGE,
+  symmetryOf2d,
+  symmetryOf3d,
 } from './inferred-pairs.js';
+export type { SymmetryResult } from '@lfm/procrustes';

@@ -34,8 +34,23 @@ export function inferredPairs3d(
   if ((ds.symmetry?.length ?? 0) > 0) return ds.symmetry!.map(([a, b]) => [a, b] as Edge);
   if (!hasJointIdentity(ds) || ds.numJoints < 4 || ds.numJoints > 400) return [];
   if (!ds.sequences.some((q) => q.split === 'train' && q.count > 0)) return [];
+  return acceptedPairs(symmetryOf3d(ds).symmetry);
+}
+
+/** The bilateral symmetry (not yet accepted) of a dataset's train-split Procrustes mean, and the frames it used. */
+export function symmetryOf3d(ds: MeanShapeDataset): { symmetry: SymmetryResult; frames: number } {
   const mean = fitMeanShape(ds, { split: 'train', maxFrames: 2000 });
-  return acceptedPairs(detectSymmetry(mean.shape, ds.numJoints, mean.known));
+  return { symmetry: detectSymmetry(mean.shape, ds.numJoints, mean.known), frames: mean.frames };
+}
+
+/** The bilateral symmetry (not yet accepted) of 2D views: `@lfm/procrustes` symmetryFrom2d. */
+export function symmetryOf2d(
+  points2d: ArrayLike<number>,
+  mask: ArrayLike<number>,
+  S: number,
+  J: number,
+): SymmetryResult {
+  return symmetryFrom2d(points2d, mask, S, J);
 }
 
 /**
@@ -50,5 +65,5 @@ export function inferredPairs2d(
   J: number,
 ): Edge[] {
   if (S < 2 || J < 4 || J > 400) return [];
-  return acceptedPairs(symmetryFrom2d(points2d, mask, S, J));
+  return acceptedPairs(symmetryOf2d(points2d, mask, S, J));
 }

@@ -15,6 +15,7 @@ export const EVAL_FLAGS = {
   limit: { type: 'string' },
   split: { type: 'string' },
   identity: { type: 'string' },
+  pairs: { type: 'string' },
   json: { type: 'boolean' },
   runtime: { type: 'string' },
   backend: { type: 'string' },
@@ -51,6 +52,10 @@ Options:
                             (codes borrowed by joint name from a known rig of the category, as
                             lfm lift does: l_knee gets the knee code of a trained rig), none (zeros
                             everywhere: every rig treated as unknown)
+      --pairs NAME          mirror pairs a model with the mirror-partner input gets: rig (default:
+                            each dataset's declared left/right pairs), infer (as rig, but a dataset
+                            that declares none gets those found from the evaluated 2D alone: NRSfM
+                            of its views, then their bilateral symmetry), none (no pairs)
       --json                print exactly one JSON object:
                             { model, protocol, seed, datasets: [...], mean: {...} }
       --runtime onnx|tfjs   how to run a lifter .ckpt (default onnx)
@@ -73,6 +78,8 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<n
   const split = choiceFlag('split', flags.split, ['test', 'val'] as const) ?? 'test';
   const identity =
     choiceFlag('identity', flags.identity, ['codes', 'sides', 'named', 'none'] as const) ?? 'codes';
+  const pairsFlag = choiceFlag('pairs', flags.pairs, ['rig', 'infer', 'none'] as const) ?? 'rig';
+  const pairs = pairsFlag === 'infer' ? ('infer' as const) : pairsFlag === 'rig';
   const runtime = choiceFlag('runtime', flags.runtime, RUNTIMES) ?? 'onnx';
   const backend = choiceFlag('backend', flags.backend, TFJS_BACKENDS);
   const steps = intFlag('steps', flags.steps, 1);
@@ -180,6 +187,7 @@ export async function evalCommand(argv: readonly string[], io: CliIo): Promise<n
       ...(jointCodes && { jointCodes }),
       ...(knn !== undefined && { knn }),
       identity,
+      pairs,
     });
   } finally {
     await release();
@@ -254,6 +262,14 @@ function formatReport(r: EvalReport): string {
         'flat guess nPa',
       ],
       rows,
-    )
+    ) +
+    inferredNote(r)
   );
+}
+
+/** With --pairs infer: the pairs found per dataset that declares none ('' when there is none). */
+function inferredNote(r: EvalReport): string {
+  const found = r.datasets.filter((d) => d.inferredPairs !== undefined);
+  if (found.length === 0) return '';
+  return `mirror pairs found from the 2D: ${found.map((d) => `${d.name} ${d.inferredPairs}`).join(', ')}\n`;
 }
