@@ -11,10 +11,11 @@ import { fitMeanShape, type MeanShapeDataset } from './mean-shape.js';
  * evaluation or before adapting). A symmetry that explains less than MIN_SYMMETRY_COVERAGE of the
  * points is none: an asymmetric shape (a hand) always has a few points that happen to mirror.
  *
- * Measured (scripts/experiments/symmetry-detect.mjs, val 2D): on the rigs that declare pairs every
- * pair found is a declared one (precision 1.0 on aflw-face, h36m-body, cmu-body, dog-body,
- * bandai-body); recall is complete for the rigid face (29 of 29 pairs, from 2D too) and partial
- * for articulated bodies, whose mean pose is not quite symmetric.
+ * Measured (scripts/experiments/symmetry-detect.mjs, val 2D; docs/benchmarks/research.md, stop 19):
+ * on the rigs that declare pairs, every pair found from 2D is a declared one (aflw-face, h36m-body,
+ * cmu-body, dog-body, bandai-body), and from 3D all but one of cmu-body's six; recall is complete
+ * for the rigid face (29 of 29 pairs, from 2D too) and partial for articulated bodies, whose mean
+ * pose is not quite symmetric.
  */
 export const MIN_SYMMETRY_COVERAGE = 0.5;
 
