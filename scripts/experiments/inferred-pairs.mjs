@@ -10,8 +10,8 @@ import { detectSymmetry, symmetryFrom2d } from '../../packages/procrustes/dist/i
 import {
   adaptSamplesFromDataset,
   createGraphPredictor,
-  fitMeanShape,
   evaluate,
+  fitMeanShape,
   loadModelCheckpoint,
 } from '../../packages/trainer/dist/index.js';
 

@@ -53,7 +53,11 @@ for (const dir of positionals) {
     JSON.stringify({
       dataset: ds.name,
       J,
-      from3d: { ...score(s3.pairs, ds.symmetry), centre: s3.centre.length, residual: +s3.residual.toFixed(3) },
+      from3d: {
+        ...score(s3.pairs, ds.symmetry),
+        centre: s3.centre.length,
+        residual: +s3.residual.toFixed(3),
+      },
       from2d: {
         ...score(s2.pairs, ds.symmetry),
         centre: s2.centre.length,

@@ -218,7 +218,17 @@ describe('lfm eval --json', () => {
 
   it('--pairs infer: a rig that declares no mirror pairs is searched for them in its 2D (a hand has none)', async () => {
     const hand = join(demoData, 'demo-hand');
-    const r = await runCli(['eval', '--data', hand, '--model', model.onnx, '--pairs', 'infer', '--limit', '40']);
+    const r = await runCli([
+      'eval',
+      '--data',
+      hand,
+      '--model',
+      model.onnx,
+      '--pairs',
+      'infer',
+      '--limit',
+      '40',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/\nmirror pairs found from the 2D: demo-hand 0\n$/);
     const json = await runCli(['eval', '--data', hand, '--model', model.onnx, '--limit', '40', '--json']);

@@ -26,7 +26,9 @@ beforeAll(async () => {
     randomRotation(rng, R);
     const points = Array.from({ length: J }, (_, j) => {
       const p = [0, 1, 2].map((c) => ds.points[3 * (f * J + j) + c]!);
-      return [0, 1].map((r) => 500 + 200 * (R[3 * r]! * p[0]! + R[3 * r + 1]! * p[1]! + R[3 * r + 2]! * p[2]!));
+      return [0, 1].map(
+        (r) => 500 + 200 * (R[3 * r]! * p[0]! + R[3 * r + 1]! * p[1]! + R[3 * r + 2]! * p[2]!),
+      );
     });
     return { frame: f, rig: 'ibug-face-68', points };
   });

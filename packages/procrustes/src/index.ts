@@ -35,7 +35,6 @@ export {
   solvePnP,
 } from './pnp.js';
 export { MOMENTS, rank2Measure3, rotationFromCrossCovariance, weightedMoments } from './qcp.js';
-export type { Points, Weights } from './validate.js';
 export {
   detectSymmetry,
   type Symmetry2dOptions,
@@ -44,3 +43,4 @@ export {
   type SymmetryResult,
   symmetryFrom2d,
 } from './symmetry.js';
+export type { Points, Weights } from './validate.js';

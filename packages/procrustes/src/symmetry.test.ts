@@ -56,7 +56,10 @@ describe('detectSymmetry', () => {
       expect(r.residual).toBeLessThan(1e-9);
       // The plane's normal is the rotated x axis (up to sign), and the plane points lie on it.
       const axis = [s.R[0]!, s.R[3]!, s.R[6]!];
-      expect(Math.abs(axis[0]! * r.normal[0] + axis[1]! * r.normal[1] + axis[2]! * r.normal[2])).toBeCloseTo(1, 9);
+      expect(Math.abs(axis[0]! * r.normal[0] + axis[1]! * r.normal[1] + axis[2]! * r.normal[2])).toBeCloseTo(
+        1,
+        9,
+      );
       for (const c of r.centre) {
         const x = [0, 1, 2].map((d) => s.points[3 * c + d]!);
         expect(r.normal[0] * x[0]! + r.normal[1] * x[1]! + r.normal[2] * x[2]! - r.offset).toBeCloseTo(0, 9);
@@ -107,7 +110,9 @@ describe('symmetryFrom2d', () => {
       for (let j = 0; j < s.J; j++) {
         for (let d = 0; d < 2; d++) {
           points2d[2 * (v * s.J + j) + d] =
-            R[3 * d]! * s.points[3 * j]! + R[3 * d + 1]! * s.points[3 * j + 1]! + R[3 * d + 2]! * s.points[3 * j + 2]!;
+            R[3 * d]! * s.points[3 * j]! +
+            R[3 * d + 1]! * s.points[3 * j + 1]! +
+            R[3 * d + 2]! * s.points[3 * j + 2]!;
         }
       }
     }

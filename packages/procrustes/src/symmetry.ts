@@ -60,7 +60,12 @@ export function detectSymmetry(
   const idx: number[] = [];
   for (let j = 0; j < J; j++) {
     const ok = known ? known[j]! > 0 : true;
-    if (ok && Number.isFinite(points[3 * j]) && Number.isFinite(points[3 * j + 1]) && Number.isFinite(points[3 * j + 2])) {
+    if (
+      ok &&
+      Number.isFinite(points[3 * j]) &&
+      Number.isFinite(points[3 * j + 1]) &&
+      Number.isFinite(points[3 * j + 2])
+    ) {
       idx.push(j);
     }
   }
@@ -76,7 +81,14 @@ export function detectSymmetry(
   let r2 = 0;
   for (let k = 0; k < n; k++) for (let a = 0; a < 3; a++) r2 += (X[3 * k + a]! -= c[a]!) ** 2;
   const radius = Math.sqrt(r2 / Math.max(1, n));
-  const none: SymmetryResult = { pairs: [], centre: [], normal: [1, 0, 0], offset: 0, residual: 0, coverage: 0 };
+  const none: SymmetryResult = {
+    pairs: [],
+    centre: [],
+    normal: [1, 0, 0],
+    offset: 0,
+    residual: 0,
+    coverage: 0,
+  };
   if (n < 4 || !(radius > 0)) return none;
   for (let i = 0; i < 3 * n; i++) X[i]! /= radius;
 
@@ -123,7 +135,10 @@ export function detectSymmetry(
       vy /= len;
       vz /= len;
       const d =
-        (vx * (X[3 * i]! + X[3 * j]!) + vy * (X[3 * i + 1]! + X[3 * j + 1]!) + vz * (X[3 * i + 2]! + X[3 * j + 2]!)) / 2;
+        (vx * (X[3 * i]! + X[3 * j]!) +
+          vy * (X[3 * i + 1]! + X[3 * j + 1]!) +
+          vz * (X[3 * i + 2]! + X[3 * j + 2]!)) /
+        2;
       match(vx, vy, vz, d);
       let cost = 0;
       for (let k = 0; k < n && cost < bestCost; k++) cost += Math.min(dist[k]! ** 2, st2);

@@ -100,7 +100,15 @@ describe("the long run's config (configs/lfm-long.json, copied here)", () => {
         .replace('pairsDropout,procedural', 'pairsDropout,inferPairs,procedural')
         .replace('valSeed,checkpointInterval', 'valSeed,valPatience,valMinDelta,checkpointInterval'),
     );
-    for (const k of ['backend', 'knn', 'anatomicalCodes', 'partialCodes', 'inferPairs', 'valPatience', 'valMinDelta'])
+    for (const k of [
+      'backend',
+      'knn',
+      'anatomicalCodes',
+      'partialCodes',
+      'inferPairs',
+      'valPatience',
+      'valMinDelta',
+    ])
       expect(c[k as keyof typeof c], k).toBeUndefined();
   });
 

@@ -16,8 +16,6 @@ import {
 } from '@lfm/datasets';
 import type { LifterInputs } from '@lfm/model';
 import { type PinholeIntrinsics, poseErrors, solvePnP } from '@lfm/procrustes';
-import { inferredPairs2d } from './inferred-pairs.js';
-
 import { batchCodes, batchPairs, evalCodeTable, hasJointIdentity, namedCodeTable } from './eval-codes.js';
 import {
   checkPerturbation,
@@ -25,6 +23,7 @@ import {
   MIN_EVAL_JOINTS,
   perturbKeypoints,
 } from './eval-perturb.js';
+import { inferredPairs2d } from './inferred-pairs.js';
 /**
  * The evaluation protocol of docs/PROTOCOL.md, engine-agnostic: samples from `@lfm/datasets`'
  * protocol generators, the model behind a batch `PredictFn`, the metrics from `@lfm/core` and the
@@ -227,7 +226,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalReport> {
     throw new InputError(`batchSize must be an integer ≥ 1, got ${batchSize}`);
   checkPerturbation(options.perturb);
   if (options.pairs === 'infer' && options.perturb) {
-    throw new InputError("pairs 'infer' cannot be combined with perturb: the pairs would be found on the clean 2D");
+    throw new InputError(
+      "pairs 'infer' cannot be combined with perturb: the pairs would be found on the clean 2D",
+    );
   }
   const rows: EvalRow[] = [];
   for (const ds of options.datasets) rows.push(await evaluateDataset(ds, protocol, seed, batchSize, options));

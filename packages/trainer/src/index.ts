@@ -1,3 +1,4 @@
+export type { SymmetryResult } from '@lfm/procrustes';
 export { adapt, exportAdaptedLifter, loadAdaptBase } from './adapt.js';
 export {
   type AdaptDataset,
@@ -73,6 +74,14 @@ export {
   type ModelGraphs,
 } from './graph-engine.js';
 export {
+  acceptedPairs,
+  inferredPairs2d,
+  inferredPairs3d,
+  MIN_SYMMETRY_COVERAGE,
+  symmetryOf2d,
+  symmetryOf3d,
+} from './inferred-pairs.js';
+export {
   ALIGNMENT_SQUARINGS,
   alignedMaskedMse,
   LOSS_KINDS,
@@ -130,12 +139,3 @@ export {
   trainTfjs,
 } from './train.js';
 export { stepBatch } from './train-inputs.js';
-export {
-  acceptedPairs,
-  inferredPairs2d,
-  inferredPairs3d,
-  MIN_SYMMETRY_COVERAGE,
-  symmetryOf2d,
-  symmetryOf3d,
-} from './inferred-pairs.js';
-export type { SymmetryResult } from '@lfm/procrustes';

@@ -2,7 +2,8 @@ import { Rng, randomRotation } from '@lfm/core';
 import { describe, expect, it } from 'vitest';
 import { evaluate, type PredictFn } from './evaluate.js';
 import { inferredPairs2d, inferredPairs3d, MIN_SYMMETRY_COVERAGE } from './inferred-pairs.js';
-import { toyDataset } from './test-support/fixtures.js';
+import { captureStream, TINY_LIFTER, toyDataset } from './test-support/fixtures.js';
+import { train } from './train.js';
 
 /**
  * A toy dataset of one bilaterally symmetric rigid shape (5 left/right pairs, 2 points on the
@@ -75,5 +76,27 @@ describe('mirror pairs found from the data', () => {
   it('from 2D: none for too few views or points', () => {
     expect(inferredPairs2d(new Float64Array(2 * 5), new Uint8Array(5).fill(1), 1, 5)).toEqual([]);
     expect(inferredPairs2d(new Float64Array(2 * 2 * 3), new Uint8Array(6).fill(1), 2, 3)).toEqual([]);
+  });
+
+  it('training with inferPairs: a rig without pairs gets its 3D symmetry, one with pairs keeps its own', async () => {
+    const { ds } = shapeDataset();
+    const declared = {
+      ...toyDataset({ name: 'toy-declared', J: 6, train: 8, val: 2, test: 2, seed: 2 }),
+      symmetry: [[0, 1]] as [number, number][],
+    };
+    const base = {
+      model: { ...TINY_LIFTER, mirrorPairs: true },
+      steps: 1,
+      batchSize: 4,
+      valInterval: 0,
+      threads: 1,
+    };
+    const log = captureStream();
+    await train({ datasets: [ds, declared], config: { ...base, inferPairs: true }, output: log });
+    expect(log.text()).toMatch(/mirror pairs found from the 3D \(inferPairs\): toy-sym 5\n/);
+    expect(log.text()).not.toMatch(/toy-declared/);
+    const quiet = captureStream();
+    await train({ datasets: [ds, declared], config: base, output: quiet });
+    expect(quiet.text()).not.toMatch(/mirror pairs found/);
   });
 });

@@ -9,9 +9,9 @@ import { loadModelCheckpoint, type ModelCheckpoint, saveModelCheckpoint } from '
 import { resolveTrainingConfig, type TrainEngine, type TrainingConfig } from './config.js';
 import type { TrainingEngine } from './engine.js';
 import { hasJointIdentity } from './eval-codes.js';
-import { inferredPairs3d } from './inferred-pairs.js';
 import { type EvalReport, type EvaluationDataset, evaluate } from './evaluate.js';
 import { createGraphEngine, type GraphEngineOptions } from './graph-engine.js';
+import { inferredPairs3d } from './inferred-pairs.js';
 import { createModel, type TrainableModel } from './models.js';
 import { Adam, clipScale, globalNorm, type LrSchedule, learningRateAt } from './optim.js';
 import { ProgressReporter, type ProgressStream } from './progress.js';
@@ -152,7 +152,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   );
   // inferPairs: a dataset that declares no mirror pairs gets those of its train split's symmetry.
   const datasets: readonly TrainingDataset[] = config.inferPairs
-    ? options.datasets.map((d) => ((d.symmetry?.length ?? 0) > 0 ? d : { ...d, symmetry: inferredPairs3d(d) }))
+    ? options.datasets.map((d) =>
+        (d.symmetry?.length ?? 0) > 0 ? d : { ...d, symmetry: inferredPairs3d(d) },
+      )
     : options.datasets;
   const tf = options.tf;
   if (config.engine === 'tfjs') {
@@ -183,7 +185,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const found = datasets
       .filter((d, i) => d !== options.datasets[i])
       .map((d) => `${d.name} ${d.symmetry!.length}`);
-    if (found.length > 0) progress.message(`mirror pairs found from the 3D (inferPairs): ${found.join(', ')}`);
+    if (found.length > 0)
+      progress.message(`mirror pairs found from the 3D (inferPairs): ${found.join(', ')}`);
   }
   const outDir = config.outDir;
 

@@ -65,7 +65,7 @@ export const LOO_ARMS: Readonly<Record<string, LooArm>> = {
   },
   'aug-procedural-pairs-inferred': {
     change:
-      'as aug-procedural-pairs, + training rigs that declare no mirror pairs get those of their 3D mean shape\'s bilateral symmetry (`inferPairs`)',
+      "as aug-procedural-pairs, + training rigs that declare no mirror pairs get those of their 3D mean shape's bilateral symmetry (`inferPairs`)",
     overrides: { ...PAIRS, inferPairs: true, model: { mirrorPairs: true } },
   },
   'aug-procedural-pairs-anatomical': {
@@ -266,6 +266,9 @@ export function mergeLooPayloads(cached: LooPayload | undefined, now: LooPayload
   };
   for (const a of cached.arms) merged.push(nowArms.has(a.id) ? mergeArm(a, nowArms.get(a.id)!) : a);
   for (const a of now.arms) if (!cached.arms.some((c) => c.id === a.id)) merged.push(a);
-  const meanShape = [...cached.meanShape.filter((m) => !now.meanShape.some((n) => n.name === m.name)), ...now.meanShape];
+  const meanShape = [
+    ...cached.meanShape.filter((m) => !now.meanShape.some((n) => n.name === m.name)),
+    ...now.meanShape,
+  ];
   return { ...now, groups: { ...cached.groups, ...now.groups }, arms: merged, meanShape };
 }
