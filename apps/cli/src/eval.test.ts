@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng, randomRotation } from '@lfm/core';
@@ -216,12 +216,18 @@ describe('lfm eval --json', () => {
     expect(pairs.stderr).toMatch(/--pairs must be one of rig, infer, none/);
   });
 
-  it('--pairs infer: a rig that declares no mirror pairs is searched for them in its 2D (a hand has none)', async () => {
-    const hand = join(demoData, 'demo-hand');
+  it('--pairs infer: a rig that declares no mirror pairs gets those of its 2D (the demo face without its 29)', async () => {
+    // The demo face (project-made) with its declared pairs removed.
+    const src = join(demoData, 'demo-face');
+    const bare = join(dir, 'demo-face-bare');
+    mkdirSync(bare);
+    const meta = JSON.parse(readFileSync(join(src, 'meta.json'), 'utf8'));
+    writeFileSync(join(bare, 'meta.json'), JSON.stringify({ ...meta, symmetry: [] }));
+    copyFileSync(join(src, 'points.f32'), join(bare, 'points.f32'));
     const r = await runCli([
       'eval',
       '--data',
-      hand,
+      bare,
       '--model',
       model.onnx,
       '--pairs',
@@ -229,9 +235,9 @@ describe('lfm eval --json', () => {
       '--limit',
       '40',
     ]);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/\nmirror pairs found from the 2D: demo-hand 0\n$/);
-    const json = await runCli(['eval', '--data', hand, '--model', model.onnx, '--limit', '40', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\nmirror pairs found from the 2D: demo-face 29\n$/);
+    const json = await runCli(['eval', '--data', bare, '--model', model.onnx, '--limit', '40', '--json']);
     expect(JSON.parse(json.stdout).datasets[0].inferredPairs).toBeUndefined();
   });
 });

@@ -54,8 +54,9 @@ Options:
                             everywhere: every rig treated as unknown)
       --pairs NAME          mirror pairs a model with the mirror-partner input gets: rig (default:
                             each dataset's declared left/right pairs), infer (as rig, but a dataset
-                            that declares none gets those found from the evaluated 2D alone: NRSfM
-                            of its views, then their bilateral symmetry), none (no pairs)
+                            that declares none gets those found from its 2D alone: NRSfM of the
+                            protocol's views of all its frames, every split, then their bilateral
+                            symmetry), none (no pairs)
       --json                print exactly one JSON object:
                             { model, protocol, seed, datasets: [...], mean: {...} }
       --runtime onnx|tfjs   how to run a lifter .ckpt (default onnx)
