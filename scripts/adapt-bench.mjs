@@ -143,7 +143,14 @@ const md = B.table(
 );
 const outDir = resolve(opts.out);
 mkdirSync(join(outDir, 'benchmarks', 'results'), { recursive: true });
-writeFileSync(join(outDir, 'benchmarks', 'adapt.md'), `${md}\n`);
+// What the columns compare against: each case's base (never trained on it) and the oracle model.
+const legend = [
+  '',
+  `Bases (each never trained on its case's data): ${cases.map((c) => `${c.name} \`${rel(c.base)}\``).join(', ')}. ` +
+    `Oracle: \`${rel(opts.oracle)}\`, a model trained with the cases' 3D, scored with its joint codes on the same test split. ` +
+    'set-flip = strict nPA with one mirror chosen for the whole set (2D alone cannot tell a rig from its mirror).',
+].join('\n');
+writeFileSync(join(outDir, 'benchmarks', 'adapt.md'), `${md}\n${legend}\n`);
 writeFileSync(
   join(outDir, 'benchmarks', 'results', 'adapt.json'),
   `${JSON.stringify({ createdAt: new Date().toISOString(), command: `node scripts/adapt-bench.mjs ${process.argv.slice(2).join(' ')}`, rows }, null, 2)}\n`,

@@ -15,6 +15,8 @@ export const LOO_GROUPS: Readonly<Record<string, readonly string[]>> = {
   hand: ['realworld-hand'],
   faces: ['aflw-face', 'torresani-face', 'frgc-face'],
   'human-new-rig': ['cmu-body'],
+  // A second new human rig (joints named like Mixamo's), for recipes that name joints (anatomicalCodes).
+  'human-bandai': ['bandai-body'],
   'human-markers': ['akhter-markers', 'akhter-dance'],
   rigid: ['pascal3d-aeroplane', 'pascal3d-bicycle', 'pascal3d-chair'],
   shark: ['torresani-shark'],
