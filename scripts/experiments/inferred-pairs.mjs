@@ -4,7 +4,6 @@
 // fed as the mirror-partner input of a `mirrorPairs` model, against no pairs. No joint codes
 // (the rig is unknown to the model). Usage (after pnpm build):
 //   node scripts/experiments/inferred-pairs.mjs --model CKPT --data DIR [--split val] [--limit 1000] [--from train]
-import { parseArgs } from 'node:util';
 import { loadDataset } from '../../packages/datasets/dist/index.js';
 import { detectSymmetry, symmetryFrom2d } from '../../packages/procrustes/dist/index.js';
 import {
@@ -14,23 +13,17 @@ import {
   fitMeanShape,
   loadModelCheckpoint,
 } from '../../packages/trainer/dist/index.js';
+import { evalRow, experimentArgs } from './common.mjs';
 
-const { values } = parseArgs({
-  options: {
-    model: { type: 'string' },
-    data: { type: 'string' },
-    split: { type: 'string', default: 'val' },
-    limit: { type: 'string', default: '1000' },
+const values = experimentArgs(
+  {
     // The 2D the pairs are found on: the evaluated split itself (default, transductive on 2D) or another.
     from: { type: 'string' },
     // --source 3d: the pairs of the train split's 3D mean shape instead (an oracle for the detection).
     source: { type: 'string', default: '2d' },
   },
-});
-if (!values.model || !values.data) {
-  console.error('usage: node scripts/experiments/inferred-pairs.mjs --model CKPT --data DIR [--split val]');
-  process.exit(1);
-}
+  'node scripts/experiments/inferred-pairs.mjs --model CKPT --data DIR [--split val]',
+);
 const ck = await loadModelCheckpoint(values.model);
 const k = ck.model.codeSize;
 const coded = ck.model.config.codedRigs ?? [];
@@ -58,18 +51,6 @@ const none = await evaluate({ ...common, datasets: [{ ...ds, symmetry: [] }] });
 const inferred = await evaluate({ ...common, datasets: [{ ...ds, symmetry: sym.pairs }] });
 const declared = ds.symmetry.length ? await evaluate({ ...common, datasets: [ds] }) : null;
 await p.dispose();
-const row = (r) => {
-  const d = r.datasets[0];
-  const f = (x) => Math.round(x * 1e4) / 1e4;
-  return {
-    strict: f(d.nPaMpjpe),
-    flipBest: f(d.nPaMpjpeFlipBest),
-    setFlip: f(d.nPaMpjpeSetFlip),
-    flat: f(d.flatNPaMpjpe),
-    flipBestOverFlat: f(d.nPaMpjpeFlipBest / d.flatNPaMpjpe),
-    depthSpread: f(d.depthSpread),
-  };
-};
 console.log(
   JSON.stringify({
     dataset: ds.name,
@@ -78,9 +59,9 @@ console.log(
     pairsFound: sym.pairs.length,
     centre: sym.centre.length,
     coverage: Math.round(sym.coverage * 1e3) / 1e3,
-    none: row(none),
-    inferred: row(inferred),
-    ...(declared && { declared: row(declared) }),
+    none: evalRow(none),
+    inferred: evalRow(inferred),
+    ...(declared && { declared: evalRow(declared) }),
   }),
 );
 process.exit(0);

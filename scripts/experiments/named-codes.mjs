@@ -4,7 +4,6 @@
 // (`@lfm/trainer` `namedCodeTable`), that joint's code; the other joints zeros. Against no codes.
 // Usage (after pnpm build): node scripts/experiments/named-codes.mjs --model CKPT --data DATA_DIR
 //   [--split val] [--limit 1000] [--from RIG,RIG] [--anatomical]
-import { parseArgs } from 'node:util';
 import { loadDataset } from '../../packages/datasets/dist/index.js';
 import {
   anatomicalCodeTable,
@@ -14,23 +13,15 @@ import {
   namedCodeTable,
   unseenAnatomicalCodeTable,
 } from '../../packages/trainer/dist/index.js';
+import { evalRow, experimentArgs } from './common.mjs';
 
-const { values } = parseArgs({
-  options: {
-    model: { type: 'string' },
-    data: { type: 'string' },
-    split: { type: 'string', default: 'val' },
-    limit: { type: 'string', default: '1000' },
+const values = experimentArgs(
+  {
     from: { type: 'string' },
     anatomical: { type: 'boolean', default: false },
   },
-});
-if (!values.model || !values.data) {
-  console.error(
-    'usage: node scripts/experiments/named-codes.mjs --model CKPT --data DIR [--split val] [--limit N]',
-  );
-  process.exit(1);
-}
+  'node scripts/experiments/named-codes.mjs --model CKPT --data DIR [--split val] [--limit N]',
+);
 const ck = await loadModelCheckpoint(values.model);
 const k = ck.model.codeSize;
 const coded = ck.model.config.codedRigs ?? [];
@@ -63,17 +54,6 @@ const named = await evaluate({
   jointCodes: { k, rigs: coded, tables: { [ds.name]: { joints, codes: table.codes } } },
 });
 await p.dispose();
-const row = (r) => {
-  const d = r.datasets[0];
-  const f = (x) => Math.round(x * 1e4) / 1e4;
-  return {
-    strict: f(d.nPaMpjpe),
-    flipBest: f(d.nPaMpjpeFlipBest),
-    setFlip: f(d.nPaMpjpeSetFlip),
-    flat: f(d.flatNPaMpjpe),
-    depthSpread: f(d.depthSpread),
-  };
-};
 console.log(
   JSON.stringify({
     dataset: ds.name,
@@ -81,8 +61,8 @@ console.log(
     source: table.source,
     matched: table.matched,
     joints: joints.length,
-    none: row(none),
-    named: row(named),
+    none: evalRow(none),
+    named: evalRow(named),
   }),
 );
 process.exit(0);
