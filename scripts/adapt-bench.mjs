@@ -10,11 +10,18 @@
 // docs/benchmarks/results/adapt.json, and prints the table.
 //
 // Usage: node scripts/adapt-bench.mjs --case NAME=DATA_DIR@BASE_CKPT [--case …] [--oracle MODEL]
-//          [--frames 10,100,1000] [--transductive] [--arm NAME=ARGS …] [--out DIR]
-//   --arm  named `lfm adapt` option sets, e.g. --arm "codes=--lr 0.01" (default: one arm, the
-//          command's defaults)
+//          [--frames 10,100,1000,all] [--transductive] [--arm NAME=ARGS …] [--case-args NAME=ARGS …]
+//          [--eval-split test|val] [--out DIR]
+//   --eval-split the split every row is scored on (default test; val for choosing between arms —
+//                the transductive row then adapts on the val frames)
+//   --frames     train frames per adaptation, `all` = the whole train split
+//   --arm        named `lfm adapt` option sets, e.g. --arm "codes=--lr 0.01" (default: one arm, the
+//                command's defaults)
+//   --case-args  options of one case for both `lfm adapt` and `lfm eval`, e.g.
+//                --case-args "cams=--protocol real" (a multi-camera folder's real views)
+// A case whose folder has no train split (e.g. h36m-cams, test only) gets the transductive row only.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +32,9 @@ const { values: opts } = parseArgs({
   options: {
     case: { type: 'string', multiple: true, default: [] },
     oracle: { type: 'string', default: join(root, 'models', 'lfm.onnx') },
-    frames: { type: 'string', default: '10,100,1000' },
+    frames: { type: 'string', default: '10,100,1000,all' },
+    'case-args': { type: 'string', multiple: true, default: [] },
+    'eval-split': { type: 'string', default: 'test' },
     transductive: { type: 'boolean', default: false },
     arm: { type: 'string', multiple: true, default: [] },
     out: { type: 'string', default: join(root, 'docs') },
@@ -48,27 +57,44 @@ const cases = opts.case.map((c) => {
   return { name, data: resolve(data), base: resolve(base) };
 });
 if (cases.length === 0) fail('give at least one --case NAME=DATA_DIR@BASE_CKPT');
+const evalSplit = opts['eval-split'];
+if (!['test', 'val'].includes(evalSplit)) fail(`--eval-split must be test or val, got '${evalSplit}'`);
 const frames = opts.frames.split(',').map((s) => {
+  if (s === 'all') return 'all';
   const n = Number(s);
   if (!(Number.isInteger(n) && n > 0)) fail(`--frames: '${s}' is not a positive integer`);
   return n;
 });
+const words = (s) => s.split(/\s+/).filter(Boolean);
+const caseArgs = new Map(
+  opts['case-args'].map((a) => {
+    const i = a.indexOf('=');
+    if (i < 1) fail(`--case-args must be NAME=ARGS, got '${a}'`);
+    if (!cases.some((c) => c.name === a.slice(0, i))) fail(`--case-args: no --case named '${a.slice(0, i)}'`);
+    return [a.slice(0, i), words(a.slice(i + 1))];
+  }),
+);
+// Whether a dataset folder has frames in a split (meta.json's sequences; no sequences = all train).
+const hasSplit = (dir, split) => {
+  const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
+  const seqs = meta.sequences ?? [];
+  return seqs.length === 0 ? split === 'train' : seqs.some((q) => (q.split ?? 'train') === split);
+};
 const arms = (opts.arm.length ? opts.arm : ['default=']).map((a) => {
   const i = a.indexOf('=');
   if (i < 1) fail(`--arm must be NAME=ARGS, got '${a}'`);
   return {
     name: a.slice(0, i),
-    args: a
-      .slice(i + 1)
-      .split(/\s+/)
-      .filter(Boolean),
+    args: words(a.slice(i + 1)),
   };
 });
 
 const lfm = (args) =>
   execFileSync(process.execPath, [cli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const evalRow = (data, model, extra = []) => {
-  const r = JSON.parse(lfm(['eval', '--data', data, '--model', model, '--json', ...extra]));
+  const r = JSON.parse(
+    lfm(['eval', '--data', data, '--model', model, '--split', evalSplit, '--json', ...extra]),
+  );
   const d = r.datasets[0];
   return {
     samples: d.samples,
@@ -83,27 +109,49 @@ const tmp = mkdtempSync(join(tmpdir(), 'lfm-adapt-bench-'));
 const rows = [];
 try {
   for (const c of cases) {
-    const zero = evalRow(c.data, c.base, ['--identity', 'none']);
-    const oracle = existsSync(opts.oracle) ? evalRow(c.data, opts.oracle) : null;
+    const extra = caseArgs.get(c.name) ?? [];
+    const zero = evalRow(c.data, c.base, ['--identity', 'none', ...extra]);
+    const oracle = existsSync(opts.oracle) ? evalRow(c.data, opts.oracle, extra) : null;
     rows.push({ case: c.name, setting: 'zero-shot (no codes)', minutes: 0, ...zero, oracle });
+    const train = hasSplit(c.data, 'train');
     const settings = [
-      ...frames.map((n) => ({ label: `${n} train frames`, args: ['--frames', String(n)] })),
-      ...(opts.transductive ? [{ label: 'transductive (test frames)', args: ['--split', 'test'] }] : []),
+      ...(train ? frames : []).map((n) =>
+        n === 'all'
+          ? { label: 'all train frames', frames: 'all', args: [] }
+          : { label: `${n} train frames`, frames: n, args: ['--frames', String(n)] },
+      ),
+      ...(opts.transductive || !train
+        ? [{ label: `transductive (${evalSplit} frames)`, frames: 'test', args: ['--split', evalSplit] }]
+        : []),
     ];
     for (const arm of arms) {
       for (const s of settings) {
         const out = join(tmp, `${c.name}-${arm.name}-${rows.length}.onnx`);
         const t0 = Date.now();
         const res = JSON.parse(
-          lfm(['adapt', '--data', c.data, '--model', c.base, '--out', out, '--json', ...s.args, ...arm.args]),
+          lfm([
+            'adapt',
+            '--data',
+            c.data,
+            '--model',
+            c.base,
+            '--out',
+            out,
+            '--json',
+            ...s.args,
+            ...extra,
+            ...arm.args,
+          ]),
         );
         const minutes = (Date.now() - t0) / 60000;
         rows.push({
           case: c.name,
           setting: `${arm.name}: ${s.label}`,
+          arm: arm.name,
+          frames: s.frames,
           minutes,
           steps: res.steps,
-          ...evalRow(c.data, out),
+          ...evalRow(c.data, out, extra),
           oracle,
         });
         console.error(`adapt-bench: ${c.name} ${arm.name} ${s.label}: ${minutes.toFixed(1)} min`);
@@ -141,18 +189,56 @@ const md = B.table(
   ]),
   ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
 );
+// Error against the 2D frames used (issue 17 item 4): one line per case and arm, set-flip ÷ flat at
+// each setting, and the best adapted one against the oracle (÷ oracle ≤ 1.5 and ÷ flat ≤ 0.3 are the
+// issue's bar).
+const columns = [...frames, 'test'];
+const frameLabel = (n) => (n === 'all' ? 'all frames' : n === 'test' ? 'transductive' : `${n} frames`);
+const curve = B.table(
+  [
+    'case',
+    'arm',
+    'zero-shot',
+    ...columns.map((n) => `${frameLabel(n)} (min)`),
+    'best of ≤ 1,000 frames ÷ oracle',
+  ],
+  cases.flatMap((c) =>
+    arms.map((arm) => {
+      const mine = rows.filter((r) => r.case === c.name && r.arm === arm.name);
+      const zero = rows.find((r) => r.case === c.name && r.minutes === 0 && r.arm === undefined);
+      const cell = (n) => {
+        const r = mine.find((x) => x.frames === n);
+        return r ? `${f3(r.setFlip / r.flat)} (${r.minutes.toFixed(1)})` : '—';
+      };
+      const small = mine.filter((r) => typeof r.frames === 'number' && r.frames <= 1000);
+      const best = small.length ? Math.min(...small.map((r) => r.setFlip)) : undefined;
+      return [
+        c.name,
+        arm.name,
+        zero ? f3(zero.setFlip / zero.flat) : '—',
+        ...columns.map(cell),
+        best !== undefined && zero?.oracle ? f3(best / zero.oracle.strict) : '—',
+      ];
+    }),
+  ),
+  ['l', 'l', 'r', ...columns.map(() => 'r'), 'r'],
+);
 const outDir = resolve(opts.out);
 mkdirSync(join(outDir, 'benchmarks', 'results'), { recursive: true });
 // What the columns compare against: each case's base (never trained on it) and the oracle model.
 const legend = [
   '',
   `Bases (each never trained on its case's data): ${cases.map((c) => `${c.name} \`${rel(c.base)}\``).join(', ')}. ` +
-    `Oracle: \`${rel(opts.oracle)}\`, a model trained with the cases' 3D, scored with its joint codes on the same test split. ` +
-    'set-flip = strict nPA with one mirror chosen for the whole set (2D alone cannot tell a rig from its mirror).',
+    `Oracle: \`${rel(opts.oracle)}\`, a model trained with the cases' 3D, scored with its joint codes on the same ${evalSplit} split. ` +
+    'set-flip = strict nPA with one mirror chosen for the whole set (2D alone cannot tell a rig from its mirror). ' +
+    `Every row is scored on the ${evalSplit} split.`,
 ].join('\n');
-writeFileSync(join(outDir, 'benchmarks', 'adapt.md'), `${md}\n${legend}\n`);
+const curveNote =
+  'Set-flip nPA ÷ the flat guess against the number of 2D train frames adapted on (minutes of `lfm adapt` in brackets); ' +
+  `transductive = adapted on the ${evalSplit} frames themselves.`;
+writeFileSync(join(outDir, 'benchmarks', 'adapt.md'), `${md}\n${legend}\n\n${curve}\n\n${curveNote}\n`);
 writeFileSync(
   join(outDir, 'benchmarks', 'results', 'adapt.json'),
   `${JSON.stringify({ createdAt: new Date().toISOString(), command: `node scripts/adapt-bench.mjs ${process.argv.slice(2).join(' ')}`, rows }, null, 2)}\n`,
 );
-console.log(md);
+console.log(`${md}\n\n${curve}`);

@@ -85,6 +85,38 @@ describe('nrsfm: low-rank structure from motion from 2D alone', () => {
       if (!mask[i]) expect(r.shapes.subarray(3 * i, 3 * i + 3)).toEqual(new Float64Array(3));
   });
 
+  it('predicts where a masked point is seen (predicted2d), and reproduces the visible ones', () => {
+    const rng = new Rng(9);
+    const S = 60;
+    const J = 10;
+    const { points2d } = lowRankViews(rng, S, J, 1, 0);
+    const mask = randomMask(rng, S, J, 5, 0.7);
+    const poisoned = points2d.map((v, i) => (mask[i >> 1]! > 0 ? v : Number.NaN));
+    const r = nrsfm(poisoned, mask, S, J, { rank: 1, iterations: 60 });
+    let hidden = 0;
+    for (let i = 0; i < S * J; i++) {
+      if (!mask[i]) hidden++;
+      for (let d = 0; d < 2; d++) expect(r.predicted2d[2 * i + d]).toBeCloseTo(points2d[2 * i + d]!, 4);
+    }
+    expect(hidden).toBeGreaterThan(0.1 * S * J);
+    // A deforming shape fitted with too small a basis mispredicts its hidden points.
+    const def = lowRankViews(rng, 200, 12, 3, 0.4);
+    const m2 = randomMask(rng, 200, 12, 5, 0.85);
+    const held = (rank: number) => {
+      const f = nrsfm(def.points2d, m2, 200, 12, { rank, iterations: 150, ridge: 0 });
+      let e = 0;
+      let n = 0;
+      for (let i = 0; i < 200 * 12; i++) {
+        if (m2[i]) continue;
+        e += (f.predicted2d[2 * i]! - def.points2d[2 * i]!) ** 2;
+        e += (f.predicted2d[2 * i + 1]! - def.points2d[2 * i + 1]!) ** 2;
+        n++;
+      }
+      return Math.sqrt(e / n);
+    };
+    expect(held(3)).toBeLessThan(0.3 * held(1));
+  });
+
   it('rejects bad input with one-line errors', () => {
     const p = new Float64Array(2 * 4 * 2);
     const m = new Uint8Array(2 * 4).fill(1);

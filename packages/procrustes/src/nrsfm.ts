@@ -40,6 +40,12 @@ export interface NrsfmResult {
   readonly reprojectionRms: number;
   /** The same at the rigid start. */
   readonly rigidRms: number;
+  /**
+   * [S, J, 2] the model's 2D of every point, masked ones included (R_s · Σ_k c_sk B_k + t_s in the
+   * input's coordinates): at a masked point, the low-rank shape's prediction of where it would be seen —
+   * what a held-out point is scored against to choose the rank from 2D alone.
+   */
+  readonly predicted2d: Float64Array;
 }
 
 /**
@@ -235,7 +241,50 @@ export function nrsfm(
       for (let d = 0; d < 3; d++) shapes[3 * (s * J + j) + d]! -= mean[d]! / n;
     }
   }
-  return { shapes, rotations, reprojectionRms: reprojectionRms(W, mask, R, c, B, T, S, J, K), rigidRms };
+  return {
+    shapes,
+    rotations,
+    reprojectionRms: reprojectionRms(W, mask, R, c, B, T, S, J, K),
+    rigidRms,
+    predicted2d: predicted2d(points2d, mask, R, c, B, T, S, J, K),
+  };
+}
+
+/** [S, J, 2] R_s · Σ_k c_sk B_k + T_s + the view's visible centroid (`centredViews` took it off), every point. */
+function predicted2d(
+  points2d: ArrayLike<number>,
+  mask: ArrayLike<number>,
+  R: Float64Array,
+  c: Float64Array,
+  B: Float64Array,
+  T: Float64Array,
+  S: number,
+  J: number,
+  K: number,
+): Float64Array {
+  const out = new Float64Array(S * J * 2);
+  const Sf = new Float64Array(3 * J);
+  for (let s = 0; s < S; s++) {
+    let n = 0;
+    let cx = 0;
+    let cy = 0;
+    for (let j = 0; j < J; j++) {
+      if (!(mask[s * J + j]! > 0)) continue;
+      n++;
+      cx += points2d[2 * (s * J + j)]!;
+      cy += points2d[2 * (s * J + j) + 1]!;
+    }
+    const centre = [cx / n, cy / n];
+    shapeOf(c, B, s, K, J, Sf);
+    for (let r = 0; r < 2; r++) {
+      const o = 6 * s + 3 * r;
+      for (let j = 0; j < J; j++) {
+        out[2 * (s * J + j) + r] =
+          R[o]! * Sf[j]! + R[o + 1]! * Sf[J + j]! + R[o + 2]! * Sf[2 * J + j]! + T[2 * s + r]! + centre[r]!;
+      }
+    }
+  }
+  return out;
 }
 
 /** [S, 2, J]: each view's x row and y row, centred on its visible points; 0 at masked points. */
