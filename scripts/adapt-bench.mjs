@@ -128,7 +128,9 @@ try {
       for (const s of settings) {
         const out = join(tmp, `${c.name}-${arm.name}-${rows.length}.onnx`);
         const t0 = Date.now();
-        const res = JSON.parse(
+        let res;
+        try {
+          res = JSON.parse(
           lfm([
             'adapt',
             '--data',
@@ -142,7 +144,14 @@ try {
             ...extra,
             ...arm.args,
           ]),
-        );
+          );
+        } catch (err) {
+          // A case `lfm adapt` refuses (e.g. a split of one frame for the NRSfM term) is a row, not the end.
+          const why = /lfm: error: (.*)/.exec(String(err.stderr ?? ''))?.[1] ?? String(err.message).split('\n')[0];
+          rows.push({ case: c.name, setting: `${arm.name}: ${s.label}`, arm: arm.name, frames: s.frames, error: why });
+          console.error(`adapt-bench: ${c.name} ${arm.name} ${s.label}: failed: ${why}`);
+          continue;
+        }
         const minutes = (Date.now() - t0) / 60000;
         rows.push({
           case: c.name,
@@ -157,88 +166,94 @@ try {
         console.error(`adapt-bench: ${c.name} ${arm.name} ${s.label}: ${minutes.toFixed(1)} min`);
       }
     }
+    writeOutputs();
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
-const f3 = (x) => B.fx(x);
-const md = B.table(
-  [
-    'case',
-    'setting',
-    'minutes',
-    'strict nPA',
-    'set-flip nPA',
-    'flip-best',
-    'flat',
-    'set-flip ÷ flat',
-    'depth spread',
-    'oracle (3D-trained, codes)',
-  ],
-  rows.map((r) => [
-    r.case,
-    r.setting,
-    r.minutes.toFixed(1),
-    f3(r.strict),
-    f3(r.setFlip),
-    f3(r.flipBest),
-    f3(r.flat),
-    f3(r.setFlip / r.flat),
-    f3(r.depthSpread),
-    f3(r.oracle?.strict),
-  ]),
-  ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
-);
-// Error against the 2D frames used (issue 17 item 4): one line per case and arm, set-flip ÷ flat at
-// each setting, and the best adapted one against the oracle (÷ oracle ≤ 1.5 and ÷ flat ≤ 0.3 are the
-// issue's bar).
-const columns = [...frames, 'test'];
-const frameLabel = (n) => (n === 'all' ? 'all frames' : n === 'test' ? 'transductive' : `${n} frames`);
-const curve = B.table(
-  [
-    'case',
-    'arm',
-    'zero-shot',
-    ...columns.map((n) => `${frameLabel(n)} (min)`),
-    'best of ≤ 1,000 frames ÷ oracle',
-  ],
-  cases.flatMap((c) =>
-    arms.map((arm) => {
-      const mine = rows.filter((r) => r.case === c.name && r.arm === arm.name);
-      const zero = rows.find((r) => r.case === c.name && r.minutes === 0 && r.arm === undefined);
-      const cell = (n) => {
-        const r = mine.find((x) => x.frames === n);
-        return r ? `${f3(r.setFlip / r.flat)} (${r.minutes.toFixed(1)})` : '—';
-      };
-      const small = mine.filter((r) => typeof r.frames === 'number' && r.frames <= 1000);
-      const best = small.length ? Math.min(...small.map((r) => r.setFlip)) : undefined;
-      return [
-        c.name,
-        arm.name,
-        zero ? f3(zero.setFlip / zero.flat) : '—',
-        ...columns.map(cell),
-        best !== undefined && zero?.oracle ? f3(best / zero.oracle.strict) : '—',
-      ];
-    }),
-  ),
-  ['l', 'l', 'r', ...columns.map(() => 'r'), 'r'],
-);
-const outDir = resolve(opts.out);
-mkdirSync(join(outDir, 'benchmarks', 'results'), { recursive: true });
-// What the columns compare against: each case's base (never trained on it) and the oracle model.
-const legend = [
-  '',
-  `Bases (each never trained on its case's data): ${cases.map((c) => `${c.name} \`${rel(c.base)}\``).join(', ')}. ` +
-    `Oracle: \`${rel(opts.oracle)}\`, a model trained with the cases' 3D, scored with its joint codes on the same ${evalSplit} split. ` +
-    'set-flip = strict nPA with one mirror chosen for the whole set (2D alone cannot tell a rig from its mirror). ' +
-    `Every row is scored on the ${evalSplit} split.`,
-].join('\n');
-const curveNote =
-  'Set-flip nPA ÷ the flat guess against the number of 2D train frames adapted on (minutes of `lfm adapt` in brackets); ' +
-  `transductive = adapted on the ${evalSplit} frames themselves.`;
-writeFileSync(join(outDir, 'benchmarks', 'adapt.md'), `${md}\n${legend}\n\n${curve}\n\n${curveNote}\n`);
-writeFileSync(
-  join(outDir, 'benchmarks', 'results', 'adapt.json'),
-  `${JSON.stringify({ createdAt: new Date().toISOString(), command: `node scripts/adapt-bench.mjs ${process.argv.slice(2).join(' ')}`, rows }, null, 2)}\n`,
-);
-console.log(`${md}\n\n${curve}`);
+console.log(writeOutputs());
+
+function writeOutputs() {
+  const f3 = (x) => B.fx(x);
+  const md = B.table(
+    [
+      'case',
+      'setting',
+      'minutes',
+      'strict nPA',
+      'set-flip nPA',
+      'flip-best',
+      'flat',
+      'set-flip ÷ flat',
+      'depth spread',
+      'oracle (3D-trained, codes)',
+    ],
+    rows.map((r) => [
+      r.case,
+      r.error ? `${r.setting} — failed: ${r.error}` : r.setting,
+      r.error ? '—' : r.minutes.toFixed(1),
+      f3(r.strict),
+      f3(r.setFlip),
+      f3(r.flipBest),
+      f3(r.flat),
+      f3(r.setFlip / r.flat),
+      f3(r.depthSpread),
+      f3(r.oracle?.strict),
+    ]),
+    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+  );
+  // Error against the 2D frames used (issue 17 item 4): one line per case and arm, set-flip ÷ flat at
+  // each setting, and the best adapted one against the oracle (÷ oracle ≤ 1.5 and ÷ flat ≤ 0.3 are the
+  // issue's bar).
+  const columns = [...frames, 'test'];
+  const frameLabel = (n) => (n === 'all' ? 'all frames' : n === 'test' ? 'transductive' : `${n} frames`);
+  const curve = B.table(
+    [
+      'case',
+      'arm',
+      'zero-shot',
+      ...columns.map((n) => `${frameLabel(n)} (min)`),
+      'best of ≤ 1,000 frames ÷ oracle',
+    ],
+    cases.flatMap((c) =>
+      arms.map((arm) => {
+        const mine = rows.filter((r) => r.case === c.name && r.arm === arm.name);
+        const zero = rows.find((r) => r.case === c.name && r.minutes === 0 && r.arm === undefined);
+        const cell = (n) => {
+          const r = mine.find((x) => x.frames === n);
+          if (r?.error) return 'failed';
+          return r ? `${f3(r.setFlip / r.flat)} (${r.minutes.toFixed(1)})` : '—';
+        };
+        const small = mine.filter((r) => !r.error && typeof r.frames === 'number' && r.frames <= 1000);
+        const best = small.length ? Math.min(...small.map((r) => r.setFlip)) : undefined;
+        return [
+          c.name,
+          arm.name,
+          zero ? f3(zero.setFlip / zero.flat) : '—',
+          ...columns.map(cell),
+          best !== undefined && zero?.oracle ? f3(best / zero.oracle.strict) : '—',
+        ];
+      }),
+    ),
+    ['l', 'l', 'r', ...columns.map(() => 'r'), 'r'],
+  );
+  const outDir = resolve(opts.out);
+  mkdirSync(join(outDir, 'benchmarks', 'results'), { recursive: true });
+  // What the columns compare against: each case's base (never trained on it) and the oracle model.
+  const legend = [
+    '',
+    `Bases (each never trained on its case's data): ${cases.map((c) => `${c.name} \`${rel(c.base)}\``).join(', ')}. ` +
+      `Oracle: \`${rel(opts.oracle)}\`, a model trained with the cases' 3D, scored with its joint codes on the same ${evalSplit} split. ` +
+      'set-flip = strict nPA with one mirror chosen for the whole set (2D alone cannot tell a rig from its mirror). ' +
+      `Every row is scored on the ${evalSplit} split.`,
+  ].join('\n');
+  const curveNote =
+    'Set-flip nPA ÷ the flat guess against the number of 2D train frames adapted on (minutes of `lfm adapt` in brackets); ' +
+    `transductive = adapted on the ${evalSplit} frames themselves.`;
+  writeFileSync(join(outDir, 'benchmarks', 'adapt.md'), `${md}\n${legend}\n\n${curve}\n\n${curveNote}\n`);
+  writeFileSync(
+    join(outDir, 'benchmarks', 'results', 'adapt.json'),
+    `${JSON.stringify({ createdAt: new Date().toISOString(), command: `node scripts/adapt-bench.mjs ${process.argv.slice(2).join(' ')}`, rows }, null, 2)}\n`,
+  );
+  return `${md}\n\n${curve}`;
+}
