@@ -131,24 +131,31 @@ try {
         let res;
         try {
           res = JSON.parse(
-          lfm([
-            'adapt',
-            '--data',
-            c.data,
-            '--model',
-            c.base,
-            '--out',
-            out,
-            '--json',
-            ...s.args,
-            ...extra,
-            ...arm.args,
-          ]),
+            lfm([
+              'adapt',
+              '--data',
+              c.data,
+              '--model',
+              c.base,
+              '--out',
+              out,
+              '--json',
+              ...s.args,
+              ...extra,
+              ...arm.args,
+            ]),
           );
         } catch (err) {
           // A case `lfm adapt` refuses (e.g. a split of one frame for the NRSfM term) is a row, not the end.
-          const why = /lfm: error: (.*)/.exec(String(err.stderr ?? ''))?.[1] ?? String(err.message).split('\n')[0];
-          rows.push({ case: c.name, setting: `${arm.name}: ${s.label}`, arm: arm.name, frames: s.frames, error: why });
+          const why =
+            /lfm: error: (.*)/.exec(String(err.stderr ?? ''))?.[1] ?? String(err.message).split('\n')[0];
+          rows.push({
+            case: c.name,
+            setting: `${arm.name}: ${s.label}`,
+            arm: arm.name,
+            frames: s.frames,
+            error: why,
+          });
           console.error(`adapt-bench: ${c.name} ${arm.name} ${s.label}: failed: ${why}`);
           continue;
         }

@@ -15,9 +15,9 @@
 // Usage (after pnpm build):
 //   node scripts/experiments/nrsfm-quality.mjs [--split train] [--limit 1000] [--ranks 2] DIR...
 import { parseArgs } from 'node:util';
+import { nd } from '../../packages/core/dist/index.js';
 import { createSyntheticEvalSet, loadDataset, splitFrames } from '../../packages/datasets/dist/index.js';
 import { nrsfm, poseErrors } from '../../packages/procrustes/dist/index.js';
-import { nd } from '../../packages/core/dist/index.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -29,7 +29,9 @@ const { values, positionals } = parseArgs({
   },
 });
 if (positionals.length === 0) {
-  console.error('usage: node scripts/experiments/nrsfm-quality.mjs [--split S] [--limit N] [--ranks 1,2,4] DIR...');
+  console.error(
+    'usage: node scripts/experiments/nrsfm-quality.mjs [--split S] [--limit N] [--ranks 1,2,4] DIR...',
+  );
   process.exit(1);
 }
 const ranks = values.ranks.split(',').map(Number);
@@ -45,7 +47,9 @@ function setFlip(a, b, mask, S, J) {
 /** Rows `idx` of a [S, J, w] array. */
 function rows(a, idx, J, w) {
   const out = new a.constructor(idx.length * J * w);
-  idx.forEach((s, k) => out.set(a.subarray(s * J * w, (s + 1) * J * w), k * J * w));
+  idx.forEach((s, k) => {
+    out.set(a.subarray(s * J * w, (s + 1) * J * w), k * J * w);
+  });
   return out;
 }
 /** A seeded permutation (mulberry32). */
@@ -74,7 +78,11 @@ function boneSpread(shapes, mask, S, J, edges) {
       Math.hypot(...[0, 1, 2].map((d) => shapes[3 * (s * J + a) + d] - shapes[3 * (s * J + b) + d])),
     );
     const total = l.reduce((x, y) => x + y, 0);
-    if (total > 0) l.forEach((v, e) => len[e].push(v / total));
+    if (total > 0) {
+      l.forEach((v, e) => {
+        len[e].push(v / total);
+      });
+    }
   }
   const cv = len.map((v) => {
     const m = v.reduce((x, y) => x + y, 0) / v.length;
@@ -159,7 +167,9 @@ for (const dir of positionals) {
     let ne = 0;
     for (let i = 0; i < S * J; i++) {
       if (!set.mask[i] || held[i]) continue;
-      e += (cv.predicted2d[2 * i] - set.points2d[2 * i]) ** 2 + (cv.predicted2d[2 * i + 1] - set.points2d[2 * i + 1]) ** 2;
+      e +=
+        (cv.predicted2d[2 * i] - set.points2d[2 * i]) ** 2 +
+        (cv.predicted2d[2 * i + 1] - set.points2d[2 * i + 1]) ** 2;
       ne++;
     }
     console.log(
