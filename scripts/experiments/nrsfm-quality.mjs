@@ -15,7 +15,7 @@
 // Usage (after pnpm build):
 //   node scripts/experiments/nrsfm-quality.mjs [--split train] [--limit 1000] [--ranks 2] DIR...
 import { parseArgs } from 'node:util';
-import { nd } from '../../packages/core/dist/index.js';
+import { nd, Rng } from '../../packages/core/dist/index.js';
 import { createSyntheticEvalSet, loadDataset, splitFrames } from '../../packages/datasets/dist/index.js';
 import { nrsfm, poseErrors } from '../../packages/procrustes/dist/index.js';
 
@@ -52,23 +52,6 @@ function rows(a, idx, J, w) {
   });
   return out;
 }
-/** A seeded permutation (mulberry32). */
-function permutation(n, seed) {
-  let t = seed >>> 0;
-  const rnd = () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(t ^ (t >>> 15), 1 | t);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-  const p = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [p[i], p[j]] = [p[j], p[i]];
-  }
-  return p;
-}
-
 /** Mean over bones of the coefficient of variation of its length ÷ the frame's total bone length. */
 function boneSpread(shapes, mask, S, J, edges) {
   const len = edges.map(() => []);
@@ -128,7 +111,7 @@ for (const dir of positionals) {
   }
   const radius2d = Math.sqrt(r2 / nv);
   const flatNpa = setFlip(flat, set.pointsCam, set.mask, S, J);
-  const perm = permutation(S, Number(values.seed));
+  const perm = [...new Rng(Number(values.seed)).permutation(S)];
   const third = Math.floor(S / 3);
   const A = perm.slice(0, third);
   const B = perm.slice(third, 2 * third);
@@ -149,7 +132,7 @@ for (const dir of positionals) {
       stability = setFlip(Float64Array.from(half(A)), Float64Array.from(half(B)), cMask, C.length, J);
     }
     // Held-out points: hide 10 % of the visible ones (a seeded choice; every view keeps ≥ 4).
-    const hide = permutation(S * J, Number(values.seed) + 7);
+    const hide = new Rng(Number(values.seed) + 7).permutation(S * J);
     const held = Uint8Array.from(set.mask);
     const left = new Int32Array(S);
     for (let s = 0; s < S; s++) for (let j = 0; j < J; j++) left[s] += set.mask[s * J + j];

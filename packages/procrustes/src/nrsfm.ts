@@ -74,7 +74,7 @@ export function nrsfm(
   if (points2d.length !== S * J * 2 || mask.length !== S * J) {
     throw new InputError(`nrsfm: points2d must hold S·J·2 = ${S * J * 2} values and mask S·J = ${S * J}`);
   }
-  const W = centredViews(points2d, mask, S, J); // [S, 2, J]
+  const { W, centres } = centredViews(points2d, mask, S, J); // [S, 2, J], [S, 2]
   const { rotations: R, coefficients: c, basis: B } = rigidStart(W, S, J, K, options.seed ?? 1);
   // Per-view 2D translations: with points missing, the visible points' centroid is not the shape's.
   const T = new Float64Array(S * 2);
@@ -246,14 +246,13 @@ export function nrsfm(
     rotations,
     reprojectionRms: reprojectionRms(W, mask, R, c, B, T, S, J, K),
     rigidRms,
-    predicted2d: predicted2d(points2d, mask, R, c, B, T, S, J, K),
+    predicted2d: predicted2d(centres, R, c, B, T, S, J, K),
   };
 }
 
-/** [S, J, 2] R_s · Σ_k c_sk B_k + T_s + the view's visible centroid (`centredViews` took it off), every point. */
+/** [S, J, 2] R_s · Σ_k c_sk B_k + T_s + the view's visible centroid (`centres`, which `centredViews` took off), every point. */
 function predicted2d(
-  points2d: ArrayLike<number>,
-  mask: ArrayLike<number>,
+  centres: Float64Array,
   R: Float64Array,
   c: Float64Array,
   B: Float64Array,
@@ -265,36 +264,31 @@ function predicted2d(
   const out = new Float64Array(S * J * 2);
   const Sf = new Float64Array(3 * J);
   for (let s = 0; s < S; s++) {
-    let n = 0;
-    let cx = 0;
-    let cy = 0;
-    for (let j = 0; j < J; j++) {
-      if (!(mask[s * J + j]! > 0)) continue;
-      n++;
-      cx += points2d[2 * (s * J + j)]!;
-      cy += points2d[2 * (s * J + j) + 1]!;
-    }
-    const centre = [cx / n, cy / n];
     shapeOf(c, B, s, K, J, Sf);
     for (let r = 0; r < 2; r++) {
       const o = 6 * s + 3 * r;
       for (let j = 0; j < J; j++) {
         out[2 * (s * J + j) + r] =
-          R[o]! * Sf[j]! + R[o + 1]! * Sf[J + j]! + R[o + 2]! * Sf[2 * J + j]! + T[2 * s + r]! + centre[r]!;
+          R[o]! * Sf[j]! +
+          R[o + 1]! * Sf[J + j]! +
+          R[o + 2]! * Sf[2 * J + j]! +
+          T[2 * s + r]! +
+          centres[2 * s + r]!;
       }
     }
   }
   return out;
 }
 
-/** [S, 2, J]: each view's x row and y row, centred on its visible points; 0 at masked points. */
+/** W [S, 2, J]: each view's x row and y row, centred on its visible points (0 at masked points); centres [S, 2] those centroids. */
 function centredViews(
   points2d: ArrayLike<number>,
   mask: ArrayLike<number>,
   S: number,
   J: number,
-): Float64Array {
+): { W: Float64Array; centres: Float64Array } {
   const W = new Float64Array(S * 2 * J);
+  const centres = new Float64Array(S * 2);
   for (let s = 0; s < S; s++) {
     let n = 0;
     let cx = 0;
@@ -311,13 +305,15 @@ function centredViews(
       cy += y;
     }
     if (n < 3) throw new InputError(`nrsfm: view ${s} has ${n} visible point(s), needs ≥ 3`);
+    centres[2 * s] = cx / n;
+    centres[2 * s + 1] = cy / n;
     for (let j = 0; j < J; j++) {
       if (!(mask[s * J + j]! > 0)) continue;
       W[2 * s * J + j] = points2d[2 * (s * J + j)]! - cx / n;
       W[(2 * s + 1) * J + j] = points2d[2 * (s * J + j) + 1]! - cy / n;
     }
   }
-  return W;
+  return { W, centres };
 }
 
 /**
