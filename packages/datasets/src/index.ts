@@ -84,6 +84,8 @@ export {
 // The browser-safe preprocessing, also at '@lfm/datasets/preprocess'.
 export {
   adjacencyFromBones,
+  anatomicalCodeRig,
+  anatomicalCodeTable,
   type BoneAdjacencyOptions,
   borrowedCodeTable,
   CAMERA_MODELS,

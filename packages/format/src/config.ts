@@ -15,7 +15,7 @@ const rigList = (issue: v.BaseIssue<unknown>) =>
 /**
  * The lifter config, one entry per key: its type and range, its default (absent = optional, no
  * default) and whether it shapes the forward pass (`arch`). Everything but `seed`, `tpeSigma`,
- * `maxPoints` and `codedRigs` does.
+ * `maxPoints`, `codedRigs` and `anatomicalCodes` does.
  *
  * Defaults: 4 layers as in the paper; D = 128 with 4 heads (the paper's 256/4 and 512/8 rows are for
  * larger corpora; 128 trains at a useful speed on CPU); MLP ratio 4 (the paper gives none); σ = 1
@@ -78,6 +78,16 @@ const LIFTER_CONFIG_ENTRIES = {
   mirrorPairs: arch(v.optional(schema.flag(), false)),
   /** The rig ids whose joint codes the model was trained with; other rigs get zero codes (a contract for runtimes). */
   codedRigs: v.optional(v.pipe(v.array(schema.nonEmptyString('a rig id'), rigList), v.readonly())),
+  /**
+   * How a point's joint code is chosen (a contract for runtimes; absent = false, every model made
+   * before the option). false: by (rig, joint) — only `codedRigs` have codes. true: by what the joint
+   * is — a joint with an anatomical key (`@lfm/rigs` `anatomicalKeys`: `l_knee`, `LeftLeg`, `Knee_L`
+   * are one `l:knee`) has the code of (`anatomy/<category>`, key) in every rig of its category
+   * (`@lfm/datasets` `anatomicalCodeTable`), other joints of `codedRigs` their rig's code, and a rig
+   * of a trained category the model never saw has codes at its joints whose key a coded rig of the
+   * category has (zeros elsewhere).
+   */
+  anatomicalCodes: v.optional(schema.flag()),
   /**
    * What the decoder's output is. `'shape'` (the default; the paper, and every model made before the
    * option): the lifted shape itself, in whatever orientation the network picks. `'camera'`: a shape

@@ -83,7 +83,8 @@ export interface LifterPreprocessContract {
    * rig is one of `rigs`, else zeros; zeros at masked and padding slots. `tables` (optional; models
    * adapted by `lfm adapt`): rigs whose codes are stored as data — rig id → its joint names and the
    * [J, k] table row-major — used instead of `scheme` for those rigs (a reader that predates `tables`
-   * gives them zeros, the identity-unknown input).
+   * gives them zeros, the identity-unknown input). A model with `config.anatomicalCodes` draws a
+   * joint's code by its anatomical key instead (see that field; `@lfm/datasets` `anatomicalCodeTable`).
    */
   readonly jointCodes?: {
     readonly scheme: string;
@@ -136,6 +137,8 @@ export interface LifterModelInfo {
     readonly rigs: readonly string[];
     /** Rigs whose codes are stored in the model (adapted by `lfm adapt`), by rig id; absent for other models. */
     readonly tables?: Readonly<Record<string, JointCodeTableData>>;
+    /** Codes by what a joint is, not by rig (`config.anatomicalCodes`). */
+    readonly anatomical: boolean;
   } | null;
   /** True when the model takes the mirror partners `pairs` [B, N, N] (`config.mirrorPairs`). */
   readonly mirrorPairs: boolean;
@@ -325,6 +328,7 @@ export function parseLifterMetadata(
       k: c.k,
       rigs: Object.freeze([...c.rigs]),
       ...(tables && { tables }),
+      anatomical: config.anatomicalCodes === true,
     };
   }
 

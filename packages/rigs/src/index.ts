@@ -30,6 +30,7 @@ import { h36m17 } from './h36m-17.js';
 import { hand21 } from './hand-21.js';
 import { ibugFace68 } from './ibug-face-68.js';
 import { mediapipePose33 } from './mediapipe-pose-33.js';
+import { anatomicalKeys } from './named-joints.js';
 import { openposeBody25 } from './openpose-body-25.js';
 import { openposeCoco18 } from './openpose-coco-18.js';
 
@@ -147,6 +148,24 @@ export function jointCodeRig(rig: Rig, coded: readonly string[]): Rig | undefine
   if (same === undefined || !coded.includes(same)) return undefined;
   const target = datasetRigs.find((r) => r.id === same)!;
   return target.joints.length === rig.joints.length ? target : undefined;
+}
+
+/**
+ * The anatomical keys (`anatomicalKeys`) a model coded for `coded` rigs was trained on in `category`:
+ * those of the coded dataset rigs of that category, except rig `except` (the rig being looked up, so a
+ * rig never counts as its own evidence). A model with `anatomicalCodes` knows the codes of these keys.
+ */
+export function trainedAnatomicalKeys(
+  category: string,
+  coded: readonly string[],
+  except?: string,
+): ReadonlySet<string> {
+  const keys = new Set<string>();
+  for (const r of datasetRigs) {
+    if (r.category !== category || r.id === except || !coded.includes(r.id)) continue;
+    for (const key of anatomicalKeys(r.joints)) if (key !== undefined) keys.add(key);
+  }
+  return keys;
 }
 
 /**

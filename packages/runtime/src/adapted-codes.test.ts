@@ -75,7 +75,12 @@ describe('adapted joint-code tables in the model', () => {
 
   it('a model without tables loads as before; tables of the wrong size are refused', async () => {
     const plain = await loadLifter(model.bytes);
-    expect(plain.info.jointCodes).toEqual({ scheme: 'fnv1a-normal-v1', k, rigs: ['realworld-hand'] });
+    expect(plain.info.jointCodes).toEqual({
+      scheme: 'fnv1a-normal-v1',
+      k,
+      rigs: ['realworld-hand'],
+      anatomical: false,
+    });
     await plain.release();
     expect(() =>
       exportLifter(model, { jointCodeTables: { x: { joints: ['a', 'b'], codes: new Float32Array(3) } } }),

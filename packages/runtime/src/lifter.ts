@@ -1,5 +1,6 @@
 import { InputError, LfmError, nd, ShapeError } from '@lfm/core';
 import {
+  anatomicalCodeTable,
   jointCodeTable,
   preprocessKeypoints,
   writeJointCodes,
@@ -14,7 +15,7 @@ import {
   readModelMetadata,
 } from '@lfm/format';
 import type { Rig } from '@lfm/rig';
-import { jointCodeRig } from '@lfm/rigs';
+import { anatomicalKeys, jointCodeRig, trainedAnatomicalKeys } from '@lfm/rigs';
 import { type CameraRequest, type CameraResult, recoverCameras, resolveCamera } from './camera.js';
 import { type BatchInput, type InputOptions, parseInput, type SampleInput } from './input.js';
 import {
@@ -269,7 +270,7 @@ export class Lifter {
    * unknown).
    */
   #codes(rigs: readonly (Rig | undefined)[], counts: Int32Array, N: number): Float32Array {
-    const { k, rigs: known, tables } = this.info.jointCodes!;
+    const { k, rigs: known, tables, anatomical } = this.info.jointCodes!;
     const out = new Float32Array(rigs.length * N * k);
     const slots = new Int32Array(N);
     rigs.forEach((rig, b) => {
@@ -280,8 +281,20 @@ export class Lifter {
       if (stored !== undefined && stored.joints.length === rig.joints.length) table = stored.codes;
       else {
         const source = jointCodeRig(rig, known);
-        if (source === undefined) return;
-        table = jointCodeTable(source.id, source.joints, k);
+        if (source !== undefined) {
+          table = anatomical
+            ? anatomicalCodeTable(source.id, source.joints, anatomicalKeys(source.joints), source.category, k)
+            : jointCodeTable(source.id, source.joints, k);
+        } else if (anatomical) {
+          // A rig the model never saw: the codes of its joints named like a trained rig's.
+          const trainedKeys = trainedAnatomicalKeys(rig.category, known, rig.id);
+          const keys = anatomicalKeys(rig.joints);
+          if (!keys.some((key) => key !== undefined && trainedKeys.has(key))) return;
+          table = anatomicalCodeTable(rig.id, rig.joints, keys, rig.category, k, {
+            unkeyed: 'zeros',
+            known: trainedKeys,
+          });
+        } else return;
       }
       for (let i = 0; i < N; i++) slots[i] = i < counts[b]! ? i : -1;
       writeJointCodes(out.subarray(b * N * k, (b + 1) * N * k), slots, table, k);

@@ -31,6 +31,8 @@ export interface AdaptRig {
    * with `mirrorPairs`; absent = no pairs known (zeros).
    */
   readonly mirrorIndex?: ArrayLike<number>;
+  /** Its object category (a model with `anatomicalCodes` starts a rig it never saw from the codes of its named joints). */
+  readonly category?: string;
 }
 
 /** The 2D samples of one rig. */
@@ -166,6 +168,7 @@ export function adaptSamplesFromDataset(
     joints,
     bones: ds.edges,
     ...(partners && { mirrorIndex: partners }),
+    category: ds.category,
   };
   const bones = ds.perSequenceEdges ? perSequenceBones(ds, frameOf) : undefined;
   return keepVisible(

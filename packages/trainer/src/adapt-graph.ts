@@ -112,9 +112,9 @@ export function adaptObjectiveOps<T>(
   return { loss, terms: values, aligned };
 }
 
-/** The lifter config `adaptObjectiveOps` traces (maxPoints and codedRigs are runtime contracts, not the network). */
+/** The lifter config `adaptObjectiveOps` traces (maxPoints, codedRigs and anatomicalCodes are runtime contracts, not the network). */
 export function adaptTraceConfig(config: LifterConfig): LifterConfig {
-  const { maxPoints: _m, codedRigs: _c, ...rest } = config;
+  const { maxPoints: _m, codedRigs: _c, anatomicalCodes: _a, ...rest } = config;
   return resolveLifterConfig(rest);
 }
 

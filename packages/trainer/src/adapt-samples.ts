@@ -82,7 +82,8 @@ export function mergeByRig(sets: readonly AdaptSamples[]): AdaptSamples[] {
 /**
  * The rig's initial code table [J, k]: the base model's adapted table of the rig when it has one,
  * else the hashed codes of a rig it was trained with (its own id, or a built-in rig's
- * `SAME_JOINTS_AS` dataset rig), else zeros (identity unknown — the base model's zero-shot input).
+ * `SAME_JOINTS_AS` dataset rig), else — for a model with `anatomicalCodes` — the codes of the rig's
+ * joints named like a trained rig's, else zeros (identity unknown — the base model's zero-shot input).
  */
 export function initialTable(
   rig: AdaptSamples['rig'],
@@ -90,11 +91,13 @@ export function initialTable(
   tables: AdaptBase['jointCodeTables'],
 ): { table: Float32Array; init: AdaptedRig['init'] } {
   const k = config.jointCodes;
-  const t = rigCodeTable(rig.id, rig.joints, k, config.codedRigs ?? [], tables);
+  const t = rigCodeTable(rig.id, rig.joints, k, config.codedRigs ?? [], tables, {
+    anatomical: config.anatomicalCodes === true,
+    ...(rig.category !== undefined && { category: rig.category }),
+  });
   if (t === null) return { table: new Float32Array(rig.joints.length * k), init: 'zeros' };
-  return t.from === 'stored'
-    ? { table: t.codes.slice(), init: 'adapted' }
-    : { table: t.codes, init: 'coded' };
+  if (t.from === 'stored') return { table: t.codes.slice(), init: 'adapted' };
+  return { table: t.codes, init: t.from === 'anatomy' ? 'anatomical' : 'coded' };
 }
 
 /** Sample indices grouped by `group`, in first-seen order. */

@@ -164,7 +164,7 @@ export interface AdaptedRig {
   /** Multi-view groups (frames seen by ≥ 2 cameras). */
   readonly multiViewGroups: number;
   /** Where its initial codes came from. */
-  readonly init: 'adapted' | 'coded' | 'zeros';
+  readonly init: 'adapted' | 'coded' | 'anatomical' | 'zeros';
 }
 
 export interface AdaptResult {

@@ -96,7 +96,7 @@ describe("the long run's config (configs/lfm-long.json, copied here)", () => {
         .join()
         .replace('engine,threads', 'engine,backend,threads')
         .replace('sampling,jointCodeDropout', 'sampling,knn,jointCodeDropout')
-        .replace('sideCodes,mirrorLoss', 'sideCodes,anatomicalCodes,partialCodes,mirrorLoss')
+        .replace('sideCodes,mirrorLoss', 'sideCodes,anatomicalCodes,partialCodes,partialCodesRigs,mirrorLoss')
         .replace('pairsDropout,procedural', 'pairsDropout,inferPairs,procedural')
         .replace('valSeed,checkpointInterval', 'valSeed,valPatience,valMinDelta,checkpointInterval'),
     );
@@ -105,6 +105,7 @@ describe("the long run's config (configs/lfm-long.json, copied here)", () => {
       'knn',
       'anatomicalCodes',
       'partialCodes',
+      'partialCodesRigs',
       'inferPairs',
       'valPatience',
       'valMinDelta',

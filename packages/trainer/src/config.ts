@@ -6,6 +6,7 @@ import {
 } from '@lfm/datasets';
 import {
   anyObject,
+  ConfigError,
   configObject,
   entryDefaults,
   flag,
@@ -117,7 +118,8 @@ const TRAINING_CONFIG_ENTRIES = {
    * are one knee) gets the code of that name within its category (`anatomicalCodeTable`), shared by
    * every rig of the category that has the joint; other joints keep their rig's codes. A new rig of a
    * trained category then has codes the model knows at its named joints. Evaluation and lifting must
-   * use the same tables (`anatomicalCodeTable`).
+   * use the same tables (`anatomicalCodeTable`): true here sets the lifter config's `anatomicalCodes`,
+   * which the checkpoint and the ONNX carry, so that `lfm eval`, `lfm lift` and `lfm adapt` do.
    */
   anatomicalCodes: v.optional(flag()),
   /**
@@ -127,6 +129,12 @@ const TRAINING_CONFIG_ENTRIES = {
    * no resolved default, so that configs written before them resolve as they did and their runs resume.)
    */
   partialCodes: v.optional(numberIn(0, 1)),
+  /**
+   * Which rigs `partialCodes` applies to: 'all' (the default) or 'named', only rigs with at least one
+   * anatomically named joint (`@lfm/rigs` `anatomicalKeys`) — a rig of numbered points (aflw-face's 68)
+   * keeps whole tables, as a new rig of it would never be partly coded by name.
+   */
+  partialCodesRigs: v.optional(oneOf(['all', 'named'] as const)),
   /**
    * The mirror-invariant loss for samples without joint identity (codes dropped and no side codes, or
    * a model without codes): per sample the minimum of the loss of the output and of its depth mirror,
@@ -245,6 +253,14 @@ export function resolveTrainingConfig(input: unknown = {}, context: TrainingCont
     context.rigs !== undefined
   ) {
     model = resolveModelConfig({ ...model, codedRigs: [...new Set(context.rigs)] });
+  }
+  if (parsed.anatomicalCodes === true && model.kind === 'lifter') {
+    if (model.anatomicalCodes === false) {
+      throw new ConfigError(
+        'anatomicalCodes: the training option is true but model.anatomicalCodes is false; drop one',
+      );
+    }
+    if (model.anatomicalCodes === undefined) model = resolveModelConfig({ ...model, anatomicalCodes: true });
   }
   return Object.freeze({
     ...(c as unknown as TrainingConfig),

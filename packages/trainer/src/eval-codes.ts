@@ -1,13 +1,22 @@
 import {
   borrowedCodeTable,
-  jointCode,
   jointCodeTable,
+  anatomicalCodeTable as keyedCodeTable,
   writeJointCodes,
   writeMirrorPairs,
 } from '@lfm/datasets';
-import { anatomicalKeys, builtinRigs, datasetRigs, jointCodeRig, namedJointSource } from '@lfm/rigs';
+import {
+  anatomicalKeys,
+  builtinRigs,
+  datasetRigs,
+  jointCodeRig,
+  namedJointSource,
+  trainedAnatomicalKeys,
+} from '@lfm/rigs';
 
 import type { EvaluateOptions, EvaluationDataset } from './evaluate.js';
+
+export { anatomicalCodeRig } from '@lfm/datasets';
 
 /** The joint codes and mirror partners evaluation feeds a model (`PredictBatch.codes`, `.pairs`). */
 
@@ -20,15 +29,11 @@ export function datasetCodeTable(
   return jointCodeTable(ds.name, joints, k);
 }
 
-/** The rig id the anatomical codes of a category are drawn under (`anatomicalCodeTable`). */
-export const anatomicalCodeRig = (category: string): string => `anatomy/${category}`;
-
 /**
- * Joint codes named after what the joints are (training option `anatomicalCodes`), [J, k]: joint j
- * with an anatomical key (`@lfm/rigs` `anatomicalKeys`, e.g. `l:knee`) gets `jointCode(anatomy/<category>,
- * key)`, the same for every rig of the category; a joint without one, or a later joint with a key
- * already taken in this rig, gets its rig's code (`jointCode(rigId, name)`), or zeros with `unkeyed:
- * 'zeros'` (a rig the model never saw: only its named joints are known).
+ * Joint codes named after what the joints are (a lifter with `anatomicalCodes`), [J, k]: `@lfm/datasets`
+ * `anatomicalCodeTable` with the joints' `@lfm/rigs` `anatomicalKeys` — joint j with a key gets the
+ * code of that key within its category (the same for every rig of the category), other joints their
+ * rig's code, or zeros with `unkeyed: 'zeros'`.
  */
 export function anatomicalCodeTable(
   rigId: string,
@@ -37,21 +42,13 @@ export function anatomicalCodeTable(
   k: number,
   { unkeyed = 'rig' }: { unkeyed?: 'rig' | 'zeros' } = {},
 ): Float32Array {
-  const table = new Float32Array(joints.length * k);
-  const taken = new Set<string>();
-  anatomicalKeys(joints).forEach((key, j) => {
-    if (key !== undefined && !taken.has(key)) {
-      taken.add(key);
-      table.set(jointCode(anatomicalCodeRig(category), key, k), j * k);
-    } else if (unkeyed === 'rig') table.set(jointCode(rigId, joints[j]!, k), j * k);
-  });
-  return table;
+  return keyedCodeTable(rigId, joints, anatomicalKeys(joints), category, k, { unkeyed });
 }
 
 /**
  * The anatomical codes (`anatomicalCodeTable`) of a rig a model trained with `anatomicalCodes` on the
  * `coded` rigs never saw: codes only at the joints whose key some coded dataset rig of the category
- * also has (the keys it was trained on), zeros elsewhere; `coded` counts how many.
+ * also has (`trainedAnatomicalKeys`: the keys it was trained on), zeros elsewhere; `coded` counts how many.
  */
 export function unseenAnatomicalCodeTable(
   rigId: string,
@@ -60,17 +57,16 @@ export function unseenAnatomicalCodeTable(
   k: number,
   coded: readonly string[],
 ): { readonly codes: Float32Array; readonly coded: number } {
-  const trained = new Set(
-    datasetRigs
-      .filter((r) => r.category === category && r.id !== rigId && coded.includes(r.id))
-      .flatMap((r) => anatomicalKeys(r.joints)),
-  );
-  const codes = anatomicalCodeTable(rigId, joints, category, k, { unkeyed: 'zeros' });
+  const keys = anatomicalKeys(joints);
+  const known = trainedAnatomicalKeys(category, coded, rigId);
+  const codes = keyedCodeTable(rigId, joints, keys, category, k, { unkeyed: 'zeros', known });
+  const seen = new Set<string>();
   let n = 0;
-  anatomicalKeys(joints).forEach((key, j) => {
-    if (key !== undefined && trained.has(key)) n++;
-    else codes.fill(0, j * k, (j + 1) * k);
-  });
+  for (const key of keys) {
+    if (key === undefined || seen.has(key)) continue;
+    seen.add(key);
+    if (known.has(key)) n++;
+  }
   return { codes, coded: n };
 }
 
@@ -91,21 +87,27 @@ export function hasJointIdentity(ds: { readonly perSequenceEdges?: boolean }): b
  * h36m-cams → h36m-body), else null (identity unknown).
  */
 export function evalCodeTable(
-  ds: Pick<EvaluationDataset, 'name' | 'numJoints' | 'joints' | 'perSequenceEdges'>,
+  ds: Pick<EvaluationDataset, 'name' | 'numJoints' | 'joints' | 'perSequenceEdges' | 'category'>,
   k: number,
   coded: readonly string[],
   tables?: NonNullable<EvaluateOptions['jointCodes']>['tables'],
+  { anatomical = false }: { anatomical?: boolean } = {},
 ): Float32Array | null {
   if (!hasJointIdentity(ds)) return null;
   const joints = ds.joints ?? Array.from({ length: ds.numJoints }, (_, j) => `j${j}`);
-  return rigCodeTable(ds.name, joints, k, coded, tables)?.codes ?? null;
+  return (
+    rigCodeTable(ds.name, joints, k, coded, tables, { anatomical, category: ds.category })?.codes ?? null
+  );
 }
 
 /**
  * The code table [J, k] a model coded for `coded` rigs gets for rig `id` with `joints`: `tables[id]`
  * when it has those J joints and J·k codes ('stored', not copied), the rig's hashed codes when it is
  * coded, else those of the dataset rig a built-in rig of that id has the same joints as (`jointCodeRig`;
- * both 'coded'), else null (identity unknown). Shared by evaluation and `adapt`.
+ * both 'coded'), else null (identity unknown). A model with `anatomicalCodes` (`anatomical`) gets
+ * anatomical tables (`anatomicalCodeTable`) instead of hashed ones for those rigs, and for any other
+ * rig of a known `category` the codes of its joints named like a trained rig's
+ * (`unseenAnatomicalCodeTable`, 'anatomy'; null when none is). Shared by evaluation and `adapt`.
  */
 export function rigCodeTable(
   id: string,
@@ -113,18 +115,27 @@ export function rigCodeTable(
   k: number,
   coded: readonly string[],
   tables?: Readonly<Record<string, { readonly joints: readonly string[]; readonly codes: Float32Array }>>,
-): { readonly codes: Float32Array; readonly from: 'stored' | 'coded' } | null {
+  { anatomical = false, category }: { anatomical?: boolean; category?: string } = {},
+): { readonly codes: Float32Array; readonly from: 'stored' | 'coded' | 'anatomy' } | null {
   const J = joints.length;
   const stored = tables?.[id];
   if (stored !== undefined && stored.joints.length === J && stored.codes.length === J * k) {
     return { codes: stored.codes, from: 'stored' };
   }
-  if (coded.includes(id)) return { codes: jointCodeTable(id, joints, k), from: 'coded' };
   const builtin = builtinRigs.find((r) => r.id === id);
-  const source = builtin && jointCodeRig(builtin, coded);
-  return source !== undefined && source.numJoints === J
-    ? { codes: jointCodeTable(source.id, source.joints, k), from: 'coded' }
-    : null;
+  const source = coded.includes(id)
+    ? { id, joints, category: category ?? builtin?.category }
+    : builtin && jointCodeRig(builtin, coded);
+  if (source !== undefined && source.joints.length === J) {
+    if (!anatomical) return { codes: jointCodeTable(source.id, source.joints, k), from: 'coded' };
+    if (source.category === undefined) {
+      throw new Error(`rigCodeTable: rig '${id}' of an anatomically coded model needs its category`);
+    }
+    return { codes: anatomicalCodeTable(source.id, source.joints, source.category, k), from: 'coded' };
+  }
+  if (!anatomical || category === undefined) return null;
+  const unseen = unseenAnatomicalCodeTable(id, joints, category, k, coded);
+  return unseen.coded > 0 ? { codes: unseen.codes, from: 'anatomy' } : null;
 }
 
 /**

@@ -116,6 +116,11 @@ export interface EvaluateOptions {
     readonly tables?: Readonly<
       Record<string, { readonly joints: readonly string[]; readonly codes: Float32Array }>
     >;
+    /**
+     * The model was trained with `anatomicalCodes`: its rigs get anatomical tables, and a dataset of
+     * a rig it does not know the codes of its joints named like a trained rig's (`rigCodeTable`).
+     */
+    readonly anatomical?: boolean;
   };
   /**
    * Which identity a model with joint codes gets: 'codes' (default) its rig's codes where it knows the
@@ -290,7 +295,11 @@ async function evaluateDataset(
   const identity = options.identity ?? 'codes';
   const coded = options.jointCodes?.rigs ?? [];
   let rigCodes =
-    codeK > 0 && identity !== 'none' ? evalCodeTable(ds, codeK, coded, options.jointCodes!.tables) : null;
+    codeK > 0 && identity !== 'none'
+      ? evalCodeTable(ds, codeK, coded, options.jointCodes!.tables, {
+          anatomical: options.jointCodes!.anatomical === true,
+        })
+      : null;
   if (rigCodes === null && identity === 'named' && ds.joints && hasJointIdentity(ds))
     rigCodes = namedCodeTable(ds.joints, ds.category, codeK, coded)?.codes ?? null;
   const codeTable =

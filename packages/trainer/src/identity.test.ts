@@ -7,6 +7,7 @@ import {
   anatomicalCodeTable,
   datasetCodeTable,
   namedCodeTable,
+  rigCodeTable,
   unseenAnatomicalCodeTable,
 } from './eval-codes.js';
 import { evaluate } from './evaluate.js';
@@ -250,6 +251,117 @@ describe("identity 'named': codes borrowed by joint name for a rig the model has
     expect((await codesOf('codes', ['h36m-body'])).every((v) => v === 0)).toBe(true);
     expect((await codesOf('named', ['aflw-face'])).every((v) => v === 0)).toBe(true);
     expect((await codesOf('named', ['h36m-body'], 'quadruped-dog')).every((v) => v === 0)).toBe(true);
+  });
+});
+
+describe('a model with anatomicalCodes: the training option reaches the lifter config, evaluation and adapt', () => {
+  it('resolveTrainingConfig sets model.anatomicalCodes; a contradicting model config is refused', () => {
+    const c = resolveTrainingConfig({ model: { ...lifter, jointCodes: 4 }, anatomicalCodes: true });
+    expect(c.model).toMatchObject({ kind: 'lifter', anatomicalCodes: true });
+    expect(resolveTrainingConfig({ model: { ...lifter, jointCodes: 4 } }).model).not.toHaveProperty(
+      'anatomicalCodes',
+    );
+    expect(() =>
+      resolveTrainingConfig({
+        model: { ...lifter, jointCodes: 4, anatomicalCodes: false },
+        anatomicalCodes: true,
+      }),
+    ).toThrow(/model\.anatomicalCodes is false/);
+  });
+
+  it("rigCodeTable: a coded rig's anatomical table, an unseen rig's named joints ('anatomy'), else null", () => {
+    const coco = builtinRigs.find((r) => r.id === 'coco-17')!;
+    const h36m = builtinRigs.find((r) => r.id === 'h36m-body')!;
+    const opts = { anatomical: true, category: 'human-body' };
+    const coded = rigCodeTable('h36m-body', h36m.joints, 4, ['h36m-body'], undefined, opts)!;
+    expect(coded.from).toBe('coded');
+    expect(Array.from(coded.codes)).toEqual(
+      Array.from(anatomicalCodeTable('h36m-body', h36m.joints, 'human-body', 4)),
+    );
+    // h36m-cams has h36m-body's joints (SAME_JOINTS_AS): h36m-body's anatomical table.
+    expect(
+      Array.from(rigCodeTable('h36m-cams', h36m.joints, 4, ['h36m-body'], undefined, opts)!.codes),
+    ).toEqual(Array.from(coded.codes));
+    const unseen = rigCodeTable('my-coco', coco.joints, 4, ['h36m-body'], undefined, opts)!;
+    expect(unseen.from).toBe('anatomy');
+    expect(Array.from(unseen.codes)).toEqual(
+      Array.from(unseenAnatomicalCodeTable('my-coco', coco.joints, 'human-body', 4, ['h36m-body']).codes),
+    );
+    // Without the option, or with no coded rig of the category: identity unknown.
+    expect(rigCodeTable('my-coco', coco.joints, 4, ['h36m-body'])).toBeNull();
+    expect(rigCodeTable('my-coco', coco.joints, 4, ['aflw-face'], undefined, opts)).toBeNull();
+    expect(
+      rigCodeTable('my-coco', coco.joints, 4, ['h36m-body'], undefined, { anatomical: true }),
+    ).toBeNull();
+  });
+
+  it('evaluate feeds the anatomical codes to an unseen rig only when jointCodes.anatomical', async () => {
+    const coco = builtinRigs.find((r) => r.id === 'coco-17')!;
+    const ds = {
+      ...toyDataset({ name: 'my-coco', category: 'human-body', J: 17, train: 2, val: 0, test: 3, seed: 9 }),
+      joints: coco.joints,
+    };
+    const codesOf = async (anatomical: boolean) => {
+      const seen: Float32Array[] = [];
+      await evaluate({
+        predict: (b) => {
+          if (b.codes) seen.push(b.codes.slice(0, 17 * 4));
+          return new Float32Array(b.batchSize * b.numPoints * 3).map((_, i) => ((i * 7919) % 13) / 13);
+        },
+        datasets: [ds],
+        jointCodes: { k: 4, rigs: ['h36m-body'], anatomical },
+      });
+      return seen[0]!;
+    };
+    const want = unseenAnatomicalCodeTable('my-coco', coco.joints, 'human-body', 4, ['h36m-body']).codes;
+    expect(Array.from(await codesOf(true))).toEqual(Array.from(want));
+    expect((await codesOf(false)).every((v) => v === 0)).toBe(true);
+  });
+
+  it("partialCodesRigs 'named': a rig of numbered points keeps whole tables, a named rig is partly zeroed", () => {
+    const named = {
+      ...toyDataset({ name: 'rig-a', category: 'toy-body', J: 6, train: 8, val: 0, test: 0, seed: 1 }),
+      joints,
+    };
+    const numbered = {
+      ...toyDataset({ name: 'rig-n', category: 'toy-face', J: 6, train: 8, val: 0, test: 0, seed: 2 }),
+      joints: ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'],
+    };
+    const model = createModel(
+      resolveModelConfig({ ...lifter, jointCodes: 4, codedRigs: ['rig-a', 'rig-n'], anatomicalCodes: true }),
+    );
+    const N = 6;
+    const batch = toyBatcher([named, numbered], N, 3).next();
+    const zeroedSamples = (partialCodesRigs: 'all' | 'named') => {
+      const codes = identityFiller(
+        model,
+        [named, numbered],
+        64,
+        N,
+        resolveTrainingConfig({
+          model: model.config,
+          jointCodeDropout: 0,
+          seed: 4,
+          partialCodes: 0.8,
+          partialCodesRigs,
+        }),
+      )(batch).codes!;
+      const out = [0, 0];
+      for (let s = 0; s < 64; s++) {
+        let zeros = 0;
+        for (let i = 0; i < N; i++) {
+          if (codes.subarray((s * N + i) * 4, (s * N + i + 1) * 4).every((v) => v === 0)) zeros++;
+        }
+        if (zeros > 0) out[batch.info.source[s]!]!++;
+      }
+      return out;
+    };
+    const all = zeroedSamples('all');
+    expect(all[0]).toBeGreaterThan(5);
+    expect(all[1]).toBeGreaterThan(5);
+    const onlyNamed = zeroedSamples('named');
+    expect(onlyNamed[0]).toBeGreaterThan(5);
+    expect(onlyNamed[1]).toBe(0);
   });
 });
 

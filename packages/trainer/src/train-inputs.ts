@@ -1,5 +1,6 @@
 import { LfmError, Rng } from '@lfm/core';
 import { type Batch, jointSides, sideCodeTable, writeJointCodes } from '@lfm/datasets';
+import { anatomicalKeys } from '@lfm/rigs';
 import type { TrainingConfig } from './config.js';
 import type { StepBatch } from './engine.js';
 import { anatomicalCodeTable, datasetCodeTable, hasJointIdentity } from './eval-codes.js';
@@ -66,6 +67,20 @@ export function pairsFiller(
   };
 }
 
+/**
+ * Whether a code-reading model's codes are anatomical: its lifter config's `anatomicalCodes`, or the
+ * training option (a checkpoint made before the lifter config carried it).
+ */
+export function anatomicalOf(
+  model: TrainableModel,
+  config?: Pick<TrainingConfig, 'anatomicalCodes'>,
+): boolean {
+  return (
+    (model.config.kind === 'lifter' && model.config.anatomicalCodes === true) ||
+    config?.anatomicalCodes === true
+  );
+}
+
 /** The rigs a code-reading model knows (its `codedRigs`). */
 export function codedRigsOf(model: TrainableModel): readonly string[] {
   return model.config.kind === 'lifter' ? (model.config.codedRigs ?? []) : [];
@@ -110,10 +125,18 @@ export function identityFiller(
   const known = codedRigsOf(model);
   const tables = datasets.map((d) =>
     known.includes(d.name) && hasJointIdentity(d)
-      ? config.anatomicalCodes && d.joints
+      ? anatomicalOf(model, config) && d.joints
         ? anatomicalCodeTable(d.name, d.joints, d.category, k)
         : datasetCodeTable(d, k)
       : null,
+  );
+  // partialCodesRigs 'named': only rigs with an anatomically named joint are ever partly coded.
+  const partial = config.partialCodes ?? 0;
+  const partly = datasets.map(
+    (d) =>
+      partial > 0 &&
+      (config.partialCodesRigs !== 'named' ||
+        (d.joints !== undefined && anatomicalKeys(d.joints).some((key) => key))),
   );
   const sides = datasets.map((d) =>
     (d.symmetry?.length ?? 0) > 0 && d.joints ? sideCodeTable(jointSides(d.joints, d.symmetry!), k) : null,
@@ -132,8 +155,7 @@ export function identityFiller(
       const out = codes.subarray(b * N * k, (b + 1) * N * k);
       writeJointCodes(out, batch.info.jointIndex.subarray(b * N, (b + 1) * N), table, k);
       // partialCodes: a kept table zeroed at a random 10–60 % of the sample's slots.
-      const partial = config.partialCodes ?? 0;
-      if (!drop && partial > 0 && partRng.uniform() < partial) {
+      if (!drop && partly[source] && partRng.uniform() < partial) {
         const f = 0.1 + 0.5 * partRng.uniform();
         for (let i = 0; i < N; i++) if (partRng.uniform() < f) out.fill(0, i * k, (i + 1) * k);
       }

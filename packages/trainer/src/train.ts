@@ -18,7 +18,7 @@ import { ProgressReporter, type ProgressStream } from './progress.js';
 import { stopReason, stopWords } from './stop.js';
 import { createTfjsEngine } from './tfjs-engine.js';
 
-import { codedRigsOf, identityFiller, pairsFiller, stepBatch } from './train-inputs.js';
+import { anatomicalOf, codedRigsOf, identityFiller, pairsFiller, stepBatch } from './train-inputs.js';
 /** A dataset the trainer can sample (train split) and validate on (val split): a loaded `Dataset` qualifies. */
 export type TrainingDataset = DatasetLike & EvaluationDataset;
 
@@ -381,7 +381,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       split: 'val',
       model: `step ${adam.step}`,
       ...(config.knn !== undefined && { knn: config.knn }),
-      ...(model.codeSize > 0 && { jointCodes: { k: model.codeSize, rigs: codedRigsOf(model) } }),
+      ...(model.codeSize > 0 && {
+        jointCodes: { k: model.codeSize, rigs: codedRigsOf(model), anatomical: anatomicalOf(model, config) },
+      }),
     });
     lastValStep = adam.step;
     const score = report.mean.nPaMpjpe;

@@ -143,12 +143,19 @@ export async function adaptCommand(argv: readonly string[], io: CliIo): Promise<
         joints: readonly string[];
         bones: readonly (readonly [number, number])[];
         mirrorIndex: readonly number[];
+        category: string;
       }
     | undefined;
   if (flags.rig !== undefined) {
     const { resolveRig } = await import('@lfm/runtime');
     const r = resolveRig(flags.rig); // an unknown id fails here, naming close ones
-    rig = { id: r.id, joints: r.joints, bones: r.boneIndices, mirrorIndex: r.mirrorIndex };
+    rig = {
+      id: r.id,
+      joints: r.joints,
+      bones: r.boneIndices,
+      mirrorIndex: r.mirrorIndex,
+      category: r.category,
+    };
   }
 
   let datasets: Dataset[] = [];

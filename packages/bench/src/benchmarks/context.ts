@@ -36,7 +36,11 @@ export interface TrainedArm {
 export interface ShippedModel {
   readonly lifter: Awaited<ReturnType<typeof loadLifter>>;
   readonly predict: PredictFn;
-  readonly jointCodes: { readonly k: number; readonly rigs: readonly string[] } | null;
+  readonly jointCodes: {
+    readonly k: number;
+    readonly rigs: readonly string[];
+    readonly anatomical: boolean;
+  } | null;
   readonly maxPoints: number | undefined;
   readonly meta: ModelMeta;
 }
@@ -78,9 +82,12 @@ export const hasSplit = (d: Dataset, split: string): boolean =>
   d.sequences.some((s) => s.split === split && s.count > 0);
 
 /** Joint codes of a trained checkpoint's model, when it takes them. */
-export function jointCodesOf(m: TrainableModel): { k: number; rigs: readonly string[] } | undefined {
+export function jointCodesOf(
+  m: TrainableModel,
+): { k: number; rigs: readonly string[]; anatomical: boolean } | undefined {
   if (m.codeSize <= 0) return undefined;
-  return { k: m.codeSize, rigs: (m.config as { codedRigs?: readonly string[] }).codedRigs ?? [] };
+  const c = m.config as { codedRigs?: readonly string[]; anatomicalCodes?: boolean };
+  return { k: m.codeSize, rigs: c.codedRigs ?? [], anatomical: c.anatomicalCodes === true };
 }
 
 /**
@@ -172,7 +179,7 @@ export class BenchmarkContext {
       return {
         lifter,
         predict: forwardPredictor(lifter),
-        jointCodes: codes ? { k: codes.k, rigs: codes.rigs } : null,
+        jointCodes: codes ? { k: codes.k, rigs: codes.rigs, anatomical: codes.anatomical } : null,
         maxPoints: info.maxPoints,
         meta: {
           path: this.rel(opts.model),

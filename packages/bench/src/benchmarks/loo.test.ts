@@ -85,10 +85,25 @@ describe('the loo arm table', () => {
     }).join('\n');
     expect(md).toContain('### Arm `base`: change of base');
     expect(md).toContain(
-      '| quadruped | dog-body | 10 | 0.600 | 0.500 | 1.000 | 0.50 | 0.300 | 0.250 | — | — | 0.700 |',
+      '| quadruped | dog-body | 10 | 0.600 | 0.500 | 1.000 | 0.50 | 0.300 | 0.250 | — | — | — | 0.700 |',
     );
     expect(md).toContain('| faces | aflw-face, frgc-face | 20 |');
-    expect(md).toContain('| base | 0.40 | 0.90 | 0.65 | 0.350 | 1.000 | — |');
+    expect(md).toContain('| base | 0.40 | 0.90 | 0.65 | 0.350 | 1.000 | — | — |');
+    // An arm with anatomical codes: their strict / flat per group and, on val, the mean over groups.
+    const base = arm('anatomical');
+    const named: LooArmResult = {
+      ...base,
+      rows: base.rows.map((r) => ({
+        ...r,
+        named: [score('d', 0.4, 0.3, 1)],
+        namedVal: [score('d', 0.5, 0.3, 1)],
+      })),
+    };
+    const md2 = looSection({ steps: 2000, baseConfig: 'configs/x.json', groups: {}, arms: [named] }).join(
+      '\n',
+    );
+    expect(md2).toContain('| 0.50 | 0.300 | 0.250 | — | 0.40 | — |');
+    expect(md2).toContain('| — | 0.50 |');
   });
 
   it('merges a run into the cached payload: unmeasured arms and groups kept, measured ones replaced', () => {

@@ -75,6 +75,17 @@ export const LOO_ARMS: Readonly<Record<string, LooArm>> = {
       'as aug-procedural-pairs, + anatomical joint codes (a joint named like a knee gets the knee code of its category, whatever the rig) zeroed at 10–60 % of the joints of 30 % of the samples',
     overrides: { ...PAIRS, anatomicalCodes: true, partialCodes: 0.3, model: { mirrorPairs: true } },
   },
+  'aug-procedural-pairs-anatomical-named': {
+    change:
+      'as aug-procedural-pairs-anatomical, but only rigs with anatomically named joints are partly zeroed (partialCodesRigs named: numbered rigs such as aflw-face keep whole tables)',
+    overrides: {
+      ...PAIRS,
+      anatomicalCodes: true,
+      partialCodes: 0.3,
+      partialCodesRigs: 'named',
+      model: { mirrorPairs: true },
+    },
+  },
   'aug-procedural-pairs-anatomical-whole': {
     change: 'as aug-procedural-pairs-anatomical, but codes never partly zeroed (partialCodes 0)',
     overrides: { ...PAIRS, anatomicalCodes: true, model: { mirrorPairs: true } },
@@ -109,7 +120,7 @@ function ratio(a: number | null, b: number | null): number | null {
 
 const meanOf = (v: readonly number[]) => (v.length ? v.reduce((x, y) => x + y, 0) / v.length : null);
 
-type RowSplit = 'test' | 'val' | 'sides' | 'sidesVal' | 'inferred' | 'inferredVal';
+type RowSplit = 'test' | 'val' | 'sides' | 'sidesVal' | 'inferred' | 'inferredVal' | 'named' | 'namedVal';
 
 /** Per held-out group of an arm: `metric` ÷ the flat guess on the rows' `split` (null where missing). */
 function groupRatios(arm: LooArmResult, split: RowSplit, metric: 'strict' | 'flipBest'): (number | null)[] {
@@ -194,6 +205,7 @@ export function looSection(L: LooPayload): string[] {
           'strict with sides',
           'flip-best with sides',
           'flip-best / flat, pairs from the 2D',
+          'strict / flat, anatomical codes',
           'upper bound (trained with it)',
           'mean shape (oracle)',
         ],
@@ -208,6 +220,7 @@ export function looSection(L: LooPayload): string[] {
           fx(looAverage(row.sides, 'strict')),
           fx(looAverage(row.sides, 'flipBest')),
           fx(ratio(looAverage(row.inferred, 'flipBest'), looAverage(row.inferred, 'flat')), 2),
+          fx(ratio(looAverage(row.named, 'strict'), looAverage(row.named, 'flat')), 2),
           fx(looAverage(row.upper, 'strict')),
           fx(
             looAverage(
@@ -231,6 +244,7 @@ export function looSection(L: LooPayload): string[] {
         'mean',
         ...first.map((r) => `${r.group}: strict with sides`),
         'flip-best / flat, pairs from the 2D: worst / mean',
+        'strict / flat, anatomical codes: mean',
       ],
       L.arms.map((a) => [
         a.id,
@@ -238,6 +252,7 @@ export function looSection(L: LooPayload): string[] {
         fx(looSummary(a, 'val').mean, 2),
         ...a.rows.map((row) => fx(looAverage(row.sidesVal, 'strict'))),
         inferredCell(a, 'inferredVal'),
+        fx(meanOf(groupRatios(a, 'namedVal', 'strict').filter((x): x is number => x != null)), 2),
       ]),
     ),
   );

@@ -151,15 +151,22 @@ export async function looStage(ctx: BenchmarkContext): Promise<LooPayload> {
       identity = 'codes',
       limit = ctx.opts.limit,
       pairs = true,
+      anatomical = false,
     }: {
       split?: 'test' | 'val';
       identity?: 'codes' | 'sides' | 'none';
       limit?: number | undefined;
       pairs?: boolean | 'infer';
+      /** Give a held-out rig the anatomical codes of its named joints (an arm with `anatomicalCodes`); default zeros. */
+      anatomical?: boolean;
     } = {},
   ) => {
     const m = a.ckpt.model;
-    const codes = jointCodesOf(m);
+    const modelCodes = jointCodesOf(m);
+    // A trained rig always gets its own (anatomical or rig) table; an unknown rig zeros unless `anatomical`.
+    const heldOut = datasets.some((d) => !modelCodes?.rigs.includes(d.name));
+    const codes =
+      modelCodes && heldOut ? { ...modelCodes, anatomical: modelCodes.anatomical && anatomical } : modelCodes;
     const p = await createGraphPredictor(m, a.ckpt.params, { threads: ctx.opts.threads });
     try {
       return await evaluate({
@@ -205,6 +212,10 @@ export async function looStage(ctx: BenchmarkContext): Promise<LooPayload> {
         sidesVal: pick(await evalArm(a, held, { split: 'val', identity: 'sides' })),
         inferred: pick(await evalArm(a, held, { pairs: 'infer' })),
         inferredVal: pick(await evalArm(a, held, { split: 'val', pairs: 'infer' })),
+        ...(jointCodesOf(a.ckpt.model)?.anatomical && {
+          named: pick(await evalArm(a, held, { anatomical: true })),
+          namedVal: pick(await evalArm(a, held, { split: 'val', anatomical: true })),
+        }),
         upper: upper ? pick(await evalArm(upper, held)) : null,
       });
     }

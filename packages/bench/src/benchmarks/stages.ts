@@ -297,7 +297,8 @@ export async function unseenStage(ctx: BenchmarkContext): Promise<UnseenPayload>
       const withCodes = (await ctx.evaluateShipped([d])).datasets[0];
       const without = (
         await ctx.evaluateShipped([d], {
-          jointCodes: { k: jc.k, rigs: jc.rigs.filter((r) => r !== d.name) },
+          // anatomical: false — zero codes, not the codes of its joints named like another rig's.
+          jointCodes: { k: jc.k, rigs: jc.rigs.filter((r) => r !== d.name), anatomical: false },
         })
       ).datasets[0];
       rows.push({ name: d.name, category: d.category, withCodes, withoutCodes: without });

@@ -242,6 +242,12 @@ export interface LooRow {
    */
   readonly inferred?: readonly LooScore[];
   readonly inferredVal?: readonly LooScore[];
+  /**
+   * An arm with anatomical joint codes (`anatomicalCodes`): the same model given the codes of the held-out
+   * rig's joints named like a trained rig's (`rigCodeTable` 'anatomy'), not zeros; absent for other arms.
+   */
+  readonly named?: readonly LooScore[];
+  readonly namedVal?: readonly LooScore[];
   readonly upper: readonly LooScore[] | null;
 }
 export interface LooArmResult {

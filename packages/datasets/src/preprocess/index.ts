@@ -45,6 +45,8 @@ export {
   knnAdjacency,
 } from './graph.js';
 export {
+  anatomicalCodeRig,
+  anatomicalCodeTable,
   borrowedCodeTable,
   JOINT_CODE_SCHEME,
   type JointSide,

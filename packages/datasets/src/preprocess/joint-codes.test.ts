@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  anatomicalCodeRig,
+  anatomicalCodeTable,
   borrowedCodeTable,
   JOINT_CODE_SCHEME,
   jointCode,
@@ -57,6 +59,31 @@ describe('joint codes', () => {
     expect(Array.from(t.subarray(9, 12))).toEqual(Array.from(jointCode('h36m-body', 'lknee', 3)));
     expect(() => borrowedCodeTable('h36m-body', ['hip'], [1], 3)).toThrow(
       /maps to 1, not a joint of h36m-body/,
+    );
+  });
+
+  it('anatomicalCodeTable: keyed joints share the category code, others the rig code or zeros; `known` limits the keys', () => {
+    const joints = ['lknee', 'rknee', 'tail', 'lknee_dup'];
+    const keys = ['l:knee', 'r:knee', undefined, 'l:knee'];
+    const row = (t: Float32Array, j: number) => Array.from(t.subarray(3 * j, 3 * j + 3));
+    const t = anatomicalCodeTable('rig-a', joints, keys, 'toy', 3);
+    expect(row(t, 0)).toEqual(Array.from(jointCode(anatomicalCodeRig('toy'), 'l:knee', 3)));
+    expect(row(t, 2)).toEqual(Array.from(jointCode('rig-a', 'tail', 3)));
+    expect(row(t, 3)).toEqual(Array.from(jointCode('rig-a', 'lknee_dup', 3))); // a key taken: the rig's code
+    // Another rig of the category shares the keyed rows.
+    expect(row(anatomicalCodeTable('rig-b', ['LeftKnee'], ['l:knee'], 'toy', 3), 0)).toEqual(row(t, 0));
+    const z = anatomicalCodeTable('rig-a', joints, keys, 'toy', 3, {
+      unkeyed: 'zeros',
+      known: new Set(['r:knee']),
+    });
+    expect([0, 2, 3].map((j) => row(z, j))).toEqual([
+      [0, 0, 0],
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
+    expect(row(z, 1)).toEqual(row(t, 1));
+    expect(() => anatomicalCodeTable('rig-a', joints, keys.slice(1), 'toy', 3)).toThrow(
+      /3 keys for 4 joints/,
     );
   });
 });

@@ -39,6 +39,41 @@ export function jointCodeTable(rigId: string, joints: readonly string[], k: numb
   return table;
 }
 
+/** The rig id a category's anatomical codes are drawn under (`anatomicalCodeTable`): `anatomy/<category>`. */
+export const anatomicalCodeRig = (category: string): string => `anatomy/${category}`;
+
+/**
+ * Joint codes named after what the joints are (a lifter with `anatomicalCodes`), [J, k]: joint j with
+ * an anatomical key `keys[j]` (`@lfm/rigs` `anatomicalKeys(joints)`, e.g. `l:knee`) gets
+ * `jointCode(anatomy/<category>, key)`, the same for every rig of the category; a joint without one,
+ * or a later joint with a key already taken in this rig, gets its rig's code (`jointCode(rigId,
+ * name)`), or zeros with `unkeyed: 'zeros'` (a rig the model never saw). With `known` (the keys the
+ * model was trained on), a keyed joint whose key is not in it gets zeros too. `keys` is given, not
+ * computed, so that this package needs no rig catalogue.
+ */
+export function anatomicalCodeTable(
+  rigId: string,
+  joints: readonly string[],
+  keys: readonly (string | undefined)[],
+  category: string,
+  k: number,
+  { unkeyed = 'rig', known }: { unkeyed?: 'rig' | 'zeros'; known?: ReadonlySet<string> } = {},
+): Float32Array {
+  if (keys.length !== joints.length) {
+    throw new InputError(`anatomicalCodeTable: ${keys.length} keys for ${joints.length} joints of ${rigId}`);
+  }
+  const table = new Float32Array(joints.length * k);
+  const taken = new Set<string>();
+  keys.forEach((key, j) => {
+    if (key !== undefined && !taken.has(key)) {
+      taken.add(key);
+      if (known === undefined || known.has(key))
+        table.set(jointCode(anatomicalCodeRig(category), key, k), j * k);
+    } else if (unkeyed === 'rig') table.set(jointCode(rigId, joints[j]!, k), j * k);
+  });
+  return table;
+}
+
 /**
  * Codes borrowed from another rig, [J, k]: row j is the code of joint `sourceJoints[map[j]]` of rig
  * `sourceId`, or zeros where `map[j]` < 0 (no partner: identity unknown). For a rig a model was not
