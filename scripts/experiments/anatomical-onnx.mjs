@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A model trained with `anatomicalCodes` as an ONNX file every tool reads right: its codes are stored
 // as code tables (the metadata's `jointCodes.tables`, as `lfm adapt` stores an adapted rig's), one
-// per rig it was trained with (`anatomicalCodeTable`) and one per extra dataset given with --rig-data
+// per rig it was trained with (`rigAnatomicalCodeTable`) and one per extra dataset given with --rig-data
 // (a rig it never saw: the codes of its joints named like a trained rig's joint, zeros elsewhere).
 // `lfm eval`, `lfm lift` and `lfm adapt` (which starts a stored rig from its table) then use them.
 // Usage (after pnpm build): node scripts/experiments/anatomical-onnx.mjs --model CKPT --out FILE.onnx
@@ -12,8 +12,8 @@ import { loadDataset } from '../../packages/datasets/dist/index.js';
 import { exportLifter } from '../../packages/onnx/dist/index.js';
 import { datasetRigs } from '../../packages/rigs/dist/index.js';
 import {
-  anatomicalCodeTable,
   loadModelCheckpoint,
+  rigAnatomicalCodeTable,
   unseenAnatomicalCodeTable,
 } from '../../packages/trainer/dist/index.js';
 
@@ -37,7 +37,7 @@ const tables = {};
 for (const id of coded) {
   const rig = datasetRigs.find((r) => r.id === id);
   if (!rig) throw new Error(`${id}: not a built-in dataset rig`);
-  tables[id] = { joints: rig.joints, codes: anatomicalCodeTable(id, rig.joints, rig.category, k) };
+  tables[id] = { joints: rig.joints, codes: rigAnatomicalCodeTable(id, rig.joints, rig.category, k) };
 }
 for (const dir of values['rig-data']) {
   const ds = await loadDataset(dir);

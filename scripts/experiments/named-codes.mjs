@@ -6,11 +6,11 @@
 //   [--split val] [--limit 1000] [--from RIG,RIG] [--anatomical]
 import { loadDataset } from '../../packages/datasets/dist/index.js';
 import {
-  anatomicalCodeTable,
   createGraphPredictor,
   evaluate,
   loadModelCheckpoint,
   namedCodeTable,
+  rigAnatomicalCodeTable,
   unseenAnatomicalCodeTable,
 } from '../../packages/trainer/dist/index.js';
 import { evalRow, experimentArgs } from './common.mjs';
@@ -35,7 +35,7 @@ const from = values.from ? values.from.split(',') : coded;
 // (`unseenAnatomicalCodeTable`); a rig it knows has its full table.
 function anatomical() {
   if (coded.includes(ds.name)) {
-    const codes = anatomicalCodeTable(ds.name, joints, ds.category, k);
+    const codes = rigAnatomicalCodeTable(ds.name, joints, ds.category, k);
     return { codes, source: `anatomy/${ds.category}`, matched: joints.length };
   }
   const t = unseenAnatomicalCodeTable(ds.name, joints, ds.category, k, coded);

@@ -157,7 +157,7 @@ const CompleteLifterConfigSchema = v.pipe(
 /** The architecture and initialisation of a lifter (see `LifterConfigSchema` for each field). */
 export type LifterConfig = Readonly<v.InferOutput<typeof LifterConfigSchema>>;
 
-/** Every field with a default, in declaration order (`maxPoints` and `codedRigs` have none). */
+/** Every field with a default, in declaration order (`maxPoints`, `codedRigs` and `anatomicalCodes` have none). */
 export const DEFAULT_LIFTER_CONFIG: Readonly<LifterConfig> = Object.freeze(
   schema.entryDefaults(LIFTER_CONFIG_ENTRIES, false) as unknown as LifterConfig,
 );

@@ -275,7 +275,12 @@ describe('exportLifter', () => {
     const s = checkModel(model);
     expect(s.inputs.map((v) => [v.name, v.dims])).toEqual([...BASE_INPUTS, ['codes', ['B', 'N', 3]]]);
     const info = parseLifterMetadata(readModelMetadata(model));
-    expect(info.jointCodes).toEqual({ scheme: 'fnv1a-normal-v1', k: 3, rigs: ['h36m-body', 'aflw-face'] });
+    expect(info.jointCodes).toEqual({
+      scheme: 'fnv1a-normal-v1',
+      k: 3,
+      rigs: ['h36m-body', 'aflw-face'],
+      anatomical: false,
+    });
     expect(info.preprocess.jointCodes).toMatchObject({ unknown: 'zeros' });
     await expectRuntimeParity(model, c, w, [[3, 11, 12]]);
     // A contract whose codes this build does not implement is refused.

@@ -128,7 +128,9 @@ export function exportLifter(
             k,
             rigs: [...(codedRigs ?? [])],
             unknown: 'zeros',
-            implementation: '@lfm/datasets/preprocess jointCodeTable, writeJointCodes',
+            implementation: config.anatomicalCodes
+              ? '@lfm/datasets/preprocess anatomicalCodeTable (keys: @lfm/rigs anatomicalKeys, trainedAnatomicalKeys), writeJointCodes'
+              : '@lfm/datasets/preprocess jointCodeTable, writeJointCodes',
             ...(tables && { tables }),
           }
         : null,

@@ -333,7 +333,12 @@ describe.each(ENGINES)('%s, a joint-code model', (_engine, loadLifter) => {
       codedRigs: ['h36m-17', 'hand-21'],
     });
     const lifter = await loadLifter(model.bytes);
-    expect(lifter.info.jointCodes).toEqual({ scheme: 'fnv1a-normal-v1', k: 4, rigs: ['h36m-17', 'hand-21'] });
+    expect(lifter.info.jointCodes).toEqual({
+      scheme: 'fnv1a-normal-v1',
+      k: 4,
+      rigs: ['h36m-17', 'hand-21'],
+      anatomical: false,
+    });
     try {
       const rng = new Rng(41);
       const h36m: Sample = { points: randomPixels(rng, 17), mask: randomMask(rng, 17), rig: 'h36m-17' };

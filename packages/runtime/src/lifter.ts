@@ -267,35 +267,40 @@ export class Lifter {
    * adapted rig, `info.jointCodes.tables`, same joint count) gets those; a sample whose rig the model was trained with gets its
    * joints' codes (points are in the rig's joint order), as does a rig with the same joints as one of
    * those (`@lfm/rigs` `jointCodeRig`: hand-21 → realworld-hand, …); any other sample zeros (identity
-   * unknown).
+   * unknown). A model with `anatomicalCodes` gets those rigs' anatomical tables instead, and a rig it
+   * never saw the codes of its joints named like a trained rig's of its category (zeros elsewhere; all
+   * zeros when none is) — the tables training used (`@lfm/datasets` `anatomicalCodeTable`).
    */
   #codes(rigs: readonly (Rig | undefined)[], counts: Int32Array, N: number): Float32Array {
     const { k, rigs: known, tables, anatomical } = this.info.jointCodes!;
     const out = new Float32Array(rigs.length * N * k);
     const slots = new Int32Array(N);
-    rigs.forEach((rig, b) => {
-      if (rig === undefined) return;
+    const tableOf = (rig: Rig): Float32Array | null => {
       // Codes stored in the model (`lfm adapt`) for this rig id and joint count come first.
       const stored = tables?.[rig.id];
-      let table: Float32Array;
-      if (stored !== undefined && stored.joints.length === rig.joints.length) table = stored.codes;
-      else {
-        const source = jointCodeRig(rig, known);
-        if (source !== undefined) {
-          table = anatomical
-            ? anatomicalCodeTable(source.id, source.joints, anatomicalKeys(source.joints), source.category, k)
-            : jointCodeTable(source.id, source.joints, k);
-        } else if (anatomical) {
-          // A rig the model never saw: the codes of its joints named like a trained rig's.
-          const trainedKeys = trainedAnatomicalKeys(rig.category, known, rig.id);
-          const keys = anatomicalKeys(rig.joints);
-          if (!keys.some((key) => key !== undefined && trainedKeys.has(key))) return;
-          table = anatomicalCodeTable(rig.id, rig.joints, keys, rig.category, k, {
-            unkeyed: 'zeros',
-            known: trainedKeys,
-          });
-        } else return;
+      if (stored !== undefined && stored.joints.length === rig.joints.length) return stored.codes;
+      const source = jointCodeRig(rig, known);
+      if (source !== undefined) {
+        return anatomical
+          ? anatomicalCodeTable(source.id, source.joints, anatomicalKeys(source.joints), source.category, k)
+          : jointCodeTable(source.id, source.joints, k);
       }
+      if (!anatomical) return null;
+      // A rig the model never saw: the codes of its joints named like a trained rig's.
+      const trainedKeys = trainedAnatomicalKeys(rig.category, known, rig.id);
+      const keys = anatomicalKeys(rig.joints);
+      if (!keys.some((key) => key !== undefined && trainedKeys.has(key))) return null;
+      return anatomicalCodeTable(rig.id, rig.joints, keys, rig.category, k, {
+        unkeyed: 'zeros',
+        known: trainedKeys,
+      });
+    };
+    const memo = new Map<Rig, Float32Array | null>();
+    rigs.forEach((rig, b) => {
+      if (rig === undefined) return;
+      if (!memo.has(rig)) memo.set(rig, tableOf(rig));
+      const table = memo.get(rig)!;
+      if (table === null) return;
       for (let i = 0; i < N; i++) slots[i] = i < counts[b]! ? i : -1;
       writeJointCodes(out.subarray(b * N * k, (b + 1) * N * k), slots, table, k);
     });

@@ -87,6 +87,8 @@ export interface DatasetSamplesOptions {
   readonly limit?: number;
   /** The rig id the adapted codes are stored under (default the dataset name). */
   readonly rigId?: string;
+  /** That rig's category (default the dataset's): where a model with `anatomicalCodes` finds its joints' codes. */
+  readonly category?: string;
 }
 
 /**
@@ -168,7 +170,7 @@ export function adaptSamplesFromDataset(
     joints,
     bones: ds.edges,
     ...(partners && { mirrorIndex: partners }),
-    category: ds.category,
+    category: options.category ?? ds.category,
   };
   const bones = ds.perSequenceEdges ? perSequenceBones(ds, frameOf) : undefined;
   return keepVisible(

@@ -115,10 +115,10 @@ const TRAINING_CONFIG_ENTRIES = {
   /**
    * For a lifter with joint codes: name the codes of a rig's joints after what they are, not after the
    * rig — a joint with an anatomical name (`@lfm/rigs` `anatomicalKeys`: `l_knee`, `lknee`, `LeftLeg`
-   * are one knee) gets the code of that name within its category (`anatomicalCodeTable`), shared by
+   * are one knee) gets the code of that name within its category (`rigAnatomicalCodeTable`), shared by
    * every rig of the category that has the joint; other joints keep their rig's codes. A new rig of a
    * trained category then has codes the model knows at its named joints. Evaluation and lifting must
-   * use the same tables (`anatomicalCodeTable`): true here sets the lifter config's `anatomicalCodes`,
+   * use the same tables (`rigAnatomicalCodeTable`): true here sets the lifter config's `anatomicalCodes`,
    * which the checkpoint and the ONNX carry, so that `lfm eval`, `lfm lift` and `lfm adapt` do.
    */
   anatomicalCodes: v.optional(flag()),
@@ -254,7 +254,7 @@ export function resolveTrainingConfig(input: unknown = {}, context: TrainingCont
   ) {
     model = resolveModelConfig({ ...model, codedRigs: [...new Set(context.rigs)] });
   }
-  if (parsed.anatomicalCodes === true && model.kind === 'lifter') {
+  if (parsed.anatomicalCodes === true && model.kind === 'lifter' && model.jointCodes > 0) {
     if (model.anatomicalCodes === false) {
       throw new ConfigError(
         'anatomicalCodes: the training option is true but model.anatomicalCodes is false; drop one',

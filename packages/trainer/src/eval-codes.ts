@@ -1,7 +1,8 @@
+import { InputError } from '@lfm/core';
 import {
+  anatomicalCodeTable,
   borrowedCodeTable,
   jointCodeTable,
-  anatomicalCodeTable as keyedCodeTable,
   writeJointCodes,
   writeMirrorPairs,
 } from '@lfm/datasets';
@@ -35,18 +36,18 @@ export function datasetCodeTable(
  * code of that key within its category (the same for every rig of the category), other joints their
  * rig's code, or zeros with `unkeyed: 'zeros'`.
  */
-export function anatomicalCodeTable(
+export function rigAnatomicalCodeTable(
   rigId: string,
   joints: readonly string[],
   category: string,
   k: number,
   { unkeyed = 'rig' }: { unkeyed?: 'rig' | 'zeros' } = {},
 ): Float32Array {
-  return keyedCodeTable(rigId, joints, anatomicalKeys(joints), category, k, { unkeyed });
+  return anatomicalCodeTable(rigId, joints, anatomicalKeys(joints), category, k, { unkeyed });
 }
 
 /**
- * The anatomical codes (`anatomicalCodeTable`) of a rig a model trained with `anatomicalCodes` on the
+ * The anatomical codes (`rigAnatomicalCodeTable`) of a rig a model trained with `anatomicalCodes` on the
  * `coded` rigs never saw: codes only at the joints whose key some coded dataset rig of the category
  * also has (`trainedAnatomicalKeys`: the keys it was trained on), zeros elsewhere; `coded` counts how many.
  */
@@ -59,7 +60,7 @@ export function unseenAnatomicalCodeTable(
 ): { readonly codes: Float32Array; readonly coded: number } {
   const keys = anatomicalKeys(joints);
   const known = trainedAnatomicalKeys(category, coded, rigId);
-  const codes = keyedCodeTable(rigId, joints, keys, category, k, { unkeyed: 'zeros', known });
+  const codes = anatomicalCodeTable(rigId, joints, keys, category, k, { unkeyed: 'zeros', known });
   const seen = new Set<string>();
   let n = 0;
   for (const key of keys) {
@@ -91,13 +92,12 @@ export function evalCodeTable(
   k: number,
   coded: readonly string[],
   tables?: NonNullable<EvaluateOptions['jointCodes']>['tables'],
-  { anatomical = false }: { anatomical?: boolean } = {},
+  { anatomical = false, unseen = 'anatomy' }: { anatomical?: boolean; unseen?: 'anatomy' | 'zeros' } = {},
 ): Float32Array | null {
   if (!hasJointIdentity(ds)) return null;
   const joints = ds.joints ?? Array.from({ length: ds.numJoints }, (_, j) => `j${j}`);
-  return (
-    rigCodeTable(ds.name, joints, k, coded, tables, { anatomical, category: ds.category })?.codes ?? null
-  );
+  const opts = { anatomical, category: ds.category, unseen };
+  return rigCodeTable(ds.name, joints, k, coded, tables, opts)?.codes ?? null;
 }
 
 /**
@@ -105,9 +105,10 @@ export function evalCodeTable(
  * when it has those J joints and J·k codes ('stored', not copied), the rig's hashed codes when it is
  * coded, else those of the dataset rig a built-in rig of that id has the same joints as (`jointCodeRig`;
  * both 'coded'), else null (identity unknown). A model with `anatomicalCodes` (`anatomical`) gets
- * anatomical tables (`anatomicalCodeTable`) instead of hashed ones for those rigs, and for any other
- * rig of a known `category` the codes of its joints named like a trained rig's
- * (`unseenAnatomicalCodeTable`, 'anatomy'; null when none is). Shared by evaluation and `adapt`.
+ * anatomical tables (`rigAnatomicalCodeTable`) instead of hashed ones for those rigs, and for any other
+ * rig of a known `category` (given, else a built-in rig's) the codes of its joints named like a
+ * trained rig's (`unseenAnatomicalCodeTable`, 'anatomy'; null when none is, or with `unseen: 'zeros'`).
+ * Shared by evaluation and `adapt`.
  */
 export function rigCodeTable(
   id: string,
@@ -115,7 +116,11 @@ export function rigCodeTable(
   k: number,
   coded: readonly string[],
   tables?: Readonly<Record<string, { readonly joints: readonly string[]; readonly codes: Float32Array }>>,
-  { anatomical = false, category }: { anatomical?: boolean; category?: string } = {},
+  {
+    anatomical = false,
+    category,
+    unseen = 'anatomy',
+  }: { anatomical?: boolean; category?: string; unseen?: 'anatomy' | 'zeros' } = {},
 ): { readonly codes: Float32Array; readonly from: 'stored' | 'coded' | 'anatomy' } | null {
   const J = joints.length;
   const stored = tables?.[id];
@@ -123,19 +128,18 @@ export function rigCodeTable(
     return { codes: stored.codes, from: 'stored' };
   }
   const builtin = builtinRigs.find((r) => r.id === id);
-  const source = coded.includes(id)
-    ? { id, joints, category: category ?? builtin?.category }
-    : builtin && jointCodeRig(builtin, coded);
+  const cat = category ?? builtin?.category;
+  const source = coded.includes(id) ? { id, joints, category: cat } : builtin && jointCodeRig(builtin, coded);
   if (source !== undefined && source.joints.length === J) {
     if (!anatomical) return { codes: jointCodeTable(source.id, source.joints, k), from: 'coded' };
     if (source.category === undefined) {
-      throw new Error(`rigCodeTable: rig '${id}' of an anatomically coded model needs its category`);
+      throw new InputError(`rig '${id}': a model with anatomical joint codes needs the rig's category`);
     }
-    return { codes: anatomicalCodeTable(source.id, source.joints, source.category, k), from: 'coded' };
+    return { codes: rigAnatomicalCodeTable(source.id, source.joints, source.category, k), from: 'coded' };
   }
-  if (!anatomical || category === undefined) return null;
-  const unseen = unseenAnatomicalCodeTable(id, joints, category, k, coded);
-  return unseen.coded > 0 ? { codes: unseen.codes, from: 'anatomy' } : null;
+  if (!anatomical || unseen === 'zeros' || cat === undefined) return null;
+  const t = unseenAnatomicalCodeTable(id, joints, cat, k, coded);
+  return t.coded > 0 ? { codes: t.codes, from: 'anatomy' } : null;
 }
 
 /**

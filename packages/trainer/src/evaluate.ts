@@ -121,6 +121,11 @@ export interface EvaluateOptions {
      * a rig it does not know the codes of its joints named like a trained rig's (`rigCodeTable`).
      */
     readonly anatomical?: boolean;
+    /**
+     * With `anatomical`, what a dataset of a rig the model does not know gets: 'anatomy' (the default,
+     * as the runtime) the codes of its named joints, 'zeros' none (the leave-one-out headline).
+     */
+    readonly unseen?: 'anatomy' | 'zeros';
   };
   /**
    * Which identity a model with joint codes gets: 'codes' (default) its rig's codes where it knows the
@@ -298,6 +303,7 @@ async function evaluateDataset(
     codeK > 0 && identity !== 'none'
       ? evalCodeTable(ds, codeK, coded, options.jointCodes!.tables, {
           anatomical: options.jointCodes!.anatomical === true,
+          unseen: options.jointCodes!.unseen ?? 'anatomy',
         })
       : null;
   if (rigCodes === null && identity === 'named' && ds.joints && hasJointIdentity(ds))

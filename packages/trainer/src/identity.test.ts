@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { resolveTrainingConfig } from './config.js';
 import {
   anatomicalCodeRig,
-  anatomicalCodeTable,
   datasetCodeTable,
   namedCodeTable,
+  rigAnatomicalCodeTable,
   rigCodeTable,
   unseenAnatomicalCodeTable,
 } from './eval-codes.js';
@@ -100,14 +100,14 @@ describe('identityFiller: codes, side codes and mirror flags of training batches
     const model = createModel(
       resolveModelConfig({ ...lifter, jointCodes: 4, codedRigs: ['rig-a', 'rig-b'] }),
     );
-    const tA = anatomicalCodeTable('rig-a', joints, 'toy-body', 4);
-    const tB = anatomicalCodeTable('rig-b', bJoints, 'toy-body', 4);
+    const tA = rigAnatomicalCodeTable('rig-a', joints, 'toy-body', 4);
+    const tB = rigAnatomicalCodeTable('rig-b', bJoints, 'toy-body', 4);
     const row = (t: Float32Array, j: number) => Array.from(t.subarray(4 * j, 4 * j + 4));
     expect(row(tA, 1)).toEqual(row(tB, 1)); // l_knee = LeftLeg (a bone-named rig: Leg is the knee)
     expect(row(tA, 5)).toEqual(row(tB, 0)); // head = Head
     expect(row(tA, 1)).toEqual(Array.from(jointCode(anatomicalCodeRig('toy-body'), 'l:knee', 4)));
     expect(row(tB, 3)).toEqual(Array.from(jointCode('rig-b', 'x1', 4))); // no anatomical name: the rig's code
-    expect(row(anatomicalCodeTable('rig-b', bJoints, 'toy-body', 4, { unkeyed: 'zeros' }), 3)).toEqual([
+    expect(row(rigAnatomicalCodeTable('rig-b', bJoints, 'toy-body', 4, { unkeyed: 'zeros' }), 3)).toEqual([
       0, 0, 0, 0,
     ]);
     // A human rig the model never saw: codes only at the joints a trained human rig (h36m-body) also has.
@@ -276,7 +276,7 @@ describe('a model with anatomicalCodes: the training option reaches the lifter c
     const coded = rigCodeTable('h36m-body', h36m.joints, 4, ['h36m-body'], undefined, opts)!;
     expect(coded.from).toBe('coded');
     expect(Array.from(coded.codes)).toEqual(
-      Array.from(anatomicalCodeTable('h36m-body', h36m.joints, 'human-body', 4)),
+      Array.from(rigAnatomicalCodeTable('h36m-body', h36m.joints, 'human-body', 4)),
     );
     // h36m-cams has h36m-body's joints (SAME_JOINTS_AS): h36m-body's anatomical table.
     expect(
@@ -293,6 +293,16 @@ describe('a model with anatomicalCodes: the training option reaches the lifter c
     expect(
       rigCodeTable('my-coco', coco.joints, 4, ['h36m-body'], undefined, { anatomical: true }),
     ).toBeNull();
+    // A built-in rig id without a category given: the built-in rig's (COCO-17 is human-body).
+    expect(
+      rigCodeTable('coco-17', coco.joints, 4, ['h36m-body'], undefined, { anatomical: true })?.from,
+    ).toBe('anatomy');
+    // unseen 'zeros': the rig's own table still anatomical, an unknown rig none.
+    const zerosOpts = { ...opts, unseen: 'zeros' as const };
+    expect(rigCodeTable('my-coco', coco.joints, 4, ['h36m-body'], undefined, zerosOpts)).toBeNull();
+    expect(
+      Array.from(rigCodeTable('h36m-body', h36m.joints, 4, ['h36m-body'], undefined, zerosOpts)!.codes),
+    ).toEqual(Array.from(coded.codes));
   });
 
   it('evaluate feeds the anatomical codes to an unseen rig only when jointCodes.anatomical', async () => {
@@ -301,7 +311,7 @@ describe('a model with anatomicalCodes: the training option reaches the lifter c
       ...toyDataset({ name: 'my-coco', category: 'human-body', J: 17, train: 2, val: 0, test: 3, seed: 9 }),
       joints: coco.joints,
     };
-    const codesOf = async (anatomical: boolean) => {
+    const codesOf = async (anatomical: boolean, unseen?: 'zeros') => {
       const seen: Float32Array[] = [];
       await evaluate({
         predict: (b) => {
@@ -309,13 +319,14 @@ describe('a model with anatomicalCodes: the training option reaches the lifter c
           return new Float32Array(b.batchSize * b.numPoints * 3).map((_, i) => ((i * 7919) % 13) / 13);
         },
         datasets: [ds],
-        jointCodes: { k: 4, rigs: ['h36m-body'], anatomical },
+        jointCodes: { k: 4, rigs: ['h36m-body'], anatomical, ...(unseen && { unseen }) },
       });
       return seen[0]!;
     };
     const want = unseenAnatomicalCodeTable('my-coco', coco.joints, 'human-body', 4, ['h36m-body']).codes;
     expect(Array.from(await codesOf(true))).toEqual(Array.from(want));
     expect((await codesOf(false)).every((v) => v === 0)).toBe(true);
+    expect((await codesOf(true, 'zeros')).every((v) => v === 0)).toBe(true);
   });
 
   it("partialCodesRigs 'named': a rig of numbered points keeps whole tables, a named rig is partly zeroed", () => {

@@ -42,9 +42,9 @@ export {
 export type { LossAndGradients, StepBatch, TrainingEngine } from './engine.js';
 export {
   anatomicalCodeRig,
-  anatomicalCodeTable,
   hasJointIdentity,
   namedCodeTable,
+  rigAnatomicalCodeTable,
   unseenAnatomicalCodeTable,
 } from './eval-codes.js';
 export { type KeypointPerturbation, MIN_EVAL_JOINTS, perturbKeypoints } from './eval-perturb.js';

@@ -3,7 +3,7 @@ import { type Batch, jointSides, sideCodeTable, writeJointCodes } from '@lfm/dat
 import { anatomicalKeys } from '@lfm/rigs';
 import type { TrainingConfig } from './config.js';
 import type { StepBatch } from './engine.js';
-import { anatomicalCodeTable, datasetCodeTable, hasJointIdentity } from './eval-codes.js';
+import { datasetCodeTable, hasJointIdentity, rigAnatomicalCodeTable } from './eval-codes.js';
 import type { TrainableModel } from './models.js';
 
 import type { TrainingDataset } from './train.js';
@@ -126,7 +126,7 @@ export function identityFiller(
   const tables = datasets.map((d) =>
     known.includes(d.name) && hasJointIdentity(d)
       ? anatomicalOf(model, config) && d.joints
-        ? anatomicalCodeTable(d.name, d.joints, d.category, k)
+        ? rigAnatomicalCodeTable(d.name, d.joints, d.category, k)
         : datasetCodeTable(d, k)
       : null,
   );

@@ -208,10 +208,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let priorWallSec = 0;
   const hyper = { beta1: config.beta1, beta2: config.beta2, epsilon: config.epsilon };
   if (resume) {
-    checkSameModel(
-      resume.config as unknown as Record<string, unknown>,
-      config.model as unknown as Record<string, unknown>,
-    );
+    const ckptModel = { ...(resume.config as unknown as Record<string, unknown>) };
+    // A run made before the lifter config carried `anatomicalCodes` (the training option set the scheme alone).
+    if (ckptModel.anatomicalCodes === undefined && config.anatomicalCodes === true) {
+      ckptModel.anatomicalCodes = (config.model as { anatomicalCodes?: boolean }).anatomicalCodes;
+    }
+    checkSameModel(ckptModel, config.model as unknown as Record<string, unknown>);
     if (!resume.optimizer) {
       throw new CheckpointMismatchError(
         'the checkpoint has no optimizer state, so training cannot resume from it',

@@ -178,7 +178,7 @@ export async function adaptCommand(argv: readonly string[], io: CliIo): Promise<
       split,
       ...(seed !== undefined && { seed }),
       ...(frames !== undefined && { limit: frames }),
-      ...(rig && { rigId: rig.id }),
+      ...(rig && { rigId: rig.id, category: rig.category }),
     });
     if (s.dropped > 0)
       note(io, `${ds.name}: ${s.dropped} sample(s) with fewer than 3 visible points skipped`);

@@ -84,10 +84,14 @@ export const hasSplit = (d: Dataset, split: string): boolean =>
 /** Joint codes of a trained checkpoint's model, when it takes them. */
 export function jointCodesOf(
   m: TrainableModel,
+  metadata?: { readonly training?: unknown },
 ): { k: number; rigs: readonly string[]; anatomical: boolean } | undefined {
   if (m.codeSize <= 0) return undefined;
   const c = m.config as { codedRigs?: readonly string[]; anatomicalCodes?: boolean };
-  return { k: m.codeSize, rigs: c.codedRigs ?? [], anatomical: c.anatomicalCodes === true };
+  // A checkpoint made before the lifter config carried the scheme: the training option says it.
+  const training = metadata?.training as { anatomicalCodes?: unknown } | undefined;
+  const anatomical = c.anatomicalCodes === true || training?.anatomicalCodes === true;
+  return { k: m.codeSize, rigs: c.codedRigs ?? [], anatomical };
 }
 
 /**

@@ -162,11 +162,12 @@ export async function looStage(ctx: BenchmarkContext): Promise<LooPayload> {
     } = {},
   ) => {
     const m = a.ckpt.model;
-    const modelCodes = jointCodesOf(m);
-    // A trained rig always gets its own (anatomical or rig) table; an unknown rig zeros unless `anatomical`.
-    const heldOut = datasets.some((d) => !modelCodes?.rigs.includes(d.name));
-    const codes =
-      modelCodes && heldOut ? { ...modelCodes, anatomical: modelCodes.anatomical && anatomical } : modelCodes;
+    const modelCodes = jointCodesOf(m, a.ckpt.metadata);
+    // A rig the model knows gets its own (anatomical or rig) table; an unknown rig zeros unless `anatomical`.
+    const codes = modelCodes && {
+      ...modelCodes,
+      unseen: anatomical ? ('anatomy' as const) : ('zeros' as const),
+    };
     const p = await createGraphPredictor(m, a.ckpt.params, { threads: ctx.opts.threads });
     try {
       return await evaluate({
@@ -212,7 +213,7 @@ export async function looStage(ctx: BenchmarkContext): Promise<LooPayload> {
         sidesVal: pick(await evalArm(a, held, { split: 'val', identity: 'sides' })),
         inferred: pick(await evalArm(a, held, { pairs: 'infer' })),
         inferredVal: pick(await evalArm(a, held, { split: 'val', pairs: 'infer' })),
-        ...(jointCodesOf(a.ckpt.model)?.anatomical && {
+        ...(jointCodesOf(a.ckpt.model, a.ckpt.metadata)?.anatomical && {
           named: pick(await evalArm(a, held, { anatomical: true })),
           namedVal: pick(await evalArm(a, held, { split: 'val', anatomical: true })),
         }),
