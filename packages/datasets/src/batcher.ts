@@ -93,6 +93,13 @@ export interface BatchInfo {
   readonly focal: Float64Array;
   /** [B]: camera model code, an index into CAMERA_MODELS. */
   readonly camera: Uint8Array;
+  /**
+   * [B]: 1 when the `mirror` augmentation reflected the sample. For a rig without mirror pairs the
+   * reflection keeps every joint's label on the other side of the body, so its labels no longer
+   * identify its joints (a right hand's labels on a left hand): trainers treat such a sample as
+   * identity-less.
+   */
+  readonly mirrored: Uint8Array;
 }
 
 /**
@@ -204,6 +211,7 @@ export function createBatcher(options: BatcherOptions): Batcher {
     translation: new Float64Array(B * 3),
     focal: new Float64Array(B),
     camera: new Uint8Array(B),
+    mirrored: new Uint8Array(B),
   };
   const scratch: StageScratch = {
     sel: new Int32Array(maxJ),

@@ -136,7 +136,9 @@ function bonesOfFrame(src: StageSource, frame: number): Int32Array {
 
 /** Augmentation `mirror`: a left/right mirror image (missing joints swap too). */
 export function mirrorStage(c: SampleContext): boolean {
-  if (happens(c.rng, c.aug.mirrorProbability)) mirrorShape(c.scratch.world, c.src.J, c.src.mirrorOf);
+  const mirrored = happens(c.rng, c.aug.mirrorProbability);
+  if (mirrored) mirrorShape(c.scratch.world, c.src.J, c.src.mirrorOf);
+  c.batch.info.mirrored[c.b] = mirrored ? 1 : 0; // set on every attempt: a redrawn sample starts over
   return true;
 }
 

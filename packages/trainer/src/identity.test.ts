@@ -153,6 +153,48 @@ describe('identityFiller: codes, side codes and mirror flags of training batches
     expect(partial).toBeLessThan(45);
   });
 
+  it('a mirror image of a rig without mirror pairs loses its codes (its labels sit on the wrong side); one with pairs keeps them', () => {
+    const paired = {
+      ...toyDataset({ name: 'toy-a', J: 6, train: 8, val: 0, test: 0, seed: 1 }),
+      joints,
+      symmetry: sym,
+    };
+    const unpaired = toyDataset({ name: 'toy-b', J: 6, train: 8, val: 0, test: 0, seed: 2 });
+    const model = createModel(
+      resolveModelConfig({ ...lifter, jointCodes: 4, codedRigs: ['toy-a', 'toy-b'] }),
+    );
+    const N = 6;
+    const run = (probability: number) => {
+      const batch = toyBatcher([paired, unpaired], N, 5, { augment: { mirror: { probability } } }).next();
+      const config = resolveTrainingConfig({ model: model.config, jointCodeDropout: 0, mirrorLoss: true });
+      const { codes, mirror } = identityFiller(model, [paired, unpaired], 64, N, config)(batch);
+      return { batch, codes: codes!, mirror: mirror! };
+    };
+    const zeroSample = (codes: Float32Array, b: number) =>
+      codes.subarray(b * N * 4, (b + 1) * N * 4).every((v) => v === 0);
+    const all = run(1);
+    expect(Array.from(all.batch.info.mirrored)).toEqual(new Array(64).fill(1));
+    let pairedSeen = 0;
+    let unpairedSeen = 0;
+    for (let b = 0; b < 64; b++) {
+      if (all.batch.info.source[b] === 1) {
+        unpairedSeen++;
+        expect(zeroSample(all.codes, b)).toBe(true);
+        expect(all.mirror[b]).toBe(1);
+      } else {
+        pairedSeen++;
+        expect(zeroSample(all.codes, b)).toBe(false);
+        expect(all.mirror[b]).toBe(0);
+      }
+    }
+    expect(pairedSeen).toBeGreaterThan(10);
+    expect(unpairedSeen).toBeGreaterThan(10);
+    // Without the augmentation nothing is mirrored and every sample keeps its codes.
+    const none = run(0);
+    expect(Array.from(none.batch.info.mirrored)).toEqual(new Array(64).fill(0));
+    for (let b = 0; b < 64; b++) expect(zeroSample(none.codes, b)).toBe(false);
+  });
+
   it('a model without codes: every sample is mirror-flagged with mirrorLoss, none without', () => {
     const ds = toyDataset({ J: 5, train: 4, val: 0, test: 0 });
     const model = createModel(resolveModelConfig({ ...lifter }));

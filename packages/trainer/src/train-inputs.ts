@@ -138,6 +138,7 @@ export function identityFiller(
       (config.partialCodesRigs !== 'named' ||
         (d.joints !== undefined && anatomicalKeys(d.joints).some((key) => key))),
   );
+  const pairless = datasets.map((d) => (d.symmetry?.length ?? 0) === 0);
   const sides = datasets.map((d) =>
     (d.symmetry?.length ?? 0) > 0 && d.joints ? sideCodeTable(jointSides(d.joints, d.symmetry!), k) : null,
   );
@@ -148,8 +149,12 @@ export function identityFiller(
     const partRng = new Rng([config.seed, batch.index, 0x70617274]); // 'part'
     for (let b = 0; b < B; b++) {
       const source = batch.info.source[b]!;
-      // A rig the model has no codes for is always without identity (it may still get side codes).
-      const drop = rng.uniform() < config.jointCodeDropout || tables[source] === null;
+      // A rig the model has no codes for is always without identity (it may still get side codes), as is
+      // a mirror image of a rig without mirror pairs (its labels sit on the wrong side: `BatchInfo.mirrored`).
+      const drop =
+        rng.uniform() < config.jointCodeDropout ||
+        tables[source] === null ||
+        (batch.info.mirrored[b] === 1 && pairless[source]!);
       const side = drop && sideRng.uniform() < config.sideCodes ? sides[source]! : null;
       const table = drop ? side : tables[source]!;
       const out = codes.subarray(b * N * k, (b + 1) * N * k);

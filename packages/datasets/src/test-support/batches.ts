@@ -52,7 +52,9 @@ export function batchesHash(bt: Batcher, count: number): string {
   for (let k = 0; k < count; k++) {
     const b = bt.next();
     const arrays = [b.points2d, b.mask, b.adj, b.target3d, ...(b.pairs ? [b.pairs] : [])];
-    for (const a of [...arrays, ...Object.values(b.info)]) {
+    // `mirrored` came after these hashes were pinned: left out, so they still pin every earlier array.
+    const info = Object.entries(b.info).filter(([key]) => key !== 'mirrored');
+    for (const a of [...arrays, ...info.map(([, v]) => v)]) {
       const v = a as ArrayBufferView;
       h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
     }
