@@ -99,9 +99,13 @@ describe('the loo arm table', () => {
         namedVal: [score('d', 0.5, 0.3, 1)],
       })),
     };
-    const md2 = looSection({ steps: 2000, baseConfig: 'configs/x.json', groups: {}, arms: [named] }).join(
-      '\n',
-    );
+    const md2 = looSection({
+      steps: 2000,
+      baseConfig: 'configs/x.json',
+      groups: {},
+      arms: [named],
+      meanShape: [],
+    }).join('\n');
     expect(md2).toContain('| 0.50 | 0.300 | 0.250 | — | 0.40 | — |');
     expect(md2).toContain('| — | 0.50 |');
   });
