@@ -32,17 +32,21 @@ describe('side labels', () => {
   });
 });
 
+/** Two coded toy rigs, one with mirror pairs (`toy-a`) and one without (`toy-b`), and a lifter coded for both. */
+function twoCodedRigs() {
+  const paired = {
+    ...toyDataset({ name: 'toy-a', J: 6, train: 8, val: 0, test: 0, seed: 1 }),
+    joints,
+    symmetry: sym,
+  };
+  const unpaired = toyDataset({ name: 'toy-b', J: 6, train: 8, val: 0, test: 0, seed: 2 });
+  const model = createModel(resolveModelConfig({ ...lifter, jointCodes: 4, codedRigs: ['toy-a', 'toy-b'] }));
+  return { paired, unpaired, model };
+}
+
 describe('identityFiller: codes, side codes and mirror flags of training batches', () => {
   it('flags exactly the samples left without identity; side codes only for rigs with mirror pairs', () => {
-    const paired = {
-      ...toyDataset({ name: 'toy-a', J: 6, train: 8, val: 0, test: 0, seed: 1 }),
-      joints,
-      symmetry: sym,
-    };
-    const unpaired = toyDataset({ name: 'toy-b', J: 6, train: 8, val: 0, test: 0, seed: 2 });
-    const model = createModel(
-      resolveModelConfig({ ...lifter, jointCodes: 4, codedRigs: ['toy-a', 'toy-b'] }),
-    );
+    const { paired, unpaired, model } = twoCodedRigs();
     const config = resolveTrainingConfig({
       model: model.config,
       jointCodeDropout: 0.5,
@@ -154,15 +158,7 @@ describe('identityFiller: codes, side codes and mirror flags of training batches
   });
 
   it('a mirror image of a rig without mirror pairs loses its codes (its labels sit on the wrong side); one with pairs keeps them', () => {
-    const paired = {
-      ...toyDataset({ name: 'toy-a', J: 6, train: 8, val: 0, test: 0, seed: 1 }),
-      joints,
-      symmetry: sym,
-    };
-    const unpaired = toyDataset({ name: 'toy-b', J: 6, train: 8, val: 0, test: 0, seed: 2 });
-    const model = createModel(
-      resolveModelConfig({ ...lifter, jointCodes: 4, codedRigs: ['toy-a', 'toy-b'] }),
-    );
+    const { paired, unpaired, model } = twoCodedRigs();
     const N = 6;
     const run = (probability: number) => {
       const batch = toyBatcher([paired, unpaired], N, 5, { augment: { mirror: { probability } } }).next();
